@@ -1,0 +1,235 @@
+// intermap-cli explain: maps for images, one .npy per method and image.
+#include "commands.h"
+
+#include "intermap/explain/explainer.h"
+#include "intermap/image/preprocess.h"
+#include "intermap/model/vit.h"
+#include "intermap/util/errors.h"
+#include "intermap/util/npy.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QSet>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+namespace intermap::cli {
+namespace {
+
+void printError(const std::string& message) { std::fprintf(stderr, "intermap-cli explain: %s\n", message.c_str()); }
+
+int usageError(const QString& message) {
+    std::fprintf(stderr, "intermap-cli explain: %s\nRun 'intermap-cli explain --help' for usage.\n", qPrintable(message));
+    return ExitUsage;
+}
+
+std::optional<std::int64_t> parseNonNegative(const QString& text) {
+    bool ok = false;
+    const qlonglong value = text.toLongLong(&ok);
+    if (!ok || value < 0)
+        return std::nullopt;
+    return value;
+}
+
+struct ExplainJob {
+    std::string checkpoint;
+    std::vector<std::string> methods;
+    explain::ExplainOptions options;
+    image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
+    std::optional<std::int64_t> heads;
+    QString out;
+    bool outIsSingleFile = false;
+    QStringList images;
+};
+
+QString mapPath(const ExplainJob& job, const std::string& method, const QString& image) {
+    if (job.outIsSingleFile)
+        return job.out;
+    return QDir(job.out).filePath(QString::fromStdString(method) + QLatin1Char('/') + QFileInfo(image).completeBaseName() +
+                                  QStringLiteral(".npy"));
+}
+
+} // namespace
+
+int runExplain(const QStringList& arguments) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Compute interpretability maps of a ViT classifier for images.\n"
+                       "Maps are float32 224x224 .npy files (C order), higher = more important, written to\n"
+                       "OUT/<method>/<image-stem>.npy, or to OUT itself when it ends in .npy (one image, one method).\n"
+                       "Exit codes: 0 success, 1 failure, 2 usage error, 3 some images skipped (the rest written)."));
+    parser.addHelpOption();
+    const QCommandLineOption checkpointOption(QStringLiteral("checkpoint"),
+                                              QStringLiteral("PyTorch (.pth) or safetensors checkpoint of a ViT."),
+                                              QStringLiteral("FILE"));
+    const QCommandLineOption methodOption(
+        {QStringLiteral("method"), QStringLiteral("methods")},
+        QStringLiteral("Comma-separated methods: %1.").arg(QString::fromStdString([] {
+            std::string names;
+            for (const auto& name : explain::ExplainerRegistry::withBuiltinMethods().names())
+                names += (names.empty() ? "" : ", ") + name;
+            return names;
+        }())),
+        QStringLiteral("LIST"));
+    const QCommandLineOption targetOption(QStringLiteral("target-class"),
+                                          QStringLiteral("Class to explain (default: the predicted class)."),
+                                          QStringLiteral("N"));
+    const QCommandLineOption augSmoothOption(QStringLiteral("aug-smooth"),
+                                             QStringLiteral("Grad-CAM: average 6 augmented passes (flip x 0.9/1.0/1.1)."));
+    const QCommandLineOption eigenSmoothOption(QStringLiteral("eigen-smooth"),
+                                               QStringLiteral("Grad-CAM: first principal component of the activations."));
+    const QCommandLineOption preprocessOption(
+        QStringLiteral("preprocess"),
+        QStringLiteral("resize (to 224x224, Pillow bilinear; CP-CHILD, DUKE) or center-crop (224, no resize; Kvasir, MURA). "
+                       "Default: resize."),
+        QStringLiteral("RECIPE"), QStringLiteral("resize"));
+    const QCommandLineOption headsOption(QStringLiteral("heads"),
+                                         QStringLiteral("Attention heads (not stored in checkpoints; default dim/64)."),
+                                         QStringLiteral("N"));
+    const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output directory, or a .npy file."),
+                                       QStringLiteral("PATH"));
+    parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
+                       preprocessOption, headsOption, outOption});
+    parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF)."),
+                                 QStringLiteral("IMAGE..."));
+
+    if (!parser.parse(arguments))
+        return usageError(parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        // QCommandLineParser names the executable; the command belongs in the usage line too.
+        QString help = parser.helpText();
+        help.replace(0, help.indexOf(QLatin1String(" [options]")), QStringLiteral("Usage: intermap-cli explain"));
+        std::fputs(qPrintable(help), stdout);
+        return ExitSuccess;
+    }
+
+    ExplainJob job;
+    if (!parser.isSet(checkpointOption))
+        return usageError(QStringLiteral("--checkpoint FILE is required"));
+    if (!parser.isSet(methodOption))
+        return usageError(QStringLiteral("--method LIST is required"));
+    if (!parser.isSet(outOption))
+        return usageError(QStringLiteral("--out PATH is required"));
+    job.images = parser.positionalArguments();
+    if (job.images.isEmpty())
+        return usageError(QStringLiteral("no IMAGE given"));
+    job.checkpoint = parser.value(checkpointOption).toStdString();
+    job.out = parser.value(outOption);
+
+    const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
+    for (const QString& value : parser.values(methodOption))
+        for (const QString& name : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const std::string method = name.trimmed().toStdString();
+            try {
+                registry.create(method); // throws UsageError naming the available methods
+            } catch (const UsageError& error) {
+                return usageError(QString::fromStdString(error.what()));
+            }
+            if (std::find(job.methods.begin(), job.methods.end(), method) == job.methods.end())
+                job.methods.push_back(method);
+        }
+    if (job.methods.empty())
+        return usageError(QStringLiteral("--method needs at least one method name"));
+
+    if (parser.isSet(targetOption)) {
+        const auto target = parseNonNegative(parser.value(targetOption));
+        if (!target)
+            return usageError(QStringLiteral("--target-class must be a class index >= 0, got '%1'").arg(parser.value(targetOption)));
+        job.options.targetClass = *target;
+    }
+    if (parser.isSet(headsOption)) {
+        const auto heads = parseNonNegative(parser.value(headsOption));
+        if (!heads || *heads == 0)
+            return usageError(QStringLiteral("--heads must be a positive integer, got '%1'").arg(parser.value(headsOption)));
+        job.heads = *heads;
+    }
+    job.options.augSmooth = parser.isSet(augSmoothOption);
+    job.options.eigenSmooth = parser.isSet(eigenSmoothOption);
+    try {
+        job.recipe = image::parsePreprocessRecipe(parser.value(preprocessOption).toStdString());
+    } catch (const Error& error) {
+        return usageError(QString::fromStdString(error.what()));
+    }
+
+    job.outIsSingleFile = job.out.endsWith(QStringLiteral(".npy"), Qt::CaseInsensitive);
+    if (job.outIsSingleFile && (job.images.size() != 1 || job.methods.size() != 1))
+        return usageError(QStringLiteral("--out %1 is a single .npy file: give exactly one image and one method "
+                                         "(or a directory for several)")
+                              .arg(job.out));
+    QHash<QString, QString> imageByStem;
+    for (const QString& image : job.images) {
+        const QString stem = QFileInfo(image).completeBaseName();
+        if (imageByStem.contains(stem))
+            return usageError(QStringLiteral("'%1' and '%2' have the same stem '%3' and would write the same map file")
+                                  .arg(imageByStem.value(stem), image, stem));
+        imageByStem.insert(stem, image);
+    }
+
+    model::LoadedVit vit;
+    try {
+        vit = model::loadVit(job.checkpoint, job.heads);
+    } catch (const Error& error) {
+        printError(error.what());
+        return ExitFailure;
+    } catch (const std::exception& error) {
+        printError(job.checkpoint + ": " + error.what());
+        return ExitFailure;
+    }
+    for (const auto& warning : vit.warnings)
+        std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    if (job.options.targetClass && *job.options.targetClass >= vit.config.numClasses)
+        return usageError(QStringLiteral("--target-class %1 is out of range: %2 has %3 classes")
+                              .arg(*job.options.targetClass)
+                              .arg(QString::fromStdString(job.checkpoint))
+                              .arg(vit.config.numClasses));
+    std::fprintf(stderr, "%s: %s\n", job.checkpoint.c_str(), vit.config.describe().c_str());
+
+    int skipped = 0;
+    for (int index = 0; index < job.images.size(); ++index) {
+        const QString& imagePath = job.images.at(index);
+        try {
+            torch::Tensor input = image::loadPreprocessed(imagePath.toStdString(), job.recipe);
+            auto result = explain::explainImage(vit, input, job.methods, job.options, registry);
+            QStringList written;
+            for (const auto& explanation : result.maps) {
+                const QString path = mapPath(job, explanation.method, imagePath);
+                const QString directory = QFileInfo(path).absolutePath();
+                if (!QDir().mkpath(directory))
+                    throw Error(directory.toStdString() + ": cannot create the output directory");
+                npy::writeFloat32(path.toStdString(), explanation.map.data_ptr<float>(),
+                                  {explanation.map.size(0), explanation.map.size(1)});
+                written << path;
+            }
+            const auto probabilities = torch::softmax(result.logits, 0);
+            std::printf("[%d/%d] %s: predicted class %lld (p=%.3f), target class %lld -> %s\n", index + 1,
+                        int(job.images.size()), qPrintable(imagePath), static_cast<long long>(result.predictedClass),
+                        probabilities[result.predictedClass].item<double>(), static_cast<long long>(result.targetClass),
+                        qPrintable(written.join(QStringLiteral(", "))));
+            std::fflush(stdout);
+        } catch (const ImageError& error) {
+            printError(std::string(error.what()) + " (skipped)");
+            ++skipped;
+        } catch (const UsageError& error) {
+            printError(error.what());
+            return ExitUsage;
+        } catch (const Error& error) {
+            printError(error.what());
+            return ExitFailure;
+        } catch (const std::exception& error) {
+            printError(imagePath.toStdString() + ": " + error.what());
+            return ExitFailure;
+        }
+    }
+    if (skipped > 0) {
+        std::fprintf(stderr, "intermap-cli explain: %d of %d images skipped\n", skipped, int(job.images.size()));
+        return ExitPartialFailure;
+    }
+    return ExitSuccess;
+}
+
+} // namespace intermap::cli

@@ -1,0 +1,17 @@
+#pragma once
+// Sub-commands of intermap-cli. Each parses its own arguments and returns the process exit code.
+#include <QStringList>
+
+namespace intermap::cli {
+
+// Exit codes shared by every command (documented in `intermap-cli --help` and the README).
+enum ExitCode : int {
+    ExitSuccess = 0,
+    ExitFailure = 1,      // the job could not be done (unreadable checkpoint, ...)
+    ExitUsage = 2,        // bad command line
+    ExitPartialFailure = 3 // some inputs were skipped (each reported); the rest was written
+};
+
+int runExplain(const QStringList& arguments);
+
+} // namespace intermap::cli

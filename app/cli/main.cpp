@@ -1,0 +1,57 @@
+// intermap-cli: the headless entry point. Composition root only: argument dispatch to commands.
+#include "commands.h"
+
+#include "intermap/version.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: intermap-cli <command> [options]\n"
+    "\n"
+    "Where does a Vision Transformer look? Interpretability maps for medical imaging.\n"
+    "\n"
+    "Commands:\n"
+    "  explain   compute interpretability maps (attention, rollout) for images\n"
+    "\n"
+    "Run 'intermap-cli <command> --help' for a command's options.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help\n"
+    "  -v, --version  show the version\n"
+    "\n"
+    "Exit codes: 0 success, 1 failure, 2 usage error, 3 some inputs skipped (reported).\n";
+
+} // namespace
+
+int main(int argc, char* argv[]) {
+    QCoreApplication application(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("intermap-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(INTERMAP_VERSION_STRING));
+
+    QStringList arguments = QCoreApplication::arguments();
+    if (arguments.size() < 2) {
+        std::fputs(kUsage, stderr);
+        return intermap::cli::ExitUsage;
+    }
+    const QString command = arguments.at(1);
+    if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
+        std::fputs(kUsage, stdout);
+        return intermap::cli::ExitSuccess;
+    }
+    if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
+        std::printf("intermap-cli %s\n", INTERMAP_VERSION_STRING);
+        return intermap::cli::ExitSuccess;
+    }
+    // Each command sees "intermap-cli <command>" as its program name, then its own options.
+    arguments.removeAt(1);
+    arguments[0] = QStringLiteral("intermap-cli ") + command;
+    if (command == QLatin1String("explain"))
+        return intermap::cli::runExplain(arguments);
+
+    std::fprintf(stderr, "intermap-cli: unknown command '%s'\n\n%s", qPrintable(command), kUsage);
+    return intermap::cli::ExitUsage;
+}

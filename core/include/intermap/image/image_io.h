@@ -1,0 +1,34 @@
+#pragma once
+// Image decoding (PNG, JPEG, BMP, TIFF through OpenCV's imgcodecs) with the semantics of the
+// study's Python code, which opened images with PIL: Image.open(path).convert('RGB') for images
+// and .convert('L') for annotation masks. In particular:
+//   * EXIF orientation is ignored (Image.open does not apply it; the pixels are used as stored);
+//   * an alpha channel is dropped, not blended;
+//   * greyscale is replicated into R = G = B;
+//   * a truncated file is an error (PIL raises "image file is truncated"; libjpeg alone would
+//     silently fill the missing part with grey).
+// Every failure is an intermap::ImageError naming the file and the reason.
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace intermap::image {
+
+// CV_8UC3 in RGB order. 16-bit samples become round(v * 255 / 65535) — a deliberate departure
+// from PIL, whose convert('RGB') clips 16-bit greyscale to 255 (and keeps the high byte of
+// 16-bit colour), which would wreck 16-bit medical images.
+cv::Mat readImageRgb8(const std::string& path);
+
+// As readImageRgb8, from an encoded file held in memory; `sourceName` names it in errors.
+cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName);
+
+// CV_8UC1 exactly as PIL's Image.open(path).convert('L'), how the evaluation reads masks:
+// colour becomes L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (Pillow's integer form of
+// ITU-R 601-2 luma); 8-bit grey is kept; alpha is ignored. For 16 bits it follows PIL too
+// (grey is clipped to 255, colour keeps its high byte), so a mask pixel of value 1 stays > 0.
+cv::Mat readMaskGrey(const std::string& path);
+
+cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName);
+
+} // namespace intermap::image

@@ -1,0 +1,136 @@
+#pragma once
+// Vision Transformer (timm `vit_*_patch16_224` layout) with explain taps. LibTorch has no
+// module hooks, so the tensors the interpretability methods need (per-block attention
+// probabilities, the last block's norm1 output) are returned as ordinary outputs on request.
+#include "intermap/model/state_dict.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace intermap::model {
+
+struct VitConfig {
+    std::int64_t imageSize = 224;
+    std::int64_t patchSize = 16;
+    std::int64_t embedDim = 768;
+    std::int64_t depth = 12;
+    std::int64_t numHeads = 12;
+    std::int64_t mlpHiddenDim = 3072; // MLP ratio 4
+    std::int64_t numClasses = 2;      // 0 = headless (e.g. a DINO backbone)
+    double layerNormEps = 1e-6;
+
+    std::int64_t gridSize() const { return imageSize / patchSize; }
+    std::int64_t numPatches() const { return gridSize() * gridSize(); }
+    std::int64_t numTokens() const { return numPatches() + 1; }
+    std::int64_t headDim() const { return embedDim / numHeads; }
+    bool hasHead() const { return numClasses > 0; }
+    // e.g. "ViT 768x12x12 (patch 16, 224 px, 2 classes)"
+    std::string describe() const;
+};
+
+// Reads the architecture from a state dict: patch size from patch_embed.proj.weight, embed dim,
+// depth (number of blocks), MLP width, classes (head.weight rows; 0 without a head), image size
+// from pos_embed. Heads are not stored in a state dict: timm's head_dim 64 (dim/64) unless given.
+// Throws CheckpointError (naming the file) when the dict is not a ViT of this layout.
+VitConfig inferVitConfig(const StateDict& stateDict, std::optional<std::int64_t> numHeads = std::nullopt);
+
+// Which intermediate tensors forward() should return besides the logits.
+struct VitTaps {
+    bool attentionProbabilities = false; // per block, [B, heads, N, N] (softmax output)
+    bool lastBlockNorm1 = false;         // [B, N, C]: Grad-CAM's target layer
+};
+
+struct VitOutput {
+    torch::Tensor logits;                    // [B, classes]; [B, C] CLS features if headless
+    std::vector<torch::Tensor> attentions;   // empty unless requested
+    torch::Tensor lastBlockNorm1;            // undefined unless requested
+};
+
+class VitAttentionImpl : public torch::nn::Module {
+public:
+    VitAttentionImpl(std::int64_t dim, std::int64_t numHeads);
+    // Returns the block output; writes the softmax probabilities to *probabilities if given.
+    torch::Tensor forward(const torch::Tensor& x, torch::Tensor* probabilities = nullptr);
+
+    torch::nn::Linear qkv{nullptr};
+    torch::nn::Linear proj{nullptr};
+    std::int64_t numHeads;
+    double scale;
+};
+TORCH_MODULE(VitAttention);
+
+class VitMlpImpl : public torch::nn::Module {
+public:
+    VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::nn::Linear fc1{nullptr};
+    torch::nn::Linear fc2{nullptr};
+};
+TORCH_MODULE(VitMlp);
+
+class VitBlockImpl : public torch::nn::Module {
+public:
+    VitBlockImpl(const VitConfig& config);
+    torch::Tensor forward(const torch::Tensor& x, torch::Tensor* probabilities = nullptr,
+                          torch::Tensor* norm1Output = nullptr);
+
+    torch::nn::LayerNorm norm1{nullptr};
+    VitAttention attn{nullptr};
+    torch::nn::LayerNorm norm2{nullptr};
+    VitMlp mlp{nullptr};
+};
+TORCH_MODULE(VitBlock);
+
+class PatchEmbedImpl : public torch::nn::Module {
+public:
+    PatchEmbedImpl(std::int64_t patchSize, std::int64_t embedDim);
+    torch::Tensor forward(const torch::Tensor& x); // [B,3,H,W] -> [B, patches, C]
+
+    torch::nn::Conv2d proj{nullptr};
+};
+TORCH_MODULE(PatchEmbed);
+
+class VisionTransformerImpl : public torch::nn::Module {
+public:
+    explicit VisionTransformerImpl(const VitConfig& config);
+    // x: [B, 3, imageSize, imageSize], ImageNet-normalised.
+    VitOutput forward(const torch::Tensor& x, const VitTaps& taps = {});
+    const VitConfig& config() const { return m_config; }
+
+    PatchEmbed patchEmbed{nullptr};            // "patch_embed.proj.*"
+    torch::Tensor clsToken;                    // "cls_token" [1,1,C]
+    torch::Tensor posEmbed;                    // "pos_embed" [1,N,C]
+    torch::nn::ModuleList blocks{nullptr};
+    torch::nn::LayerNorm norm{nullptr};
+    torch::nn::Linear head{nullptr};           // null when headless
+
+private:
+    VitConfig m_config;
+};
+TORCH_MODULE(VisionTransformer);
+
+// Copies a state dict into a model of that config. Every model parameter must be present with
+// the same shape and every dict entry must be used; otherwise CheckpointError naming the key,
+// the expected and the found shape. MAE fine-tuned checkpoints' fc_norm.* is accepted as norm.*.
+void loadWeights(VisionTransformer& model, const StateDict& stateDict);
+
+// The model and where it came from, ready for inference (eval mode, float32, CPU).
+struct LoadedVit {
+    VisionTransformer model{nullptr};
+    VitConfig config;
+    std::string checkpointPath;
+    std::vector<std::string> warnings; // e.g. placeholder globals met in the file
+};
+
+LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads = std::nullopt);
+
+} // namespace intermap::model

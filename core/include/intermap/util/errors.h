@@ -1,0 +1,47 @@
+#pragma once
+// User-facing errors. Every message names the file (when there is one), what was expected
+// and what was found, e.g. "model.pth: head.weight has shape [1000,768], model expects [2,768]".
+#include <stdexcept>
+#include <string>
+
+namespace intermap {
+
+// Base of every error intermap reports to a user. what() is the full one-line message.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A checkpoint could not be read or does not fit the model.
+class CheckpointError : public Error {
+public:
+    CheckpointError(const std::string& path, const std::string& reason)
+        : Error(path + ": " + reason), m_path(path), m_reason(reason) {}
+    const std::string& path() const { return m_path; }
+    const std::string& reason() const { return m_reason; }
+
+private:
+    std::string m_path;
+    std::string m_reason;
+};
+
+// An image (or mask, or .npy map) could not be read or has the wrong form.
+class ImageError : public Error {
+public:
+    ImageError(const std::string& path, const std::string& reason)
+        : Error(path + ": " + reason), m_path(path), m_reason(reason) {}
+    const std::string& path() const { return m_path; }
+    const std::string& reason() const { return m_reason; }
+
+private:
+    std::string m_path;
+    std::string m_reason;
+};
+
+// A request that cannot be satisfied as asked (unknown method, bad option value, ...).
+class UsageError : public Error {
+public:
+    using Error::Error;
+};
+
+} // namespace intermap

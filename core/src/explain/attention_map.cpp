@@ -1,0 +1,30 @@
+#include "intermap/explain/methods.h"
+
+#include <torch/torch.h>
+
+namespace intermap::explain {
+namespace {
+
+// The study's attention map: the last block's softmax attention, row of the CLS token to the
+// patch tokens, mean over heads, each value repeated over its 16x16 patch (np.kron), min-max.
+class AttentionMap final : public Explainer {
+public:
+    std::string name() const override { return "attention"; }
+    std::string description() const override {
+        return "Raw attention of the CLS token to each patch in the last block, averaged over heads";
+    }
+    bool isClassSpecific() const override { return false; }
+
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions&) override {
+        const auto& config = pass.model()->config();
+        const torch::Tensor& lastBlock = pass.attentions().back(); // [heads, N, N]
+        auto clsToPatches = lastBlock.select(1, 0).slice(1, 1).mean(0);
+        return minMaxNormalise(upsampleNearestPatches(clsToPatches, config.gridSize(), config.patchSize));
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Explainer> makeAttentionMap() { return std::make_unique<AttentionMap>(); }
+
+} // namespace intermap::explain

@@ -1,0 +1,38 @@
+#include "intermap/explain/methods.h"
+
+#include <torch/torch.h>
+
+namespace intermap::explain {
+namespace {
+
+// Abnar & Zuidema (2020) as in Chefer's compute_rollout_attention (ViT_explanation_generator.py):
+// per block the head average plus identity, rows divided by their sums; joint = A_i @ joint from
+// the first block up; CLS row to the patches; bilinear x16; min-max.
+class AttentionRollout final : public Explainer {
+public:
+    std::string name() const override { return "rollout"; }
+    std::string description() const override { return "Attention rollout over all blocks (Abnar & Zuidema 2020)"; }
+    bool isClassSpecific() const override { return false; }
+
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions&) override {
+        const auto& config = pass.model()->config();
+        const auto& attentions = pass.attentions();
+        const auto tokens = attentions.front().size(-1);
+        auto identity = torch::eye(tokens, attentions.front().options());
+        torch::Tensor joint;
+        for (const auto& attention : attentions) {
+            // sum / heads (not mean) as the reference writes it; the two may differ in the last bit.
+            auto mixed = attention.sum(0) / static_cast<double>(attention.size(0)) + identity;
+            mixed = mixed / mixed.sum(-1, /*keepdim=*/true);
+            joint = joint.defined() ? torch::matmul(mixed, joint) : mixed;
+        }
+        auto clsToPatches = joint.select(0, 0).slice(0, 1);
+        return minMaxNormalise(upsampleBilinearPatches(clsToPatches, config.gridSize(), config.patchSize));
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Explainer> makeAttentionRollout() { return std::make_unique<AttentionRollout>(); }
+
+} // namespace intermap::explain

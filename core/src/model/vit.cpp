@@ -1,0 +1,229 @@
+#include "intermap/model/vit.h"
+
+#include "intermap/util/errors.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace intermap::model {
+namespace {
+
+std::string shapeString(c10::IntArrayRef sizes) {
+    std::ostringstream out;
+    out << '[';
+    for (size_t i = 0; i < sizes.size(); ++i)
+        out << (i ? "," : "") << sizes[i];
+    out << ']';
+    return out.str();
+}
+
+const torch::Tensor& requireTensor(const StateDict& dict, const std::string& key, const char* why) {
+    const torch::Tensor* tensor = dict.find(key);
+    if (!tensor)
+        throw CheckpointError(dict.sourcePath, "not a ViT state dict: key '" + key + "' is missing (" + why + ")");
+    return *tensor;
+}
+
+torch::nn::LayerNorm makeLayerNorm(std::int64_t dim, double eps) {
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps).elementwise_affine(true));
+}
+
+} // namespace
+
+std::string VitConfig::describe() const {
+    std::ostringstream out;
+    out << "ViT " << embedDim << "x" << depth << "x" << numHeads << " (patch " << patchSize << ", " << imageSize
+        << " px, ";
+    if (hasHead())
+        out << numClasses << (numClasses == 1 ? " class)" : " classes)");
+    else
+        out << "no classification head)";
+    return out.str();
+}
+
+VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numHeads) {
+    VitConfig config;
+    const auto& patchWeight = requireTensor(dict, "patch_embed.proj.weight", "patch embedding");
+    if (patchWeight.dim() != 4 || patchWeight.size(1) != 3 || patchWeight.size(2) != patchWeight.size(3))
+        throw CheckpointError(dict.sourcePath, "patch_embed.proj.weight has shape " + shapeString(patchWeight.sizes()) +
+                                                   ", expected [dim,3,patch,patch]");
+    config.embedDim = patchWeight.size(0);
+    config.patchSize = patchWeight.size(2);
+
+    const auto& posEmbed = requireTensor(dict, "pos_embed", "position embedding");
+    const std::int64_t tokens = posEmbed.dim() == 3 ? posEmbed.size(1) : -1;
+    const auto grid = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<std::int64_t>(tokens - 1, 0)))));
+    if (posEmbed.dim() != 3 || posEmbed.size(0) != 1 || posEmbed.size(2) != config.embedDim || grid * grid + 1 != tokens)
+        throw CheckpointError(dict.sourcePath, "pos_embed has shape " + shapeString(posEmbed.sizes()) +
+                                                   ", expected [1, 1+grid*grid, " + std::to_string(config.embedDim) + "]");
+    config.imageSize = grid * config.patchSize;
+
+    static const std::regex blockKey(R"(^blocks\.(\d+)\.)");
+    std::set<std::int64_t> blockIndices;
+    for (const auto& entry : dict.entries) {
+        std::smatch match;
+        if (std::regex_search(entry.first, match, blockKey))
+            blockIndices.insert(std::stoll(match[1].str()));
+    }
+    if (blockIndices.empty())
+        throw CheckpointError(dict.sourcePath, "not a ViT state dict: no 'blocks.N.*' keys");
+    config.depth = static_cast<std::int64_t>(blockIndices.size());
+    if (*blockIndices.rbegin() != config.depth - 1)
+        throw CheckpointError(dict.sourcePath, "block indices are not contiguous: found " + std::to_string(config.depth) +
+                                                   " blocks but the highest index is " + std::to_string(*blockIndices.rbegin()));
+
+    config.mlpHiddenDim = requireTensor(dict, "blocks.0.mlp.fc1.weight", "MLP").size(0);
+
+    if (const torch::Tensor* head = dict.find("head.weight")) {
+        if (head->dim() != 2 || head->size(1) != config.embedDim)
+            throw CheckpointError(dict.sourcePath, "head.weight has shape " + shapeString(head->sizes()) +
+                                                       ", expected [classes," + std::to_string(config.embedDim) + "]");
+        config.numClasses = head->size(0);
+    } else {
+        config.numClasses = 0;
+    }
+
+    // timm's convention (head_dim 64) is the only information there is; the user can override.
+    config.numHeads = numHeads.value_or(std::max<std::int64_t>(1, config.embedDim / 64));
+    if (config.numHeads <= 0 || config.embedDim % config.numHeads != 0)
+        throw CheckpointError(dict.sourcePath, "embed dim " + std::to_string(config.embedDim) +
+                                                   " is not divisible by " + std::to_string(config.numHeads) + " heads");
+    return config;
+}
+
+VitAttentionImpl::VitAttentionImpl(std::int64_t dim, std::int64_t heads)
+    : numHeads(heads), scale(1.0 / std::sqrt(static_cast<double>(dim / heads))) {
+    qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(true)));
+    proj = register_module("proj", torch::nn::Linear(dim, dim));
+}
+
+torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, torch::Tensor* probabilities) {
+    const auto batch = x.size(0), tokens = x.size(1), channels = x.size(2);
+    // [B,N,3C] -> [3, B, heads, N, head_dim], the order of timm and of Chefer's LRP model.
+    auto qkvHeads = qkv(x).reshape({batch, tokens, 3, numHeads, channels / numHeads}).permute({2, 0, 3, 1, 4});
+    auto q = qkvHeads[0], k = qkvHeads[1], v = qkvHeads[2];
+    auto attention = torch::matmul(q, k.transpose(-2, -1)).mul(scale).softmax(-1);
+    if (probabilities)
+        *probabilities = attention;
+    auto mixed = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, channels});
+    return proj(mixed);
+}
+
+VitMlpImpl::VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim) {
+    fc1 = register_module("fc1", torch::nn::Linear(dim, hiddenDim));
+    fc2 = register_module("fc2", torch::nn::Linear(hiddenDim, dim));
+}
+
+torch::Tensor VitMlpImpl::forward(const torch::Tensor& x) {
+    // Exact (erf) GELU as timm's nn.GELU default.
+    return fc2(torch::gelu(fc1(x)));
+}
+
+VitBlockImpl::VitBlockImpl(const VitConfig& config) {
+    norm1 = register_module("norm1", makeLayerNorm(config.embedDim, config.layerNormEps));
+    attn = register_module("attn", VitAttention(config.embedDim, config.numHeads));
+    norm2 = register_module("norm2", makeLayerNorm(config.embedDim, config.layerNormEps));
+    mlp = register_module("mlp", VitMlp(config.embedDim, config.mlpHiddenDim));
+}
+
+torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, torch::Tensor* probabilities, torch::Tensor* norm1Output) {
+    auto normalised = norm1(x);
+    if (norm1Output)
+        *norm1Output = normalised;
+    auto y = x + attn(normalised, probabilities);
+    return y + mlp(norm2(y));
+}
+
+PatchEmbedImpl::PatchEmbedImpl(std::int64_t patchSize, std::int64_t embedDim) {
+    proj = register_module("proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, embedDim, patchSize).stride(patchSize)));
+}
+
+torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) {
+    return proj(x).flatten(2).transpose(1, 2);
+}
+
+VisionTransformerImpl::VisionTransformerImpl(const VitConfig& config) : m_config(config) {
+    patchEmbed = register_module("patch_embed", PatchEmbed(config.patchSize, config.embedDim));
+    clsToken = register_parameter("cls_token", torch::zeros({1, 1, config.embedDim}));
+    posEmbed = register_parameter("pos_embed", torch::zeros({1, config.numTokens(), config.embedDim}));
+    blocks = register_module("blocks", torch::nn::ModuleList());
+    for (std::int64_t i = 0; i < config.depth; ++i)
+        blocks->push_back(VitBlock(config));
+    norm = register_module("norm", makeLayerNorm(config.embedDim, config.layerNormEps));
+    if (config.hasHead())
+        head = register_module("head", torch::nn::Linear(config.embedDim, config.numClasses));
+}
+
+VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& taps) {
+    if (x.dim() != 4 || x.size(1) != 3 || x.size(2) != m_config.imageSize || x.size(3) != m_config.imageSize)
+        throw UsageError("model input must be [B,3," + std::to_string(m_config.imageSize) + "," +
+                         std::to_string(m_config.imageSize) + "], got " + shapeString(x.sizes()));
+    VitOutput output;
+    auto tokens = patchEmbed(x);
+    tokens = torch::cat({clsToken.expand({x.size(0), -1, -1}), tokens}, 1) + posEmbed;
+    const auto depth = static_cast<std::int64_t>(blocks->size());
+    if (taps.attentionProbabilities)
+        output.attentions.resize(static_cast<size_t>(depth));
+    for (std::int64_t i = 0; i < depth; ++i) {
+        const bool isLast = i == depth - 1;
+        tokens = blocks[i]->as<VitBlock>()->forward(
+            tokens, taps.attentionProbabilities ? &output.attentions[static_cast<size_t>(i)] : nullptr,
+            (isLast && taps.lastBlockNorm1) ? &output.lastBlockNorm1 : nullptr);
+    }
+    auto pooled = norm(tokens).select(1, 0); // CLS-token pooling
+    output.logits = head ? head(pooled) : pooled;
+    return output;
+}
+
+void loadWeights(VisionTransformer& model, const StateDict& dict) {
+    std::map<std::string, const torch::Tensor*> available;
+    for (const auto& [key, tensor] : dict.entries) {
+        // MAE fine-tuned checkpoints call the final norm fc_norm (used with CLS pooling here).
+        const bool maeFinalNorm = key.rfind("fc_norm.", 0) == 0 && !dict.contains("norm" + key.substr(7));
+        available[maeFinalNorm ? "norm" + key.substr(7) : key] = &tensor;
+    }
+    torch::NoGradGuard noGrad;
+    std::set<std::string> used;
+    for (auto& parameter : model->named_parameters()) {
+        auto found = available.find(parameter.key());
+        if (found == available.end())
+            throw CheckpointError(dict.sourcePath, "key '" + parameter.key() + "' is missing; the model (" +
+                                                       model->config().describe() + ") expects shape " +
+                                                       shapeString(parameter.value().sizes()));
+        const torch::Tensor& source = *found->second;
+        if (source.sizes() != parameter.value().sizes())
+            throw CheckpointError(dict.sourcePath, "key '" + parameter.key() + "' has shape " + shapeString(source.sizes()) +
+                                                       ", model expects " + shapeString(parameter.value().sizes()));
+        parameter.value().copy_(source);
+        used.insert(found->first);
+    }
+    for (const auto& [key, tensor] : available)
+        if (!used.count(key))
+            throw CheckpointError(dict.sourcePath, "unexpected key '" + key + "' with shape " + shapeString(tensor->sizes()) +
+                                                       " (not part of a " + model->config().describe() + ")");
+}
+
+LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads) {
+    StateDict dict = loadStateDict(checkpointPath);
+    LoadedVit loaded;
+    loaded.config = inferVitConfig(dict, numHeads);
+    loaded.model = VisionTransformer(loaded.config);
+    loadWeights(loaded.model, dict);
+    loaded.model->eval();
+    // Explaining needs gradients w.r.t. activations only; weight gradients would cost a full
+    // extra backward. (The trainer builds its own model with trainable parameters.)
+    for (auto& parameter : loaded.model->parameters())
+        parameter.set_requires_grad(false);
+    loaded.checkpointPath = checkpointPath;
+    for (const auto& global : dict.placeholderGlobals)
+        loaded.warnings.push_back(checkpointPath + ": ignored non-tensor object of type " + global + " (never executed)");
+    return loaded;
+}
+
+} // namespace intermap::model

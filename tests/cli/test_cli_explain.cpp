@@ -1,0 +1,206 @@
+// The `intermap-cli explain` contract, driven as a user would: through the executable.
+#include "shared_data.h"
+
+#include "intermap/util/npy.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <cmath>
+
+namespace {
+
+struct CliResult {
+    int exitCode = -1;
+    QString standardOutput;
+    QString standardError;
+};
+
+CliResult runCli(const QStringList& arguments) {
+    QProcess process;
+    process.start(QStringLiteral(INTERMAP_CLI_PATH), arguments);
+    CliResult result;
+    if (!process.waitForFinished(300000)) {
+        process.kill();
+        result.standardError = QStringLiteral("intermap-cli did not finish");
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.standardOutput = QString::fromLocal8Bit(process.readAllStandardOutput());
+    result.standardError = QString::fromLocal8Bit(process.readAllStandardError());
+    return result;
+}
+
+QString fixture(const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/") + name); }
+
+double maxAbsDifference(const std::vector<float>& a, const std::vector<float>& b) {
+    double worst = 0.0;
+    for (size_t i = 0; i < a.size(); ++i)
+        worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+    return worst;
+}
+
+} // namespace
+
+class TestCliExplain : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void versionAndHelp();
+    void mapsIntoDirectoryMatchTheReference();
+    void singleNpyOutput();
+    void singleNpyNeedsOneImageAndOneMethod();
+    void sameStemRefusedBeforeAnyWork();
+    void badImageIsSkippedWithExitThree();
+    void unknownMethodIsAUsageError();
+    void unreadableCheckpointNamesTheFile();
+    void targetClassOutOfRangeIsAUsageError();
+};
+
+void TestCliExplain::versionAndHelp() {
+    const auto version = runCli({QStringLiteral("--version")});
+    QCOMPARE(version.exitCode, 0);
+    QVERIFY2(version.standardOutput.startsWith(QStringLiteral("intermap-cli ")), qPrintable(version.standardOutput));
+    const auto help = runCli({QStringLiteral("--help")});
+    QCOMPARE(help.exitCode, 0);
+    QVERIFY(help.standardOutput.contains(QStringLiteral("explain")));
+    const auto explainHelp = runCli({QStringLiteral("explain"), QStringLiteral("--help")});
+    QCOMPARE(explainHelp.exitCode, 0);
+    QVERIFY(explainHelp.standardOutput.contains(QStringLiteral("--target-class")));
+    QVERIFY(explainHelp.standardOutput.contains(QStringLiteral("center-crop")));
+    QCOMPARE(runCli({}).exitCode, 2);
+    QCOMPARE(runCli({QStringLiteral("frobnicate")}).exitCode, 2);
+}
+
+void TestCliExplain::mapsIntoDirectoryMatchTheReference() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    const QString outDir = out.filePath(QStringLiteral("maps/nested"));
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                QStringLiteral("--methods"), QStringLiteral("attention,rollout"), QStringLiteral("--heads"),
+                                QStringLiteral("3"), QStringLiteral("--out"), outDir, fixture(QStringLiteral("img_0.png")),
+                                fixture(QStringLiteral("img_1.png"))});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    for (const QString& method : {QStringLiteral("attention"), QStringLiteral("rollout")})
+        for (int image : {0, 1}) {
+            const QString mapFile = QStringLiteral("%1/%2/img_%3.npy").arg(outDir, method).arg(image);
+            QVERIFY2(QFile::exists(mapFile), qPrintable(mapFile));
+            const auto map = intermap::npy::readFloat32(mapFile.toStdString(), {224, 224});
+            const auto reference = intermap::npy::readFloat32(
+                fixture(QStringLiteral("ref_img_%1_%2.npy").arg(image).arg(method)).toStdString(), {224, 224});
+            QVERIFY2(maxAbsDifference(map, reference) < 1e-3, qPrintable(mapFile));
+        }
+    QVERIFY(result.standardOutput.contains(QStringLiteral("predicted class 0")));
+    // No temporary files are left beside the maps.
+    QCOMPARE(QDir(outDir + QStringLiteral("/attention")).entryList(QDir::Files | QDir::Hidden).size(), 2);
+}
+
+void TestCliExplain::singleNpyOutput() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    const QString mapFile = out.filePath(QStringLiteral("one.npy"));
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                QStringLiteral("--method"), QStringLiteral("rollout"), QStringLiteral("--target-class"),
+                                QStringLiteral("1"), QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--out"),
+                                mapFile, fixture(QStringLiteral("img_1.png"))});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    const auto map = intermap::npy::readFloat32(mapFile.toStdString(), {224, 224});
+    const auto reference = intermap::npy::readFloat32(fixture(QStringLiteral("ref_img_1_rollout.npy")).toStdString(), {224, 224});
+    QVERIFY(maxAbsDifference(map, reference) < 1e-3);
+    QVERIFY(result.standardOutput.contains(QStringLiteral("target class 1")));
+}
+
+void TestCliExplain::singleNpyNeedsOneImageAndOneMethod() {
+    QTemporaryDir out;
+    const QString mapFile = out.filePath(QStringLiteral("one.npy"));
+    const auto twoMethods = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), QStringLiteral("x.pth"),
+                                    QStringLiteral("--method"), QStringLiteral("attention,rollout"), QStringLiteral("--out"),
+                                    mapFile, QStringLiteral("a.png")});
+    QCOMPARE(twoMethods.exitCode, 2);
+    QVERIFY(twoMethods.standardError.contains(QStringLiteral("one.npy")));
+    const auto twoImages = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), QStringLiteral("x.pth"),
+                                   QStringLiteral("--method"), QStringLiteral("attention"), QStringLiteral("--out"), mapFile,
+                                   QStringLiteral("a.png"), QStringLiteral("b.png")});
+    QCOMPARE(twoImages.exitCode, 2);
+    QVERIFY(!QFile::exists(mapFile));
+}
+
+void TestCliExplain::sameStemRefusedBeforeAnyWork() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    QTemporaryDir other;
+    QVERIFY(QFile::copy(fixture(QStringLiteral("img_0.png")), other.filePath(QStringLiteral("img_0.png"))));
+    const QString outDir = out.filePath(QStringLiteral("maps"));
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                QStringLiteral("--method"), QStringLiteral("attention"), QStringLiteral("--out"), outDir,
+                                fixture(QStringLiteral("img_0.png")), other.filePath(QStringLiteral("img_0.png"))});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.standardError.contains(QStringLiteral("same stem")), qPrintable(result.standardError));
+    QVERIFY(!QFileInfo::exists(outDir));
+}
+
+void TestCliExplain::badImageIsSkippedWithExitThree() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    const QString broken = out.filePath(QStringLiteral("broken.png"));
+    {
+        QFile file(broken);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("\x89PNG\r\n\x1a\n not really a png");
+    }
+    const QString outDir = out.filePath(QStringLiteral("maps"));
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                QStringLiteral("--method"), QStringLiteral("attention"), QStringLiteral("--out"), outDir,
+                                broken, fixture(QStringLiteral("img_0.png"))});
+    QCOMPARE(result.exitCode, 3);
+    QVERIFY2(result.standardError.contains(broken), qPrintable(result.standardError));
+    QVERIFY(QFile::exists(outDir + QStringLiteral("/attention/img_0.npy")));
+    QVERIFY(!QFile::exists(outDir + QStringLiteral("/attention/broken.npy")));
+}
+
+void TestCliExplain::unknownMethodIsAUsageError() {
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), QStringLiteral("x.pth"),
+                                QStringLiteral("--method"), QStringLiteral("attention,occlusion"), QStringLiteral("--out"),
+                                QStringLiteral("o"), QStringLiteral("a.png")});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.standardError.contains(QStringLiteral("occlusion")), qPrintable(result.standardError));
+    QVERIFY(result.standardError.contains(QStringLiteral("rollout")));
+}
+
+void TestCliExplain::unreadableCheckpointNamesTheFile() {
+    QTemporaryDir out;
+    const QString checkpoint = out.filePath(QStringLiteral("garbage.pth"));
+    {
+        QFile file(checkpoint);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("this is not a checkpoint at all");
+    }
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), checkpoint, QStringLiteral("--method"),
+                                QStringLiteral("attention"), QStringLiteral("--out"), out.filePath(QStringLiteral("maps")),
+                                QStringLiteral("a.png")});
+    QCOMPARE(result.exitCode, 1);
+    QVERIFY2(result.standardError.contains(checkpoint), qPrintable(result.standardError));
+    QCOMPARE(result.standardError.trimmed().count(QLatin1Char('\n')), 0); // one line
+    const auto missing = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), out.filePath(QStringLiteral("none.pth")),
+                                 QStringLiteral("--method"), QStringLiteral("attention"), QStringLiteral("--out"),
+                                 out.filePath(QStringLiteral("maps")), QStringLiteral("a.png")});
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY(missing.standardError.contains(QStringLiteral("none.pth")));
+}
+
+void TestCliExplain::targetClassOutOfRangeIsAUsageError() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                QStringLiteral("--method"), QStringLiteral("attention"), QStringLiteral("--target-class"),
+                                QStringLiteral("2"), QStringLiteral("--out"), out.filePath(QStringLiteral("maps")),
+                                fixture(QStringLiteral("img_0.png"))});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.standardError.contains(QStringLiteral("2 classes")), qPrintable(result.standardError));
+}
+
+QTEST_GUILESS_MAIN(TestCliExplain)
+#include "test_cli_explain.moc"

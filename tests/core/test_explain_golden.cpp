@@ -1,0 +1,285 @@
+// Golden tests of the ViT and the attention-based maps against the reference outputs of the
+// original implementations (../shared/fixtures, see its README for tolerances), plus the
+// model-loading contract (key/shape errors, headless checkpoints, the checkpoint writer).
+#include "shared_data.h"
+
+#include "intermap/explain/explainer.h"
+#include "intermap/image/preprocess.h"
+#include "intermap/model/vit.h"
+#include "intermap/util/errors.h"
+#include "intermap/util/npy.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <torch/torch.h>
+
+using namespace intermap;
+
+namespace {
+
+torch::Tensor readNpyTensor(const std::string& path) {
+    const npy::Array array = npy::read(path);
+    auto tensor = torch::tensor(array.values, torch::kFloat64);
+    return tensor.reshape(array.shape).to(torch::kFloat32);
+}
+
+QJsonObject readManifest(const QString& set) {
+    QFile file(test::sharedPath(QStringLiteral("fixtures/%1/manifest.json").arg(set)));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+double maxAbsDifference(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+// The fixtures README: compare after min-max normalising both maps.
+double normalisedDifference(const torch::Tensor& ours, const torch::Tensor& reference) {
+    return maxAbsDifference(explain::minMaxNormalise(ours.to(torch::kFloat64)),
+                            explain::minMaxNormalise(reference.to(torch::kFloat64)));
+}
+
+std::string fixtureFile(const QString& set, const QString& name) {
+    return test::sharedPathStd(QStringLiteral("fixtures/%1/%2").arg(set, name));
+}
+
+} // namespace
+
+class TestExplainGolden : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void fixtureMaps_data();
+    void fixtureMaps();
+    void writerRoundTripIsBitIdentical_data();
+    void writerRoundTripIsBitIdentical();
+    void architectureInferredFromStateDict();
+    void missingKeyIsNamed();
+    void wrongShapeNamesKeyAndShapes();
+    void extraKeyIsNamed();
+    void headlessCheckpointRefusedForExplaining();
+    void targetClassOutOfRangeIsRejected();
+    void unknownMethodListsAvailableOnes();
+    void constantMapNormalisesToZeros();
+};
+
+void TestExplainGolden::fixtureMaps_data() {
+    QTest::addColumn<QString>("set");
+    QTest::addColumn<int>("image");
+    for (const char* set : {"vit-tiny-ref", "vit-deep-ref"})
+        for (int image : {0, 1})
+            QTest::addRow("%s/img_%d", set, image) << QString::fromLatin1(set) << image;
+}
+
+void TestExplainGolden::fixtureMaps() {
+    QFETCH(QString, set);
+    QFETCH(int, image);
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/%1/model.pth").arg(set));
+    const QJsonObject manifest = readManifest(set);
+    QVERIFY(!manifest.isEmpty());
+
+    const auto vit = model::loadVit(fixtureFile(set, QStringLiteral("model.pth")), manifest[QStringLiteral("heads")].toInt());
+    QCOMPARE(vit.config.embedDim, manifest[QStringLiteral("dim")].toInt());
+    QCOMPARE(vit.config.depth, manifest[QStringLiteral("depth")].toInt());
+    QCOMPARE(vit.config.numClasses, manifest[QStringLiteral("classes")].toInt());
+
+    const QString prefix = QStringLiteral("ref_img_%1_").arg(image);
+    const auto input = image::loadPreprocessed(fixtureFile(set, QStringLiteral("img_%1.png").arg(image)),
+                                               image::PreprocessRecipe::Resize);
+    explain::ExplainOptions options;
+    options.targetClass = manifest[QStringLiteral("target")].toInt();
+    const auto result = explain::explainImage(vit, input, {"attention", "rollout"}, options,
+                                              explain::ExplainerRegistry::withBuiltinMethods());
+
+    const auto referenceLogits = readNpyTensor(fixtureFile(set, prefix + QStringLiteral("logits.npy"))).flatten();
+    const double logitError = maxAbsDifference(result.logits, referenceLogits);
+    QVERIFY2(logitError < 1e-4, qPrintable(QStringLiteral("logits differ by %1").arg(logitError)));
+    const int expectedPrediction = manifest[QStringLiteral("images")].toArray()[image].toObject()[QStringLiteral("pred")].toInt();
+    QCOMPARE(result.predictedClass, expectedPrediction);
+
+    QCOMPARE(int(result.maps.size()), 2);
+    for (const auto& explanation : result.maps) {
+        QCOMPARE(explanation.map.sizes(), (c10::IntArrayRef{224, 224}));
+        QCOMPARE(explanation.map.scalar_type(), torch::kFloat32);
+        const auto reference = readNpyTensor(fixtureFile(set, prefix + QString::fromStdString(explanation.method) + ".npy"));
+        const double error = normalisedDifference(explanation.map, reference);
+        QVERIFY2(error < 1e-3, qPrintable(QStringLiteral("%1 differs by %2").arg(QString::fromStdString(explanation.method)).arg(error)));
+        // The study's maps are min-max normalised: exactly 0 and 1 occur.
+        QCOMPARE(explanation.map.min().item<float>(), 0.0f);
+        QCOMPARE(explanation.map.max().item<float>(), 1.0f);
+    }
+}
+
+void TestExplainGolden::writerRoundTripIsBitIdentical_data() {
+    QTest::addColumn<QString>("set");
+    QTest::newRow("tiny") << QStringLiteral("vit-tiny-ref");
+    QTest::newRow("deep") << QStringLiteral("vit-deep-ref");
+}
+
+void TestExplainGolden::writerRoundTripIsBitIdentical() {
+    QFETCH(QString, set);
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/%1/model.pth").arg(set));
+    const auto original = model::loadStateDict(fixtureFile(set, QStringLiteral("model.pth")), /*keepFileDtype=*/true);
+    QVERIFY(original.entries.size() > 10);
+
+    QTemporaryDir directory;
+    const std::string copyPath = directory.filePath(QStringLiteral("copy.pth")).toStdString();
+    model::saveStateDict(copyPath, original.entries);
+    const auto copy = model::loadStateDict(copyPath, /*keepFileDtype=*/true);
+
+    QCOMPARE(copy.entries.size(), original.entries.size());
+    for (size_t i = 0; i < original.entries.size(); ++i) {
+        const auto& [name, tensor] = original.entries[i];
+        const auto& [copyName, copyTensor] = copy.entries[i];
+        QCOMPARE(copyName, name);
+        QCOMPARE(copyTensor.scalar_type(), tensor.scalar_type());
+        QCOMPARE(copyTensor.sizes(), tensor.sizes());
+        // Bit-identical: compare the raw bytes, not values (NaN/-0.0 would fool ==).
+        const auto a = tensor.contiguous(), b = copyTensor.contiguous();
+        QVERIFY2(std::memcmp(a.data_ptr(), b.data_ptr(), a.nbytes()) == 0, name.c_str());
+    }
+}
+
+namespace {
+
+// A small random ViT of a shape unlike the fixtures', saved with the writer; the tests below
+// edit its state dict to provoke each loading error.
+std::vector<std::pair<std::string, torch::Tensor>> smallVitStateDict(std::int64_t classes = 5) {
+    model::VitConfig config;
+    config.embedDim = 96;
+    config.depth = 2;
+    config.numHeads = 4;
+    config.mlpHiddenDim = 384;
+    config.numClasses = classes;
+    torch::manual_seed(7);
+    model::VisionTransformer vit(config);
+    std::vector<std::pair<std::string, torch::Tensor>> entries;
+    for (const auto& parameter : vit->named_parameters())
+        entries.emplace_back(parameter.key(), parameter.value().detach().clone().normal_(0.0, 0.02));
+    return entries;
+}
+
+std::string saveEntries(const QTemporaryDir& directory, const QString& name,
+                        const std::vector<std::pair<std::string, torch::Tensor>>& entries) {
+    const std::string path = directory.filePath(name).toStdString();
+    model::saveStateDict(path, entries);
+    return path;
+}
+
+template <typename Function>
+QString checkpointErrorOf(Function&& function) {
+    try {
+        function();
+    } catch (const CheckpointError& error) {
+        return QString::fromStdString(error.what());
+    }
+    return {};
+}
+
+} // namespace
+
+void TestExplainGolden::architectureInferredFromStateDict() {
+    QTemporaryDir directory;
+    const auto path = saveEntries(directory, QStringLiteral("small.pth"), smallVitStateDict());
+    const auto vit = model::loadVit(path, 4);
+    QCOMPARE(vit.config.embedDim, 96);
+    QCOMPARE(vit.config.depth, 2);
+    QCOMPARE(vit.config.numHeads, 4);
+    QCOMPARE(vit.config.numClasses, 5);
+    QCOMPARE(vit.config.patchSize, 16);
+    QCOMPARE(vit.config.imageSize, 224);
+    // Without --heads, timm's head_dim-64 convention: 96/64 -> 1 head.
+    QCOMPARE(model::loadVit(path).config.numHeads, 1);
+    // Maps of this shape are well formed.
+    const auto result = explain::explainImage(vit, torch::randn({1, 3, 224, 224}), {"rollout", "attention"}, {},
+                                              explain::ExplainerRegistry::withBuiltinMethods());
+    QCOMPARE(result.maps.at(0).method, std::string("rollout"));
+    QCOMPARE(result.maps.at(1).map.sizes(), (c10::IntArrayRef{224, 224}));
+    QVERIFY(torch::isfinite(result.maps.at(0).map).all().item<bool>());
+}
+
+void TestExplainGolden::missingKeyIsNamed() {
+    QTemporaryDir directory;
+    auto entries = smallVitStateDict();
+    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const auto& e) { return e.first == "blocks.1.norm2.bias"; }),
+                  entries.end());
+    const auto path = saveEntries(directory, QStringLiteral("missing.pth"), entries);
+    const QString message = checkpointErrorOf([&] { model::loadVit(path, 4); });
+    QVERIFY2(message.contains(QStringLiteral("missing.pth")), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("blocks.1.norm2.bias")) && message.contains(QStringLiteral("missing")), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("[96]")), qPrintable(message));
+}
+
+void TestExplainGolden::wrongShapeNamesKeyAndShapes() {
+    QTemporaryDir directory;
+    auto entries = smallVitStateDict();
+    for (auto& [name, tensor] : entries)
+        if (name == "blocks.0.attn.proj.weight")
+            tensor = torch::zeros({96, 95});
+    const auto path = saveEntries(directory, QStringLiteral("shape.pth"), entries);
+    const QString message = checkpointErrorOf([&] { model::loadVit(path, 4); });
+    QVERIFY2(message.contains(QStringLiteral("shape.pth")), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("blocks.0.attn.proj.weight")), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("[96,95]")) && message.contains(QStringLiteral("[96,96]")), qPrintable(message));
+}
+
+void TestExplainGolden::extraKeyIsNamed() {
+    QTemporaryDir directory;
+    auto entries = smallVitStateDict();
+    entries.emplace_back("head_dist.weight", torch::zeros({5, 96}));
+    const auto path = saveEntries(directory, QStringLiteral("extra.pth"), entries);
+    const QString message = checkpointErrorOf([&] { model::loadVit(path, 4); });
+    QVERIFY2(message.contains(QStringLiteral("extra.pth")) && message.contains(QStringLiteral("head_dist.weight")), qPrintable(message));
+}
+
+void TestExplainGolden::headlessCheckpointRefusedForExplaining() {
+    QTemporaryDir directory;
+    auto entries = smallVitStateDict();
+    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const auto& e) { return e.first.rfind("head.", 0) == 0; }),
+                  entries.end());
+    const auto path = saveEntries(directory, QStringLiteral("dino_backbone.pth"), entries);
+    const auto vit = model::loadVit(path, 4); // loading a backbone is fine (training starts from it)
+    QVERIFY(!vit.config.hasHead());
+    const QString message = checkpointErrorOf([&] {
+        explain::explainImage(vit, torch::zeros({1, 3, 224, 224}), {"attention"}, {},
+                              explain::ExplainerRegistry::withBuiltinMethods());
+    });
+    QVERIFY2(message.contains(QStringLiteral("dino_backbone.pth")), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("classification head")), qPrintable(message));
+}
+
+void TestExplainGolden::targetClassOutOfRangeIsRejected() {
+    QTemporaryDir directory;
+    const auto vit = model::loadVit(saveEntries(directory, QStringLiteral("small.pth"), smallVitStateDict(3)), 4);
+    explain::ExplainOptions options;
+    options.targetClass = 3;
+    QVERIFY_THROWS_EXCEPTION(UsageError, explain::explainImage(vit, torch::zeros({1, 3, 224, 224}), {"attention"}, options,
+                                                               explain::ExplainerRegistry::withBuiltinMethods()));
+}
+
+void TestExplainGolden::unknownMethodListsAvailableOnes() {
+    const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
+    try {
+        registry.create("saliency");
+        QFAIL("an unknown method must be refused");
+    } catch (const UsageError& error) {
+        const QString message = QString::fromStdString(error.what());
+        QVERIFY2(message.contains(QStringLiteral("saliency")) && message.contains(QStringLiteral("rollout")), qPrintable(message));
+    }
+}
+
+void TestExplainGolden::constantMapNormalisesToZeros() {
+    const auto normalised = explain::minMaxNormalise(torch::full({4, 4}, 0.25f));
+    QCOMPARE(normalised.abs().sum().item<float>(), 0.0f);
+    const auto ramp = explain::minMaxNormalise(torch::arange(5, torch::kFloat32));
+    QCOMPARE(ramp[4].item<float>(), 1.0f);
+    QCOMPARE(ramp[2].item<float>(), 0.5f);
+}
+
+QTEST_GUILESS_MAIN(TestExplainGolden)
+#include "test_explain_golden.moc"
