@@ -62,8 +62,7 @@ status=0
 # The checkpoint reader's fuzz target: a short fixed-seed run under ASan/UBSan (clang).
 fuzz_dir=${build_dir}-fuzz
 echo "==> building the checkpoint fuzzer in $fuzz_dir"
-CC=clang CXX=clang++ cmake -S "$repo" -B "$fuzz_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DINTERMAP_BUILD_FUZZERS=ON -DINTERMAP_BUILD_TESTS=OFF -DINTERMAP_BUILD_GUI=OFF
+CC=clang CXX=clang++ cmake -S "$repo" -B "$fuzz_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINTERMAP_FUZZ_ONLY=ON
 cmake --build "$fuzz_dir" -j "$jobs"
 (cd "$fuzz_dir" && ctest --output-on-failure -L fuzz) || status=$?
 exit $status

@@ -4,6 +4,7 @@
 #include "shared_data.h"
 
 #include "intermap/explain/explainer.h"
+#include "intermap/explain/methods.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/errors.h"
@@ -56,6 +57,11 @@ class TestExplainGolden : public QObject {
 private Q_SLOTS:
     void fixtureMaps_data();
     void fixtureMaps();
+    void fixtureGradCam_data();
+    void fixtureGradCam();
+    void fixtureChefer_data();
+    void fixtureChefer();
+    void severalMethodsInOneCallEqualSingleCalls();
     void writerRoundTripIsBitIdentical_data();
     void writerRoundTripIsBitIdentical();
     void architectureInferredFromStateDict();
@@ -112,6 +118,172 @@ void TestExplainGolden::fixtureMaps() {
         // The study's maps are min-max normalised: exactly 0 and 1 occur.
         QCOMPARE(explanation.map.min().item<float>(), 0.0f);
         QCOMPARE(explanation.map.max().item<float>(), 1.0f);
+    }
+}
+
+namespace {
+
+void addFixtureRows() {
+    QTest::addColumn<QString>("set");
+    QTest::addColumn<int>("image");
+    for (const char* set : {"vit-tiny-ref", "vit-deep-ref"})
+        for (int image : {0, 1})
+            QTest::addRow("%s/img_%d", set, image) << QString::fromLatin1(set) << image;
+}
+
+struct Fixture {
+    model::LoadedVit vit;
+    torch::Tensor input;
+    std::int64_t target = 0;
+    QJsonObject imageManifest;
+};
+
+Fixture loadFixture(const QString& set, int image) {
+    const QJsonObject manifest = readManifest(set);
+    Fixture fixture;
+    fixture.vit = model::loadVit(fixtureFile(set, QStringLiteral("model.pth")), manifest[QStringLiteral("heads")].toInt());
+    fixture.input = image::loadPreprocessed(fixtureFile(set, QStringLiteral("img_%1.png").arg(image)),
+                                            image::PreprocessRecipe::Resize);
+    fixture.target = manifest[QStringLiteral("target")].toInt();
+    fixture.imageManifest = manifest[QStringLiteral("images")].toArray()[image].toObject();
+    return fixture;
+}
+
+torch::Tensor explainOne(const Fixture& fixture, const std::string& method, explain::ExplainOptions options) {
+    options.targetClass = fixture.target;
+    return explain::explainImage(fixture.vit, fixture.input, {method}, options, explain::ExplainerRegistry::withBuiltinMethods())
+        .maps.at(0)
+        .map;
+}
+
+} // namespace
+
+void TestExplainGolden::fixtureGradCam_data() {
+    QTest::addColumn<QString>("set");
+    QTest::addColumn<int>("image");
+    QTest::addColumn<bool>("augSmooth");
+    QTest::addColumn<bool>("eigenSmooth");
+    for (const char* set : {"vit-tiny-ref", "vit-deep-ref"})
+        for (int image : {0, 1})
+            for (bool aug : {false, true})
+                for (bool eigen : {false, true})
+                    QTest::addRow("%s/img_%d/%s%s", set, image, aug ? "aug" : "plain", eigen ? "+eigen" : "")
+                        << QString::fromLatin1(set) << image << aug << eigen;
+}
+
+void TestExplainGolden::fixtureGradCam() {
+    QFETCH(QString, set);
+    QFETCH(int, image);
+    QFETCH(bool, augSmooth);
+    QFETCH(bool, eigenSmooth);
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/%1/model.pth").arg(set));
+    const Fixture fixture = loadFixture(set, image);
+    QString variant = QStringLiteral("gradcam");
+    if (augSmooth)
+        variant += QStringLiteral("_aug");
+    if (eigenSmooth)
+        variant += QStringLiteral("_eigen");
+    const QString prefix = QStringLiteral("ref_img_%1_").arg(image);
+    const auto reference = readNpyTensor(fixtureFile(set, prefix + variant + QStringLiteral(".npy")));
+
+    explain::ExplainOptions options;
+    options.augSmooth = augSmooth;
+    options.eigenSmooth = eigenSmooth;
+    const auto map = explainOne(fixture, "gradcam", options);
+    QCOMPARE(map.sizes(), (c10::IntArrayRef{224, 224}));
+    double error = normalisedDifference(map, reference);
+    if (eigenSmooth) {
+        // The principal component's sign is arbitrary: either reference sign must match.
+        const auto flipped = readNpyTensor(fixtureFile(set, prefix + variant + QStringLiteral("_flipped.npy")));
+        error = std::min(error, normalisedDifference(map, flipped));
+    } else {
+        // Without eigen-smooth the maps are also equal before normalising (same scaling).
+        QVERIFY2(maxAbsDifference(map, reference) < 1e-3, qPrintable(variant));
+    }
+    QVERIFY2(error < 1e-3, qPrintable(QStringLiteral("%1 differs by %2").arg(variant).arg(error)));
+    if (!eigenSmooth)
+        return;
+
+    // The sign-corrected variant: one pass orients its component so that |max| >= |min|, which
+    // is one of the two reference signs; with aug-smooth each pass is oriented on its own, so the
+    // average must equal the mean of six single-pass corrected maps of the augmented inputs.
+    options.eigenSign = explain::EigenSign::Corrected;
+    const auto corrected = explainOne(fixture, "gradcam", options);
+    if (!augSmooth) {
+        const auto flipped = readNpyTensor(fixtureFile(set, prefix + variant + QStringLiteral("_flipped.npy")));
+        const double correctedError = std::min(normalisedDifference(corrected, reference), normalisedDifference(corrected, flipped));
+        QVERIFY2(correctedError < 1e-3, qPrintable(QStringLiteral("corrected %1 differs by %2").arg(variant).arg(correctedError)));
+        return;
+    }
+    explain::ExplainOptions single = options;
+    single.augSmooth = false;
+    torch::Tensor sum = torch::zeros({224, 224});
+    for (bool flip : {false, true})
+        for (double factor : {0.9, 1.0, 1.1}) {
+            Fixture augmented = fixture;
+            augmented.input = fixture.input * factor;
+            if (flip)
+                augmented.input = augmented.input.flip({3});
+            const auto passMap = explainOne(augmented, "gradcam", single);
+            sum += flip ? passMap.flip({1}) : passMap;
+        }
+    const double averageError = maxAbsDifference(corrected, sum / 6.0);
+    QVERIFY2(averageError < 1e-5, qPrintable(QStringLiteral("corrected aug average differs by %1").arg(averageError)));
+}
+
+void TestExplainGolden::fixtureChefer_data() { addFixtureRows(); }
+
+void TestExplainGolden::fixtureChefer() {
+    QFETCH(QString, set);
+    QFETCH(int, image);
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/%1/model.pth").arg(set));
+    const Fixture fixture = loadFixture(set, image);
+    const QString prefix = QStringLiteral("ref_img_%1_").arg(image);
+    const auto exact = readNpyTensor(fixtureFile(set, prefix + QStringLiteral("chefer_f64.npy")));
+    // The fixtures README: float32 within max(1e-3, 2 x the original float32 code's own spread).
+    const double spread = fixture.imageManifest[QStringLiteral("chefer_f32_spread")].toDouble();
+    const double float32Tolerance = std::max(1e-3, 2.0 * spread);
+
+    explain::ExplainOptions options;
+    const auto single = explainOne(fixture, "chefer", options);
+    const double singleError = normalisedDifference(single, exact);
+    qInfo("chefer float32: %.3g against float64 (tolerance %.3g)", singleError, float32Tolerance);
+    QVERIFY2(singleError <= float32Tolerance, qPrintable(QStringLiteral("float32 chefer differs by %1").arg(singleError)));
+
+    options.cheferPrecision = explain::Precision::Float64;
+    const auto precise = explainOne(fixture, "chefer", options);
+    const double preciseError = normalisedDifference(precise, exact);
+    qInfo("chefer float64: %.3g against float64", preciseError);
+    QVERIFY2(preciseError < 1e-5, qPrintable(QStringLiteral("float64 chefer differs by %1").arg(preciseError)));
+
+    // Before upsampling: the raw 14x14 rollout row of the (float32) reference code.
+    const auto raw14 = readNpyTensor(fixtureFile(set, prefix + QStringLiteral("chefer14.npy"))).flatten();
+    explain::PassNeeds needs;
+    needs.relevance = true;
+    explain::ForwardPass pass(fixture.vit.model, fixture.input, needs);
+    const auto ours14 = explain::cheferRelevanceRollout(pass, fixture.target);
+    QCOMPARE(ours14.numel(), raw14.numel());
+    const double relativeError = maxAbsDifference(ours14, raw14) / raw14.abs().max().item<double>();
+    qInfo("chefer14: relative difference %.3g", relativeError);
+    QVERIFY2(relativeError <= float32Tolerance, qPrintable(QStringLiteral("chefer14 differs by %1 (relative)").arg(relativeError)));
+}
+
+void TestExplainGolden::severalMethodsInOneCallEqualSingleCalls() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-deep-ref/model.pth"));
+    const Fixture fixture = loadFixture(QStringLiteral("vit-deep-ref"), 0);
+    const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
+    explain::ExplainOptions options;
+    options.targetClass = fixture.target;
+    options.augSmooth = true;
+    options.eigenSmooth = true;
+    const std::vector<std::string> methods = {"chefer", "attention", "gradcam", "rollout"};
+    const auto together = explain::explainImage(fixture.vit, fixture.input, methods, options, registry);
+    QCOMPARE(together.maps.size(), methods.size());
+    for (size_t i = 0; i < methods.size(); ++i) {
+        QCOMPARE(together.maps[i].method, methods[i]);
+        const auto alone = explain::explainImage(fixture.vit, fixture.input, {methods[i]}, options, registry);
+        QVERIFY2(torch::equal(together.maps[i].map, alone.maps.at(0).map), methods[i].c_str());
+        QCOMPARE(alone.targetClass, together.targetClass);
     }
 }
 

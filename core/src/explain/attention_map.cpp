@@ -14,6 +14,11 @@ public:
         return "Raw attention of the CLS token to each patch in the last block, averaged over heads";
     }
     bool isClassSpecific() const override { return false; }
+    PassNeeds needs(const ExplainOptions&) const override {
+        PassNeeds needs;
+        needs.attentions = true;
+        return needs;
+    }
 
     torch::Tensor explain(ForwardPass& pass, const ExplainOptions&) override {
         const auto& config = pass.model()->config();

@@ -13,6 +13,11 @@ public:
     std::string name() const override { return "rollout"; }
     std::string description() const override { return "Attention rollout over all blocks (Abnar & Zuidema 2020)"; }
     bool isClassSpecific() const override { return false; }
+    PassNeeds needs(const ExplainOptions&) const override {
+        PassNeeds needs;
+        needs.attentions = true;
+        return needs;
+    }
 
     torch::Tensor explain(ForwardPass& pass, const ExplainOptions&) override {
         const auto& config = pass.model()->config();

@@ -5,32 +5,91 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 namespace intermap::explain {
 
-ForwardPass::ForwardPass(model::VisionTransformer model, torch::Tensor input)
-    : m_model(std::move(model)), m_input(std::move(input)) {}
+ForwardPass::ForwardPass(model::VisionTransformer model, torch::Tensor input, PassNeeds needs)
+    : m_model(std::move(model)), m_input(std::move(input)), m_needs(needs) {}
 
-void ForwardPass::runInference() {
-    if (m_logits.defined())
+void ForwardPass::runForward() {
+    if (m_forwardDone)
         return;
-    torch::NoGradGuard noGrad;
     model::VitTaps taps;
     taps.attentionProbabilities = true;
-    auto output = m_model->forward(m_input, taps);
-    m_logits = output.logits[0];
-    m_attentions.reserve(output.attentions.size());
-    for (auto& attention : output.attentions)
-        m_attentions.push_back(attention[0]);
+    const bool needsGraph = m_needs.lastBlockGradient || m_needs.relevance;
+    std::optional<torch::NoGradGuard> noGrad;
+    if (needsGraph) {
+        // The graph starts where the earliest gradient is needed: block 0 for Chefer (every
+        // block's attention), the last block for Grad-CAM alone.
+        taps.gradientsFromBlock = m_needs.relevance ? 0 : m_model->config().depth - 1;
+        taps.lastBlockNorm1 = true;
+        taps.relevanceRecords = m_needs.relevance;
+    } else {
+        noGrad.emplace();
+    }
+    m_output = m_model->forward(m_input, taps);
+    m_logits = m_output.logits[0].detach();
+    for (auto& attention : m_output.attentions)
+        m_attentions.push_back(attention[0].detach());
+    m_forwardDone = true;
+}
+
+void ForwardPass::runBackward(std::int64_t target) {
+    runForward();
+    if (m_gradientTarget == target)
+        return;
+    if (!m_needs.lastBlockGradient && !m_needs.relevance)
+        throw Error("internal: a gradient was requested from a forward pass planned without gradients");
+    std::vector<torch::Tensor> inputs;
+    if (m_needs.relevance)
+        for (const auto& record : m_output.records)
+            inputs.push_back(record.attention);
+    inputs.push_back(m_output.lastBlockNorm1);
+    // The gradient of the logit itself (pytorch-grad-cam's ClassifierOutputTarget; Chefer's
+    // one-hot x output), not of a probability. retain_graph: another target may follow.
+    const torch::Tensor objective = m_output.logits.select(1, target).sum();
+    auto gradients = torch::autograd::grad({objective}, inputs, /*grad_outputs=*/{}, /*retain_graph=*/true,
+                                           /*create_graph=*/false, /*allow_unused=*/true);
+    m_lastNorm1 = m_output.lastBlockNorm1[0].detach();
+    m_lastNorm1Gradient = gradients.back()[0];
+    m_attentionGradients.assign(gradients.begin(), gradients.end() - 1);
+    m_gradientTarget = target;
 }
 
 const torch::Tensor& ForwardPass::logits() {
-    runInference();
+    runForward();
     return m_logits;
 }
 
 const std::vector<torch::Tensor>& ForwardPass::attentions() {
-    runInference();
+    runForward();
     return m_attentions;
+}
+
+const torch::Tensor& ForwardPass::lastBlockNorm1(std::int64_t target) {
+    runBackward(target);
+    return m_lastNorm1;
+}
+
+const torch::Tensor& ForwardPass::lastBlockNorm1Gradient(std::int64_t target) {
+    runBackward(target);
+    return m_lastNorm1Gradient;
+}
+
+const std::vector<model::BlockRecord>& ForwardPass::blockRecords(std::int64_t target) {
+    runBackward(target);
+    return m_output.records;
+}
+
+const torch::Tensor& ForwardPass::pooled(std::int64_t target) {
+    runBackward(target);
+    return m_output.pooled;
+}
+
+const std::vector<torch::Tensor>& ForwardPass::attentionGradients(std::int64_t target) {
+    runBackward(target);
+    return m_attentionGradients;
 }
 
 std::int64_t ForwardPass::predictedClass() {
@@ -51,6 +110,8 @@ ExplainerRegistry ExplainerRegistry::withBuiltinMethods() {
     ExplainerRegistry registry;
     registry.add("attention", makeAttentionMap);
     registry.add("rollout", makeAttentionRollout);
+    registry.add("gradcam", makeGradCam);
+    registry.add("chefer", makeCheferAttribution);
     return registry;
 }
 
@@ -84,10 +145,13 @@ ImageExplanations explainImage(const model::LoadedVit& model, const torch::Tenso
                               "has no classification head (head.weight/head.bias), e.g. a DINO backbone; "
                               "explaining needs a classifier: fine-tune it first (intermap-cli train)");
     std::vector<std::unique_ptr<Explainer>> explainers;
-    for (const auto& name : methods)
+    PassNeeds needs;
+    for (const auto& name : methods) {
         explainers.push_back(registry.create(name)); // unknown names fail before any work
+        needs |= explainers.back()->needs(options);
+    }
 
-    ForwardPass pass(model.model, input);
+    ForwardPass pass(model.model, input, needs);
     ImageExplanations result;
     result.logits = pass.logits().to(torch::kCPU);
     result.predictedClass = pass.predictedClass();

@@ -103,16 +103,23 @@ VitAttentionImpl::VitAttentionImpl(std::int64_t dim, std::int64_t heads)
     proj = register_module("proj", torch::nn::Linear(dim, dim));
 }
 
-torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, torch::Tensor* probabilities) {
+torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, BlockRecord* record) {
     const auto batch = x.size(0), tokens = x.size(1), channels = x.size(2);
     // [B,N,3C] -> [3, B, heads, N, head_dim], the order of timm and of Chefer's LRP model.
     auto qkvHeads = qkv(x).reshape({batch, tokens, 3, numHeads, channels / numHeads}).permute({2, 0, 3, 1, 4});
     auto q = qkvHeads[0], k = qkvHeads[1], v = qkvHeads[2];
     auto attention = torch::matmul(q, k.transpose(-2, -1)).mul(scale).softmax(-1);
-    if (probabilities)
-        *probabilities = attention;
     auto mixed = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, channels});
-    return proj(mixed);
+    auto output = proj(mixed);
+    if (record) {
+        record->q = q;
+        record->k = k;
+        record->v = v;
+        record->attention = attention;
+        record->mixed = mixed;
+        record->attentionOut = output;
+    }
+    return output;
 }
 
 VitMlpImpl::VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim) {
@@ -132,12 +139,21 @@ VitBlockImpl::VitBlockImpl(const VitConfig& config) {
     mlp = register_module("mlp", VitMlp(config.embedDim, config.mlpHiddenDim));
 }
 
-torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, torch::Tensor* probabilities, torch::Tensor* norm1Output) {
+torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record, bool full) {
     auto normalised = norm1(x);
-    if (norm1Output)
-        *norm1Output = normalised;
-    auto y = x + attn(normalised, probabilities);
-    return y + mlp(norm2(y));
+    auto y = x + attn(normalised, record);
+    if (!record || !full) {
+        if (record)
+            record->norm1 = normalised;
+        return y + mlp(norm2(y));
+    }
+    record->input = x;
+    record->norm1 = normalised;
+    record->afterAttention = y;
+    record->norm2 = norm2(y);
+    record->hidden = torch::gelu(mlp->fc1(record->norm2));
+    record->mlpOut = mlp->fc2(record->hidden);
+    return y + record->mlpOut;
 }
 
 PatchEmbedImpl::PatchEmbedImpl(std::int64_t patchSize, std::int64_t embedDim) {
@@ -164,19 +180,40 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
     if (x.dim() != 4 || x.size(1) != 3 || x.size(2) != m_config.imageSize || x.size(3) != m_config.imageSize)
         throw UsageError("model input must be [B,3," + std::to_string(m_config.imageSize) + "," +
                          std::to_string(m_config.imageSize) + "], got " + shapeString(x.sizes()));
+    const auto depth = static_cast<std::int64_t>(blocks->size());
+    const bool partialGraph = taps.gradientsFromBlock >= 0;
+    std::optional<torch::NoGradGuard> noGradBelow;
+    if (partialGraph && taps.gradientsFromBlock > 0)
+        noGradBelow.emplace();
+
     VitOutput output;
     auto tokens = patchEmbed(x);
     tokens = torch::cat({clsToken.expand({x.size(0), -1, -1}), tokens}, 1) + posEmbed;
-    const auto depth = static_cast<std::int64_t>(blocks->size());
     if (taps.attentionProbabilities)
         output.attentions.resize(static_cast<size_t>(depth));
+    if (taps.relevanceRecords)
+        output.records.resize(static_cast<size_t>(depth));
+
+    std::optional<torch::AutoGradMode> gradAbove;
     for (std::int64_t i = 0; i < depth; ++i) {
+        if (partialGraph && i == taps.gradientsFromBlock) {
+            noGradBelow.reset();
+            gradAbove.emplace(true);
+            tokens = tokens.detach().requires_grad_(true);
+        }
         const bool isLast = i == depth - 1;
-        tokens = blocks[i]->as<VitBlock>()->forward(
-            tokens, taps.attentionProbabilities ? &output.attentions[static_cast<size_t>(i)] : nullptr,
-            (isLast && taps.lastBlockNorm1) ? &output.lastBlockNorm1 : nullptr);
+        const bool wantRecord = taps.attentionProbabilities || taps.relevanceRecords || (isLast && taps.lastBlockNorm1);
+        BlockRecord scratch;
+        BlockRecord* record = taps.relevanceRecords ? &output.records[static_cast<size_t>(i)] : (wantRecord ? &scratch : nullptr);
+        tokens = blocks[i]->as<VitBlock>()->forward(tokens, record, taps.relevanceRecords);
+        if (taps.attentionProbabilities)
+            output.attentions[static_cast<size_t>(i)] = record->attention;
+        if (isLast && taps.lastBlockNorm1)
+            output.lastBlockNorm1 = record->norm1;
     }
     auto pooled = norm(tokens).select(1, 0); // CLS-token pooling
+    if (taps.relevanceRecords)
+        output.pooled = pooled;
     output.logits = head ? head(pooled) : pooled;
     return output;
 }

@@ -9,5 +9,13 @@ namespace intermap::explain {
 std::unique_ptr<Explainer> makeAttentionMap();
 // "rollout": Abnar & Zuidema's attention rollout as in Chefer's compute_rollout_attention.
 std::unique_ptr<Explainer> makeAttentionRollout();
+// "gradcam": pytorch-grad-cam 1.5.0 on the last block's norm1 (aug-smooth, eigen-smooth options).
+std::unique_ptr<Explainer> makeGradCam();
+// "chefer": Chefer et al.'s transformer attribution (LRP x attention gradients, rolled out).
+std::unique_ptr<Explainer> makeCheferAttribution();
+
+// Chefer's raw rollout row before upsampling: [patches] relevance of each patch for `target`
+// (the reference's *_chefer14.npy). Uses the pass's records and attention gradients.
+torch::Tensor cheferRelevanceRollout(ForwardPass& pass, std::int64_t target);
 
 } // namespace intermap::explain

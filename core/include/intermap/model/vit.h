@@ -46,19 +46,41 @@ VitConfig inferVitConfig(const StateDict& stateDict, std::optional<std::int64_t>
 struct VitTaps {
     bool attentionProbabilities = false; // per block, [B, heads, N, N] (softmax output)
     bool lastBlockNorm1 = false;         // [B, N, C]: Grad-CAM's target layer
+    bool relevanceRecords = false;       // every tensor Chefer's LRP needs (BlockRecord)
+    // >= 0: build the autograd graph from this block on (earlier blocks run without it, and the
+    // tokens entering it become a leaf that requires grad), so a backward touches only the
+    // blocks from here up. -1: leave grad mode as the caller set it.
+    std::int64_t gradientsFromBlock = -1;
+};
+
+// The tensors of one block's forward that Chefer's LRP reads (names as in the block:
+// x = input; y = x + proj(attn @ v); output = y + fc2(gelu(fc1(norm2(y))))).
+struct BlockRecord {
+    torch::Tensor input;         // [B,N,C]
+    torch::Tensor norm1;         // [B,N,C]: qkv input
+    torch::Tensor q, k, v;       // [B,heads,N,head_dim]
+    torch::Tensor attention;     // [B,heads,N,N] softmax probabilities
+    torch::Tensor mixed;         // [B,N,C]: (attn @ v) with heads merged, proj input
+    torch::Tensor attentionOut;  // [B,N,C]: proj output
+    torch::Tensor afterAttention;// [B,N,C]: y
+    torch::Tensor norm2;         // [B,N,C]: fc1 input
+    torch::Tensor hidden;        // [B,N,H]: GELU output, fc2 input
+    torch::Tensor mlpOut;        // [B,N,C]: fc2 output
 };
 
 struct VitOutput {
     torch::Tensor logits;                    // [B, classes]; [B, C] CLS features if headless
     std::vector<torch::Tensor> attentions;   // empty unless requested
     torch::Tensor lastBlockNorm1;            // undefined unless requested
+    std::vector<BlockRecord> records;        // empty unless relevanceRecords
+    torch::Tensor pooled;                    // [B,C] normalised CLS token (head input), with records
 };
 
 class VitAttentionImpl : public torch::nn::Module {
 public:
     VitAttentionImpl(std::int64_t dim, std::int64_t numHeads);
-    // Returns the block output; writes the softmax probabilities to *probabilities if given.
-    torch::Tensor forward(const torch::Tensor& x, torch::Tensor* probabilities = nullptr);
+    // Returns the block output; fills the attention fields of *record if given.
+    torch::Tensor forward(const torch::Tensor& x, BlockRecord* record = nullptr);
 
     torch::nn::Linear qkv{nullptr};
     torch::nn::Linear proj{nullptr};
@@ -80,8 +102,8 @@ TORCH_MODULE(VitMlp);
 class VitBlockImpl : public torch::nn::Module {
 public:
     VitBlockImpl(const VitConfig& config);
-    torch::Tensor forward(const torch::Tensor& x, torch::Tensor* probabilities = nullptr,
-                          torch::Tensor* norm1Output = nullptr);
+    // Fills *record (attention fields always; the rest when `full`) if given.
+    torch::Tensor forward(const torch::Tensor& x, BlockRecord* record = nullptr, bool full = false);
 
     torch::nn::LayerNorm norm1{nullptr};
     VitAttention attn{nullptr};

@@ -1,0 +1,173 @@
+#include "intermap/explain/methods.h"
+
+#include <torch/torch.h>
+
+namespace intermap::explain {
+namespace {
+
+// Chefer, Gur & Wolf (CVPR 2021), "transformer attribution", reproducing the released
+// ViT_LRP.py / layers_ours.py with alpha = 1, beta = 0 (only the activator term: the
+// inhibitor term is multiplied by 0 there, so it is not computed here). Every tensor keeps a
+// leading batch dimension and every sum is taken per image (the original sums over the whole
+// batch, which mixes images; with one image the two agree).
+
+// layers_ours.safe_divide: den = clamp(b, min=1e-9) + clamp(b, max=1e-9) (= b + 1e-9), then
+// +1e-9 where den == 0; a / den, zeroed where b == 0.
+torch::Tensor safeDivide(const torch::Tensor& a, const torch::Tensor& b) {
+    auto denominator = b.clamp_min(1e-9) + b.clamp_max(1e-9);
+    denominator = denominator + denominator.eq(0).to(denominator.scalar_type()) * 1e-9;
+    return a / denominator * b.ne(0).to(b.scalar_type());
+}
+
+// Sum over every dimension but the batch one, kept for broadcasting: [B,1,...,1].
+torch::Tensor sumPerImage(const torch::Tensor& x) {
+    std::vector<std::int64_t> dims;
+    for (std::int64_t d = 1; d < x.dim(); ++d)
+        dims.push_back(d);
+    return x.sum(dims, /*keepdim=*/true);
+}
+
+// Linear.relprop, activator term: Z = x+ W+^T + x- W-^T; S = R / Z; R_in = x+ (S W+) + x- (S W-).
+torch::Tensor linearRelevance(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& relevance) {
+    const auto positiveWeight = weight.clamp_min(0), negativeWeight = weight.clamp_max(0);
+    const auto positiveInput = x.clamp_min(0), negativeInput = x.clamp_max(0);
+    const auto z = torch::matmul(positiveInput, positiveWeight.t()) + torch::matmul(negativeInput, negativeWeight.t());
+    const auto s = safeDivide(relevance, z);
+    return positiveInput * torch::matmul(s, positiveWeight) + negativeInput * torch::matmul(s, negativeWeight);
+}
+
+// Add.relprop: split R between the summands in proportion to x (R/z), then rescale each part so
+// the parts keep the shares |sum a'| : |sum b'| of the total relevance sum R.
+std::pair<torch::Tensor, torch::Tensor> addRelevance(const torch::Tensor& a, const torch::Tensor& b,
+                                                     const torch::Tensor& relevance) {
+    const auto s = safeDivide(relevance, a + b);
+    auto ra = a * s, rb = b * s;
+    const auto aSum = sumPerImage(ra), bSum = sumPerImage(rb), total = sumPerImage(relevance);
+    const auto aFactor = safeDivide(aSum.abs(), aSum.abs() + bSum.abs()) * total;
+    const auto bFactor = safeDivide(bSum.abs(), aSum.abs() + bSum.abs()) * total;
+    return {ra * safeDivide(aFactor, sumPerImage(ra)), rb * safeDivide(bFactor, sumPerImage(rb))};
+}
+
+// Clone.relprop (the fork feeding a residual): R_x = x (R1/x + R2/x).
+torch::Tensor cloneRelevance(const torch::Tensor& x, const torch::Tensor& r1, const torch::Tensor& r2) {
+    return x * (safeDivide(r1, x) + safeDivide(r2, x));
+}
+
+// One block, from its output back to its input; returns the input relevance and writes the
+// halved relevance at the attention probabilities (Chefer's attn_cam) to *attentionRelevance.
+torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::BlockRecord& r, const torch::Tensor& relevance,
+                             torch::Tensor* attentionRelevance) {
+    // Second residual: y + mlp(norm2(y)); LayerNorm and GELU pass relevance unchanged.
+    auto [towardY, towardMlp] = addRelevance(r.afterAttention, r.mlpOut, relevance);
+    towardMlp = linearRelevance(r.hidden, block.mlp->fc2->weight, towardMlp);
+    towardMlp = linearRelevance(r.norm2, block.mlp->fc1->weight, towardMlp);
+    const auto atY = cloneRelevance(r.afterAttention, towardY, towardMlp);
+
+    // First residual: x + attn(norm1(x)).
+    auto [towardX, towardAttention] = addRelevance(r.input, r.attentionOut, atY);
+    towardAttention = linearRelevance(r.mixed, block.attn->proj->weight, towardAttention);
+    const auto batch = r.q.size(0), heads = r.q.size(1), tokens = r.q.size(2), headDim = r.q.size(3);
+    // 'b n (h d) -> b h n d'
+    const auto atMixed = towardAttention.reshape({batch, tokens, heads, headDim}).permute({0, 2, 1, 3});
+
+    // attn @ v: R_A = A (S V^T), R_V = V (A^T S), both halved.
+    const auto sMixed = safeDivide(atMixed, torch::matmul(r.attention, r.v));
+    const auto atAttention = r.attention * torch::matmul(sMixed, r.v.transpose(-2, -1)) / 2;
+    const auto atV = r.v * torch::matmul(r.attention.transpose(-2, -1), sMixed) / 2;
+    *attentionRelevance = atAttention;
+
+    // Softmax passes relevance on; q k^T (the 1/sqrt(d) scale is not an LRP layer): both halved.
+    const auto sScores = safeDivide(atAttention, torch::matmul(r.q, r.k.transpose(-2, -1)));
+    const auto atQ = r.q * torch::matmul(sScores, r.k) / 2;
+    const auto atK = r.k * torch::matmul(sScores.transpose(-2, -1), r.q) / 2;
+    // 'qkv b h n d -> b n (qkv h d)'
+    const auto atQkv = torch::stack({atQ, atK, atV}, 0).permute({1, 3, 0, 2, 4}).reshape({batch, tokens, 3 * heads * headDim});
+    const auto atNorm1 = linearRelevance(r.norm1, block.attn->qkv->weight, atQkv);
+    return cloneRelevance(r.input, towardX, atNorm1);
+}
+
+} // namespace
+
+torch::Tensor cheferRelevanceRollout(ForwardPass& pass, std::int64_t target) {
+    auto vit = pass.model();
+    const auto& records = pass.blockRecords(target);
+    const auto& attentionGradients = pass.attentionGradients(target);
+    const auto pooled = pass.pooled(target).detach();
+    torch::NoGradGuard noGrad; // after the backward above: the LRP itself builds no graph
+    const auto classes = vit->config().numClasses;
+
+    // Start: the one-hot target (a 0/1 vector, not the logit value), through the head.
+    auto oneHot = torch::zeros({pooled.size(0), classes}, pooled.options());
+    oneHot.select(1, target).fill_(1);
+    const auto atPooled = linearRelevance(pooled, vit->head->weight, oneHot);
+    // CLS pooling: R_cls = x_cls (R / x_cls), zero at every other token; the final norm passes it.
+    const auto& lastOutputShape = records.back().input.sizes();
+    auto relevance = torch::zeros(lastOutputShape, pooled.options());
+    relevance.select(1, 0).copy_(pooled * safeDivide(atPooled, pooled));
+
+    std::vector<torch::Tensor> attentionRelevance(records.size());
+    for (std::int64_t i = static_cast<std::int64_t>(records.size()) - 1; i >= 0; --i) {
+        const auto& block = *vit->blocks[static_cast<size_t>(i)]->as<model::VitBlock>();
+        relevance = blockRelevance(block, records[static_cast<size_t>(i)], relevance, &attentionRelevance[static_cast<size_t>(i)]);
+    }
+
+    // Per block: clamp(grad x R_attn, min=0) averaged over heads, plus identity (no row
+    // normalisation in ViT_LRP's compute_rollout_attention); joint = A_i @ joint from block 0 up.
+    torch::Tensor joint;
+    for (size_t i = 0; i < records.size(); ++i) {
+        auto cam = (attentionGradients[i].detach() * attentionRelevance[i]).clamp_min(0).mean(1); // [B,N,N]
+        cam = cam + torch::eye(cam.size(-1), cam.options());
+        joint = joint.defined() ? torch::matmul(cam, joint) : cam;
+    }
+    return joint.select(1, 0).slice(1, 1)[0]; // CLS row to the patches of image 0: [patches]
+}
+
+namespace {
+
+model::VisionTransformer doublePrecisionCopy(const model::VisionTransformer& source) {
+    model::VisionTransformer copy(source->config());
+    torch::NoGradGuard noGrad;
+    auto target = copy->named_parameters();
+    for (const auto& parameter : source->named_parameters())
+        target[parameter.key()].copy_(parameter.value());
+    copy->to(torch::kFloat64);
+    for (auto& parameter : copy->parameters())
+        parameter.set_requires_grad(false);
+    copy->eval();
+    return copy;
+}
+
+class CheferAttribution final : public Explainer {
+public:
+    std::string name() const override { return "chefer"; }
+    std::string description() const override {
+        return "Chefer et al. (CVPR 2021) transformer attribution: LRP relevance x attention gradients, rolled out";
+    }
+    bool isClassSpecific() const override { return true; }
+    PassNeeds needs(const ExplainOptions& options) const override {
+        PassNeeds needs;
+        needs.relevance = options.cheferPrecision == Precision::Float32; // float64 runs its own pass
+        return needs;
+    }
+
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options) override {
+        const auto& config = pass.model()->config();
+        const std::int64_t target = pass.resolveTarget(options.targetClass);
+        torch::Tensor patchScores;
+        if (options.cheferPrecision == Precision::Float64) {
+            PassNeeds needs;
+            needs.relevance = true;
+            ForwardPass exact(doublePrecisionCopy(pass.model()), pass.input().to(torch::kFloat64), needs);
+            patchScores = cheferRelevanceRollout(exact, target);
+        } else {
+            patchScores = cheferRelevanceRollout(pass, target);
+        }
+        return minMaxNormalise(upsampleBilinearPatches(patchScores, config.gridSize(), config.patchSize)).to(torch::kFloat32);
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Explainer> makeCheferAttribution() { return std::make_unique<CheferAttribution>(); }
+
+} // namespace intermap::explain

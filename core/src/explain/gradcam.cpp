@@ -1,0 +1,108 @@
+#include "intermap/explain/methods.h"
+
+#include <torch/torch.h>
+
+namespace intermap::explain {
+namespace {
+
+// pytorch-grad-cam 1.5.0's scale_cam_image step: x - min, then / (1e-7 + max).
+torch::Tensor scaleCam(const torch::Tensor& cam) {
+    auto shifted = cam - cam.min();
+    return shifted / (1e-7 + shifted.max());
+}
+
+// One Grad-CAM pass on one image: `activations` and `gradients` are the last block's norm1
+// output and d(target logit)/d(it), [N,C] with the CLS token first.
+torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor& gradients, std::int64_t grid,
+                          std::int64_t imageSize, const ExplainOptions& options) {
+    // Drop CLS; the 196 tokens are the 14x14 grid row-major: [grid*grid, C] (the ViT
+    // reshape_transform's [B,14,14,C] -> [B,C,14,14], kept here as positions x channels).
+    const auto patchActivations = activations.slice(0, 1);
+    const auto weights = gradients.slice(0, 1).mean(0); // mean of the gradients over the grid, [C]
+    const auto weighted = patchActivations * weights;     // [positions, C]
+    torch::Tensor cam;
+    if (options.eigenSmooth) {
+        // get_2d_projection: first principal component of the weighted activations (rows =
+        // positions, columns centred); its sign is whatever gesdd returns (full_matrices as
+        // NumPy's default) unless the corrected sign is asked for.
+        auto centred = torch::nan_to_num(weighted, 0.0, 0.0, 0.0);
+        centred = centred - centred.mean(0, /*keepdim=*/true);
+        auto svd = torch::linalg_svd(centred, /*full_matrices=*/true);
+        cam = torch::matmul(centred, std::get<2>(svd)[0]);
+        if (options.eigenSign == EigenSign::Corrected && cam.min().abs().item<double>() > cam.max().abs().item<double>())
+            cam = -cam;
+    } else {
+        cam = weighted.sum(1);
+    }
+    cam = scaleCam(cam.clamp_min(0).reshape({grid, grid}));
+    // cv2.resize(INTER_LINEAR) upscaling = bilinear with half-pixel centres (align_corners=false).
+    namespace F = torch::nn::functional;
+    auto resized = F::interpolate(cam.reshape({1, 1, grid, grid}),
+                                  F::InterpolateFuncOptions()
+                                      .size(std::vector<std::int64_t>{imageSize, imageSize})
+                                      .mode(torch::kBilinear)
+                                      .align_corners(false))
+                       .reshape({imageSize, imageSize});
+    // aggregate_multi_layers: max(., 0) (a no-op here) and the second scale_cam_image.
+    return scaleCam(resized.clamp_min(0));
+}
+
+// Grad-CAM (pytorch-grad-cam 1.5.0, ViT reshape) on the last block's norm1 output.
+class GradCam final : public Explainer {
+public:
+    std::string name() const override { return "gradcam"; }
+    std::string description() const override {
+        return "Grad-CAM on the last block's norm1 output (pytorch-grad-cam 1.5.0 with the ViT reshape)";
+    }
+    bool isClassSpecific() const override { return true; }
+    PassNeeds needs(const ExplainOptions&) const override {
+        PassNeeds needs;
+        needs.lastBlockGradient = true;
+        return needs;
+    }
+
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options) override {
+        const auto& config = pass.model()->config();
+        const std::int64_t target = pass.resolveTarget(options.targetClass);
+        // The un-flipped x1.0 input is the shared pass itself.
+        auto plain = gradCamPass(pass.lastBlockNorm1(target), pass.lastBlockNorm1Gradient(target), config.gridSize(),
+                                 config.imageSize, options);
+        if (!options.augSmooth)
+            return plain;
+
+        // ttach's Compose([HorizontalFlip(), Multiply([0.9, 1, 1.1])]): the other five inputs run
+        // as one batch, with the graph built for the last block only.
+        struct Augmentation {
+            bool flip;
+            double factor;
+        };
+        const std::vector<Augmentation> others = {{false, 0.9}, {false, 1.1}, {true, 0.9}, {true, 1.0}, {true, 1.1}};
+        std::vector<torch::Tensor> inputs;
+        for (const auto& augmentation : others) {
+            auto augmented = pass.input() * augmentation.factor;
+            inputs.push_back(augmentation.flip ? augmented.flip({3}) : augmented);
+        }
+        model::VitTaps taps;
+        taps.lastBlockNorm1 = true;
+        taps.gradientsFromBlock = config.depth - 1;
+        auto output = pass.model()->forward(torch::cat(inputs, 0), taps);
+        // The images are independent, so the gradient of the summed target logits gives each
+        // image's own gradient.
+        auto gradients = torch::autograd::grad({output.logits.select(1, target).sum()}, {output.lastBlockNorm1})[0];
+        torch::NoGradGuard noGrad;
+        auto sum = plain.clone();
+        for (size_t i = 0; i < others.size(); ++i) {
+            auto map = gradCamPass(output.lastBlockNorm1[static_cast<std::int64_t>(i)].detach(),
+                                   gradients[static_cast<std::int64_t>(i)], config.gridSize(), config.imageSize, options);
+            sum += others[i].flip ? map.flip({1}) : map;
+        }
+        // The average of the six maps is not re-normalised (as the study's maps).
+        return sum / static_cast<double>(others.size() + 1);
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Explainer> makeGradCam() { return std::make_unique<GradCam>(); }
+
+} // namespace intermap::explain
