@@ -17,7 +17,7 @@ for set in vit-tiny-ref vit-deep-ref; do
     fi
     heads=$(sed -n 's/.*"heads": *\([0-9]*\).*/\1/p' "$fixture/manifest.json")
     echo "==> $set"
-    "$cli" explain --checkpoint "$fixture/model.pth" --heads "$heads" --method attention,rollout \
+    "$cli" explain --checkpoint "$fixture/model.pth" --heads "$heads" --method attention,rollout,gradcam,chefer --aug-smooth --eigen-smooth \
         --out "$out/$set" "$fixture"/img_*.png
 done
 echo "Maps written under $out/<model>/<method>/<image>.npy"

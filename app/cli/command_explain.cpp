@@ -83,6 +83,16 @@ int runExplain(const QStringList& arguments) {
                                              QStringLiteral("Grad-CAM: average 6 augmented passes (flip x 0.9/1.0/1.1)."));
     const QCommandLineOption eigenSmoothOption(QStringLiteral("eigen-smooth"),
                                                QStringLiteral("Grad-CAM: first principal component of the activations."));
+    const QCommandLineOption eigenSignOption(
+        QStringLiteral("eigen-sign"),
+        QStringLiteral("Grad-CAM eigen-smooth sign: 'study' (as the SVD returns it, the study's ambiguous mode; default) "
+                       "or 'corrected' (per pass, negated when |min| > |max|)."),
+        QStringLiteral("MODE"), QStringLiteral("study"));
+    const QCommandLineOption precisionOption(
+        QStringLiteral("precision"),
+        QStringLiteral("Chefer LRP arithmetic: float32 (default, as the study) or float64 (the method's exact value; "
+                       "float32 is ill-conditioned on deep models)."),
+        QStringLiteral("TYPE"), QStringLiteral("float32"));
     const QCommandLineOption preprocessOption(
         QStringLiteral("preprocess"),
         QStringLiteral("resize (to 224x224, Pillow bilinear; CP-CHILD, DUKE) or center-crop (224, no resize; Kvasir, MURA). "
@@ -94,7 +104,7 @@ int runExplain(const QStringList& arguments) {
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output directory, or a .npy file."),
                                        QStringLiteral("PATH"));
     parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
-                       preprocessOption, headsOption, outOption});
+                       eigenSignOption, precisionOption, preprocessOption, headsOption, outOption});
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF)."),
                                  QStringLiteral("IMAGE..."));
 
@@ -150,6 +160,20 @@ int runExplain(const QStringList& arguments) {
     }
     job.options.augSmooth = parser.isSet(augSmoothOption);
     job.options.eigenSmooth = parser.isSet(eigenSmoothOption);
+    const QString eigenSign = parser.value(eigenSignOption);
+    if (eigenSign == QLatin1String("study"))
+        job.options.eigenSign = explain::EigenSign::AsSvdReturns;
+    else if (eigenSign == QLatin1String("corrected"))
+        job.options.eigenSign = explain::EigenSign::Corrected;
+    else
+        return usageError(QStringLiteral("--eigen-sign must be 'study' or 'corrected', got '%1'").arg(eigenSign));
+    const QString precision = parser.value(precisionOption);
+    if (precision == QLatin1String("float32"))
+        job.options.cheferPrecision = explain::Precision::Float32;
+    else if (precision == QLatin1String("float64"))
+        job.options.cheferPrecision = explain::Precision::Float64;
+    else
+        return usageError(QStringLiteral("--precision must be 'float32' or 'float64', got '%1'").arg(precision));
     try {
         job.recipe = image::parsePreprocessRecipe(parser.value(preprocessOption).toStdString());
     } catch (const Error& error) {

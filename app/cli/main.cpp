@@ -1,6 +1,8 @@
 // intermap-cli: the headless entry point. Composition root only: argument dispatch to commands.
 #include "commands.h"
 
+#include "intermap/compute/threading.h"
+#include "intermap/util/errors.h"
 #include "intermap/version.h"
 
 #include <QCoreApplication>
@@ -15,7 +17,7 @@ constexpr const char* kUsage =
     "Where does a Vision Transformer look? Interpretability maps for medical imaging.\n"
     "\n"
     "Commands:\n"
-    "  explain   compute interpretability maps (attention, rollout) for images\n"
+    "  explain   compute interpretability maps (attention, rollout, gradcam, chefer) for images\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
     "\n"
@@ -23,7 +25,10 @@ constexpr const char* kUsage =
     "  -h, --help     show this help\n"
     "  -v, --version  show the version\n"
     "\n"
-    "Exit codes: 0 success, 1 failure, 2 usage error, 3 some inputs skipped (reported).\n";
+    "Exit codes: 0 success, 1 failure, 2 usage error, 3 some inputs skipped (reported).\n"
+    "\n"
+    "Environment: INTERMAP_THREADS=T or TORCH,BLAS overrides the thread split between LibTorch's\n"
+    "intra-op pool and OpenBLAS (default: LibTorch 1, OpenBLAS = cores; see BENCHMARKS.md).\n";
 
 } // namespace
 
@@ -45,6 +50,12 @@ int main(int argc, char* argv[]) {
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
         std::printf("intermap-cli %s\n", INTERMAP_VERSION_STRING);
         return intermap::cli::ExitSuccess;
+    }
+    try {
+        intermap::compute::applyThreadPolicy(intermap::compute::threadPolicyFromEnvironment());
+    } catch (const intermap::Error& error) {
+        std::fprintf(stderr, "intermap-cli: INTERMAP_THREADS: %s\n", error.what());
+        return intermap::cli::ExitUsage;
     }
     // Each command sees "intermap-cli <command>" as its program name, then its own options.
     arguments.removeAt(1);

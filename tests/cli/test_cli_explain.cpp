@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -58,6 +59,8 @@ private Q_SLOTS:
     void unknownMethodIsAUsageError();
     void unreadableCheckpointNamesTheFile();
     void targetClassOutOfRangeIsAUsageError();
+    void studyTrioMatchesTheReference();
+    void badMethodOptionsAreUsageErrors();
 };
 
 void TestCliExplain::versionAndHelp() {
@@ -200,6 +203,55 @@ void TestCliExplain::targetClassOutOfRangeIsAUsageError() {
                                 fixture(QStringLiteral("img_0.png"))});
     QCOMPARE(result.exitCode, 2);
     QVERIFY2(result.standardError.contains(QStringLiteral("2 classes")), qPrintable(result.standardError));
+}
+
+namespace {
+
+double normalisedDifference(std::vector<float> a, std::vector<float> b) {
+    for (auto* values : {&a, &b}) {
+        const auto [low, high] = std::minmax_element(values->begin(), values->end());
+        const float lowest = *low, range = *high - *low;
+        for (float& v : *values)
+            v = range > 0 ? (v - lowest) / range : 0.0f;
+    }
+    return maxAbsDifference(a, b);
+}
+
+} // namespace
+
+void TestCliExplain::studyTrioMatchesTheReference() {
+    // The study's three maps as it ran them: Grad-CAM with aug- and eigen-smooth, class 1.
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    const QString outDir = out.filePath(QStringLiteral("maps"));
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                QStringLiteral("--method"), QStringLiteral("attention,chefer,gradcam"), QStringLiteral("--aug-smooth"),
+                                QStringLiteral("--eigen-smooth"), QStringLiteral("--target-class"), QStringLiteral("1"),
+                                QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--precision"),
+                                QStringLiteral("float64"), QStringLiteral("--out"), outDir, fixture(QStringLiteral("img_0.png"))});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    const auto read = [&](const QString& path) { return intermap::npy::readFloat32(path.toStdString(), {224, 224}); };
+    const auto gradcam = read(outDir + QStringLiteral("/gradcam/img_0.npy"));
+    const double gradcamError = std::min(normalisedDifference(gradcam, read(fixture(QStringLiteral("ref_img_0_gradcam_aug_eigen.npy")))),
+                                         normalisedDifference(gradcam, read(fixture(QStringLiteral("ref_img_0_gradcam_aug_eigen_flipped.npy")))));
+    QVERIFY2(gradcamError < 1e-3, qPrintable(QString::number(gradcamError)));
+    const auto chefer = read(outDir + QStringLiteral("/chefer/img_0.npy"));
+    QVERIFY(normalisedDifference(chefer, read(fixture(QStringLiteral("ref_img_0_chefer_f64.npy")))) < 1e-5);
+    QVERIFY(QFile::exists(outDir + QStringLiteral("/attention/img_0.npy")));
+}
+
+void TestCliExplain::badMethodOptionsAreUsageErrors() {
+    const QStringList base = {QStringLiteral("explain"), QStringLiteral("--checkpoint"), QStringLiteral("x.pth"),
+                              QStringLiteral("--method"), QStringLiteral("gradcam"), QStringLiteral("--out"),
+                              QStringLiteral("o"), QStringLiteral("a.png")};
+    const auto precision = runCli(base + QStringList{QStringLiteral("--precision"), QStringLiteral("float16")});
+    QCOMPARE(precision.exitCode, 2);
+    QVERIFY(precision.standardError.contains(QStringLiteral("float16")));
+    const auto sign = runCli(base + QStringList{QStringLiteral("--eigen-sign"), QStringLiteral("positive")});
+    QCOMPARE(sign.exitCode, 2);
+    const auto recipe = runCli(base + QStringList{QStringLiteral("--preprocess"), QStringLiteral("squash")});
+    QCOMPARE(recipe.exitCode, 2);
+    QVERIFY(recipe.standardError.contains(QStringLiteral("squash")));
 }
 
 QTEST_GUILESS_MAIN(TestCliExplain)

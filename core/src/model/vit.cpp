@@ -182,9 +182,13 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
                          std::to_string(m_config.imageSize) + "], got " + shapeString(x.sizes()));
     const auto depth = static_cast<std::int64_t>(blocks->size());
     const bool partialGraph = taps.gradientsFromBlock >= 0;
-    std::optional<torch::NoGradGuard> noGradBelow;
-    if (partialGraph && taps.gradientsFromBlock > 0)
-        noGradBelow.emplace();
+    // Restores the caller's grad mode on every exit, exceptions included.
+    struct GradModeRestorer {
+        bool previous = torch::GradMode::is_enabled();
+        ~GradModeRestorer() { torch::GradMode::set_enabled(previous); }
+    } restorer;
+    if (partialGraph)
+        torch::GradMode::set_enabled(false);
 
     VitOutput output;
     auto tokens = patchEmbed(x);
@@ -194,11 +198,9 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
     if (taps.relevanceRecords)
         output.records.resize(static_cast<size_t>(depth));
 
-    std::optional<torch::AutoGradMode> gradAbove;
     for (std::int64_t i = 0; i < depth; ++i) {
         if (partialGraph && i == taps.gradientsFromBlock) {
-            noGradBelow.reset();
-            gradAbove.emplace(true);
+            torch::GradMode::set_enabled(true);
             tokens = tokens.detach().requires_grad_(true);
         }
         const bool isLast = i == depth - 1;
