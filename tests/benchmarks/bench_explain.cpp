@@ -3,7 +3,7 @@
 // (../shared/REFERENCE.md). A program that prints numbers, not a test: timings never fail.
 //
 //   intermap-bench-explain [--model vit-base|vit-tiny|all] [--repeats N] [--threads T|TORCH,BLAS]
-//                          [--methods LIST]
+//                          [--batches 1,4]
 #include "intermap/compute/threading.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/version.h"
@@ -93,7 +93,8 @@ long peakRssMb() {
 }
 
 void usage() {
-    std::puts("usage: intermap-bench-explain [--model vit-base|vit-tiny|all] [--repeats N] [--threads T|TORCH,BLAS]");
+    std::puts("usage: intermap-bench-explain [--model vit-base|vit-tiny|all] [--repeats N] [--threads T|TORCH,BLAS] "
+              "[--batches 1,4]");
 }
 
 } // namespace
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     std::string modelChoice = "all";
     int repeats = 3;
     std::string threads;
+    std::vector<std::int64_t> batches = {1, 4};
     for (int i = 1; i < argc; ++i) {
         const std::string argument = argv[i];
         if (argument == "--model" && i + 1 < argc)
@@ -110,6 +112,11 @@ int main(int argc, char** argv) {
             repeats = std::max(1, std::atoi(argv[++i]));
         else if (argument == "--threads" && i + 1 < argc)
             threads = argv[++i];
+        else if (argument == "--batches" && i + 1 < argc) {
+            batches.clear();
+            for (char* token = std::strtok(argv[++i], ","); token; token = std::strtok(nullptr, ","))
+                batches.push_back(std::max(1, std::atoi(token)));
+        }
         else {
             usage();
             return argument == "--help" ? 0 : 2;
@@ -151,30 +158,34 @@ int main(int argc, char** argv) {
                 parameter.normal_(0.0, 0.02).set_requires_grad(false);
         }
         vit.model->eval();
-        const auto input = torch::randn({1, 3, 224, 224});
         const double flops = forwardFlops(config);
-        std::printf("\n%s (%s), one forward = %.1f GFLOP, batch 1\n", name.c_str(), config.describe().c_str(), flops / 1e9);
-        std::printf("%-44s %9s %8s %8s %8s %8s %9s %8s\n", "method", "s/image", "fwd-eq", "GFLOP", "GFLOP/s", "floor x",
-                    "study s", "speedup");
-        for (const auto& benchCase : cases) {
-            explain::explainImage(vit, input, benchCase.methods, benchCase.options, registry); // warm-up
-            double best = 1e30;
-            for (int r = 0; r < repeats; ++r) {
-                const auto start = std::chrono::steady_clock::now();
-                explain::explainImage(vit, input, benchCase.methods, benchCase.options, registry);
-                best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        for (const std::int64_t batch : batches) {
+            const auto inputs = torch::randn({batch, 3, 224, 224});
+            std::printf("\n%s (%s), one forward = %.1f GFLOP, batch %lld (times per image)\n", name.c_str(),
+                        config.describe().c_str(), flops / 1e9, static_cast<long long>(batch));
+            std::printf("%-44s %9s %8s %8s %8s %8s %9s %8s\n", "method", "s/image", "fwd-eq", "GFLOP", "GFLOP/s", "floor x",
+                        "study s", "speedup");
+            for (const auto& benchCase : cases) {
+                explain::explainBatch(vit, inputs, benchCase.methods, benchCase.options, registry); // warm-up
+                double best = 1e30;
+                for (int r = 0; r < repeats; ++r) {
+                    const auto start = std::chrono::steady_clock::now();
+                    explain::explainBatch(vit, inputs, benchCase.methods, benchCase.options, registry);
+                    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+                }
+                best /= static_cast<double>(batch);
+                const double equivalents = forwardEquivalents(benchCase.methods, benchCase.options, static_cast<int>(config.depth));
+                const double gflop = equivalents * flops / 1e9;
+                const double floorSeconds = gflop / kFloorGflops;
+                char study[32] = "-", speedup[32] = "-";
+                if (name == "vit-base" && benchCase.studySeconds > 0) {
+                    std::snprintf(study, sizeof study, "%.2f", benchCase.studySeconds);
+                    std::snprintf(speedup, sizeof speedup, "%.1fx", benchCase.studySeconds / best);
+                }
+                std::printf("%-44s %9.3f %8.2f %8.1f %8.1f %8.2f %9s %8s\n", benchCase.label.c_str(), best, equivalents,
+                            gflop, gflop / best, best / floorSeconds, study, speedup);
+                std::fflush(stdout);
             }
-            const double equivalents = forwardEquivalents(benchCase.methods, benchCase.options, static_cast<int>(config.depth));
-            const double gflop = equivalents * flops / 1e9;
-            const double floorSeconds = gflop / kFloorGflops;
-            char study[32] = "-", speedup[32] = "-";
-            if (name == "vit-base" && benchCase.studySeconds > 0) {
-                std::snprintf(study, sizeof study, "%.2f", benchCase.studySeconds);
-                std::snprintf(speedup, sizeof speedup, "%.1fx", benchCase.studySeconds / best);
-            }
-            std::printf("%-44s %9.3f %8.2f %8.1f %8.1f %8.2f %9s %8s\n", benchCase.label.c_str(), best, equivalents, gflop,
-                        gflop / best, best / floorSeconds, study, speedup);
-            std::fflush(stdout);
         }
         std::printf("peak RSS so far: %ld MB\n", peakRssMb());
     }

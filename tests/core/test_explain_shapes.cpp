@@ -419,7 +419,7 @@ void TestExplainShapes::chefer() {
     explain::PassNeeds needs;
     needs.relevance = true;
     explain::ForwardPass pass(c.vit.model, c.input, needs);
-    const auto ours14 = explain::cheferRelevanceRollout(pass, c.target);
+    const auto ours14 = explain::cheferRelevanceRollout(pass, torch::full({1}, static_cast<std::int64_t>(c.target), torch::kInt64))[0];
     QCOMPARE(ours14.numel(), raw14.numel());
     const double relativeError = maxAbsDifference(ours14, raw14) / raw14.abs().max().item<double>();
     qInfo("chefer14: relative difference %.3g", relativeError);

@@ -47,10 +47,11 @@ int parsePositive(const std::string& text, const std::string& whole) {
 ThreadPolicy defaultThreadPolicy(int cores) {
     if (cores <= 0)
         cores = detectedCores();
-    // Matrix products dominate every method (>85% of the FLOPs), and OpenBLAS runs them at full
-    // speed only with every core; LibTorch's element-wise kernels are memory-bound and gain little
-    // from a second thread. Measured on 2 cores (BENCHMARKS.md): torch 1 + OpenBLAS 2 is the
-    // fastest split; torch 2 + OpenBLAS 2 oversubscribes.
+    // Matrix products dominate every method, and OpenBLAS runs them at full speed only with
+    // every core; LibTorch's element-wise kernels are memory-bound and gain little from a second
+    // thread. Measured on 2 cores, ViT-B/16 trio per image (BENCHMARKS.md): torch 1 + OpenBLAS 2
+    // 3.55 s; torch 1 + OpenBLAS 1 4.85 s; torch 2 + OpenBLAS 1 5.38 s; torch 2 + OpenBLAS 2
+    // (oversubscribed) 7.43 s.
     ThreadPolicy policy;
     policy.torchIntraOpThreads = 1;
     policy.blasThreads = cores;

@@ -20,11 +20,11 @@ public:
         return needs;
     }
 
-    torch::Tensor explain(ForwardPass& pass, const ExplainOptions&) override {
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions&, const torch::Tensor&) override {
         const auto& config = pass.model()->config();
-        const torch::Tensor& lastBlock = pass.attentions().back(); // [heads, N, N]
-        auto clsToPatches = lastBlock.select(1, 0).slice(1, 1).mean(0);
-        return minMaxNormalise(upsampleNearestPatches(clsToPatches, config.gridSize(), config.patchSize));
+        const torch::Tensor& lastBlock = pass.attentions().back(); // [B, heads, N, N]
+        auto clsToPatches = lastBlock.select(2, 0).slice(2, 1).mean(1); // [B, patches]
+        return minMaxNormalisePerImage(upsampleNearestPatches(clsToPatches, config.gridSize(), config.patchSize));
     }
 };
 

@@ -19,20 +19,20 @@ public:
         return needs;
     }
 
-    torch::Tensor explain(ForwardPass& pass, const ExplainOptions&) override {
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions&, const torch::Tensor&) override {
         const auto& config = pass.model()->config();
-        const auto& attentions = pass.attentions();
+        const auto& attentions = pass.attentions(); // per block [B, heads, N, N]
         const auto tokens = attentions.front().size(-1);
         auto identity = torch::eye(tokens, attentions.front().options());
         torch::Tensor joint;
         for (const auto& attention : attentions) {
             // sum / heads (not mean) as the reference writes it; the two may differ in the last bit.
-            auto mixed = attention.sum(0) / static_cast<double>(attention.size(0)) + identity;
+            auto mixed = attention.sum(1) / static_cast<double>(attention.size(1)) + identity;
             mixed = mixed / mixed.sum(-1, /*keepdim=*/true);
             joint = joint.defined() ? torch::matmul(mixed, joint) : mixed;
         }
-        auto clsToPatches = joint.select(0, 0).slice(0, 1);
-        return minMaxNormalise(upsampleBilinearPatches(clsToPatches, config.gridSize(), config.patchSize));
+        auto clsToPatches = joint.select(1, 0).slice(1, 1); // [B, patches]
+        return minMaxNormalisePerImage(upsampleBilinearPatches(clsToPatches, config.gridSize(), config.patchSize));
     }
 };
 

@@ -88,17 +88,17 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
 
 } // namespace
 
-torch::Tensor cheferRelevanceRollout(ForwardPass& pass, std::int64_t target) {
+torch::Tensor cheferRelevanceRollout(ForwardPass& pass, const torch::Tensor& targets) {
     auto vit = pass.model();
-    const auto& records = pass.blockRecords(target);
-    const auto& attentionGradients = pass.attentionGradients(target);
-    const auto pooled = pass.pooled(target).detach();
+    const auto& records = pass.blockRecords(targets);
+    const auto& attentionGradients = pass.attentionGradients(targets);
+    const auto pooled = pass.pooled(targets).detach();
     torch::NoGradGuard noGrad; // after the backward above: the LRP itself builds no graph
     const auto classes = vit->config().numClasses;
 
     // Start: the one-hot target (a 0/1 vector, not the logit value), through the head.
     auto oneHot = torch::zeros({pooled.size(0), classes}, pooled.options());
-    oneHot.select(1, target).fill_(1);
+    oneHot.scatter_(1, targets.unsqueeze(1), 1.0);
     const auto atPooled = linearRelevance(pooled, vit->head->weight, oneHot);
     // CLS pooling: R_cls = x_cls (R / x_cls), zero at every other token; the final norm passes it.
     const auto& lastOutputShape = records.back().input.sizes();
@@ -119,7 +119,7 @@ torch::Tensor cheferRelevanceRollout(ForwardPass& pass, std::int64_t target) {
         cam = cam + torch::eye(cam.size(-1), cam.options());
         joint = joint.defined() ? torch::matmul(cam, joint) : cam;
     }
-    return joint.select(1, 0).slice(1, 1)[0]; // CLS row to the patches of image 0: [patches]
+    return joint.select(1, 0).slice(1, 1); // CLS row to the patches: [B, patches]
 }
 
 namespace {
@@ -150,19 +150,19 @@ public:
         return needs;
     }
 
-    torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options) override {
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options, const torch::Tensor& targets) override {
         const auto& config = pass.model()->config();
-        const std::int64_t target = pass.resolveTarget(options.targetClass);
         torch::Tensor patchScores;
         if (options.cheferPrecision == Precision::Float64) {
             PassNeeds needs;
             needs.relevance = true;
             ForwardPass exact(doublePrecisionCopy(pass.model()), pass.input().to(torch::kFloat64), needs);
-            patchScores = cheferRelevanceRollout(exact, target);
+            patchScores = cheferRelevanceRollout(exact, targets);
         } else {
-            patchScores = cheferRelevanceRollout(pass, target);
+            patchScores = cheferRelevanceRollout(pass, targets);
         }
-        return minMaxNormalise(upsampleBilinearPatches(patchScores, config.gridSize(), config.patchSize)).to(torch::kFloat32);
+        return minMaxNormalisePerImage(upsampleBilinearPatches(patchScores, config.gridSize(), config.patchSize))
+            .to(torch::kFloat32);
     }
 };
 

@@ -18,26 +18,26 @@ void ForwardPass::runForward() {
     model::VitTaps taps;
     taps.attentionProbabilities = true;
     const bool needsGraph = m_needs.lastBlockGradient || m_needs.relevance;
-    std::optional<torch::NoGradGuard> noGrad;
     if (needsGraph) {
         // The graph starts where the earliest gradient is needed: block 0 for Chefer (every
         // block's attention), the last block for Grad-CAM alone.
         taps.gradientsFromBlock = m_needs.relevance ? 0 : m_model->config().depth - 1;
         taps.lastBlockNorm1 = true;
         taps.relevanceRecords = m_needs.relevance;
+        m_output = m_model->forward(m_input, taps);
     } else {
-        noGrad.emplace();
+        torch::NoGradGuard noGrad;
+        m_output = m_model->forward(m_input, taps);
     }
-    m_output = m_model->forward(m_input, taps);
-    m_logits = m_output.logits[0].detach();
+    m_logits = m_output.logits.detach();
     for (auto& attention : m_output.attentions)
-        m_attentions.push_back(attention[0].detach());
+        m_attentions.push_back(attention.detach());
     m_forwardDone = true;
 }
 
-void ForwardPass::runBackward(std::int64_t target) {
+void ForwardPass::runBackward(const torch::Tensor& targets) {
     runForward();
-    if (m_gradientTarget == target)
+    if (m_gradientTargets.defined() && torch::equal(m_gradientTargets, targets))
         return;
     if (!m_needs.lastBlockGradient && !m_needs.relevance)
         throw Error("internal: a gradient was requested from a forward pass planned without gradients");
@@ -47,14 +47,15 @@ void ForwardPass::runBackward(std::int64_t target) {
             inputs.push_back(record.attention);
     inputs.push_back(m_output.lastBlockNorm1);
     // The gradient of the logit itself (pytorch-grad-cam's ClassifierOutputTarget; Chefer's
-    // one-hot x output), not of a probability. retain_graph: another target may follow.
-    const torch::Tensor objective = m_output.logits.select(1, target).sum();
+    // one-hot x output), not of a probability. Images are independent, so the gradient of the
+    // sum is each image's own. retain_graph: other targets may follow.
+    const torch::Tensor objective = m_output.logits.gather(1, targets.unsqueeze(1)).sum();
     auto gradients = torch::autograd::grad({objective}, inputs, /*grad_outputs=*/{}, /*retain_graph=*/true,
                                            /*create_graph=*/false, /*allow_unused=*/true);
-    m_lastNorm1 = m_output.lastBlockNorm1[0].detach();
-    m_lastNorm1Gradient = gradients.back()[0];
+    m_lastNorm1 = m_output.lastBlockNorm1.detach();
+    m_lastNorm1Gradient = gradients.back();
     m_attentionGradients.assign(gradients.begin(), gradients.end() - 1);
-    m_gradientTarget = target;
+    m_gradientTargets = targets.clone();
 }
 
 const torch::Tensor& ForwardPass::logits() {
@@ -67,43 +68,43 @@ const std::vector<torch::Tensor>& ForwardPass::attentions() {
     return m_attentions;
 }
 
-const torch::Tensor& ForwardPass::lastBlockNorm1(std::int64_t target) {
-    runBackward(target);
+const torch::Tensor& ForwardPass::lastBlockNorm1(const torch::Tensor& targets) {
+    runBackward(targets);
     return m_lastNorm1;
 }
 
-const torch::Tensor& ForwardPass::lastBlockNorm1Gradient(std::int64_t target) {
-    runBackward(target);
+const torch::Tensor& ForwardPass::lastBlockNorm1Gradient(const torch::Tensor& targets) {
+    runBackward(targets);
     return m_lastNorm1Gradient;
 }
 
-const std::vector<model::BlockRecord>& ForwardPass::blockRecords(std::int64_t target) {
-    runBackward(target);
+const std::vector<model::BlockRecord>& ForwardPass::blockRecords(const torch::Tensor& targets) {
+    runBackward(targets);
     return m_output.records;
 }
 
-const torch::Tensor& ForwardPass::pooled(std::int64_t target) {
-    runBackward(target);
+const torch::Tensor& ForwardPass::pooled(const torch::Tensor& targets) {
+    runBackward(targets);
     return m_output.pooled;
 }
 
-const std::vector<torch::Tensor>& ForwardPass::attentionGradients(std::int64_t target) {
-    runBackward(target);
+const std::vector<torch::Tensor>& ForwardPass::attentionGradients(const torch::Tensor& targets) {
+    runBackward(targets);
     return m_attentionGradients;
 }
 
-std::int64_t ForwardPass::predictedClass() {
-    return logits().argmax().item<std::int64_t>();
+torch::Tensor ForwardPass::predictedClasses() {
+    return logits().argmax(1);
 }
 
-std::int64_t ForwardPass::resolveTarget(const std::optional<std::int64_t>& requested) {
+torch::Tensor ForwardPass::resolveTargets(const std::optional<std::int64_t>& requested) {
     const auto classes = m_model->config().numClasses;
     if (!requested)
-        return predictedClass();
+        return predictedClasses();
     if (*requested < 0 || *requested >= classes)
         throw UsageError("target class " + std::to_string(*requested) + " is out of range: the model has " +
                          std::to_string(classes) + " classes (0.." + std::to_string(classes - 1) + ")");
-    return *requested;
+    return torch::full({batchSize()}, *requested, torch::TensorOptions().dtype(torch::kInt64).device(m_input.device()));
 }
 
 ExplainerRegistry ExplainerRegistry::withBuiltinMethods() {
@@ -137,9 +138,9 @@ std::unique_ptr<Explainer> ExplainerRegistry::create(const std::string& name) co
     return found->second();
 }
 
-ImageExplanations explainImage(const model::LoadedVit& model, const torch::Tensor& input,
-                               const std::vector<std::string>& methods, const ExplainOptions& options,
-                               const ExplainerRegistry& registry) {
+std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const torch::Tensor& inputs,
+                                            const std::vector<std::string>& methods, const ExplainOptions& options,
+                                            const ExplainerRegistry& registry) {
     if (!model.config.hasHead())
         throw CheckpointError(model.checkpointPath,
                               "has no classification head (head.weight/head.bias), e.g. a DINO backbone; "
@@ -151,21 +152,39 @@ ImageExplanations explainImage(const model::LoadedVit& model, const torch::Tenso
         needs |= explainers.back()->needs(options);
     }
 
-    ForwardPass pass(model.model, input, needs);
-    ImageExplanations result;
-    result.logits = pass.logits().to(torch::kCPU);
-    result.predictedClass = pass.predictedClass();
-    result.targetClass = pass.resolveTarget(options.targetClass);
-    ExplainOptions resolved = options;
-    resolved.targetClass = result.targetClass;
-    for (auto& explainer : explainers) {
-        Explanation explanation;
-        explanation.method = explainer->name();
-        explanation.map = explainer->explain(pass, resolved).to(torch::kCPU, torch::kFloat32).contiguous();
-        explanation.targetClass = explainer->isClassSpecific() ? result.targetClass : -1;
-        result.maps.push_back(std::move(explanation));
+    ForwardPass pass(model.model, inputs, needs);
+    const auto logits = pass.logits().to(torch::kCPU);
+    const auto predicted = pass.predictedClasses().to(torch::kCPU);
+    const auto targets = pass.resolveTargets(options.targetClass);
+    const auto targetsOnHost = targets.to(torch::kCPU);
+    std::vector<ImageExplanations> results(static_cast<size_t>(pass.batchSize()));
+    for (std::int64_t i = 0; i < pass.batchSize(); ++i) {
+        auto& result = results[static_cast<size_t>(i)];
+        result.logits = logits[i];
+        result.predictedClass = predicted[i].item<std::int64_t>();
+        result.targetClass = targetsOnHost[i].item<std::int64_t>();
     }
-    return result;
+    ExplainOptions resolved = options;
+    for (auto& explainer : explainers) {
+        const auto maps = explainer->explain(pass, resolved, targets).to(torch::kCPU, torch::kFloat32);
+        for (std::int64_t i = 0; i < pass.batchSize(); ++i) {
+            auto& result = results[static_cast<size_t>(i)];
+            Explanation explanation;
+            explanation.method = explainer->name();
+            explanation.map = maps[i].contiguous();
+            explanation.targetClass = explainer->isClassSpecific() ? result.targetClass : -1;
+            result.maps.push_back(std::move(explanation));
+        }
+    }
+    return results;
+}
+
+ImageExplanations explainImage(const model::LoadedVit& model, const torch::Tensor& input,
+                               const std::vector<std::string>& methods, const ExplainOptions& options,
+                               const ExplainerRegistry& registry) {
+    if (input.dim() != 4 || input.size(0) != 1)
+        throw UsageError("explainImage expects one image [1,3,H,W]; use explainBatch for several");
+    return std::move(explainBatch(model, input, methods, options, registry).front());
 }
 
 torch::Tensor minMaxNormalise(const torch::Tensor& map) {
@@ -176,18 +195,26 @@ torch::Tensor minMaxNormalise(const torch::Tensor& map) {
     return (map - minimum) / range;
 }
 
+torch::Tensor minMaxNormalisePerImage(const torch::Tensor& maps) {
+    const auto flat = maps.flatten(1);
+    const auto minimum = std::get<0>(flat.min(1, /*keepdim=*/true));
+    const auto range = std::get<0>(flat.max(1, /*keepdim=*/true)) - minimum;
+    const auto normalised = torch::where(range > 0, (flat - minimum) / range, torch::zeros_like(flat));
+    return normalised.view_as(maps);
+}
+
 torch::Tensor upsampleNearestPatches(const torch::Tensor& patchScores, std::int64_t grid, std::int64_t patch) {
-    return patchScores.reshape({grid, grid}).repeat_interleave(patch, 0).repeat_interleave(patch, 1);
+    return patchScores.reshape({-1, grid, grid}).repeat_interleave(patch, 1).repeat_interleave(patch, 2);
 }
 
 torch::Tensor upsampleBilinearPatches(const torch::Tensor& patchScores, std::int64_t grid, std::int64_t patch) {
     namespace F = torch::nn::functional;
-    auto upsampled = F::interpolate(patchScores.reshape({1, 1, grid, grid}),
+    auto upsampled = F::interpolate(patchScores.reshape({-1, 1, grid, grid}),
                                     F::InterpolateFuncOptions()
                                         .scale_factor(std::vector<double>{double(patch), double(patch)})
                                         .mode(torch::kBilinear)
                                         .align_corners(false));
-    return upsampled.reshape({grid * patch, grid * patch});
+    return upsampled.reshape({-1, grid * patch, grid * patch});
 }
 
 } // namespace intermap::explain

@@ -61,17 +61,20 @@ public:
         return needs;
     }
 
-    torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options) override {
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options, const torch::Tensor& targets) override {
         const auto& config = pass.model()->config();
-        const std::int64_t target = pass.resolveTarget(options.targetClass);
+        const auto batch = pass.batchSize();
         // The un-flipped x1.0 input is the shared pass itself.
-        auto plain = gradCamPass(pass.lastBlockNorm1(target), pass.lastBlockNorm1Gradient(target), config.gridSize(),
-                                 config.imageSize, options);
+        const auto& activations = pass.lastBlockNorm1(targets);
+        const auto& gradients = pass.lastBlockNorm1Gradient(targets);
+        std::vector<torch::Tensor> maps;
+        for (std::int64_t i = 0; i < batch; ++i)
+            maps.push_back(gradCamPass(activations[i], gradients[i], config.gridSize(), config.imageSize, options));
         if (!options.augSmooth)
-            return plain;
+            return torch::stack(maps);
 
-        // ttach's Compose([HorizontalFlip(), Multiply([0.9, 1, 1.1])]): the other five inputs run
-        // as one batch, with the graph built for the last block only.
+        // ttach's Compose([HorizontalFlip(), Multiply([0.9, 1, 1.1])]): the other five inputs of
+        // every image run as one batch, with the graph built for the last block only.
         struct Augmentation {
             bool flip;
             double factor;
@@ -85,19 +88,26 @@ public:
         model::VitTaps taps;
         taps.lastBlockNorm1 = true;
         taps.gradientsFromBlock = config.depth - 1;
-        auto output = pass.model()->forward(torch::cat(inputs, 0), taps);
+        auto output = pass.model()->forward(torch::cat(inputs, 0), taps); // [5B, ...], augmentation-major
+        const auto augmentedTargets = targets.repeat({static_cast<std::int64_t>(others.size())});
         // The images are independent, so the gradient of the summed target logits gives each
         // image's own gradient.
-        auto gradients = torch::autograd::grad({output.logits.select(1, target).sum()}, {output.lastBlockNorm1})[0];
+        auto augmentedGradients =
+            torch::autograd::grad({output.logits.gather(1, augmentedTargets.unsqueeze(1)).sum()}, {output.lastBlockNorm1})[0];
         torch::NoGradGuard noGrad;
-        auto sum = plain.clone();
-        for (size_t i = 0; i < others.size(); ++i) {
-            auto map = gradCamPass(output.lastBlockNorm1[static_cast<std::int64_t>(i)].detach(),
-                                   gradients[static_cast<std::int64_t>(i)], config.gridSize(), config.imageSize, options);
-            sum += others[i].flip ? map.flip({1}) : map;
+        const auto augmentedActivations = output.lastBlockNorm1.detach();
+        for (std::int64_t i = 0; i < batch; ++i) {
+            auto sum = maps[static_cast<size_t>(i)].clone();
+            for (size_t a = 0; a < others.size(); ++a) {
+                const auto row = static_cast<std::int64_t>(a) * batch + i;
+                auto map = gradCamPass(augmentedActivations[row], augmentedGradients[row], config.gridSize(),
+                                       config.imageSize, options);
+                sum += others[a].flip ? map.flip({1}) : map;
+            }
+            // The average of the six maps is not re-normalised (as the study's maps).
+            maps[static_cast<size_t>(i)] = sum / static_cast<double>(others.size() + 1);
         }
-        // The average of the six maps is not re-normalised (as the study's maps).
-        return sum / static_cast<double>(others.size() + 1);
+        return torch::stack(maps);
     }
 };
 

@@ -48,8 +48,9 @@ struct PassNeeds {
     }
 };
 
-// The model's forward on one pre-processed image ([1,3,H,W]), computed once and shared by all
-// methods; with gradient needs, one backward of the target logit gives every gradient at once.
+// The model's forward on a batch of pre-processed images ([B,3,H,W]), computed once and shared
+// by all methods; with gradient needs, one backward of the targets' logits (summed: the images
+// are independent) gives every gradient of every image at once.
 // Not thread-safe: one ForwardPass belongs to one thread (Torch grad mode is thread-local).
 class ForwardPass {
 public:
@@ -57,22 +58,24 @@ public:
 
     model::VisionTransformer model() const { return m_model; } // a shared handle
     const torch::Tensor& input() const { return m_input; }
-    const torch::Tensor& logits();                      // [classes]
-    std::int64_t predictedClass();
-    // The explicit target or, by default, the predicted class; checked against the class count.
-    std::int64_t resolveTarget(const std::optional<std::int64_t>& requested);
+    std::int64_t batchSize() const { return m_input.size(0); }
+    const torch::Tensor& logits();             // [B,classes]
+    torch::Tensor predictedClasses();          // [B] int64
+    // The explicit target for every image or, by default, each image's predicted class;
+    // checked against the class count. [B] int64.
+    torch::Tensor resolveTargets(const std::optional<std::int64_t>& requested);
 
-    const std::vector<torch::Tensor>& attentions();     // per block [heads,N,N]
-    // Gradient needs: forward with the graph and one backward for `target` (cached per target).
-    const torch::Tensor& lastBlockNorm1(std::int64_t target);         // [N,C]
-    const torch::Tensor& lastBlockNorm1Gradient(std::int64_t target); // [N,C]
-    const std::vector<model::BlockRecord>& blockRecords(std::int64_t target); // batch dim kept (1)
-    const torch::Tensor& pooled(std::int64_t target);                  // [1,C]
-    const std::vector<torch::Tensor>& attentionGradients(std::int64_t target); // per block [1,heads,N,N]
+    const std::vector<torch::Tensor>& attentions(); // per block [B,heads,N,N]
+    // Gradient needs: forward with the graph and one backward for `targets` ([B], cached).
+    const torch::Tensor& lastBlockNorm1(const torch::Tensor& targets);         // [B,N,C]
+    const torch::Tensor& lastBlockNorm1Gradient(const torch::Tensor& targets); // [B,N,C]
+    const std::vector<model::BlockRecord>& blockRecords(const torch::Tensor& targets);
+    const torch::Tensor& pooled(const torch::Tensor& targets);                  // [B,C]
+    const std::vector<torch::Tensor>& attentionGradients(const torch::Tensor& targets); // per block [B,heads,N,N]
 
 private:
     void runForward();
-    void runBackward(std::int64_t target);
+    void runBackward(const torch::Tensor& targets);
 
     model::VisionTransformer m_model;
     torch::Tensor m_input;
@@ -81,7 +84,7 @@ private:
     model::VitOutput m_output;
     torch::Tensor m_logits;
     std::vector<torch::Tensor> m_attentions;
-    std::int64_t m_gradientTarget = -1;
+    torch::Tensor m_gradientTargets;
     torch::Tensor m_lastNorm1;
     torch::Tensor m_lastNorm1Gradient;
     std::vector<torch::Tensor> m_attentionGradients;
@@ -96,8 +99,9 @@ public:
     virtual bool isClassSpecific() const = 0;
     // What the method reads from the shared pass (for the given options).
     virtual PassNeeds needs(const ExplainOptions& options) const = 0;
-    // Returns a 224x224 (image size) float32 CPU map, higher = more important.
-    virtual torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options) = 0;
+    // Maps of every image of the pass for its target ([B] int64): [B,H,W] float32, higher =
+    // more important.
+    virtual torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options, const torch::Tensor& targets) = 0;
 };
 
 // Methods by name. A value, not a global: the CLI and the GUI each own one.
@@ -130,18 +134,26 @@ struct ImageExplanations {
     std::vector<Explanation> maps; // in the order the methods were asked
 };
 
-// Runs `methods` on one pre-processed image ([1,3,H,W]) sharing one ForwardPass.
+// Runs `methods` on a batch of pre-processed images ([B,3,H,W]) sharing one ForwardPass; one
+// result per image. Every map equals the one the image gets alone (up to float rounding).
 // Refuses a headless model (no classification head) with a message saying one is needed.
+std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const torch::Tensor& inputs,
+                                            const std::vector<std::string>& methods, const ExplainOptions& options,
+                                            const ExplainerRegistry& registry);
+
+// The same for one image ([1,3,H,W]).
 ImageExplanations explainImage(const model::LoadedVit& model, const torch::Tensor& input,
                                const std::vector<std::string>& methods, const ExplainOptions& options,
                                const ExplainerRegistry& registry);
 
 // Helpers shared by the methods (the study's recipes).
-// (x - min) / (max - min); a constant map becomes all zeros instead of NaN.
+// (x - min) / (max - min) over the whole tensor; a constant map becomes all zeros, not NaN.
 torch::Tensor minMaxNormalise(const torch::Tensor& map);
-// [grid*grid] patch scores -> [grid*patch, grid*patch] by repeating each value in a patch block (np.kron).
+// The same for each image of a [B,H,W] batch on its own.
+torch::Tensor minMaxNormalisePerImage(const torch::Tensor& maps);
+// [B, grid*grid] patch scores -> [B, grid*patch, grid*patch], each value repeated over its patch (np.kron).
 torch::Tensor upsampleNearestPatches(const torch::Tensor& patchScores, std::int64_t grid, std::int64_t patch);
-// [grid*grid] patch scores -> bilinear x patch (align_corners=false), as F.interpolate(scale_factor=patch).
+// [B, grid*grid] patch scores -> bilinear x patch (align_corners=false), as F.interpolate(scale_factor=patch).
 torch::Tensor upsampleBilinearPatches(const torch::Tensor& patchScores, std::int64_t grid, std::int64_t patch);
 
 } // namespace intermap::explain

@@ -14,8 +14,9 @@ std::unique_ptr<Explainer> makeGradCam();
 // "chefer": Chefer et al.'s transformer attribution (LRP x attention gradients, rolled out).
 std::unique_ptr<Explainer> makeCheferAttribution();
 
-// Chefer's raw rollout row before upsampling: [patches] relevance of each patch for `target`
-// (the reference's *_chefer14.npy). Uses the pass's records and attention gradients.
-torch::Tensor cheferRelevanceRollout(ForwardPass& pass, std::int64_t target);
+// Chefer's raw rollout rows before upsampling: [B, patches] relevance of each patch for each
+// image's target ([B] int64; the reference's *_chefer14.npy). Uses the pass's records and
+// attention gradients.
+torch::Tensor cheferRelevanceRollout(ForwardPass& pass, const torch::Tensor& targets);
 
 } // namespace intermap::explain
