@@ -13,5 +13,6 @@ enum ExitCode : int {
 };
 
 int runExplain(const QStringList& arguments);
+int runScore(const QStringList& arguments);
 
 } // namespace intermap::cli

@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "\n"
     "Commands:\n"
     "  explain   compute interpretability maps (attention, rollout, gradcam, chefer) for images\n"
+    "  score     score maps against annotation masks (pointing game, IoU of top-k%, ...)\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
     "\n"
@@ -62,6 +63,8 @@ int main(int argc, char* argv[]) {
     arguments[0] = QStringLiteral("intermap-cli ") + command;
     if (command == QLatin1String("explain"))
         return intermap::cli::runExplain(arguments);
+    if (command == QLatin1String("score"))
+        return intermap::cli::runScore(arguments);
 
     std::fprintf(stderr, "intermap-cli: unknown command '%s'\n\n%s", qPrintable(command), kUsage);
     return intermap::cli::ExitUsage;
