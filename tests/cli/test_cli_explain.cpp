@@ -3,6 +3,8 @@
 
 #include "intermap/util/npy.h"
 
+#include "cli_runner.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -14,26 +16,8 @@
 
 namespace {
 
-struct CliResult {
-    int exitCode = -1;
-    QString standardOutput;
-    QString standardError;
-};
-
-CliResult runCli(const QStringList& arguments) {
-    QProcess process;
-    process.start(QStringLiteral(INTERMAP_CLI_PATH), arguments);
-    CliResult result;
-    if (!process.waitForFinished(300000)) {
-        process.kill();
-        result.standardError = QStringLiteral("intermap-cli did not finish");
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.standardOutput = QString::fromLocal8Bit(process.readAllStandardOutput());
-    result.standardError = QString::fromLocal8Bit(process.readAllStandardError());
-    return result;
-}
+using intermap::test::CliResult;
+using intermap::test::runCli;
 
 QString fixture(const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/") + name); }
 

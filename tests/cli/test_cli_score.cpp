@@ -1,6 +1,8 @@
 // The `intermap-cli score` contract, driven through the executable on small hand-made cases.
 #include "intermap/util/npy.h"
 
+#include "cli_runner.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -16,25 +18,8 @@
 
 namespace {
 
-struct CliResult {
-    int exitCode = -1;
-    QString standardOutput;
-    QString standardError;
-};
-
-CliResult runCli(const QStringList& arguments) {
-    QProcess process;
-    process.start(QStringLiteral(INTERMAP_CLI_PATH), arguments);
-    CliResult result;
-    if (!process.waitForFinished(120000)) {
-        process.kill();
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.standardOutput = QString::fromLocal8Bit(process.readAllStandardOutput());
-    result.standardError = QString::fromLocal8Bit(process.readAllStandardError());
-    return result;
-}
+using intermap::test::CliResult;
+using intermap::test::runCli;
 
 // A 224x224 box mask [x0,x1) x [y0,y1) written as a grey PNG (255 inside).
 void writeBoxMask(const QString& path, int x0, int y0, int x1, int y1) {
