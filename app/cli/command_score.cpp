@@ -2,9 +2,12 @@
 // against a folder of annotation masks, one CSV row per mask.
 #include "commands.h"
 
+#include "cli_support.h"
+
 #include "intermap/eval/metrics.h"
 #include "intermap/image/image_io.h"
 #include "intermap/util/atomic_file.h"
+#include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/npy.h"
 
@@ -15,7 +18,6 @@
 #include <opencv2/core.hpp>
 
 #include <cstdio>
-#include <sstream>
 #include <vector>
 
 namespace intermap::cli {
@@ -26,31 +28,6 @@ constexpr int kMapSize = 224;
 int usageError(const QString& message) {
     std::fprintf(stderr, "intermap-cli score: %s\nRun 'intermap-cli score --help' for usage.\n", qPrintable(message));
     return ExitUsage;
-}
-
-// "5,10,20,40" -> {5,10,20,40}; each 0 < k < 100.
-bool parseTopK(const QString& text, std::vector<double>* values, QString* error) {
-    for (const QString& part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const double k = part.trimmed().toDouble(&ok);
-        if (!ok || !(k > 0.0 && k < 100.0)) {
-            *error = QStringLiteral("--top-k values must be numbers with 0 < k < 100, got '%1'").arg(part.trimmed());
-            return false;
-        }
-        values->push_back(k);
-    }
-    if (values->empty()) {
-        *error = QStringLiteral("--top-k needs at least one value");
-        return false;
-    }
-    return true;
-}
-
-// Column names use k as written by the shortest round trip: 5 -> "5", 2.5 -> "2.5".
-std::string kLabel(double k) {
-    std::ostringstream out;
-    out << k;
-    return out.str();
 }
 
 struct ScoreRow {
@@ -74,21 +51,15 @@ int runScore(const QStringList& arguments) {
     const QCommandLineOption mapsOption(QStringLiteral("maps"), QStringLiteral("Folder of NAME.npy maps."), QStringLiteral("DIR"));
     const QCommandLineOption masksOption(QStringLiteral("masks"), QStringLiteral("Folder of annotation masks (224x224)."),
                                          QStringLiteral("DIR"));
-    const QCommandLineOption topKOption(QStringLiteral("top-k"), QStringLiteral("Comma-separated k (percent). Default 5,10,20,40."),
-                                        QStringLiteral("LIST"), QStringLiteral("5,10,20,40"));
-    const QCommandLineOption thresholdOption(
-        QStringLiteral("mask-threshold"),
-        QStringLiteral("Inside = grey > T (default 0, the study's boxes; use 127 for JPEG masks)."), QStringLiteral("T"),
-        QStringLiteral("0"));
+    const QCommandLineOption topKOption = cli::topKOption();
+    const QCommandLineOption thresholdOption = maskThresholdOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("CSV file to write."), QStringLiteral("FILE.csv"));
     parser.addOptions({mapsOption, masksOption, topKOption, thresholdOption, outOption});
 
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
     if (parser.isSet(QStringLiteral("help"))) {
-        QString help = parser.helpText();
-        help.replace(0, help.indexOf(QLatin1String(" [options]")), QStringLiteral("Usage: intermap-cli score"));
-        std::fputs(qPrintable(help), stdout);
+        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("score"))), stdout);
         return ExitSuccess;
     }
     for (const auto* required : {&mapsOption, &masksOption, &outOption})
@@ -96,14 +67,15 @@ int runScore(const QStringList& arguments) {
             return usageError(QStringLiteral("--%1 is required").arg(required->names().first()));
     if (!parser.positionalArguments().isEmpty())
         return usageError(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
-    std::vector<double> topK;
     QString error;
-    if (!parseTopK(parser.value(topKOption), &topK, &error))
+    const auto parsedTopK = parseTopKList(parser.value(topKOption), &error);
+    if (!parsedTopK)
         return usageError(error);
-    bool thresholdOk = false;
-    const int threshold = parser.value(thresholdOption).toInt(&thresholdOk);
-    if (!thresholdOk || threshold < 0 || threshold > 255)
-        return usageError(QStringLiteral("--mask-threshold must be an integer 0..255, got '%1'").arg(parser.value(thresholdOption)));
+    const std::vector<double>& topK = *parsedTopK;
+    const auto parsedThreshold = parseMaskThreshold(parser.value(thresholdOption), &error);
+    if (!parsedThreshold)
+        return usageError(error);
+    const int threshold = *parsedThreshold;
 
     const QDir mapsDir(parser.value(mapsOption)), masksDir(parser.value(masksOption));
     if (!masksDir.exists())
@@ -115,13 +87,7 @@ int runScore(const QStringList& arguments) {
     if (maskFiles.isEmpty())
         return usageError(QStringLiteral("%1: no masks (PNG, JPEG, BMP, TIFF) in the folder").arg(masksDir.path()));
 
-    std::vector<std::string> columns = {"pointing_game"};
-    for (double k : topK)
-        columns.push_back("iou_top" + kLabel(k));
-    for (double k : topK)
-        columns.push_back("iou_set_top" + kLabel(k));
-    columns.push_back("energy_pointing_game");
-    columns.push_back("pointing_game_15px");
+    const std::vector<std::string> columns = eval::metricColumnNames(topK);
 
     std::vector<ScoreRow> rows;
     int skipped = 0;
@@ -149,16 +115,7 @@ int runScore(const QStringList& arguments) {
             const auto stored = npy::readFloat32(mapPath, {kMapSize, kMapSize});
             const auto map = eval::scoringMap(eval::MapView(stored, kMapSize, kMapSize), mapPath);
             const eval::MapView view(map, kMapSize, kMapSize);
-            ScoreRow row;
-            row.image = name.toStdString();
-            row.values.push_back(eval::pointingGameHit(view, mask) ? 1.0 : 0.0);
-            for (double k : topK)
-                row.values.push_back(eval::iouTopKRectangle(view, mask, k));
-            for (double k : topK)
-                row.values.push_back(eval::iouTopKSet(view, mask, k));
-            row.values.push_back(eval::energyPointingGame(view, mask));
-            row.values.push_back(eval::pointingGameWithTolerance(view, mask, 15.0) ? 1.0 : 0.0);
-            rows.push_back(std::move(row));
+            rows.push_back({name.toStdString(), eval::scoreAllMetrics(view, mask, topK)});
         } catch (const Error& mapError) {
             std::fprintf(stderr, "intermap-cli score: %s\n", mapError.what());
             return ExitFailure;
@@ -169,35 +126,26 @@ int runScore(const QStringList& arguments) {
         return ExitFailure;
     }
 
-    std::ostringstream csv;
-    csv.precision(9);
-    csv << "image";
+    // Full precision (the shortest text that reads back to the same double, as pandas writes).
+    std::string table = "image";
     for (const auto& column : columns)
-        csv << ',' << column;
-    csv << '\n';
+        table += "," + column;
+    table += '\n';
     std::vector<double> sums(columns.size(), 0.0);
     for (const auto& row : rows) {
-        // Image names may hold commas or quotes (CP-CHILD's "1 (10)"): quote as RFC 4180.
-        std::string quoted = row.image;
-        if (quoted.find_first_of(",\"\n") != std::string::npos) {
-            std::string escaped;
-            for (char c : quoted)
-                escaped += (c == '"') ? std::string("\"\"") : std::string(1, c);
-            quoted = "\"" + escaped + "\"";
-        }
-        csv << quoted;
+        table += csv::field(row.image);
         for (size_t i = 0; i < row.values.size(); ++i) {
-            csv << ',' << row.values[i];
+            table += "," + csv::number(row.values[i]);
             sums[i] += row.values[i];
         }
-        csv << '\n';
+        table += '\n';
     }
     const std::string outPath = parser.value(outOption).toStdString();
     try {
         const QString outDirectory = QFileInfo(QString::fromStdString(outPath)).absolutePath();
         if (!QDir().mkpath(outDirectory))
             throw Error(outDirectory.toStdString() + ": cannot create the output directory");
-        writeFileAtomically(outPath, csv.str());
+        writeFileAtomically(outPath, table);
     } catch (const Error& writeError) {
         std::fprintf(stderr, "intermap-cli score: %s\n", writeError.what());
         return ExitFailure;

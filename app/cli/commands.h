@@ -14,5 +14,7 @@ enum ExitCode : int {
 
 int runExplain(const QStringList& arguments);
 int runScore(const QStringList& arguments);
+int runEvaluate(const QStringList& arguments);
+int runMerge(const QStringList& arguments);
 
 } // namespace intermap::cli

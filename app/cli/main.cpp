@@ -19,6 +19,8 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  explain   compute interpretability maps (attention, rollout, gradcam, chefer) for images\n"
     "  score     score maps against annotation masks (pointing game, IoU of top-k%, ...)\n"
+    "  evaluate  the study's evaluation grid: data sets x inits x methods -> tables, report.html\n"
+    "  merge     join the outputs of 'evaluate --shard I/N' runs\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
     "\n"
@@ -65,6 +67,10 @@ int main(int argc, char* argv[]) {
         return intermap::cli::runExplain(arguments);
     if (command == QLatin1String("score"))
         return intermap::cli::runScore(arguments);
+    if (command == QLatin1String("evaluate"))
+        return intermap::cli::runEvaluate(arguments);
+    if (command == QLatin1String("merge"))
+        return intermap::cli::runMerge(arguments);
 
     std::fprintf(stderr, "intermap-cli: unknown command '%s'\n\n%s", qPrintable(command), kUsage);
     return intermap::cli::ExitUsage;

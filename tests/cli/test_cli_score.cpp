@@ -73,9 +73,9 @@ private Q_SLOTS:
         QVERIFY(lines[0].contains(QStringLiteral("energy_pointing_game")));
         const QStringList a = lines[1].split(QLatin1Char(','));
         QCOMPARE(a[0], QStringLiteral("a"));
-        QCOMPARE(a[1], QStringLiteral("1"));
-        QVERIFY(std::abs(a[2].toDouble() - 1600.0 / 50176.0) < 1e-8);
-        QVERIFY(lines[2].startsWith(QStringLiteral("\"b, with comma\",0,")));
+        QCOMPARE(a[1], QStringLiteral("1.0")); // floats as pandas writes them (Python's repr)
+        QCOMPARE(a[2].toDouble(), 1600.0 / 50176.0); // full precision: reads back as the same double
+        QVERIFY(lines[2].startsWith(QStringLiteral("\"b, with comma\",0.0,")));
         QVERIFY(result.standardOutput.contains(QStringLiteral("mean pointing_game          0.5000")));
     }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <sstream>
 
 namespace intermap::eval {
 
@@ -248,6 +249,34 @@ std::vector<float> randomPatchBaseline(std::uint64_t seed, std::uint64_t imageIn
                     out[static_cast<std::size_t>(y) * width + x] = value;
         }
     return out;
+}
+
+std::vector<std::string> metricColumnNames(const std::vector<double>& topK) {
+    std::vector<std::string> names{"pointing_game"};
+    for (double k : topK)
+        names.push_back("iou_top" + topKLabel(k));
+    for (double k : topK)
+        names.push_back("iou_set_top" + topKLabel(k));
+    names.push_back("energy_pointing_game");
+    names.push_back("pointing_game_15px");
+    return names;
+}
+
+std::vector<double> scoreAllMetrics(MapView map, const Mask& mask, const std::vector<double>& topK) {
+    std::vector<double> values{pointingGameHit(map, mask) ? 1.0 : 0.0};
+    for (double k : topK)
+        values.push_back(iouTopKRectangle(map, mask, k));
+    for (double k : topK)
+        values.push_back(iouTopKSet(map, mask, k));
+    values.push_back(energyPointingGame(map, mask));
+    values.push_back(pointingGameWithTolerance(map, mask, 15.0) ? 1.0 : 0.0);
+    return values;
+}
+
+std::string topKLabel(double k) {
+    std::ostringstream out;
+    out << k; // 6 significant digits: k is a user-typed percentage such as 5 or 12.5
+    return out.str();
 }
 
 } // namespace intermap::eval

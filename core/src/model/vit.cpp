@@ -12,7 +12,6 @@
 #include <sstream>
 
 namespace intermap::model {
-namespace {
 
 std::string shapeString(c10::IntArrayRef sizes) {
     std::ostringstream out;
@@ -22,6 +21,8 @@ std::string shapeString(c10::IntArrayRef sizes) {
     out << ']';
     return out.str();
 }
+
+namespace {
 
 const torch::Tensor& requireTensor(const StateDict& dict, const std::string& key, const char* why) {
     const torch::Tensor* tensor = dict.find(key);

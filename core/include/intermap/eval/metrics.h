@@ -38,7 +38,9 @@ struct Mask {
 
 // The scoring rule of REFERENCE.md: a map whose values all lie in [0,1] is returned as stored
 // (the study's Grad-CAM maps have max < 1 and re-normalising them could move ties); any other map
-// is min-max normalised to [0,1], a constant map becoming all zeros. A NaN or infinite value is
+// is min-max normalised to [0,1] (computed in double, stored as float32 like the maps: values
+// closer than float32's resolution after normalisation become ties), a constant map becoming
+// all zeros. A NaN or infinite value is
 // an intermap::Error whose message starts with `name` (the map's file).
 std::vector<float> scoringMap(MapView map, const std::string& name);
 
@@ -72,6 +74,16 @@ double energyPointingGame(MapView map, const Mask& mask);
 // map's maximum lies within `radiusPx` (Euclidean, pixel centres) of a mask pixel. An empty mask
 // always misses.
 bool pointingGameWithTolerance(MapView map, const Mask& mask, double radiusPx = 15.0);
+
+// --- every metric at once (the column order of every per-image CSV) ------------------------
+
+// pointing_game, iou_top<k>... (the study's, in this order), then beyond the study:
+// iou_set_top<k>..., energy_pointing_game, pointing_game_15px.
+std::vector<std::string> metricColumnNames(const std::vector<double>& topK);
+// The values of metricColumnNames for a map in scoring form (hits as 1.0 / 0.0).
+std::vector<double> scoreAllMetrics(MapView map, const Mask& mask, const std::vector<double>& topK);
+// k as column and file names show it: the shortest round trip, 5 -> "5", 12.5 -> "12.5".
+std::string topKLabel(double k);
 
 // --- baselines ------------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@
 
 namespace intermap::model {
 
+// "[1,3,224,224]": how tensor shapes appear in error messages.
+std::string shapeString(c10::IntArrayRef sizes);
+
 struct VitConfig {
     std::int64_t imageSize = 224;
     std::int64_t patchSize = 16;

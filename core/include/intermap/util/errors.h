@@ -44,4 +44,11 @@ public:
     using Error::Error;
 };
 
+// A long job stopped because its progress sink asked it to (not a failure: files already
+// written are complete and a re-run resumes from them).
+class Cancelled : public Error {
+public:
+    Cancelled() : Error("cancelled") {}
+};
+
 } // namespace intermap

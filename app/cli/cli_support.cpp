@@ -1,0 +1,120 @@
+#include "cli_support.h"
+
+#include <cstdio>
+
+#include <unistd.h>
+
+namespace intermap::cli {
+
+std::optional<std::vector<double>> parseTopKList(const QString& text, QString* error) {
+    std::vector<double> values;
+    for (const QString& part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const double k = part.trimmed().toDouble(&ok);
+        if (!ok || !(k > 0.0 && k < 100.0)) {
+            *error = QStringLiteral("--top-k values must be numbers with 0 < k < 100, got '%1'").arg(part.trimmed());
+            return std::nullopt;
+        }
+        values.push_back(k);
+    }
+    if (values.empty()) {
+        *error = QStringLiteral("--top-k needs at least one value");
+        return std::nullopt;
+    }
+    return values;
+}
+
+QCommandLineOption topKOption() {
+    return {QStringLiteral("top-k"), QStringLiteral("Comma-separated k (percent). Default 5,10,20,40."), QStringLiteral("LIST"),
+            QStringLiteral("5,10,20,40")};
+}
+
+QCommandLineOption maskThresholdOption() {
+    return {QStringLiteral("mask-threshold"),
+            QStringLiteral("Inside = grey > T (default 0, the study's boxes; use 127 for JPEG masks)."), QStringLiteral("T"),
+            QStringLiteral("0")};
+}
+
+std::optional<int> parseMaskThreshold(const QString& text, QString* error) {
+    bool ok = false;
+    const int threshold = text.toInt(&ok);
+    if (!ok || threshold < 0 || threshold > 255) {
+        *error = QStringLiteral("--mask-threshold must be an integer 0..255, got '%1'").arg(text);
+        return std::nullopt;
+    }
+    return threshold;
+}
+
+QString commandHelp(const QCommandLineParser& parser, const QString& command) {
+    QString help = parser.helpText();
+    help.replace(0, help.indexOf(QLatin1String(" [options]")), QStringLiteral("Usage: intermap-cli ") + command);
+    return help;
+}
+
+TerminalProgress::TerminalProgress(std::string label)
+    : m_label(std::move(label)), m_enabled(::isatty(::fileno(stderr)) == 1), m_start(std::chrono::steady_clock::now()),
+      m_lastDraw(m_start - std::chrono::seconds(1)) {}
+
+namespace {
+
+bool endsWith(const std::string& text, const std::string& suffix) {
+    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string formatDuration(double seconds) {
+    const auto total = static_cast<long long>(seconds + 0.5);
+    char text[32];
+    if (total >= 3600)
+        std::snprintf(text, sizeof text, "%lldh%02lldm", total / 3600, (total % 3600) / 60);
+    else
+        std::snprintf(text, sizeof text, "%lldm%02llds", total / 60, total % 60);
+    return text;
+}
+
+} // namespace
+
+bool TerminalProgress::operator()(std::int64_t done, std::int64_t total, const std::string& message) {
+    if (!endsWith(message, ": reused") && !endsWith(message, ": skipped"))
+        ++m_computed;
+    if (!m_enabled)
+        return true;
+    const auto now = std::chrono::steady_clock::now();
+    // At most ~10 redraws a second, but always the last one.
+    if (done < total && now - m_lastDraw < std::chrono::milliseconds(100))
+        return true;
+    m_lastDraw = now;
+    constexpr int kWidth = 28;
+    const double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+    const int filled = static_cast<int>(fraction * kWidth);
+    std::string bar(static_cast<std::size_t>(filled), '#');
+    bar.resize(kWidth, '.');
+    const double elapsed = std::chrono::duration<double>(now - m_start).count();
+    std::string eta = "ETA --";
+    if (m_computed > 0 && done < total)
+        eta = "ETA " + formatDuration(elapsed / static_cast<double>(m_computed) * static_cast<double>(total - done));
+    else if (done >= total)
+        eta = "took " + formatDuration(elapsed);
+    std::string shown = message;
+    if (shown.size() > 40)
+        shown = "..." + shown.substr(shown.size() - 37);
+    std::fprintf(stderr, "\r\033[K%s [%s] %lld/%lld %s  %s", m_label.c_str(), bar.c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total), eta.c_str(), shown.c_str());
+    std::fflush(stderr);
+    m_drawn = true;
+    return true;
+}
+
+void TerminalProgress::finish() {
+    if (m_enabled && m_drawn) {
+        std::fputc('\n', stderr);
+        m_drawn = false;
+    }
+}
+
+ProgressSink TerminalProgress::sink() {
+    return [this](std::int64_t done, std::int64_t total, const std::string& message) {
+        return (*this)(done, total, message);
+    };
+}
+
+} // namespace intermap::cli

@@ -1,0 +1,281 @@
+// intermap-cli evaluate / merge: the study's whole evaluation grid (data sets x inits x methods),
+// resumable and shardable, and the joining of shard runs.
+#include "commands.h"
+
+#include "cli_support.h"
+
+#include "intermap/eval/evaluation.h"
+#include "intermap/util/errors.h"
+
+#include <QCommandLineParser>
+#include <QFile>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace intermap::cli {
+namespace {
+
+int usageError(const char* command, const QString& message) {
+    std::fprintf(stderr, "intermap-cli %s: %s\nRun 'intermap-cli %s --help' for usage.\n", command, qPrintable(message),
+                 command);
+    return ExitUsage;
+}
+
+std::vector<std::string> splitList(const QStringList& values) {
+    std::vector<std::string> items;
+    for (const QString& value : values)
+        for (const QString& part : value.split(QLatin1Char(','), Qt::SkipEmptyParts))
+            items.push_back(part.trimmed().toStdString());
+    return items;
+}
+
+// NAME=IMAGES,MASKS[,resize|center-crop]
+std::optional<eval::DatasetSpec> parseDataset(const QString& text, QString* error) {
+    const int equals = text.indexOf(QLatin1Char('='));
+    const QStringList parts = text.mid(equals + 1).split(QLatin1Char(','));
+    if (equals <= 0 || parts.size() < 2 || parts.size() > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
+        *error = QStringLiteral("--dataset must be NAME=IMAGES,MASKS[,resize|center-crop], got '%1'").arg(text);
+        return std::nullopt;
+    }
+    eval::DatasetSpec spec;
+    spec.name = text.left(equals).toStdString();
+    spec.imagesDir = parts[0].toStdString();
+    spec.masksDir = parts[1].toStdString();
+    if (parts.size() == 3) {
+        try {
+            spec.recipe = image::parsePreprocessRecipe(parts[2].trimmed().toStdString());
+        } catch (const Error& recipeError) {
+            *error = QStringLiteral("--dataset %1: %2").arg(text, QString::fromStdString(recipeError.what()));
+            return std::nullopt;
+        }
+    }
+    return spec;
+}
+
+void printTables(const eval::EvaluationSettings& settings) {
+    for (const auto& dataset : settings.datasets) {
+        const QString path = QString::fromStdString(settings.outDir + "/pg_" + dataset.name + ".csv");
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            continue;
+        std::printf("\npointing game, %s (%s):\n%s", dataset.name.c_str(), qPrintable(path), file.readAll().constData());
+    }
+}
+
+int reportOutcome(const char* command, const eval::ResultsSummary& results, std::size_t phaseOneProblems,
+                  const std::string& outDir) {
+    std::printf("\n%lld items scored; results in %s (report.html, results.json, per_image.csv, ...)\n",
+                static_cast<long long>(results.itemsScored), outDir.c_str());
+    for (const auto& problem : results.problems)
+        std::fprintf(stderr, "intermap-cli %s: %s\n", command, problem.c_str());
+    if (phaseOneProblems > 0 || !results.problems.empty()) {
+        std::fprintf(stderr, "intermap-cli %s: some items were skipped (listed above and in report.html)\n", command);
+        return ExitPartialFailure;
+    }
+    return ExitSuccess;
+}
+
+} // namespace
+
+int runEvaluate(const QStringList& arguments) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Run the study's evaluation grid: for every data set x initialisation x method, explain each annotated\n"
+        "image and score its map (pointing game, IoU of the top-k% rectangle, and measures beyond the study).\n"
+        "Checkpoints: WEIGHTS/<dataset>_<init>.pth. Each mask MASKS/S.* pairs with the image of stem S in IMAGES.\n"
+        "Writes to OUT: pg_<dataset>.csv, iou<k>_mean_<dataset>.csv (rows = methods, columns = inits, as the\n"
+        "study's pandas tables), per_image.csv, predictions.csv, baselines.csv (centre and random maps),\n"
+        "results.json, report.html, and maps/<dataset>/<init>/<method>/<stem>.npy (as `explain` writes them).\n"
+        "A missing checkpoint or image leaves its cells empty (n/a in the report); the rest runs.\n"
+        "Re-running with the same OUT reuses the maps already written (a killed run resumes); maps made with\n"
+        "other settings or another checkpoint are refused, never mixed in.\n"
+        "Exit codes: 0 success, 1 failure, 2 usage error, 3 some items skipped (reported; the rest written)."));
+    parser.addHelpOption();
+    const QCommandLineOption weightsOption(QStringLiteral("weights"), QStringLiteral("Folder of <dataset>_<init>.pth checkpoints."),
+                                           QStringLiteral("DIR"));
+    const QCommandLineOption datasetOption(
+        QStringLiteral("dataset"),
+        QStringLiteral("A data set: NAME=IMAGES,MASKS[,resize|center-crop] (pre-processing default resize). Repeat it."),
+        QStringLiteral("SPEC"));
+    const QCommandLineOption initsOption(QStringLiteral("inits"), QStringLiteral("Initialisations (default scratch,sup,dino,mae)."),
+                                         QStringLiteral("LIST"), QStringLiteral("scratch,sup,dino,mae"));
+    const QCommandLineOption methodsOption(QStringLiteral("methods"),
+                                           QStringLiteral("Methods (default gradcam,attention,chefer; also rollout)."),
+                                           QStringLiteral("LIST"), QStringLiteral("gradcam,attention,chefer"));
+    const QCommandLineOption targetOption(QStringLiteral("target-class"),
+                                          QStringLiteral("Class explained (default 1, the study's), or 'predicted'."),
+                                          QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption topKOption = cli::topKOption();
+    const QCommandLineOption thresholdOption = maskThresholdOption();
+    const QCommandLineOption faithfulnessOption(
+        QStringLiteral("faithfulness"),
+        QStringLiteral("Also deletion and insertion AUC (beyond the study; 42 extra forward passes per map)."));
+    const QCommandLineOption eigenSignOption(
+        QStringLiteral("eigen-sign"),
+        QStringLiteral("Grad-CAM eigen-smooth sign: 'study' (default) or 'corrected'."), QStringLiteral("MODE"),
+        QStringLiteral("study"));
+    const QCommandLineOption precisionOption(QStringLiteral("precision"),
+                                             QStringLiteral("Chefer LRP arithmetic: float32 (default, the study's) or float64."),
+                                             QStringLiteral("TYPE"), QStringLiteral("float32"));
+    const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of the random baseline (default 0)."),
+                                        QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption shardOption(
+        QStringLiteral("shard"),
+        QStringLiteral("Only items whose index in the sorted (dataset, init, image) list is I mod N (0 <= I < N), "
+                       "e.g. $SLURM_ARRAY_TASK_ID/N; join the shard folders with 'intermap-cli merge'."),
+        QStringLiteral("I/N"));
+    const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
+    parser.addOptions({weightsOption, datasetOption, initsOption, methodsOption, targetOption, topKOption, thresholdOption,
+                       faithfulnessOption, eigenSignOption, precisionOption, seedOption, shardOption, outOption});
+
+    const char* command = "evaluate";
+    if (!parser.parse(arguments))
+        return usageError(command, parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("evaluate"))), stdout);
+        return ExitSuccess;
+    }
+    for (const auto* required : {&weightsOption, &datasetOption, &outOption})
+        if (!parser.isSet(*required))
+            return usageError(command, QStringLiteral("--%1 is required").arg(required->names().first()));
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(command, QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+
+    eval::EvaluationSettings settings;
+    settings.weightsDir = parser.value(weightsOption).toStdString();
+    settings.outDir = parser.value(outOption).toStdString();
+    QString error;
+    for (const QString& spec : parser.values(datasetOption)) {
+        const auto dataset = parseDataset(spec, &error);
+        if (!dataset)
+            return usageError(command, error);
+        settings.datasets.push_back(*dataset);
+    }
+    settings.inits = splitList(parser.values(initsOption));
+    settings.methods = splitList(parser.values(methodsOption));
+    const QString target = parser.value(targetOption);
+    if (target == QLatin1String("predicted")) {
+        settings.explainOptions.targetClass.reset();
+    } else {
+        bool ok = false;
+        const qlonglong value = target.toLongLong(&ok);
+        if (!ok || value < 0)
+            return usageError(command, QStringLiteral("--target-class must be a class index >= 0 or 'predicted', got '%1'").arg(target));
+        settings.explainOptions.targetClass = value;
+    }
+    const auto topK = parseTopKList(parser.value(topKOption), &error);
+    if (!topK)
+        return usageError(command, error);
+    settings.topK = *topK;
+    const auto threshold = parseMaskThreshold(parser.value(thresholdOption), &error);
+    if (!threshold)
+        return usageError(command, error);
+    settings.maskThreshold = *threshold;
+    bool ok = false;
+    settings.faithfulness = parser.isSet(faithfulnessOption);
+    const QString eigenSign = parser.value(eigenSignOption);
+    if (eigenSign != QLatin1String("study") && eigenSign != QLatin1String("corrected"))
+        return usageError(command, QStringLiteral("--eigen-sign must be 'study' or 'corrected', got '%1'").arg(eigenSign));
+    settings.explainOptions.eigenSign =
+        eigenSign == QLatin1String("study") ? explain::EigenSign::AsSvdReturns : explain::EigenSign::Corrected;
+    const QString precision = parser.value(precisionOption);
+    if (precision != QLatin1String("float32") && precision != QLatin1String("float64"))
+        return usageError(command, QStringLiteral("--precision must be 'float32' or 'float64', got '%1'").arg(precision));
+    settings.explainOptions.cheferPrecision =
+        precision == QLatin1String("float32") ? explain::Precision::Float32 : explain::Precision::Float64;
+    settings.randomBaselineSeed = parser.value(seedOption).toULongLong(&ok);
+    if (!ok)
+        return usageError(command, QStringLiteral("--seed must be a non-negative integer, got '%1'").arg(parser.value(seedOption)));
+    if (parser.isSet(shardOption)) {
+        const QStringList parts = parser.value(shardOption).split(QLatin1Char('/'));
+        bool indexOk = false, countOk = false;
+        if (parts.size() == 2) {
+            settings.shardIndex = parts[0].toInt(&indexOk);
+            settings.shardCount = parts[1].toInt(&countOk);
+        }
+        if (!indexOk || !countOk || settings.shardCount < 1 || settings.shardIndex < 0 ||
+            settings.shardIndex >= settings.shardCount)
+            return usageError(command, QStringLiteral("--shard must be I/N with 0 <= I < N, got '%1'").arg(parser.value(shardOption)));
+    }
+
+    const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
+    try {
+        settings.validate(registry);
+        const auto started = std::chrono::steady_clock::now();
+        TerminalProgress progress("evaluate");
+        eval::MapPhaseSummary maps;
+        try {
+            maps = eval::computeMaps(settings, registry, progress.sink());
+        } catch (...) {
+            progress.finish();
+            throw;
+        }
+        progress.finish();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::printf("maps: %lld items computed, %lld reused from an earlier run (%lld maps written, %lld reused) in %.1f s\n",
+                    static_cast<long long>(maps.itemsComputed), static_cast<long long>(maps.itemsReused),
+                    static_cast<long long>(maps.mapsWritten), static_cast<long long>(maps.mapsReused), seconds);
+        for (const auto& problem : maps.problems)
+            std::fprintf(stderr, "intermap-cli evaluate: %s\n", problem.c_str());
+        const nlohmann::json runInfo{{"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}},
+                                     {"items_computed", maps.itemsComputed},
+                                     {"items_reused", maps.itemsReused},
+                                     {"maps_written", maps.mapsWritten},
+                                     {"maps_reused", maps.mapsReused},
+                                     {"map_phase_seconds", seconds}};
+        const auto results = eval::writeResults(settings, eval::shardItems(settings), runInfo.dump());
+        if (settings.shardCount == 1)
+            printTables(settings);
+        return reportOutcome(command, results, maps.problems.size(), settings.outDir);
+    } catch (const UsageError& usage) {
+        return usageError(command, QString::fromStdString(usage.what()));
+    } catch (const Cancelled&) {
+        std::fprintf(stderr, "intermap-cli evaluate: cancelled; re-run the same command to resume\n");
+        return ExitFailure;
+    } catch (const std::exception& failure) {
+        std::fprintf(stderr, "intermap-cli evaluate: %s\n", failure.what());
+        return ExitFailure;
+    }
+}
+
+int runMerge(const QStringList& arguments) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Join the output folders of 'intermap-cli evaluate --shard I/N' runs (all N shards, the same settings)\n"
+        "into the outputs an unsharded run would have written.\n"
+        "Exit codes: 0 success, 1 failure, 2 usage error (missing shard, different settings), 3 some items skipped."));
+    parser.addHelpOption();
+    const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
+    parser.addOption(outOption);
+    parser.addPositionalArgument(QStringLiteral("SHARD_DIR"), QStringLiteral("Output folders of the shard runs."),
+                                 QStringLiteral("SHARD_DIR..."));
+    const char* command = "merge";
+    if (!parser.parse(arguments))
+        return usageError(command, parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("merge"))), stdout);
+        return ExitSuccess;
+    }
+    if (!parser.isSet(outOption))
+        return usageError(command, QStringLiteral("--out is required"));
+    std::vector<std::string> shards;
+    for (const QString& directory : parser.positionalArguments())
+        shards.push_back(directory.toStdString());
+    if (shards.empty())
+        return usageError(command, QStringLiteral("no SHARD_DIR given"));
+    try {
+        const std::string out = parser.value(outOption).toStdString();
+        const auto results = eval::mergeShards(shards, out);
+        printTables(eval::readRunSettings(out));
+        return reportOutcome(command, results, 0, out);
+    } catch (const UsageError& usage) {
+        return usageError(command, QString::fromStdString(usage.what()));
+    } catch (const std::exception& failure) {
+        std::fprintf(stderr, "intermap-cli merge: %s\n", failure.what());
+        return ExitFailure;
+    }
+}
+
+} // namespace intermap::cli

@@ -1,0 +1,433 @@
+// The `intermap-cli evaluate` / `merge` contract on the study's real CP-CHILD test images and
+// its 50 boxes (../shared/data/cp-child-a), with small ViT checkpoints generated here (one per
+// initialisation, different seeds): the full grid runs, its maps equal `explain`'s bit for bit,
+// every table cell is the mean of its per_image.csv rows, shards merged equal an unsharded run,
+// and a run killed with SIGKILL resumes to the same outputs.
+#include "intermap/model/state_dict.h"
+#include "intermap/model/vit.h"
+#include "intermap/util/csv.h"
+
+#include "cli_runner.h"
+#include "shared_data.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QUrl>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest/QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <csignal>
+#include <map>
+
+namespace {
+
+using intermap::test::CliResult;
+using intermap::test::runCli;
+
+const QStringList kInits{QStringLiteral("scratch"), QStringLiteral("sup"), QStringLiteral("dino"), QStringLiteral("mae")};
+const QStringList kMethods{QStringLiteral("gradcam"), QStringLiteral("attention"), QStringLiteral("chefer")};
+
+// A small ViT (dim 128 = 2 heads of 64, as loadVit infers; 2 blocks; 2 classes) with random
+// weights from `seed`, saved like a real checkpoint.
+void writeCheckpoint(const QString& path, std::uint64_t seed) {
+    torch::manual_seed(seed);
+    intermap::model::VitConfig config;
+    config.embedDim = 128;
+    config.depth = 2;
+    config.numHeads = 2;
+    config.mlpHiddenDim = 256;
+    config.numClasses = 2;
+    intermap::model::VisionTransformer model(config);
+    std::vector<std::pair<std::string, torch::Tensor>> entries;
+    torch::NoGradGuard noGrad;
+    for (const auto& parameter : model->named_parameters()) {
+        auto value = parameter.value().detach().clone();
+        if (parameter.key() == "cls_token" || parameter.key() == "pos_embed")
+            value = torch::randn(value.sizes()) * 0.5; // zeros by construction: give the tokens identity
+        entries.emplace_back(parameter.key(), value);
+    }
+    intermap::model::saveStateDict(path.toStdString(), entries);
+}
+
+QByteArray readAll(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QStringList readLines(const QString& path) {
+    return QString::fromUtf8(readAll(path)).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
+
+// Every regular file under `root` (relative path -> bytes).
+std::map<QString, QByteArray> filesUnder(const QString& root) {
+    std::map<QString, QByteArray> files;
+    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        files[QDir(root).relativeFilePath(path)] = readAll(path);
+    }
+    return files;
+}
+
+// results.json without "run" (counts and timings that legitimately differ between runs).
+QJsonObject resultsWithoutRun(const QString& directory) {
+    QJsonObject results = QJsonDocument::fromJson(readAll(directory + QStringLiteral("/results.json"))).object();
+    results.remove(QStringLiteral("run"));
+    return results;
+}
+
+// The outputs two runs with equal results must share byte for byte.
+const QStringList kResultFiles{QStringLiteral("pg_cpchild.csv"),       QStringLiteral("iou5_mean_cpchild.csv"),
+                               QStringLiteral("iou10_mean_cpchild.csv"), QStringLiteral("iou20_mean_cpchild.csv"),
+                               QStringLiteral("iou40_mean_cpchild.csv"), QStringLiteral("per_image.csv"),
+                               QStringLiteral("predictions.csv"),        QStringLiteral("baselines.csv")};
+
+} // namespace
+
+class TestCliEvaluate : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_work;
+    QString m_weights, m_images, m_masks, m_reference;
+    QStringList m_datasetArguments;
+
+    QStringList evaluateArguments(const QString& out, const QStringList& extra = {}) const {
+        QStringList arguments{QStringLiteral("evaluate"), QStringLiteral("--weights"), m_weights};
+        arguments << m_datasetArguments << QStringLiteral("--out") << out << extra;
+        return arguments;
+    }
+
+    void compareWithReference(const QString& directory) {
+        for (const QString& name : kResultFiles)
+            QVERIFY2(readAll(directory + QLatin1Char('/') + name) == readAll(m_reference + QLatin1Char('/') + name),
+                     qPrintable(name + QStringLiteral(" differs from the uninterrupted, unsharded run")));
+        QCOMPARE(resultsWithoutRun(directory), resultsWithoutRun(m_reference));
+        const auto maps = filesUnder(directory + QStringLiteral("/maps"));
+        const auto reference = filesUnder(m_reference + QStringLiteral("/maps"));
+        QCOMPARE(maps.size(), reference.size());
+        for (const auto& [path, bytes] : reference) {
+            const auto found = maps.find(path);
+            QVERIFY2(found != maps.end(), qPrintable(path + QStringLiteral(" missing")));
+            QVERIFY2(found->second == bytes, qPrintable(path + QStringLiteral(" differs")));
+        }
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/masks"));
+        QVERIFY(m_work.isValid());
+        if (qEnvironmentVariableIsSet("INTERMAP_KEEP_TEST_OUTPUT")) { // to look at the outputs by hand
+            m_work.setAutoRemove(false);
+            qInfo("outputs kept in %s", qPrintable(m_work.path()));
+        }
+        m_weights = m_work.filePath(QStringLiteral("weights"));
+        QVERIFY(QDir().mkpath(m_weights));
+        for (int i = 0; i < kInits.size(); ++i)
+            writeCheckpoint(m_weights + QStringLiteral("/cpchild_") + kInits[i] + QStringLiteral(".pth"), 1000 + i);
+        m_images = intermap::test::sharedPath(QStringLiteral("data/cp-child-a/test/polyp"));
+        m_masks = intermap::test::sharedPath(QStringLiteral("data/cp-child-a/masks"));
+        m_datasetArguments = {QStringLiteral("--dataset"), QStringLiteral("cpchild=") + m_images + QLatin1Char(',') + m_masks};
+        m_reference = m_work.filePath(QStringLiteral("reference"));
+        QElapsedTimer timer;
+        timer.start();
+        const CliResult run = runCli(evaluateArguments(m_reference));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
+        qInfo("full grid (50 images x 4 inits x 3 methods): %.1f s", double(timer.elapsed()) / 1000.0);
+        QVERIFY2(run.standardOutput.contains(QStringLiteral("200 items computed, 0 reused")), qPrintable(run.standardOutput));
+    }
+
+    void tablesHaveTheStudysLayout() {
+        const QStringList pg = readLines(m_reference + QStringLiteral("/pg_cpchild.csv"));
+        QCOMPARE(pg.size(), 4);
+        QCOMPARE(pg[0], QStringLiteral(",scratch,sup,dino,mae"));
+        for (int m = 0; m < kMethods.size(); ++m) {
+            const auto fields = intermap::csv::splitRecord(pg[m + 1].toStdString());
+            QCOMPARE(fields.size(), std::size_t(5));
+            QCOMPARE(QString::fromStdString(fields[0]), kMethods[m]);
+            for (std::size_t i = 1; i < fields.size(); ++i) {
+                bool ok = false;
+                const double value = QString::fromStdString(fields[i]).toDouble(&ok);
+                QVERIFY(ok && value >= 0.0 && value <= 1.0);
+                // The pointing game over 50 images is a multiple of 1/50.
+                QVERIFY(std::fabs(value * 50.0 - std::round(value * 50.0)) < 1e-9);
+            }
+        }
+        for (const QString& k : {QStringLiteral("5"), QStringLiteral("10"), QStringLiteral("20"), QStringLiteral("40")})
+            QCOMPARE(readLines(m_reference + QStringLiteral("/iou") + k + QStringLiteral("_mean_cpchild.csv")).size(), 4);
+        const QStringList perImage = readLines(m_reference + QStringLiteral("/per_image.csv"));
+        QCOMPARE(perImage.size(), 1 + 50 * 4 * 3);
+        QVERIFY(perImage[0].startsWith(QStringLiteral("dataset,init,method,image,pointing_game,iou_top5,iou_top10,iou_top20,iou_top40,")));
+        QCOMPARE(readLines(m_reference + QStringLiteral("/baselines.csv")).size(), 3);
+        const QJsonObject results = QJsonDocument::fromJson(readAll(m_reference + QStringLiteral("/results.json"))).object();
+        QVERIFY(results.contains(QStringLiteral("tables")) && results.contains(QStringLiteral("baselines")));
+        QCOMPARE(results[QStringLiteral("tables")][QStringLiteral("cpchild")][QStringLiteral("pointing_game")]
+                        [QStringLiteral("chefer")][QStringLiteral("mae")][QStringLiteral("n")]
+                            .toInt(),
+                 50);
+        const QByteArray report = readAll(m_reference + QStringLiteral("/report.html"));
+        QVERIFY(report.contains("<table"));
+        QVERIFY(report.contains("data:image/jpeg;base64,"));
+        QVERIFY2(!report.contains("http://") && !report.contains("https://") && !report.contains("<script"),
+                 "the report must be self-contained");
+    }
+
+    void reportRendersInHeadlessChromium() {
+        const QString chromium = QStandardPaths::findExecutable(QStringLiteral("chromium"));
+        if (chromium.isEmpty()) {
+            if (intermap::test::runningInCi())
+                QFAIL("chromium is not installed (packaging/debian-deps.txt lists it)");
+            QSKIP("chromium is not installed");
+        }
+        const QString screenshot = m_work.filePath(QStringLiteral("report.png"));
+        // No network: an unreachable proxy and a resolver that finds nothing, so any external
+        // reference would render as a broken image rather than load.
+        QProcess browser;
+        browser.start(chromium, {QStringLiteral("--headless"), QStringLiteral("--no-sandbox"), QStringLiteral("--disable-gpu"),
+                                 QStringLiteral("--no-first-run"), QStringLiteral("--disable-background-networking"),
+                                 QStringLiteral("--disable-component-update"), QStringLiteral("--disable-sync"),
+                                 QStringLiteral("--proxy-server=127.0.0.1:9"),
+                                 QStringLiteral("--host-resolver-rules=MAP * ~NOTFOUND"),
+                                 QStringLiteral("--user-data-dir=") + m_work.filePath(QStringLiteral("chromium-profile")),
+                                 QStringLiteral("--window-size=1400,4000"), QStringLiteral("--screenshot=") + screenshot,
+                                 QUrl::fromLocalFile(m_reference + QStringLiteral("/report.html")).toString()});
+        QVERIFY(browser.waitForFinished(120000));
+        const cv::Mat image = cv::imread(screenshot.toStdString(), cv::IMREAD_COLOR);
+        QVERIFY2(!image.empty(), qPrintable(QString::fromLocal8Bit(browser.readAllStandardError())));
+        QCOMPARE(image.cols, 1400);
+        // Not blank, and the inline thumbnails decoded: the tables are greys and pale greens, while
+        // the jet-coloured map overlays (4,000 px tall reaches the first rows of the per-image
+        // strip) give many strongly saturated pixels.
+        cv::Scalar mean, deviation;
+        cv::meanStdDev(image, mean, deviation);
+        QVERIFY2(deviation[0] > 10.0, qPrintable(QStringLiteral("screenshot looks blank (std %1)").arg(deviation[0])));
+        int saturated = 0;
+        for (int y = 0; y < image.rows; ++y)
+            for (int x = 0; x < image.cols; ++x) {
+                const auto pixel = image.at<cv::Vec3b>(y, x);
+                const int high = std::max({pixel[0], pixel[1], pixel[2]}), low = std::min({pixel[0], pixel[1], pixel[2]});
+                saturated += high - low > 120 ? 1 : 0;
+            }
+        QVERIFY2(saturated > 20000, qPrintable(QStringLiteral("only %1 saturated pixels: thumbnails missing?").arg(saturated)));
+    }
+
+    void everyCellIsTheMeanOfItsRows() {
+        const QStringList perImage = readLines(m_reference + QStringLiteral("/per_image.csv"));
+        const auto header = intermap::csv::splitRecord(perImage[0].toStdString());
+        std::map<std::string, std::size_t> column;
+        for (std::size_t c = 0; c < header.size(); ++c)
+            column[header[c]] = c;
+        // (metric file, column) pairs of the study's tables.
+        const std::vector<std::pair<QString, std::string>> tables{{QStringLiteral("pg_cpchild.csv"), "pointing_game"},
+                                                                  {QStringLiteral("iou5_mean_cpchild.csv"), "iou_top5"},
+                                                                  {QStringLiteral("iou10_mean_cpchild.csv"), "iou_top10"},
+                                                                  {QStringLiteral("iou20_mean_cpchild.csv"), "iou_top20"},
+                                                                  {QStringLiteral("iou40_mean_cpchild.csv"), "iou_top40"}};
+        int cellsChecked = 0;
+        for (const auto& [file, metric] : tables) {
+            const QStringList table = readLines(m_reference + QLatin1Char('/') + file);
+            const auto inits = intermap::csv::splitRecord(table[0].toStdString());
+            for (int r = 1; r < table.size(); ++r) {
+                const auto cells = intermap::csv::splitRecord(table[r].toStdString());
+                for (std::size_t i = 1; i < cells.size(); ++i) {
+                    double sum = 0.0;
+                    int n = 0;
+                    for (int line = 1; line < perImage.size(); ++line) {
+                        const auto fields = intermap::csv::splitRecord(perImage[line].toStdString());
+                        if (fields[1] == inits[i] && fields[2] == cells[0]) {
+                            sum += std::stod(fields[column[metric]]);
+                            ++n;
+                        }
+                    }
+                    QCOMPARE(n, 50);
+                    QCOMPARE(std::stod(cells[i]), sum / n); // same rows, same order: the same double
+                    ++cellsChecked;
+                }
+            }
+        }
+        QCOMPARE(cellsChecked, 5 * 3 * 4);
+    }
+
+    void mapsEqualExplainBitForBit() {
+        QStringList images;
+        for (const QString& mask : QDir(m_masks).entryList({QStringLiteral("*.png")}, QDir::Files, QDir::Name))
+            images << m_images + QLatin1Char('/') + QFileInfo(mask).completeBaseName() + QStringLiteral(".jpg");
+        QCOMPARE(images.size(), 50);
+        int compared = 0;
+        for (const QString& init : kInits) {
+            const QString out = m_work.filePath(QStringLiteral("explain-") + init);
+            const CliResult run = runCli(QStringList{QStringLiteral("explain"), QStringLiteral("--checkpoint"),
+                                                     m_weights + QStringLiteral("/cpchild_") + init + QStringLiteral(".pth"),
+                                                     QStringLiteral("--methods"), kMethods.join(QLatin1Char(',')),
+                                                     QStringLiteral("--target-class"), QStringLiteral("1"),
+                                                     QStringLiteral("--aug-smooth"), QStringLiteral("--eigen-smooth"),
+                                                     QStringLiteral("--out"), out}
+                                         << images);
+            QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
+            for (const QString& method : kMethods)
+                for (const QString& image : images) {
+                    const QString stem = QFileInfo(image).completeBaseName();
+                    const QByteArray explained = readAll(out + QLatin1Char('/') + method + QLatin1Char('/') + stem + QStringLiteral(".npy"));
+                    const QByteArray evaluated = readAll(m_reference + QStringLiteral("/maps/cpchild/") + init + QLatin1Char('/') +
+                                                         method + QLatin1Char('/') + stem + QStringLiteral(".npy"));
+                    QVERIFY(!explained.isEmpty());
+                    QVERIFY2(explained == evaluated, qPrintable(init + QLatin1Char('/') + method + QLatin1Char('/') + stem));
+                    ++compared;
+                }
+        }
+        QCOMPARE(compared, 4 * 3 * 50);
+    }
+
+    void shardsMergedEqualTheUnshardedRun() {
+        QStringList shards;
+        for (int i = 0; i < 3; ++i) {
+            const QString out = m_work.filePath(QStringLiteral("shard%1").arg(i));
+            const CliResult run = runCli(evaluateArguments(out, {QStringLiteral("--shard"), QStringLiteral("%1/3").arg(i)}));
+            QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
+            shards << out;
+        }
+        // An incomplete set of shards is refused, naming the missing one.
+        const CliResult incomplete = runCli(QStringList{QStringLiteral("merge"), shards[0], shards[2], QStringLiteral("--out"),
+                                                        m_work.filePath(QStringLiteral("incomplete"))});
+        QCOMPARE(incomplete.exitCode, 2);
+        QVERIFY2(incomplete.standardError.contains(QStringLiteral("shard 1/3 is missing")), qPrintable(incomplete.standardError));
+
+        const QString merged = m_work.filePath(QStringLiteral("merged"));
+        const CliResult merge = runCli(QStringList{QStringLiteral("merge")} << shards << QStringLiteral("--out") << merged);
+        QVERIFY2(merge.exitCode == 0, qPrintable(merge.standardError));
+        compareWithReference(merged);
+    }
+
+    void killedRunResumesToTheSameOutputs() {
+        const QString out = m_work.filePath(QStringLiteral("killed"));
+        QProcess process;
+        process.start(QStringLiteral(INTERMAP_CLI_PATH), evaluateArguments(out));
+        QVERIFY(process.waitForStarted());
+        // Kill it once a quarter of the items are complete (their records are written last).
+        const QString records = out + QStringLiteral("/maps/cpchild/dino/items");
+        QElapsedTimer timer;
+        timer.start();
+        while (QDir(records).entryList({QStringLiteral("*.json")}, QDir::Files).size() < 5 && timer.elapsed() < 240000 &&
+               process.state() == QProcess::Running)
+            QThread::msleep(20);
+        QVERIFY2(process.state() == QProcess::Running, "the run ended before it could be killed");
+        ::kill(static_cast<pid_t>(process.processId()), SIGKILL);
+        QVERIFY(process.waitForFinished());
+        QCOMPARE(process.exitStatus(), QProcess::CrashExit);
+
+        // Nothing under a final name is partial: every map present reads as a whole 224x224 array.
+        int maps = 0;
+        QDirIterator it(out + QStringLiteral("/maps"), {QStringLiteral("*.npy")}, QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            QCOMPARE(QFileInfo(it.next()).size(), qint64(128 + 224 * 224 * 4));
+            ++maps;
+        }
+        QVERIFY(maps >= 5 * 3);
+
+        const CliResult resumed = runCli(evaluateArguments(out));
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.standardError));
+        const QRegularExpression counts(QStringLiteral("(\\d+) items computed, (\\d+) reused"));
+        const auto match = counts.match(resumed.standardOutput);
+        QVERIFY2(match.hasMatch(), qPrintable(resumed.standardOutput));
+        // Items run in sorted (dataset, init, image) order: dino first, so >= 5 complete items.
+        QVERIFY2(match.captured(2).toInt() >= 5, qPrintable(resumed.standardOutput));
+        QCOMPARE(match.captured(1).toInt() + match.captured(2).toInt(), 200);
+        compareWithReference(out);
+    }
+
+    void missingCheckpointAndImageLeaveCellsEmpty() {
+        // 49 of the 50 images, and no DINO checkpoint.
+        const QString images = m_work.filePath(QStringLiteral("images49"));
+        const QString weights = m_work.filePath(QStringLiteral("weights-no-dino"));
+        QVERIFY(QDir().mkpath(images) && QDir().mkpath(weights));
+        const QStringList masks = QDir(m_masks).entryList({QStringLiteral("*.png")}, QDir::Files, QDir::Name);
+        for (int i = 1; i < masks.size(); ++i) {
+            const QString name = QFileInfo(masks[i]).completeBaseName() + QStringLiteral(".jpg");
+            QVERIFY(QFile::copy(m_images + QLatin1Char('/') + name, images + QLatin1Char('/') + name));
+        }
+        for (const QString& init : {QStringLiteral("scratch"), QStringLiteral("sup"), QStringLiteral("mae")})
+            QVERIFY(QFile::copy(m_weights + QStringLiteral("/cpchild_") + init + QStringLiteral(".pth"),
+                                weights + QStringLiteral("/cpchild_") + init + QStringLiteral(".pth")));
+        const QString out = m_work.filePath(QStringLiteral("partial"));
+        const CliResult run = runCli({QStringLiteral("evaluate"), QStringLiteral("--weights"), weights, QStringLiteral("--dataset"),
+                                      QStringLiteral("cpchild=") + images + QLatin1Char(',') + m_masks,
+                                      QStringLiteral("--methods"), QStringLiteral("attention"), QStringLiteral("--out"), out});
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.standardError.contains(QStringLiteral("cpchild_dino.pth: checkpoint missing")), qPrintable(run.standardError));
+        QVERIFY2(run.standardError.contains(QStringLiteral("no image of stem '") + QFileInfo(masks[0]).completeBaseName()),
+                 qPrintable(run.standardError));
+        const QStringList pg = readLines(out + QStringLiteral("/pg_cpchild.csv"));
+        QCOMPARE(pg.size(), 2);
+        const auto cells = intermap::csv::splitRecord(pg[1].toStdString());
+        QCOMPARE(cells.size(), std::size_t(5));
+        QVERIFY(!cells[1].empty() && !cells[2].empty() && !cells[4].empty());
+        QVERIFY(cells[3].empty()); // dino
+        const QJsonObject results = QJsonDocument::fromJson(readAll(out + QStringLiteral("/results.json"))).object();
+        const auto attention = results[QStringLiteral("tables")][QStringLiteral("cpchild")][QStringLiteral("pointing_game")]
+                                      [QStringLiteral("attention")];
+        QCOMPARE(attention[QStringLiteral("sup")][QStringLiteral("n")].toInt(), 49);
+        QCOMPARE(attention[QStringLiteral("dino")][QStringLiteral("n")].toInt(), 0);
+        QVERIFY(readAll(out + QStringLiteral("/report.html")).contains("n/a"));
+    }
+
+    void mapsFromOtherSettingsAreRefused() {
+        // The reference folder's maps were made with the study's eigen sign; another sign must
+        // not silently reuse (or overwrite) them.
+        const CliResult run = runCli(evaluateArguments(m_reference, {QStringLiteral("--eigen-sign"), QStringLiteral("corrected")}));
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.standardError.contains(QStringLiteral("map-settings.json")) && run.standardError.contains(QStringLiteral("gradcam")),
+                 qPrintable(run.standardError));
+        QVERIFY(readLines(m_reference + QStringLiteral("/per_image.csv")).size() == 1 + 600);
+    }
+
+    void faithfulnessColumns() {
+        const QString masks = m_work.filePath(QStringLiteral("masks3"));
+        QVERIFY(QDir().mkpath(masks));
+        const QStringList all = QDir(m_masks).entryList({QStringLiteral("*.png")}, QDir::Files, QDir::Name);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(QFile::copy(m_masks + QLatin1Char('/') + all[i], masks + QLatin1Char('/') + all[i]));
+        const QString out = m_work.filePath(QStringLiteral("faithfulness"));
+        const CliResult run = runCli({QStringLiteral("evaluate"), QStringLiteral("--weights"), m_weights, QStringLiteral("--dataset"),
+                                      QStringLiteral("cpchild=") + m_images + QLatin1Char(',') + masks, QStringLiteral("--inits"),
+                                      QStringLiteral("sup"), QStringLiteral("--methods"), QStringLiteral("attention,chefer"),
+                                      QStringLiteral("--faithfulness"), QStringLiteral("--out"), out});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
+        const QStringList perImage = readLines(out + QStringLiteral("/per_image.csv"));
+        QCOMPARE(perImage.size(), 1 + 3 * 2);
+        QVERIFY(perImage[0].endsWith(QStringLiteral(",deletion_auc,insertion_auc")));
+        for (int line = 1; line < perImage.size(); ++line) {
+            const auto fields = intermap::csv::splitRecord(perImage[line].toStdString());
+            const double deletion = std::stod(fields[fields.size() - 2]), insertion = std::stod(fields.back());
+            QVERIFY(deletion > 0.0 && deletion < 1.0 && insertion > 0.0 && insertion < 1.0);
+        }
+    }
+
+    void usageErrors() {
+        QCOMPARE(runCli(evaluateArguments(m_work.filePath(QStringLiteral("x")), {QStringLiteral("--shard"), QStringLiteral("3/3")})).exitCode, 2);
+        QCOMPARE(runCli({QStringLiteral("evaluate"), QStringLiteral("--weights"), m_weights, QStringLiteral("--dataset"),
+                         QStringLiteral("cpchild"), QStringLiteral("--out"), m_work.filePath(QStringLiteral("y"))})
+                     .exitCode,
+                 2);
+        const CliResult unknownMethod = runCli(evaluateArguments(m_work.filePath(QStringLiteral("z")),
+                                                                 {QStringLiteral("--methods"), QStringLiteral("lime")}));
+        QCOMPARE(unknownMethod.exitCode, 2);
+        QVERIFY(unknownMethod.standardError.contains(QStringLiteral("lime")));
+        const CliResult help = runCli({QStringLiteral("evaluate"), QStringLiteral("--help")});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.standardOutput.contains(QStringLiteral("--shard")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliEvaluate)
+#include "test_cli_evaluate.moc"
