@@ -16,5 +16,7 @@ int runExplain(const QStringList& arguments);
 int runScore(const QStringList& arguments);
 int runEvaluate(const QStringList& arguments);
 int runMerge(const QStringList& arguments);
+int runTrain(const QStringList& arguments);
+int runDemo(const QStringList& arguments); // only with INTERMAP_WITH_DEMO (the figure needs ui/render)
 
 } // namespace intermap::cli

@@ -6,8 +6,13 @@
 #include "intermap/version.h"
 
 #include <QCoreApplication>
+#ifdef INTERMAP_WITH_DEMO
+#include <QGuiApplication>
+#endif
 
 #include <cstdio>
+#include <memory>
+#include <string>
 
 namespace {
 
@@ -21,6 +26,8 @@ constexpr const char* kUsage =
     "  score     score maps against annotation masks (pointing game, IoU of top-k%, ...)\n"
     "  evaluate  the study's evaluation grid: data sets x inits x methods -> tables, report.html\n"
     "  merge     join the outputs of 'evaluate --shard I/N' runs\n"
+    "  train     train a ViT classifier (the study's presets, resumable)\n"
+    "  demo      the whole idea on synthetic data: train, explain, score (nothing to download)\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
     "\n"
@@ -36,7 +43,16 @@ constexpr const char* kUsage =
 } // namespace
 
 int main(int argc, char* argv[]) {
-    QCoreApplication application(argc, argv);
+    const bool isDemo = argc > 1 && std::string(argv[1]) == "demo";
+#ifdef INTERMAP_WITH_DEMO
+    // The demo draws its figure (fonts need a QGuiApplication); headless, on any machine.
+    if (isDemo && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    std::unique_ptr<QCoreApplication> applicationHolder(isDemo ? new QGuiApplication(argc, argv)
+                                                               : new QCoreApplication(argc, argv));
+#else
+    std::unique_ptr<QCoreApplication> applicationHolder(new QCoreApplication(argc, argv));
+#endif
     QCoreApplication::setApplicationName(QStringLiteral("intermap-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(INTERMAP_VERSION_STRING));
 
@@ -71,6 +87,16 @@ int main(int argc, char* argv[]) {
         return intermap::cli::runEvaluate(arguments);
     if (command == QLatin1String("merge"))
         return intermap::cli::runMerge(arguments);
+    if (command == QLatin1String("train"))
+        return intermap::cli::runTrain(arguments);
+    if (isDemo) {
+#ifdef INTERMAP_WITH_DEMO
+        return intermap::cli::runDemo(arguments);
+#else
+        std::fputs("intermap-cli demo: this build has no figure renderer (configure with INTERMAP_BUILD_GUI=ON)\n", stderr);
+        return intermap::cli::ExitFailure;
+#endif
+    }
 
     std::fprintf(stderr, "intermap-cli: unknown command '%s'\n\n%s", qPrintable(command), kUsage);
     return intermap::cli::ExitUsage;

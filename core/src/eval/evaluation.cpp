@@ -81,6 +81,7 @@ json settingsToJson(const EvaluationSettings& settings) {
                 {"chefer_precision", precisionName(options.cheferPrecision)},
                 {"top_k", settings.topK},
                 {"mask_threshold", settings.maskThreshold},
+                {"heads", settings.heads ? json(*settings.heads) : json(nullptr)},
                 {"faithfulness", settings.faithfulness},
                 {"faithfulness_steps", settings.faithfulnessSteps},
                 {"random_baseline_seed", settings.randomBaselineSeed},
@@ -107,6 +108,8 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
                                                                                        : explain::Precision::Float64;
     settings.topK = j.at("top_k").get<std::vector<double>>();
     settings.maskThreshold = j.at("mask_threshold").get<int>();
+    if (j.contains("heads") && !j.at("heads").is_null())
+        settings.heads = j.at("heads").get<std::int64_t>();
     settings.faithfulness = j.at("faithfulness").get<bool>();
     settings.faithfulnessSteps = j.at("faithfulness_steps").get<int>();
     settings.randomBaselineSeed = j.at("random_baseline_seed").get<std::uint64_t>();
@@ -178,7 +181,8 @@ json mapSettings(const EvaluationSettings& settings, const DatasetSpec& dataset,
                  {{"aug_smooth", options.augSmooth},
                   {"eigen_smooth", options.eigenSmooth},
                   {"eigen_sign", eigenSignName(options.eigenSign)}}},
-                {"chefer_precision", precisionName(options.cheferPrecision)}};
+                {"chefer_precision", precisionName(options.cheferPrecision)},
+                {"heads", settings.heads ? json(*settings.heads) : json(nullptr)}};
 }
 
 std::string groupDirectory(const EvaluationSettings& settings, const std::string& dataset, const std::string& init) {
@@ -437,7 +441,7 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
             if (vit)
                 return true;
             try {
-                vit = model::loadVit(checkpoint);
+                vit = model::loadVit(checkpoint, settings.heads);
                 if (vit->config.numClasses == 0)
                     throw CheckpointError(checkpoint, "has no classification head: a fine-tuned classifier is needed");
                 const auto target = settings.explainOptions.targetClass;

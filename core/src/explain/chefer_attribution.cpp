@@ -130,7 +130,8 @@ model::VisionTransformer doublePrecisionCopy(const model::VisionTransformer& sou
     auto target = copy->named_parameters();
     for (const auto& parameter : source->named_parameters())
         target[parameter.key()].copy_(parameter.value());
-    copy->to(torch::kFloat64);
+    // On the source's device: a CUDA model's exact pass stays on the GPU.
+    copy->to(source->parameters().front().device(), torch::kFloat64);
     for (auto& parameter : copy->parameters())
         parameter.set_requires_grad(false);
     copy->eval();

@@ -43,6 +43,7 @@ struct EvaluationSettings {
     explain::ExplainOptions explainOptions = studyExplainOptions();
     std::vector<double> topK{5, 10, 20, 40};
     int maskThreshold = 0; // inside = grey > threshold
+    std::optional<std::int64_t> heads; // attention heads (not stored in checkpoints); default dim/64
     bool faithfulness = false;
     int faithfulnessSteps = 20;
     std::uint64_t randomBaselineSeed = 0;

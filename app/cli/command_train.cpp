@@ -1,0 +1,290 @@
+// intermap-cli train: a ViT classifier on a folder data set, with the study's presets.
+#include "commands.h"
+
+#include "cli_support.h"
+
+#include "intermap/compute/threading.h"
+#include "intermap/data/dataset.h"
+#include "intermap/train/loader_streams.h"
+#include "intermap/train/trainer.h"
+#include "intermap/util/atomic_file.h"
+#include "intermap/util/errors.h"
+#include "intermap/version.h"
+
+#include <QCommandLineParser>
+
+#include <nlohmann/json.hpp>
+#include <torch/version.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+namespace intermap::cli {
+namespace {
+
+int usageError(const QString& message) {
+    std::fprintf(stderr, "intermap-cli train: %s\nRun 'intermap-cli train --help' for usage.\n", qPrintable(message));
+    return ExitUsage;
+}
+
+std::string optimizerName(train::OptimizerKind kind) { return kind == train::OptimizerKind::Adam ? "adam" : "sgd"; }
+
+} // namespace
+
+int runTrain(const QStringList& arguments) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Train a ViT classifier (cross-entropy; Adam or SGD; cosine annealing per epoch; the lowest validation loss kept).\n"
+        "Data layouts: DIR/{train,val,test}/<class>/* (val optional: a seeded stratified 15% of train), or\n"
+        "DIR/images/<class>/* (or DIR/<class>/*) with DIR/splits.csv (class,image,split); no split at all: seeded 70/15/15.\n"
+        "Writes RUNDIR/best.pth (plain state dict), last.ckpt (for --resume), history.csv, config.json.\n"
+        "Presets are the study's 16 rows (cpchild-scratch ... mura-mae); explicit flags override them.\n"
+        "Exit codes: 0 success, 1 failure, 2 usage error, 3 trained but some images were skipped (reported)."));
+    parser.addHelpOption();
+    const QCommandLineOption dataOption(QStringLiteral("data"), QStringLiteral("Data set folder."), QStringLiteral("DIR"));
+    const QCommandLineOption splitFileOption(QStringLiteral("split-file"), QStringLiteral("splits.csv (class,image,split)."),
+                                             QStringLiteral("CSV"));
+    const QCommandLineOption classesOption(
+        QStringLiteral("classes"),
+        QStringLiteral("Classes in order, the LAST is the positive class 1; '=' merges folders, e.g. "
+                       "normal,lesion=benign+malignant. Default: sorted folder names."),
+        QStringLiteral("LIST"));
+    const QCommandLineOption archOption(QStringLiteral("arch"),
+                                        QStringLiteral("vit-tiny (default), vit-small, vit-base or WIDTHxDEPTHxHEADS."),
+                                        QStringLiteral("NAME"), QStringLiteral("vit-tiny"));
+    const QCommandLineOption initOption(QStringLiteral("init"),
+                                        QStringLiteral("random (default) or a checkpoint of the same architecture (its head is replaced)."),
+                                        QStringLiteral("random|FILE"), QStringLiteral("random"));
+    const QCommandLineOption presetOption(QStringLiteral("preset"), QStringLiteral("One of the study's presets."),
+                                          QStringLiteral("NAME"));
+    const QCommandLineOption optimizerOption(QStringLiteral("optimizer"), QStringLiteral("sgd or adam (default adam)."),
+                                             QStringLiteral("NAME"));
+    const QCommandLineOption lrOption(QStringLiteral("lr"), QStringLiteral("Learning rate (default 3e-4)."), QStringLiteral("X"));
+    const QCommandLineOption momentumOption(QStringLiteral("momentum"),
+                                            QStringLiteral("SGD momentum / Adam beta1 (default 0.9)."), QStringLiteral("X"));
+    const QCommandLineOption weightDecayOption(QStringLiteral("weight-decay"), QStringLiteral("Weight decay (default 1e-4)."),
+                                               QStringLiteral("X"));
+    const QCommandLineOption epochsOption(QStringLiteral("epochs"), QStringLiteral("Epochs (default 10)."), QStringLiteral("N"));
+    const QCommandLineOption batchOption(QStringLiteral("batch-size"), QStringLiteral("Batch size (default 32)."),
+                                         QStringLiteral("N"));
+    const QCommandLineOption patienceOption(QStringLiteral("patience"),
+                                            QStringLiteral("Stop when the validation loss has not improved for N epochs (default: run all)."),
+                                            QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption preprocessOption(QStringLiteral("preprocess"),
+                                              QStringLiteral("Validation recipe: resize (default) or center-crop."),
+                                              QStringLiteral("RECIPE"), QStringLiteral("resize"));
+    const QCommandLineOption augmentOption(
+        QStringLiteral("augment"),
+        QStringLiteral("Training augmentation: any of crop (random resized crop, scale 0.8-1), flip (horizontal), "
+                       "comma-separated, or none. Default crop,flip."),
+        QStringLiteral("LIST"), QStringLiteral("crop,flip"));
+    const QCommandLineOption deviceOption(QStringLiteral("device"), QStringLiteral("auto (default), cpu or cuda."),
+                                          QStringLiteral("NAME"), QStringLiteral("auto"));
+    const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of init, splits, order, augmentation (default 0)."),
+                                        QStringLiteral("N"), QStringLiteral("0"));
+    const QCommandLineOption workersOption(QStringLiteral("workers"), QStringLiteral("Image loading threads (default 2)."),
+                                           QStringLiteral("N"), QStringLiteral("2"));
+    const QCommandLineOption resumeOption(QStringLiteral("resume"), QStringLiteral("Continue RUNDIR/last.ckpt."));
+    const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Run folder."), QStringLiteral("RUNDIR"));
+    parser.addOptions({dataOption, splitFileOption, classesOption, archOption, initOption, presetOption, optimizerOption,
+                       lrOption, momentumOption, weightDecayOption, epochsOption, batchOption, patienceOption,
+                       preprocessOption, augmentOption, deviceOption, seedOption, workersOption, resumeOption, outOption});
+    if (!parser.parse(arguments))
+        return usageError(parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("train"))), stdout);
+        return ExitSuccess;
+    }
+    for (const auto* required : {&dataOption, &outOption})
+        if (!parser.isSet(*required))
+            return usageError(QStringLiteral("--%1 is required").arg(required->names().first()));
+
+    auto number = [&](const QCommandLineOption& option, double* value) {
+        bool ok = false;
+        const double parsed = parser.value(option).toDouble(&ok);
+        if (!ok || !std::isfinite(parsed) || parsed < 0)
+            return false;
+        *value = parsed;
+        return true;
+    };
+    auto count = [&](const QCommandLineOption& option, int* value, int minimum) {
+        bool ok = false;
+        const int parsed = parser.value(option).toInt(&ok);
+        if (!ok || parsed < minimum)
+            return false;
+        *value = parsed;
+        return true;
+    };
+
+    try {
+        train::TrainSettings settings;
+        settings.architecture = train::parseArchitecture(parser.value(archOption).toStdString());
+        settings.optimizer = {train::OptimizerKind::Adam, 3e-4, 0.9, 1e-4};
+        settings.epochs = 10;
+        int batchSize = 32;
+        std::string presetName;
+        if (parser.isSet(presetOption)) {
+            const auto& preset = train::findPreset(parser.value(presetOption).toStdString());
+            presetName = preset.name;
+            settings.optimizer = preset.optimizer;
+            settings.epochs = preset.epochs;
+            batchSize = preset.batchSize;
+        }
+        if (parser.isSet(optimizerOption)) {
+            const QString name = parser.value(optimizerOption);
+            if (name != QLatin1String("sgd") && name != QLatin1String("adam"))
+                return usageError(QStringLiteral("--optimizer must be sgd or adam, got '%1'").arg(name));
+            settings.optimizer.kind = name == QLatin1String("adam") ? train::OptimizerKind::Adam : train::OptimizerKind::Sgd;
+        }
+        if (parser.isSet(lrOption) && (!number(lrOption, &settings.optimizer.learningRate) || settings.optimizer.learningRate <= 0))
+            return usageError(QStringLiteral("--lr must be a positive number"));
+        if (parser.isSet(momentumOption) && (!number(momentumOption, &settings.optimizer.momentum) || settings.optimizer.momentum >= 1))
+            return usageError(QStringLiteral("--momentum must be in [0,1)"));
+        if (parser.isSet(weightDecayOption) && !number(weightDecayOption, &settings.optimizer.weightDecay))
+            return usageError(QStringLiteral("--weight-decay must be a number >= 0"));
+        if (parser.isSet(epochsOption) && !count(epochsOption, &settings.epochs, 1))
+            return usageError(QStringLiteral("--epochs must be an integer >= 1"));
+        if (parser.isSet(batchOption) && !count(batchOption, &batchSize, 1))
+            return usageError(QStringLiteral("--batch-size must be an integer >= 1"));
+        if (!count(patienceOption, &settings.patience, 0))
+            return usageError(QStringLiteral("--patience must be an integer >= 0"));
+        int workers = 2;
+        if (!count(workersOption, &workers, 1))
+            return usageError(QStringLiteral("--workers must be an integer >= 1"));
+        bool seedOk = false;
+        settings.seed = parser.value(seedOption).toULongLong(&seedOk);
+        if (!seedOk)
+            return usageError(QStringLiteral("--seed must be a non-negative integer"));
+        settings.device = parser.value(deviceOption).toStdString();
+        settings.outDir = parser.value(outOption).toStdString();
+        settings.resume = parser.isSet(resumeOption);
+        if (parser.value(initOption) != QLatin1String("random"))
+            settings.initCheckpoint = parser.value(initOption).toStdString();
+
+        data::DatasetOptions dataOptions;
+        dataOptions.root = parser.value(dataOption).toStdString();
+        dataOptions.splitFile = parser.value(splitFileOption).toStdString();
+        dataOptions.classes = parser.value(classesOption).toStdString();
+        dataOptions.seed = settings.seed;
+        const data::DatasetSplits splits = data::scanDataset(dataOptions);
+        for (const auto& warning : splits.warnings)
+            std::fprintf(stderr, "warning: %s\n", warning.c_str());
+        settings.numClasses = static_cast<std::int64_t>(splits.classNames.size());
+
+        train::StreamSettings streams;
+        streams.batchSize = batchSize;
+        streams.recipe = image::parsePreprocessRecipe(parser.value(preprocessOption).toStdString());
+        streams.augmentOptions.randomResizedCrop = false;
+        streams.augmentOptions.horizontalFlip = false;
+        streams.augmentOptions.recipeWithoutCrop = streams.recipe;
+        for (const QString& part : parser.value(augmentOption).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            if (part.trimmed() == QLatin1String("crop"))
+                streams.augmentOptions.randomResizedCrop = true;
+            else if (part.trimmed() == QLatin1String("flip"))
+                streams.augmentOptions.horizontalFlip = true;
+            else if (part.trimmed() != QLatin1String("none"))
+                return usageError(QStringLiteral("--augment takes crop, flip or none, got '%1'").arg(part.trimmed()));
+        }
+        streams.augment = streams.augmentOptions.randomResizedCrop || streams.augmentOptions.horizontalFlip;
+        streams.seed = settings.seed;
+        streams.workers = workers;
+
+        std::string classList;
+        for (const auto& name : splits.classNames)
+            classList += (classList.empty() ? "" : ", ") + name;
+        std::printf("data %s (%s): %zu train, %zu val%s, %zu test; classes %s (last = positive)\n",
+                    dataOptions.root.c_str(), splits.layout.c_str(), splits.train.size(), splits.val.size(),
+                    splits.valCarvedFromTrain ? " (carved from train)" : "", splits.test.size(), classList.c_str());
+        std::printf("model ViT %s, %s, %s lr %g momentum %g weight decay %g, %d epochs, batch %d, seed %llu, threads: %s\n",
+                    settings.architecture.describe().c_str(),
+                    settings.initCheckpoint.empty() ? "random init" : ("init " + settings.initCheckpoint).c_str(),
+                    optimizerName(settings.optimizer.kind).c_str(), settings.optimizer.learningRate,
+                    settings.optimizer.momentum, settings.optimizer.weightDecay, settings.epochs, batchSize,
+                    static_cast<unsigned long long>(settings.seed), compute::describeThreads().c_str());
+        std::fflush(stdout);
+
+        // config.json before the first epoch: what this run is, whatever happens to it.
+        const nlohmann::ordered_json config{
+            {"intermap_version", INTERMAP_VERSION_STRING},
+            {"libtorch_version", TORCH_VERSION},
+            {"threads", compute::describeThreads()},
+            {"data", {{"root", dataOptions.root}, {"layout", splits.layout}, {"split_file", dataOptions.splitFile},
+                      {"classes", splits.classNames}, {"fingerprint_sha256", data::dataFingerprint(splits)},
+                      {"train", splits.train.size()}, {"val", splits.val.size()}, {"test", splits.test.size()},
+                      {"val_carved_from_train", splits.valCarvedFromTrain}, {"splits_generated", splits.splitsGenerated}}},
+            {"architecture", settings.architecture.describe()},
+            {"init", settings.initCheckpoint.empty() ? "random" : settings.initCheckpoint},
+            {"preset", presetName.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(presetName)},
+            {"optimizer", {{"name", optimizerName(settings.optimizer.kind)}, {"lr", settings.optimizer.learningRate},
+                           {"momentum", settings.optimizer.momentum}, {"weight_decay", settings.optimizer.weightDecay}}},
+            {"scheduler", "cosine annealing per epoch, T_max = epochs, eta_min 0"},
+            {"epochs", settings.epochs},
+            {"batch_size", batchSize},
+            {"patience", settings.patience},
+            {"augment", {{"random_resized_crop", streams.augmentOptions.randomResizedCrop ? "scale 0.8-1, ratio 3/4-4/3" : "off"},
+                         {"horizontal_flip", streams.augmentOptions.horizontalFlip}}},
+            {"preprocess", std::string(image::toString(streams.recipe))},
+            {"seed", settings.seed},
+            {"device", settings.device}};
+        const std::filesystem::path runDir(settings.outDir);
+        if (!settings.resume && std::filesystem::exists(runDir / "last.ckpt"))
+            return usageError(QStringLiteral("%1 holds a run already (last.ckpt); use --resume to continue it or another --out")
+                                  .arg(QString::fromStdString(settings.outDir)));
+        std::filesystem::create_directories(runDir);
+        if (!settings.resume || !std::filesystem::exists(runDir / "config.json")) // a resumed run keeps its record
+            writeFileAtomically((runDir / "config.json").string(), config.dump(2) + "\n");
+
+        auto warnings = std::make_shared<std::vector<std::string>>();
+        TerminalProgress progress("train");
+        train::TrainCallbacks callbacks;
+        callbacks.onBatch = [&](int epoch, std::int64_t batch, std::int64_t batches, double loss) {
+            char message[96];
+            std::snprintf(message, sizeof message, "epoch %d/%d loss %.4f", epoch, settings.epochs, loss);
+            return progress(static_cast<std::int64_t>(epoch - 1) * batches + batch,
+                            static_cast<std::int64_t>(settings.epochs) * batches, message);
+        };
+        callbacks.onEpoch = [&](const train::EpochRecord& record) {
+            progress.finish();
+            std::printf("epoch %d: train loss %.4f acc %.3f | val loss %.4f acc %.3f auc %.3f | lr %.3g | %.1f s\n",
+                        record.epoch, record.trainLoss, record.trainAccuracy, record.validationLoss,
+                        record.validationAccuracy, record.validationAuc, record.learningRate, record.seconds);
+            std::fflush(stdout);
+        };
+        const auto outcome =
+            train::trainClassifier(settings, train::loaderStreams(splits, streams, warnings), callbacks);
+        progress.finish();
+        if (outcome.resumedFromEpoch > 0)
+            std::printf("resumed after epoch %d\n", outcome.resumedFromEpoch);
+        std::printf("best epoch %d (val loss %.4f) -> %s/best.pth%s; ran on %s\n", outcome.bestEpoch,
+                    outcome.bestValidationLoss, settings.outDir.c_str(), outcome.stoppedEarly ? " (stopped early)" : "",
+                    outcome.device.c_str());
+        if (!splits.test.empty()) {
+            // The kept model on the held-out test split, for the record (config.json says how it was made).
+            model::LoadedVit bestModel =
+                model::loadVit((std::filesystem::path(settings.outDir) / "best.pth").string(), settings.architecture.heads);
+            const auto test = train::scoreClassifier(bestModel.model, splits.test, streams.recipe, batchSize);
+            std::printf("test (best epoch): accuracy %.4f, ROC AUC %.4f, %lld images\n", test.accuracy, test.auc,
+                        static_cast<long long>(test.count));
+            const nlohmann::ordered_json testJson{{"best_epoch", outcome.bestEpoch},
+                                                  {"accuracy", test.accuracy},
+                                                  {"roc_auc", std::isnan(test.auc) ? nlohmann::ordered_json(nullptr)
+                                                                                    : nlohmann::ordered_json(test.auc)},
+                                                  {"images", test.count}};
+            writeFileAtomically((std::filesystem::path(settings.outDir) / "test.json").string(), testJson.dump(2) + "\n");
+        }
+        for (const auto& warning : *warnings)
+            std::fprintf(stderr, "warning: %s (skipped)\n", warning.c_str());
+        return warnings->empty() ? ExitSuccess : ExitPartialFailure;
+    } catch (const UsageError& usage) {
+        return usageError(QString::fromStdString(usage.what()));
+    } catch (const Cancelled&) {
+        std::fprintf(stderr, "intermap-cli train: cancelled; --resume continues from the last finished epoch\n");
+        return ExitFailure;
+    } catch (const std::exception& failure) {
+        std::fprintf(stderr, "intermap-cli train: %s\n", failure.what());
+        return ExitFailure;
+    }
+}
+
+} // namespace intermap::cli
