@@ -1,0 +1,179 @@
+// The `intermap-cli train` contract on a small phantom data set written here: the run folder,
+// presets overridden by flags, SIGKILL mid-epoch then --resume equal to an uninterrupted run,
+// a corrupt image skipped with a warning naming it, refusals.
+#include "intermap/data/phantom.h"
+
+#include "cli_runner.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest/QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <csignal>
+
+namespace {
+
+using intermap::test::CliResult;
+using intermap::test::runCli;
+
+QByteArray readAll(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QStringList historyWithoutSeconds(const QString& run) {
+    QStringList lines = QString::fromUtf8(readAll(run + QStringLiteral("/history.csv"))).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    for (auto& line : lines)
+        line = line.left(line.lastIndexOf(QLatin1Char(',')));
+    return lines;
+}
+
+// Layout A: ROOT/{train,val,test}/{negative,positive}/*.png from the phantom generator.
+void writeLayoutA(const QString& root, int train, int val, int test) {
+    intermap::data::PhantomOptions options;
+    std::int64_t index = 0;
+    for (const auto& [split, count] : {std::pair<QString, int>{QStringLiteral("train"), train},
+                                       {QStringLiteral("val"), val}, {QStringLiteral("test"), test}})
+        for (int i = 0; i < count; ++i) {
+            const bool positive = i % 2 == 1;
+            const auto image = intermap::data::generatePhantom(3, index++, positive, options);
+            const QString folder = root + QLatin1Char('/') + split + (positive ? QStringLiteral("/positive") : QStringLiteral("/negative"));
+            QDir().mkpath(folder);
+            cv::Mat bgr;
+            cv::cvtColor(image.rgb, bgr, cv::COLOR_RGB2BGR);
+            cv::imwrite((folder + QStringLiteral("/img%1.png").arg(index, 4, 10, QLatin1Char('0'))).toStdString(), bgr);
+        }
+}
+
+} // namespace
+
+class TestCliTrain : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_work;
+    QString m_data;
+
+    QStringList trainArguments(const QString& out, const QStringList& extra = {}) const {
+        return QStringList{QStringLiteral("train"), QStringLiteral("--data"), m_data, QStringLiteral("--arch"),
+                           QStringLiteral("64x2x2"), QStringLiteral("--epochs"), QStringLiteral("3"),
+                           QStringLiteral("--batch-size"), QStringLiteral("4"), QStringLiteral("--lr"),
+                           QStringLiteral("1e-3"), QStringLiteral("--seed"), QStringLiteral("5"), QStringLiteral("--out"), out}
+               << extra;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(m_work.isValid());
+        m_data = m_work.filePath(QStringLiteral("data"));
+        writeLayoutA(m_data, 48, 12, 12);
+    }
+
+    void writesTheRunFolder() {
+        const QString run = m_work.filePath(QStringLiteral("run"));
+        const CliResult result = runCli(trainArguments(run));
+        QVERIFY2(result.exitCode == 0, qPrintable(result.standardError + result.standardOutput));
+        for (const QString& name : {QStringLiteral("best.pth"), QStringLiteral("last.ckpt"), QStringLiteral("history.csv"),
+                                    QStringLiteral("config.json"), QStringLiteral("test.json")})
+            QVERIFY2(QFile::exists(run + QLatin1Char('/') + name), qPrintable(name));
+        const QStringList history = QString::fromUtf8(readAll(run + QStringLiteral("/history.csv"))).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(history.size(), 4);
+        QCOMPARE(history[0], QStringLiteral("epoch,train_loss,train_acc,val_loss,val_acc,val_auc,lr,seconds"));
+        QVERIFY(history[1].startsWith(QStringLiteral("1,")));
+        const QJsonObject config = QJsonDocument::fromJson(readAll(run + QStringLiteral("/config.json"))).object();
+        QCOMPARE(config[QStringLiteral("data")][QStringLiteral("fingerprint_sha256")].toString().size(), 64);
+        QCOMPARE(config[QStringLiteral("data")][QStringLiteral("train")].toInt(), 48);
+        QCOMPARE(config[QStringLiteral("architecture")].toString(), QStringLiteral("64x2x2"));
+        QCOMPARE(QJsonDocument::fromJson(readAll(run + QStringLiteral("/test.json"))).object()[QStringLiteral("images")].toInt(), 12);
+        // A second start into the same folder without --resume must not overwrite the run.
+        QCOMPARE(runCli(trainArguments(run)).exitCode, 2);
+        // --resume of a finished run changes nothing.
+        const QByteArray best = readAll(run + QStringLiteral("/best.pth"));
+        QCOMPARE(runCli(trainArguments(run, {QStringLiteral("--resume")})).exitCode, 0);
+        QCOMPARE(readAll(run + QStringLiteral("/best.pth")), best);
+    }
+
+    void presetThenFlagsOverride() {
+        const QString run = m_work.filePath(QStringLiteral("preset"));
+        const CliResult result = runCli({QStringLiteral("train"), QStringLiteral("--data"), m_data, QStringLiteral("--arch"),
+                                         QStringLiteral("64x2x2"), QStringLiteral("--preset"), QStringLiteral("kvasir-dino"),
+                                         QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--out"), run});
+        QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+        const QJsonObject config = QJsonDocument::fromJson(readAll(run + QStringLiteral("/config.json"))).object();
+        const QJsonObject optimizer = config[QStringLiteral("optimizer")].toObject();
+        QCOMPARE(optimizer[QStringLiteral("name")].toString(), QStringLiteral("sgd"));
+        QCOMPARE(optimizer[QStringLiteral("lr")].toDouble(), 0.0012);
+        QCOMPARE(optimizer[QStringLiteral("momentum")].toDouble(), 0.1);
+        QCOMPARE(optimizer[QStringLiteral("weight_decay")].toDouble(), 1e-4);
+        QCOMPARE(config[QStringLiteral("batch_size")].toInt(), 32);
+        QCOMPARE(config[QStringLiteral("epochs")].toInt(), 1); // the flag wins over the preset's 25
+        QCOMPARE(runCli({QStringLiteral("train"), QStringLiteral("--data"), m_data, QStringLiteral("--preset"),
+                         QStringLiteral("kvasir-random"), QStringLiteral("--out"), m_work.filePath(QStringLiteral("x"))})
+                     .exitCode,
+                 2);
+    }
+
+    void killedMidEpochThenResumedEqualsUninterrupted() {
+        const QString reference = m_work.filePath(QStringLiteral("uninterrupted"));
+        QCOMPARE(runCli(trainArguments(reference)).exitCode, 0);
+
+        const QString run = m_work.filePath(QStringLiteral("killed"));
+        QProcess process;
+        process.start(QStringLiteral(INTERMAP_CLI_PATH), trainArguments(run));
+        QVERIFY(process.waitForStarted());
+        // Kill it in epoch 2: after the first epoch's files appear, plus a moment.
+        QElapsedTimer timer;
+        timer.start();
+        while (historyWithoutSeconds(run).size() < 2 && timer.elapsed() < 120000 && process.state() == QProcess::Running)
+            QThread::msleep(10);
+        QThread::msleep(300);
+        QVERIFY2(process.state() == QProcess::Running, "training ended before it could be killed");
+        ::kill(static_cast<pid_t>(process.processId()), SIGKILL);
+        QVERIFY(process.waitForFinished());
+        QVERIFY(historyWithoutSeconds(run).size() < 4);
+
+        const CliResult resumed = runCli(trainArguments(run, {QStringLiteral("--resume")}));
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.standardError));
+        QVERIFY2(resumed.standardOutput.contains(QStringLiteral("resumed after epoch")), qPrintable(resumed.standardOutput));
+        QCOMPARE(historyWithoutSeconds(run), historyWithoutSeconds(reference));
+        QCOMPARE(readAll(run + QStringLiteral("/best.pth")), readAll(reference + QStringLiteral("/best.pth")));
+    }
+
+    void corruptImageIsSkippedWithAWarning() {
+        const QString data = m_work.filePath(QStringLiteral("data-corrupt"));
+        writeLayoutA(data, 16, 4, 0);
+        const QString corrupt = data + QStringLiteral("/train/positive/broken.png");
+        const QByteArray png = readAll(data + QStringLiteral("/train/positive/img0002.png"));
+        QFile file(corrupt);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(png.left(png.size() / 3)); // a truncated PNG
+        file.close();
+        const CliResult result = runCli({QStringLiteral("train"), QStringLiteral("--data"), data, QStringLiteral("--arch"),
+                                         QStringLiteral("64x2x2"), QStringLiteral("--epochs"), QStringLiteral("1"),
+                                         QStringLiteral("--batch-size"), QStringLiteral("4"), QStringLiteral("--out"),
+                                         m_work.filePath(QStringLiteral("corrupt-run"))});
+        QCOMPARE(result.exitCode, 3);
+        QVERIFY2(result.standardError.contains(QStringLiteral("broken.png")), qPrintable(result.standardError));
+        QVERIFY(QFile::exists(m_work.filePath(QStringLiteral("corrupt-run/best.pth"))));
+    }
+
+    void usageErrors() {
+        QCOMPARE(runCli({QStringLiteral("train"), QStringLiteral("--out"), m_work.filePath(QStringLiteral("y"))}).exitCode, 2);
+        QCOMPARE(runCli(trainArguments(m_work.filePath(QStringLiteral("z")), {QStringLiteral("--arch"), QStringLiteral("65x2x2")})).exitCode, 2);
+        QCOMPARE(runCli(trainArguments(m_work.filePath(QStringLiteral("w")), {QStringLiteral("--resume")})).exitCode, 2);
+        const CliResult help = runCli({QStringLiteral("train"), QStringLiteral("--help")});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.standardOutput.contains(QStringLiteral("--preset")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliTrain)
+#include "test_cli_train.moc"
