@@ -61,6 +61,18 @@ std::string precisionName(explain::Precision precision) {
     return precision == explain::Precision::Float32 ? "float32" : "float64";
 }
 
+// The settings every map depends on besides the checkpoint and the pre-processing.
+json explainSettingsJson(const EvaluationSettings& settings) {
+    const auto& options = settings.explainOptions;
+    return json{{"target_class", options.targetClass ? json(*options.targetClass) : json(nullptr)},
+                {"gradcam",
+                 {{"aug_smooth", options.augSmooth},
+                  {"eigen_smooth", options.eigenSmooth},
+                  {"eigen_sign", eigenSignName(options.eigenSign)}}},
+                {"chefer_precision", precisionName(options.cheferPrecision)},
+                {"heads", settings.heads ? json(*settings.heads) : json(nullptr)}};
+}
+
 json settingsToJson(const EvaluationSettings& settings) {
     json datasets = json::array();
     for (const auto& dataset : settings.datasets)
@@ -172,17 +184,11 @@ std::string checkpointFingerprint(const std::string& path) {
 // Everything a map depends on, per (data set, init): maps reused from an earlier run must have been
 // made with exactly these.
 json mapSettings(const EvaluationSettings& settings, const DatasetSpec& dataset, const std::string& checkpoint) {
-    const auto& options = settings.explainOptions;
-    return json{{"checkpoint", fs::path(checkpoint).filename().string()},
+    json result{{"checkpoint", fs::path(checkpoint).filename().string()},
                 {"checkpoint_fingerprint", checkpointFingerprint(checkpoint)},
-                {"preprocess", std::string(image::toString(dataset.recipe))},
-                {"target_class", options.targetClass ? json(*options.targetClass) : json(nullptr)},
-                {"gradcam",
-                 {{"aug_smooth", options.augSmooth},
-                  {"eigen_smooth", options.eigenSmooth},
-                  {"eigen_sign", eigenSignName(options.eigenSign)}}},
-                {"chefer_precision", precisionName(options.cheferPrecision)},
-                {"heads", settings.heads ? json(*settings.heads) : json(nullptr)}};
+                {"preprocess", std::string(image::toString(dataset.recipe))}};
+    result.update(explainSettingsJson(settings));
+    return result;
 }
 
 std::string groupDirectory(const EvaluationSettings& settings, const std::string& dataset, const std::string& init) {
