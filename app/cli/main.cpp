@@ -1,6 +1,7 @@
 // intermap-cli: the headless entry point. Composition root only: argument dispatch to commands.
 #include "commands.h"
 
+#include "intermap/compute/memory.h"
 #include "intermap/compute/threading.h"
 #include "intermap/util/errors.h"
 #include "intermap/version.h"
@@ -72,6 +73,7 @@ int main(int argc, char* argv[]) {
     }
     try {
         intermap::compute::applyThreadPolicy(intermap::compute::threadPolicyFromEnvironment());
+        intermap::compute::applyMemoryRetention(intermap::compute::memoryRetentionFromEnvironment());
     } catch (const intermap::Error& error) {
         std::fprintf(stderr, "intermap-cli: INTERMAP_THREADS: %s\n", error.what());
         return intermap::cli::ExitUsage;

@@ -4,6 +4,7 @@
 //
 //   intermap-bench-explain [--model vit-base|vit-tiny|all] [--repeats N] [--threads T|TORCH,BLAS]
 //                          [--batches 1,4]
+#include "intermap/compute/memory.h"
 #include "intermap/compute/threading.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/version.h"
@@ -123,8 +124,9 @@ int main(int argc, char** argv) {
         }
     }
     compute::applyThreadPolicy(threads.empty() ? compute::threadPolicyFromEnvironment() : compute::parseThreadPolicy(threads));
-    std::printf("intermap %s benchmark; %s; floor rate %.0f GFLOP/s\n", INTERMAP_VERSION_STRING,
-                compute::describeThreads().c_str(), kFloorGflops);
+    compute::applyMemoryRetention(compute::memoryRetentionFromEnvironment());
+    std::printf("intermap %s benchmark; %s; %s; floor rate %.0f GFLOP/s\n", INTERMAP_VERSION_STRING,
+                compute::describeThreads().c_str(), compute::describeMemoryRetention().c_str(), kFloorGflops);
 
     explain::ExplainOptions plain;
     plain.targetClass = 1;

@@ -4,6 +4,8 @@
 // with the same --threads. A program that prints numbers, not a test.
 //
 //   intermap-bench-train [--arch vit-tiny,vit-base] [--batch 32] [--steps 7] [--threads T|TORCH,BLAS]
+//   (INTERMAP_RETAIN_MEMORY=0 measures with glibc's default of returning freed memory; see compute/memory.h)
+#include "intermap/compute/memory.h"
 #include "intermap/compute/threading.h"
 #include "intermap/train/trainer.h"
 
@@ -43,8 +45,9 @@ int main(int argc, char** argv) {
         }
     }
     compute::applyThreadPolicy(policy);
-    std::printf("LibTorch %s, %s, batch %d, median of %d steps after 2 warm-up steps\n", TORCH_VERSION,
-                compute::describeThreads().c_str(), batch, steps);
+    compute::applyMemoryRetention(compute::memoryRetentionFromEnvironment());
+    std::printf("LibTorch %s, %s, %s, batch %d, median of %d steps after 2 warm-up steps\n", TORCH_VERSION,
+                compute::describeThreads().c_str(), compute::describeMemoryRetention().c_str(), batch, steps);
     for (const auto& name : architectures) {
         torch::manual_seed(0);
         model::VisionTransformer vit(train::vitConfig(train::parseArchitecture(name), 2));

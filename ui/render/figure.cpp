@@ -4,7 +4,10 @@
 #include <QFontMetricsF>
 #include <QGuiApplication>
 #include <QPainter>
+#include <QPageSize>
+#include <QPdfWriter>
 #include <QSaveFile>
+#include <QSvgGenerator>
 
 #include <algorithm>
 #include <array>
@@ -223,123 +226,117 @@ QStringList colourMapNames() {
 
 QColor colourMapColour(const QString& name, double t) { return QColor(lookup(colourMap(name), t)); }
 
-QImage renderExplanationGrid(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options) {
+namespace {
+
+// Where everything of a figure goes, in logical pixels.
+struct GridLayout {
+    int columns = 0;
+    int rowCount = 0;
+    bool anyMap = false;
+    int cell = 0;
+    int gap = 4;
+    int margin = 12;
+    bool hasTitle = false, hasHeads = false, hasLabels = false;
+    int titleBand = 0, headBand = 0, labelBand = 0;
+    double labelLimit = 0.0;
+    int gridLeft = 0, gridTop = 0, gridWidth = 0, gridHeight = 0;
+    int barGap = 14, barWidth = 12, tickLength = 4, tickLabelWidth = 0, captionWidth = 0;
+    int width = 0, height = 0;
+    QFont titleFont, headFont, labelFont, tickFont;
+
+    QRect cellRect(int r, int c) const { return QRect(gridLeft + c * (cell + gap), gridTop + r * (cell + gap), cell, cell); }
+};
+
+GridLayout layoutGrid(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options) {
     if (!qobject_cast<QGuiApplication*>(QCoreApplication::instance()))
         throw std::logic_error("figure: drawing text needs a QGuiApplication (use the offscreen platform when headless)");
     if (options.cellSize < 16)
         throw std::invalid_argument("figure: cellSize must be at least 16, got " + std::to_string(options.cellSize));
-    const ColourMap& map = colourMap(options.colourMap);
-    const double scale = options.scale > 0.0 ? options.scale : 1.0;
-
-    int columns = 0;
-    bool anyMap = false;
+    GridLayout layout;
     for (const auto& row : rows) {
-        columns = std::max(columns, static_cast<int>(row.size()));
+        layout.columns = std::max(layout.columns, static_cast<int>(row.size()));
         for (const FigureCell& cell : row)
-            anyMap = anyMap || !cell.map.empty();
+            layout.anyMap = layout.anyMap || !cell.map.empty();
     }
-    columns = std::max(columns, static_cast<int>(options.columnTitles.size()));
-    const int rowCount = static_cast<int>(rows.size());
+    layout.columns = std::max(layout.columns, static_cast<int>(options.columnTitles.size()));
+    layout.rowCount = static_cast<int>(rows.size());
 
     // Typography: one family; sizes follow the cell so that a figure keeps its proportions.
-    const int cell = options.cellSize;
+    const int cell = layout.cell = options.cellSize;
     const double text = std::clamp(cell * 0.08, 10.0, 18.0);
-    const QFont titleFont = figureFont(text * 1.25, true);
-    const QFont headFont = figureFont(text);
-    const QFont labelFont = figureFont(text);
-    const QFont tickFont = figureFont(text * 0.85);
-    const QFontMetricsF titleMetrics(titleFont);
-    const QFontMetricsF headMetrics(headFont);
-    const QFontMetricsF labelMetrics(labelFont);
-    const QFontMetricsF tickMetrics(tickFont);
+    layout.titleFont = figureFont(text * 1.25, true);
+    layout.headFont = figureFont(text);
+    layout.labelFont = figureFont(text);
+    layout.tickFont = figureFont(text * 0.85);
+    const QFontMetricsF titleMetrics(layout.titleFont);
+    const QFontMetricsF headMetrics(layout.headFont);
+    const QFontMetricsF labelMetrics(layout.labelFont);
+    const QFontMetricsF tickMetrics(layout.tickFont);
 
-    const int margin = 12;
-    const int gap = 4;
-    const bool hasTitle = !options.title.isEmpty();
-    const bool hasHeads = std::any_of(options.columnTitles.begin(), options.columnTitles.end(),
-                                      [](const QString& t) { return !t.isEmpty(); });
-    const bool hasLabels = std::any_of(options.rowLabels.begin(), options.rowLabels.end(),
-                                       [](const QString& t) { return !t.isEmpty(); });
-    const int titleBand = hasTitle ? static_cast<int>(std::ceil(titleMetrics.height() * 1.6)) : 0;
-    const int headBand = hasHeads ? static_cast<int>(std::ceil(headMetrics.height() * 1.5)) : 0;
-    const double labelLimit = 1.5 * cell;
+    layout.hasTitle = !options.title.isEmpty();
+    layout.hasHeads = std::any_of(options.columnTitles.begin(), options.columnTitles.end(),
+                                  [](const QString& t) { return !t.isEmpty(); });
+    layout.hasLabels = std::any_of(options.rowLabels.begin(), options.rowLabels.end(),
+                                   [](const QString& t) { return !t.isEmpty(); });
+    layout.titleBand = layout.hasTitle ? static_cast<int>(std::ceil(titleMetrics.height() * 1.6)) : 0;
+    layout.headBand = layout.hasHeads ? static_cast<int>(std::ceil(headMetrics.height() * 1.5)) : 0;
+    layout.labelLimit = 1.5 * cell;
     double labelWidth = 0.0;
     for (const QString& label : options.rowLabels)
-        labelWidth = std::max(labelWidth, std::min(labelLimit, labelMetrics.horizontalAdvance(label)));
-    const int labelBand = hasLabels ? static_cast<int>(std::ceil(labelWidth)) + 10 : 0;
+        labelWidth = std::max(labelWidth, std::min(layout.labelLimit, labelMetrics.horizontalAdvance(label)));
+    layout.labelBand = layout.hasLabels ? static_cast<int>(std::ceil(labelWidth)) + 10 : 0;
 
-    const int gridWidth = columns > 0 ? columns * cell + (columns - 1) * gap : 0;
-    const int gridHeight = rowCount > 0 ? rowCount * cell + (rowCount - 1) * gap : 0;
+    layout.gridWidth = layout.columns > 0 ? layout.columns * cell + (layout.columns - 1) * layout.gap : 0;
+    layout.gridHeight = layout.rowCount > 0 ? layout.rowCount * cell + (layout.rowCount - 1) * layout.gap : 0;
     // Colour bar: bar, ticks, tick labels, rotated caption.
-    const int barGap = 14;
-    const int barWidth = 12;
-    const int tickLength = 4;
-    const int tickLabelWidth = static_cast<int>(std::ceil(tickMetrics.horizontalAdvance(QStringLiteral("0.5")))) + 4;
-    const int captionWidth = options.colourBarLabel.isEmpty() ? 0 : static_cast<int>(std::ceil(headMetrics.height())) + 6;
-    const int barBlock = anyMap ? barGap + barWidth + tickLength + tickLabelWidth + captionWidth : 0;
+    layout.tickLabelWidth = static_cast<int>(std::ceil(tickMetrics.horizontalAdvance(QStringLiteral("0.5")))) + 4;
+    layout.captionWidth = options.colourBarLabel.isEmpty() ? 0 : static_cast<int>(std::ceil(headMetrics.height())) + 6;
+    const int barBlock = layout.anyMap ? layout.barGap + layout.barWidth + layout.tickLength + layout.tickLabelWidth + layout.captionWidth : 0;
 
-    const int gridLeft = margin + labelBand;
-    const int gridTop = margin + titleBand + headBand;
-    int width = gridLeft + gridWidth + barBlock + margin;
-    if (hasTitle)
-        width = std::max(width, 2 * margin + static_cast<int>(std::ceil(titleMetrics.horizontalAdvance(options.title))));
-    const int height = gridTop + gridHeight + margin;
+    layout.gridLeft = layout.margin + layout.labelBand;
+    layout.gridTop = layout.margin + layout.titleBand + layout.headBand;
+    layout.width = layout.gridLeft + layout.gridWidth + barBlock + layout.margin;
+    if (layout.hasTitle)
+        layout.width = std::max(layout.width, 2 * layout.margin + static_cast<int>(std::ceil(titleMetrics.horizontalAdvance(options.title))));
+    layout.height = layout.gridTop + layout.gridHeight + layout.margin;
+    return layout;
+}
 
-    QImage figure(static_cast<int>(std::lround(width * scale)), static_cast<int>(std::lround(height * scale)),
-                  QImage::Format_RGB32);
-    figure.fill(Qt::white);
-    const int dotsPerMetre = static_cast<int>(std::lround(96.0 * scale / 0.0254));
-    figure.setDotsPerMeterX(dotsPerMetre);
-    figure.setDotsPerMeterY(dotsPerMetre);
-
-    // Cells, rendered at device resolution and copied 1:1 (before the device pixel ratio is set,
-    // so these coordinates are device pixels).
-    const int side = static_cast<int>(std::lround(cell * scale));
-    // Outline: about 1.5 logical px including its halo.
-    const int outlineWidth = std::max(1, static_cast<int>(std::lround(1.5 * scale)) - 1);
-    {
-        QPainter copier(&figure);
-        for (int r = 0; r < rowCount; ++r)
-            for (int c = 0; c < static_cast<int>(rows[static_cast<std::size_t>(r)].size()); ++c) {
-                const QImage rendered = renderCell(rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)], side,
-                                                   map, options.overlayAlpha, options.outlineColour, outlineWidth);
-                const int x = static_cast<int>(std::lround((gridLeft + c * (cell + gap)) * scale));
-                const int y = static_cast<int>(std::lround((gridTop + r * (cell + gap)) * scale));
-                copier.drawImage(QPoint(x, y), rendered);
-            }
-    }
-    figure.setDevicePixelRatio(scale);
-
-    QPainter painter(&figure);
+// Titles, row labels and the colour bar, in logical pixels (the cells are drawn by the caller).
+void paintDecorations(QPainter& painter, const GridLayout& layout, const FigureOptions& options, const ColourMap& map) {
+    const QFontMetricsF headMetrics(layout.headFont);
+    const QFontMetricsF labelMetrics(layout.labelFont);
+    const QFontMetricsF tickMetrics(layout.tickFont);
+    const int cell = layout.cell;
     painter.setRenderHint(QPainter::Antialiasing);
     painter.setRenderHint(QPainter::TextAntialiasing);
     painter.setPen(kInk);
 
-    if (hasTitle) {
-        painter.setFont(titleFont);
-        painter.drawText(QRectF(margin, margin, width - 2 * margin, titleBand), Qt::AlignLeft | Qt::AlignVCenter,
-                         options.title);
+    if (layout.hasTitle) {
+        painter.setFont(layout.titleFont);
+        painter.drawText(QRectF(layout.margin, layout.margin, layout.width - 2 * layout.margin, layout.titleBand),
+                         Qt::AlignLeft | Qt::AlignVCenter, options.title);
     }
-    if (hasHeads) {
-        painter.setFont(headFont);
-        for (int c = 0; c < columns && c < options.columnTitles.size(); ++c) {
-            const QRectF band(gridLeft + c * (cell + gap), gridTop - headBand, cell, headBand);
+    if (layout.hasHeads) {
+        painter.setFont(layout.headFont);
+        for (int c = 0; c < layout.columns && c < options.columnTitles.size(); ++c) {
+            const QRectF band(layout.gridLeft + c * (cell + layout.gap), layout.gridTop - layout.headBand, cell, layout.headBand);
             const QString elided = headMetrics.elidedText(options.columnTitles[c], Qt::ElideRight, cell);
             painter.drawText(band, Qt::AlignHCenter | Qt::AlignBottom | Qt::TextSingleLine, elided);
         }
     }
-    if (hasLabels) {
-        painter.setFont(labelFont);
-        for (int r = 0; r < rowCount && r < options.rowLabels.size(); ++r) {
-            const QRectF band(margin, gridTop + r * (cell + gap), labelBand - 10, cell);
-            const QString elided = labelMetrics.elidedText(options.rowLabels[r], Qt::ElideMiddle, labelLimit);
+    if (layout.hasLabels) {
+        painter.setFont(layout.labelFont);
+        for (int r = 0; r < layout.rowCount && r < options.rowLabels.size(); ++r) {
+            const QRectF band(layout.margin, layout.gridTop + r * (cell + layout.gap), layout.labelBand - 10, cell);
+            const QString elided = labelMetrics.elidedText(options.rowLabels[r], Qt::ElideMiddle, layout.labelLimit);
             painter.drawText(band, Qt::AlignRight | Qt::AlignVCenter | Qt::TextSingleLine, elided);
         }
     }
 
-    if (anyMap && gridHeight > 0) {
+    if (layout.anyMap && layout.gridHeight > 0) {
         // Top = 1, bottom = 0, drawn from a 1 x 256 strip.
-        const QRectF bar(gridLeft + gridWidth + barGap, gridTop, barWidth, gridHeight);
+        const QRectF bar(layout.gridLeft + layout.gridWidth + layout.barGap, layout.gridTop, layout.barWidth, layout.gridHeight);
         QImage strip(1, 256, QImage::Format_RGB32);
         for (int i = 0; i < 256; ++i)
             strip.setPixel(0, 255 - i, lookup(map, i / 255.0));
@@ -352,33 +349,175 @@ QImage renderExplanationGrid(const std::vector<std::vector<FigureCell>>& rows, c
         painter.setPen(QPen(kInk, 1.0));
         painter.setBrush(Qt::NoBrush);
         painter.drawRect(bar.adjusted(0, 0, -1, -1));
-        painter.setFont(tickFont);
+        painter.setFont(layout.tickFont);
         for (int i = 0; i <= 4; ++i) {
             const double v = i / 4.0;
             const double y = bar.top() + (1.0 - v) * (bar.height() - 1.0);
-            const double length = (i % 2 == 0) ? tickLength : tickLength * 0.6;
+            const double length = (i % 2 == 0) ? layout.tickLength : layout.tickLength * 0.6;
             painter.drawLine(QPointF(bar.right() - 1.0, y), QPointF(bar.right() - 1.0 + length, y));
             if (i % 2 == 0) {
                 const QString label = i == 0 ? QStringLiteral("0") : i == 2 ? QStringLiteral("0.5") : QStringLiteral("1");
                 const double h = tickMetrics.height();
-                painter.drawText(QRectF(bar.right() + tickLength + 2, y - h / 2, tickLabelWidth, h),
+                painter.drawText(QRectF(bar.right() + layout.tickLength + 2, y - h / 2, layout.tickLabelWidth, h),
                                  Qt::AlignLeft | Qt::AlignVCenter, label);
             }
         }
         if (!options.colourBarLabel.isEmpty()) {
             painter.save();
-            painter.setFont(headFont);
-            const double cx = bar.right() + tickLength + tickLabelWidth + captionWidth / 2.0;
+            painter.setFont(layout.headFont);
+            const double cx = bar.right() + layout.tickLength + layout.tickLabelWidth + layout.captionWidth / 2.0;
             painter.translate(cx, bar.center().y());
             painter.rotate(-90.0);
             const QString caption = headMetrics.elidedText(options.colourBarLabel, Qt::ElideRight, bar.height());
-            painter.drawText(QRectF(-bar.height() / 2, -captionWidth / 2.0, bar.height(), captionWidth),
+            painter.drawText(QRectF(-bar.height() / 2, -layout.captionWidth / 2.0, bar.height(), layout.captionWidth),
                              Qt::AlignCenter, caption);
             painter.restore();
         }
     }
+}
+
+int outlineWidthFor(double scale) {
+    // About 1.5 logical px including its halo.
+    return std::max(1, static_cast<int>(std::lround(1.5 * scale)) - 1);
+}
+
+} // namespace
+
+QImage renderExplanationGrid(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options) {
+    const GridLayout layout = layoutGrid(rows, options);
+    const ColourMap& map = colourMap(options.colourMap);
+    const double scale = options.scale > 0.0 ? options.scale : 1.0;
+
+    QImage figure(static_cast<int>(std::lround(layout.width * scale)), static_cast<int>(std::lround(layout.height * scale)),
+                  QImage::Format_RGB32);
+    figure.fill(Qt::white);
+    const int dotsPerMetre = static_cast<int>(std::lround(96.0 * scale / 0.0254));
+    figure.setDotsPerMeterX(dotsPerMetre);
+    figure.setDotsPerMeterY(dotsPerMetre);
+
+    // Cells, rendered at device resolution and copied 1:1 (before the device pixel ratio is set,
+    // so these coordinates are device pixels).
+    const int side = static_cast<int>(std::lround(layout.cell * scale));
+    {
+        QPainter copier(&figure);
+        for (int r = 0; r < layout.rowCount; ++r)
+            for (int c = 0; c < static_cast<int>(rows[static_cast<std::size_t>(r)].size()); ++c) {
+                const QImage rendered = renderCell(rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)], side,
+                                                   map, options.overlayAlpha, options.outlineColour, outlineWidthFor(scale));
+                const QRect logical = layout.cellRect(r, c);
+                copier.drawImage(QPoint(static_cast<int>(std::lround(logical.x() * scale)),
+                                        static_cast<int>(std::lround(logical.y() * scale))),
+                                 rendered);
+            }
+    }
+    figure.setDevicePixelRatio(scale);
+
+    QPainter painter(&figure);
+    paintDecorations(painter, layout, options, map);
     painter.end();
     return figure;
+}
+
+bool saveFigureVector(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options, const QString& path,
+                      VectorFormat format) {
+    const GridLayout layout = layoutGrid(rows, options);
+    const ColourMap& map = colourMap(options.colourMap);
+    const double scale = options.scale > 0.0 ? options.scale : 1.0;
+    const int side = static_cast<int>(std::lround(layout.cell * scale));
+
+    // Both writers go through a temporary file in the target's folder, renamed into place only
+    // when complete (QSaveFile), so a failed export never leaves half a figure.
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return false;
+    auto paintAll = [&](QPainter& painter) {
+        painter.fillRect(QRectF(0, 0, layout.width, layout.height), Qt::white);
+        for (int r = 0; r < layout.rowCount; ++r)
+            for (int c = 0; c < static_cast<int>(rows[static_cast<std::size_t>(r)].size()); ++c) {
+                const QImage rendered = renderCell(rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)], side,
+                                                   map, options.overlayAlpha, options.outlineColour, outlineWidthFor(scale));
+                painter.drawImage(QRectF(layout.cellRect(r, c)), rendered);
+            }
+        paintDecorations(painter, layout, options, map);
+    };
+    bool painted = false;
+    if (format == VectorFormat::Svg) {
+        QSvgGenerator generator;
+        generator.setOutputDevice(&file);
+        generator.setSize(QSize(layout.width, layout.height));
+        generator.setViewBox(QRect(0, 0, layout.width, layout.height));
+        generator.setResolution(96);
+        generator.setTitle(options.title.isEmpty() ? QStringLiteral("intermap figure") : options.title);
+        QPainter painter;
+        if (painter.begin(&generator)) {
+            paintAll(painter);
+            painted = painter.end();
+        }
+    } else {
+        QPdfWriter writer(&file);
+        writer.setResolution(96); // 1 logical px = 1/96 inch, as on screen
+        writer.setPageSize(QPageSize(QSizeF(layout.width, layout.height) * (72.0 / 96.0), QPageSize::Point));
+        writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+        writer.setTitle(options.title.isEmpty() ? QStringLiteral("intermap figure") : options.title);
+        writer.setCreator(QStringLiteral("intermap"));
+        QPainter painter;
+        if (painter.begin(&writer)) {
+            paintAll(painter);
+            painted = painter.end();
+        }
+    }
+    if (!painted) {
+        file.cancelWriting();
+        return false;
+    }
+    return file.commit();
+}
+
+QImage overlayMap(const QImage& image, const std::vector<float>& map, const QString& colourMapName, double alpha) {
+    const ColourMap& colours = colourMap(colourMapName);
+    const int w = image.width();
+    const int h = image.height();
+    if (map.size() != static_cast<std::size_t>(w) * h)
+        throw std::invalid_argument("overlay: the map has " + std::to_string(map.size()) + " values, the image is " +
+                                    std::to_string(w) + "x" + std::to_string(h));
+    QImage out = image.convertToFormat(QImage::Format_RGB32);
+    const double a = std::clamp(alpha, 0.0, 1.0);
+    for (int y = 0; y < h; ++y) {
+        auto* row = reinterpret_cast<QRgb*>(out.scanLine(y));
+        for (int x = 0; x < w; ++x) {
+            const float v = map[static_cast<std::size_t>(y) * w + x];
+            if (std::isnan(v))
+                continue;
+            const QRgb c = lookup(colours, v);
+            const QRgb p = row[x];
+            auto mix = [a](int under, int over) { return static_cast<int>(std::lround(under * (1.0 - a) + over * a)); };
+            row[x] = qRgb(mix(qRed(p), qRed(c)), mix(qGreen(p), qGreen(c)), mix(qBlue(p), qBlue(c)));
+        }
+    }
+    return out;
+}
+
+QImage maskOutline(const QImage& mask, const QSize& size, const QColor& colour, int lineWidth) {
+    QImage out(size, QImage::Format_ARGB32);
+    out.fill(Qt::transparent);
+    if (mask.isNull() || size.isEmpty())
+        return out;
+    // drawOutline darkens what is under the halo; on a transparent canvas that is the halo in
+    // translucent black.
+    QImage canvas(size, QImage::Format_RGB32);
+    canvas.fill(qRgb(128, 128, 128));
+    drawOutline(canvas, QRect(QPoint(0, 0), size), mask, colour, std::max(1, lineWidth));
+    for (int y = 0; y < size.height(); ++y) {
+        const auto* source = reinterpret_cast<const QRgb*>(canvas.constScanLine(y));
+        auto* target = reinterpret_cast<QRgb*>(out.scanLine(y));
+        for (int x = 0; x < size.width(); ++x) {
+            if (source[x] == colour.rgb())
+                target[x] = qRgba(colour.red(), colour.green(), colour.blue(), 255);
+            else if (source[x] != qRgb(128, 128, 128))
+                target[x] = qRgba(0, 0, 0, 140);
+        }
+    }
+    return out;
 }
 
 bool saveFigure(const QImage& figure, const QString& path) {

@@ -14,6 +14,7 @@
 // Thread: any thread (QImage and QPainter on a QImage are thread-safe to use per instance).
 #include <QColor>
 #include <QImage>
+#include <QSize>
 #include <QString>
 #include <QStringList>
 
@@ -50,6 +51,24 @@ QImage renderExplanationGrid(const std::vector<std::vector<FigureCell>>& rows, c
 // Writes a PNG atomically (QSaveFile: a reader never sees half a file). False on failure (the
 // previous file, if any, is left as it was).
 bool saveFigure(const QImage& figure, const QString& path);
+
+// The same figure as a vector file: text, rules and the colour bar as vectors, every cell
+// embedded as an image at `options.scale` device pixels per logical pixel. Page/canvas size =
+// the figure's logical size at 96 dpi. Written atomically; false on failure (the previous file
+// is left as it was). Throws as renderExplanationGrid.
+enum class VectorFormat { Svg, Pdf };
+bool saveFigureVector(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options, const QString& path,
+                      VectorFormat format);
+
+// `image` (RGB, any size) with `map` (width x height values, row-major, clamped to [0, 1]; NaN
+// leaves the pixel alone) blended over it: out = round((1 - alpha) * image + alpha * colour),
+// per channel, at the image's own resolution. The interactive view draws exactly this.
+QImage overlayMap(const QImage& image, const std::vector<float>& map, const QString& colourMap, double alpha);
+
+// The mask's outline (inside = grey > 0) as a transparent ARGB image of `size`: `colour` just
+// inside the boundary, `lineWidth` px wide, with a translucent dark halo. The figure draws the
+// same outline.
+QImage maskOutline(const QImage& mask, const QSize& size, const QColor& colour, int lineWidth = 1);
 
 // The colour maps renderExplanationGrid knows: "jet" (matplotlib's, as the study's figures),
 // "viridis" and "inferno" (perceptually uniform, colour-blind safe), "grey".

@@ -541,11 +541,6 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
 // ---------------------------------------------------------------------------------------------
 // Phase 2
 
-namespace {
-
-// The annotation in the pre-processed frame (REFERENCE.md): a 224x224 mask is used as is; a mask
-// of the original image's size follows the image's resize or crop with nearest-neighbour
-// sampling (Pillow's NEAREST = OpenCV's INTER_NEAREST_EXACT); any other size is an error.
 cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe) {
     const cv::Mat grey = image::readMaskGrey(maskPath);
     if (grey.cols == kMapSize && grey.rows == kMapSize)
@@ -561,6 +556,8 @@ cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePa
     cv::resize(grey, resized, cv::Size(kMapSize, kMapSize), 0, 0, cv::INTER_NEAREST_EXACT);
     return resized;
 }
+
+namespace {
 
 Mask maskFromMat(const cv::Mat& grey, int threshold) {
     const cv::Mat continuous = grey.isContinuous() ? grey : grey.clone();

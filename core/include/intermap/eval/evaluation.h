@@ -68,6 +68,12 @@ struct EvaluationItem {
 };
 
 // Every item of the full grid in the sorted (dataset, init, stem) order, before sharding.
+// The annotation in the pre-processed (224x224) frame (REFERENCE.md): a 224x224 mask is used as
+// is; a mask of the original image's size follows the image's resize or crop with
+// nearest-neighbour sampling (Pillow's NEAREST = OpenCV's INTER_NEAREST_EXACT); any other size is
+// an ImageError naming the mask. CV_8UC1 grey (inside = grey > threshold is the caller's choice).
+cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe);
+
 std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings);
 // The items of this run's shard.
 std::vector<EvaluationItem> shardItems(const EvaluationSettings& settings);

@@ -1,0 +1,299 @@
+#include "widgets/comparison_controller.h"
+
+#include "intermap/eval/metrics.h"
+
+#include <QDateTime>
+#include <QFileInfo>
+
+#include <cmath>
+#include <limits>
+
+namespace intermap::ui {
+
+QString ComparisonSettings::mapKeySettings() const {
+    // Grad-CAM and Chefer options also change their maps only, but one key for all keeps the
+    // cache simple; attention and rollout are cheap to recompute.
+    return QStringLiteral("recipe=%1;target=%2;aug=%3;eigen=%4;chefer64=%5")
+        .arg(recipe)
+        .arg(targetClass)
+        .arg(augSmooth)
+        .arg(eigenSmooth)
+        .arg(cheferFloat64);
+}
+
+ComparisonController::ComparisonController(ComparisonView* view, QObject* parent)
+    : QObject(parent), m_view(view), m_worker(new ExplainWorker) {
+    registerWorkerTypes();
+    m_thread.setObjectName(QStringLiteral("intermap model worker"));
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(this, &ComparisonController::requestMaps, m_worker, &ExplainWorker::computeMaps);
+    connect(this, &ComparisonController::requestDescription, m_worker, &ExplainWorker::describeModel);
+    connect(m_worker, &ExplainWorker::mapsReady, this, &ComparisonController::onMapsReady);
+    connect(m_worker, &ExplainWorker::requestFailed, this, &ComparisonController::onFailed);
+    connect(m_worker, &ExplainWorker::requestDropped, this, [this](quint64 generation) {
+        if (generation == m_pendingGeneration) {
+            m_pendingGeneration = 0;
+            Q_EMIT busyChanged(false);
+        }
+    });
+    connect(m_worker, &ExplainWorker::modelDescribed, this, &ComparisonController::modelDescribed);
+    connect(m_worker, &ExplainWorker::modelFailed, this, &ComparisonController::modelFailed);
+    connect(m_worker, &ExplainWorker::environmentReady, this, &ComparisonController::environmentReady);
+    m_thread.start();
+    QMetaObject::invokeMethod(m_worker, &ExplainWorker::initialise, Qt::QueuedConnection);
+}
+
+ComparisonController::~ComparisonController() {
+    m_worker->supersede(std::numeric_limits<quint64>::max());
+    m_thread.quit();
+    m_thread.wait(); // a pass that is running finishes first (seconds at most on a CPU)
+}
+
+void ComparisonController::setImage(const QString& imagePath, const QString& maskPath, const QStringList& classNames,
+                                    int trueClass) {
+    const bool newImage = imagePath != m_imagePath;
+    m_imagePath = imagePath;
+    m_maskPath = maskPath;
+    m_classNames = classNames;
+    m_trueClass = trueClass;
+    if (newImage)
+        m_view->fitTo(QSize(224, 224));
+    refresh();
+}
+
+void ComparisonController::setModels(const QVector<ComparisonModel>& models) {
+    bool same = models.size() == m_models.size();
+    for (int i = 0; same && i < models.size(); ++i)
+        same = models[i].path == m_models[i].path && models[i].name == m_models[i].name;
+    if (same)
+        return;
+    m_models = models;
+    refresh();
+}
+
+void ComparisonController::setSettings(const ComparisonSettings& settings) {
+    m_settings = settings;
+    refresh();
+}
+
+void ComparisonController::describeModel(const QString& path) {
+    Q_EMIT requestDescription(path);
+}
+
+QString ComparisonController::modelId(const QString& path) const {
+    const QFileInfo info(path);
+    return QStringLiteral("%1|%2|%3").arg(info.absoluteFilePath()).arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+}
+
+view::MapKey ComparisonController::keyFor(const QString& modelPath, const QString& method) const {
+    return {m_imagePath + QLatin1Char('|') + m_maskPath, modelId(modelPath), method, m_settings.mapKeySettings()};
+}
+
+QStringList ComparisonController::panelTitles() const {
+    QStringList titles{tr("Original")};
+    if (m_settings.mode == ComparisonSettings::Mode::Methods) {
+        titles << m_settings.methods;
+    } else {
+        for (const ComparisonModel& model : m_models)
+            titles << model.name;
+    }
+    return titles;
+}
+
+void ComparisonController::refresh() {
+    m_failure.clear();
+    const QStringList titles = panelTitles();
+    m_view->setPanelTitles(titles);
+    if (m_imagePath.isEmpty() || m_models.isEmpty()) {
+        for (int i = 0; i < m_view->panelCount(); ++i)
+            m_view->panel(i)->setPending(m_imagePath.isEmpty() ? tr("Open an image folder") : tr("Open a model"));
+        return;
+    }
+    // What is missing from the cache: one request for all of it (one shared pass per model).
+    QStringList missingModels;
+    QStringList missingMethods;
+    const QVector<ComparisonModel> models = m_settings.mode == ComparisonSettings::Mode::Methods
+                                                ? QVector<ComparisonModel>{m_models.first()}
+                                                : m_models;
+    const QStringList methods = m_settings.mode == ComparisonSettings::Mode::Methods ? m_settings.methods
+                                                                                    : QStringList{m_settings.initsMethod};
+    const QString imageKey = m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + m_maskPath;
+    for (const ComparisonModel& model : models)
+        for (const QString& method : methods)
+            if (!m_cache.contains(keyFor(model.path, method)) || imageKey != m_imageKey) {
+                if (!missingModels.contains(model.path))
+                    missingModels << model.path;
+                if (!missingMethods.contains(method))
+                    missingMethods << method;
+            }
+    if (imageKey != m_imageKey) {
+        m_image = QImage();
+        m_mask = QImage();
+    }
+    fillPanels();
+    if (missingModels.isEmpty()) {
+        if (m_pendingGeneration) {
+            m_worker->supersede(++m_generation);
+            m_pendingGeneration = 0;
+            Q_EMIT busyChanged(false);
+        }
+        Q_EMIT allPanelsShown();
+        return;
+    }
+    MapRequest request;
+    request.generation = ++m_generation;
+    request.imagePath = m_imagePath;
+    request.maskPath = m_maskPath;
+    request.modelPaths = missingModels;
+    request.methods = missingMethods;
+    request.recipe = m_settings.recipe;
+    request.targetClass = m_settings.targetClass;
+    request.augSmooth = m_settings.augSmooth;
+    request.eigenSmooth = m_settings.eigenSmooth;
+    request.cheferFloat64 = m_settings.cheferFloat64;
+    // Stale work is dropped before its next model pass; the atomic is set here, directly, not
+    // through the queue that the running pass is blocking.
+    m_worker->supersede(request.generation);
+    const bool wasBusy = m_pendingGeneration != 0;
+    m_pendingGeneration = request.generation;
+    if (!wasBusy)
+        Q_EMIT busyChanged(true);
+    Q_EMIT requestMaps(request);
+}
+
+void ComparisonController::onMapsReady(const MapResult& result) {
+    // Only the current request's maps are cached: the cache key holds the current settings, and a
+    // superseded request may have been computed under others.
+    const QString settingsKey = m_settings.mapKeySettings();
+    for (const ModelMaps& maps : result.models) {
+        for (int i = 0; i < maps.methods.size(); ++i) {
+            view::MapKey key{result.imagePath + QLatin1Char('|') + m_maskPath, modelId(maps.modelPath), maps.methods[i],
+                             settingsKey};
+            if (result.generation == m_pendingGeneration)
+                m_cache.insert(key, view::CachedMap{maps.maps[static_cast<std::size_t>(i)], result.image.width(),
+                                                    result.image.height()});
+        }
+        m_probabilities.insert(modelId(maps.modelPath) + QLatin1Char('|') + result.imagePath + QLatin1Char('|') + m_settings.recipe,
+                               maps.probabilities);
+        if (!m_models.isEmpty() && maps.modelPath == m_models.first().path)
+            Q_EMIT predicted(result.imagePath, maps.predictedClass);
+    }
+    if (result.generation != m_pendingGeneration)
+        return;
+    m_image = result.image;
+    m_mask = result.mask;
+    m_imageKey = m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + m_maskPath;
+    m_pendingGeneration = 0;
+    Q_EMIT busyChanged(false);
+    Q_EMIT timing(result.seconds);
+    fillPanels();
+    if (everyPanelShown())
+        Q_EMIT allPanelsShown();
+}
+
+void ComparisonController::onFailed(quint64 generation, const QString& message) {
+    if (generation != m_pendingGeneration)
+        return;
+    m_pendingGeneration = 0;
+    m_failure = message;
+    Q_EMIT busyChanged(false);
+    fillPanels();
+    Q_EMIT mapFailed(message);
+}
+
+QString ComparisonController::captionFor(const std::vector<float>* map, const QString& modelPath) const {
+    QStringList parts;
+    const auto probabilities =
+        m_probabilities.value(modelId(modelPath) + QLatin1Char('|') + m_imagePath + QLatin1Char('|') + m_settings.recipe);
+    if (!probabilities.isEmpty() && (m_settings.mode == ComparisonSettings::Mode::Inits || !map)) {
+        int best = 0;
+        for (int c = 1; c < probabilities.size(); ++c)
+            if (probabilities[c] > probabilities[best])
+                best = c;
+        const QString name = best < m_classNames.size() ? m_classNames[best] : tr("class %1").arg(best);
+        QString text = tr("pred. %1 (%2)").arg(name, QString::number(probabilities[best], 'f', 2));
+        if (m_trueClass >= 0)
+            text += best == m_trueClass ? QStringLiteral(" ✓") : QStringLiteral(" ✗");
+        parts << text;
+    }
+    if (map && !m_mask.isNull()) {
+        try {
+            const QImage grey = m_mask.convertToFormat(QImage::Format_Grayscale8);
+            std::vector<std::uint8_t> bytes(static_cast<std::size_t>(grey.width()) * grey.height());
+            for (int y = 0; y < grey.height(); ++y)
+                std::copy_n(grey.constScanLine(y), grey.width(), bytes.begin() + static_cast<std::ptrdiff_t>(y) * grey.width());
+            const eval::Mask mask = eval::maskFromGrey(bytes, grey.width(), grey.height(), m_settings.maskThreshold);
+            const std::vector<float> scoring = eval::scoringMap(eval::MapView(*map, 224, 224), "map");
+            const eval::MapView view(scoring, 224, 224);
+            parts << (eval::pointingGameHit(view, mask) ? tr("PG hit") : tr("PG miss"));
+            parts << tr("IoU@%1 %2").arg(m_settings.iouTopK).arg(eval::iouTopKRectangle(view, mask, m_settings.iouTopK), 0, 'f', 2);
+        } catch (const std::exception& error) {
+            parts << QString::fromStdString(error.what());
+        }
+    }
+    return parts.join(QStringLiteral(" · "));
+}
+
+void ComparisonController::fillPanels() {
+    if (m_view->panelCount() == 0)
+        return;
+    const bool haveImage = !m_image.isNull();
+    const QString waiting = m_failure.isEmpty() ? tr("computing…") : tr("failed: %1").arg(m_failure);
+    MapPanel* original = m_view->panel(0);
+    if (haveImage) {
+        original->setContent(m_image, {}, m_mask);
+        original->setCaption(m_models.isEmpty() || m_settings.mode == ComparisonSettings::Mode::Inits
+                                 ? (m_trueClass >= 0 && m_trueClass < m_classNames.size() ? tr("true: %1").arg(m_classNames[m_trueClass]) : QString())
+                                 : captionFor(nullptr, m_models.first().path) +
+                                       (m_trueClass >= 0 && m_trueClass < m_classNames.size() ? tr(" · true: %1").arg(m_classNames[m_trueClass]) : QString()));
+    } else {
+        original->clear();
+        original->setCaption(QString());
+        original->setPending(waiting);
+    }
+    for (int i = 1; i < m_view->panelCount(); ++i) {
+        MapPanel* panel = m_view->panel(i);
+        QString modelPath;
+        QString method;
+        if (m_settings.mode == ComparisonSettings::Mode::Methods) {
+            modelPath = m_models.isEmpty() ? QString() : m_models.first().path;
+            method = m_settings.methods.value(i - 1);
+        } else {
+            modelPath = m_models.value(i - 1).path;
+            method = m_settings.initsMethod;
+        }
+        const view::CachedMap* cached = haveImage ? m_cache.find(keyFor(modelPath, method)) : nullptr;
+        if (cached) {
+            panel->setContent(m_image, cached->values, m_mask);
+            panel->setCaption(captionFor(&cached->values, modelPath));
+        } else {
+            if (haveImage)
+                panel->setContent(m_image, {}, m_mask);
+            else
+                panel->clear();
+            panel->setCaption(QString());
+            panel->setPending(waiting);
+        }
+    }
+}
+
+bool ComparisonController::everyPanelShown() const {
+    if (m_view->panelCount() < 2)
+        return false;
+    for (int i = 0; i < m_view->panelCount(); ++i) {
+        const MapPanel* panel = m_view->panel(i);
+        if (panel->isPending() || panel->composed().isNull() || (i > 0 && !panel->hasMap()))
+            return false;
+    }
+    return true;
+}
+
+std::vector<std::vector<float>> ComparisonController::panelMaps() const {
+    std::vector<std::vector<float>> maps;
+    for (int i = 1; i < m_view->panelCount(); ++i)
+        maps.push_back(m_view->panel(i)->map());
+    return maps;
+}
+
+} // namespace intermap::ui

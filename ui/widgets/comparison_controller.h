@@ -1,0 +1,100 @@
+#pragma once
+// Drives one comparison: given the current image, model(s), methods and settings it fills the
+// comparison view's panels from the map cache and asks the worker (on its own thread) for what
+// is missing, one request at a time; a newer request supersedes older ones. GUI thread only.
+#include "view/map_cache.h"
+#include "widgets/comparison_view.h"
+#include "widgets/explain_worker.h"
+
+#include <QObject>
+#include <QThread>
+
+namespace intermap::ui {
+
+struct ComparisonSettings {
+    enum class Mode { Methods, Inits };
+    Mode mode = Mode::Methods;
+    QStringList methods{QStringLiteral("attention"), QStringLiteral("rollout"), QStringLiteral("gradcam"),
+                        QStringLiteral("chefer")};
+    QString initsMethod = QStringLiteral("chefer"); // the method shown across inits
+    QString recipe = QStringLiteral("resize");
+    int targetClass = -1; // -1 = predicted
+    bool augSmooth = false;
+    bool eigenSmooth = false;
+    bool cheferFloat64 = false;
+    int maskThreshold = 0;
+    double iouTopK = 10.0;
+
+    // Everything except the method that changes a map (the cache key's `settings`).
+    QString mapKeySettings() const;
+};
+
+struct ComparisonModel {
+    QString path;
+    QString name; // panel title in the across-inits mode
+};
+
+class ComparisonController : public QObject {
+    Q_OBJECT
+public:
+    explicit ComparisonController(ComparisonView* view, QObject* parent = nullptr);
+    ~ComparisonController() override; // cancels, stops and joins the worker thread
+
+    void setImage(const QString& imagePath, const QString& maskPath, const QStringList& classNames, int trueClass);
+    void setModels(const QVector<ComparisonModel>& models);
+    void setSettings(const ComparisonSettings& settings);
+    const ComparisonSettings& settings() const { return m_settings; }
+    void describeModel(const QString& path);
+
+    bool isBusy() const { return m_pendingGeneration != 0; }
+    bool everyPanelShown() const;
+    QString imagePath() const { return m_imagePath; }
+    QImage currentImage() const { return m_image; }
+    QImage currentMask() const { return m_mask; }
+    // Column titles and maps of what is on screen (for export); maps empty where not shown.
+    QStringList panelTitles() const;
+    std::vector<std::vector<float>> panelMaps() const;
+
+Q_SIGNALS:
+    void busyChanged(bool busy);
+    void allPanelsShown();
+    void mapFailed(const QString& message);
+    void predicted(const QString& imagePath, int predictedClass);
+    void modelDescribed(const intermap::ui::ModelDescription& description);
+    void modelFailed(const QString& path, const QString& message);
+    void environmentReady(const QString& device, const QString& threads, double gflops);
+    void timing(double seconds);
+
+    // To the worker (queued).
+    void requestMaps(const intermap::ui::MapRequest& request);
+    void requestDescription(const QString& path);
+
+private:
+    void refresh();
+    void onMapsReady(const MapResult& result);
+    void onFailed(quint64 generation, const QString& message);
+    view::MapKey keyFor(const QString& modelPath, const QString& method) const;
+    QString modelId(const QString& path) const;
+    void fillPanels();
+    QString captionFor(const std::vector<float>* map, const QString& modelPath) const;
+
+    ComparisonView* m_view;
+    QThread m_thread;
+    ExplainWorker* m_worker;
+    view::MapCache m_cache;
+    ComparisonSettings m_settings;
+    QVector<ComparisonModel> m_models;
+    QString m_imagePath;
+    QString m_maskPath;
+    QStringList m_classNames;
+    int m_trueClass = -1;
+    QImage m_image; // pre-processed, from the last result for this image + recipe
+    QImage m_mask;
+    QString m_imageKey; // image path + recipe + mask the QImages belong to
+    QMap<QString, QVector<double>> m_probabilities; // modelId + image + recipe -> softmax
+    QString m_failure;
+    quint64 m_generation = 0;
+    quint64 m_pendingGeneration = 0;
+};
+
+} // namespace intermap::ui

@@ -1,0 +1,96 @@
+#pragma once
+// The model side of the desktop application: one QObject living on its own QThread that owns
+// the loaded models and computes maps. The GUI talks to it with queued signals/slots only and
+// never waits for it (ARCHITECTURE.md, "Threads in the GUI"). No Torch in this header.
+#include <QImage>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace intermap::ui {
+
+struct ModelDescription {
+    QString path;
+    QString architecture; // e.g. "ViT 768x12x12 (patch 16, 224 px, 2 classes)"
+    int numClasses = 0;
+    QString device;       // "CPU" or "CUDA"
+    QStringList warnings;
+};
+
+// Everything one comparison needs. `targetClass` -1 = each model's predicted class.
+struct MapRequest {
+    quint64 generation = 0;
+    QString imagePath;
+    QString maskPath;     // empty = none
+    QStringList modelPaths;
+    QStringList methods;
+    QString recipe = QStringLiteral("resize"); // "resize" | "center-crop"
+    int targetClass = -1;
+    bool augSmooth = false;
+    bool eigenSmooth = false;
+    bool cheferFloat64 = false;
+};
+
+struct ModelMaps {
+    QString modelPath;
+    QVector<double> probabilities; // softmax of the logits
+    int predictedClass = -1;
+    int targetClass = -1;
+    QStringList methods;                  // in the order asked
+    std::vector<std::vector<float>> maps; // one per method, 224 x 224 row-major in [0, 1]
+};
+
+struct MapResult {
+    quint64 generation = 0;
+    QString imagePath;
+    QImage image;     // the pre-processed RGB image the maps belong to
+    QImage mask;      // the mask in the same frame (Grayscale8), null when none
+    std::vector<ModelMaps> models;
+    double seconds = 0.0;
+};
+
+class ExplainWorker : public QObject {
+    Q_OBJECT
+public:
+    ExplainWorker();
+    ~ExplainWorker() override;
+
+    // Any thread: requests older than `generation` are dropped before their next model pass
+    // (a pass already running finishes; its maps still reach the cache).
+    void supersede(quint64 generation) { m_latestGeneration.store(generation); }
+
+public Q_SLOTS:
+    // Thread policy and a quick matrix-product speed check; emits environmentReady.
+    void initialise();
+    void describeModel(const QString& path);
+    void computeMaps(const intermap::ui::MapRequest& request);
+
+Q_SIGNALS:
+    // gflops: measured rate of a 512x512 float matrix product on this machine.
+    void environmentReady(const QString& device, const QString& threads, double gflops);
+    void modelDescribed(const intermap::ui::ModelDescription& description);
+    void modelFailed(const QString& path, const QString& message);
+    void mapsReady(const intermap::ui::MapResult& result);
+    void requestFailed(quint64 generation, const QString& message);
+    void requestDropped(quint64 generation);
+
+private:
+    struct Models;
+    std::unique_ptr<Models> m_models; // worker thread only
+    std::atomic<quint64> m_latestGeneration{0};
+};
+
+// Registers the value types above for queued connections (call once before connecting).
+void registerWorkerTypes();
+
+} // namespace intermap::ui
+
+Q_DECLARE_METATYPE(intermap::ui::ModelDescription)
+Q_DECLARE_METATYPE(intermap::ui::MapRequest)
+Q_DECLARE_METATYPE(intermap::ui::MapResult)

@@ -1,0 +1,304 @@
+#include "widgets/image_browser.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
+#include <QImageReader>
+#include <QLabel>
+#include <QListWidget>
+#include <QPainter>
+#include <QPointer>
+#include <QThreadPool>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace intermap::ui {
+namespace {
+
+constexpr int kThumbnail = 64;
+const QStringList kImageSuffixes{QStringLiteral("png"), QStringLiteral("jpg"), QStringLiteral("jpeg"), QStringLiteral("bmp"),
+                                 QStringLiteral("tif"), QStringLiteral("tiff")};
+
+bool isImageFile(const QFileInfo& info) {
+    return info.isFile() && kImageSuffixes.contains(info.suffix().toLower());
+}
+
+} // namespace
+
+QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames) {
+    const QDir root(folder);
+    QVector<ImageEntry> entries;
+    QDirIterator it(folder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QFileInfo info(it.next());
+        if (!isImageFile(info))
+            continue;
+        ImageEntry entry;
+        entry.path = info.absoluteFilePath();
+        entry.relativePath = root.relativeFilePath(entry.path);
+        const auto slash = entry.relativePath.indexOf(QLatin1Char('/'));
+        entry.classLabel = slash > 0 ? entry.relativePath.left(slash) : QString();
+        entries << entry;
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const ImageEntry& a, const ImageEntry& b) { return a.relativePath < b.relativePath; });
+    QStringList classes;
+    for (const ImageEntry& entry : entries)
+        if (!entry.classLabel.isEmpty() && !classes.contains(entry.classLabel))
+            classes << entry.classLabel;
+    classes.sort();
+    for (ImageEntry& entry : entries)
+        entry.classIndex = entry.classLabel.isEmpty() ? -1 : static_cast<int>(classes.indexOf(entry.classLabel));
+    if (classNames)
+        *classNames = classes;
+    return entries;
+}
+
+int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder) {
+    QHash<QString, QString> byStem;
+    if (!maskFolder.isEmpty()) {
+        QDirIterator it(maskFolder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QFileInfo info(it.next());
+            if (isImageFile(info) && !byStem.contains(info.completeBaseName()))
+                byStem.insert(info.completeBaseName(), info.absoluteFilePath());
+        }
+    }
+    int paired = 0;
+    for (ImageEntry& entry : entries) {
+        entry.maskPath = byStem.value(QFileInfo(entry.path).completeBaseName());
+        paired += entry.maskPath.isEmpty() ? 0 : 1;
+    }
+    return paired;
+}
+
+ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    m_classFilter = new QComboBox(this);
+    m_classFilter->setToolTip(tr("Show one class only"));
+    m_correctnessFilter = new QComboBox(this);
+    m_correctnessFilter->addItems({tr("All predictions"), tr("Correct"), tr("Wrong"), tr("Not yet predicted")});
+    m_correctnessFilter->setToolTip(tr("Filter by the current model's prediction"));
+    m_maskFilter = new QCheckBox(tr("With mask only"), this);
+    m_maskFilter->setToolTip(tr("Show only images that have an annotation mask"));
+    m_list = new QListWidget(this);
+    m_list->setObjectName(QStringLiteral("imageList"));
+    m_list->setIconSize(QSize(kThumbnail, kThumbnail));
+    m_list->setUniformItemSizes(true);
+    m_summary = new QLabel(this);
+    layout->addWidget(m_classFilter);
+    layout->addWidget(m_correctnessFilter);
+    layout->addWidget(m_maskFilter);
+    layout->addWidget(m_list, 1);
+    layout->addWidget(m_summary);
+    connect(m_classFilter, &QComboBox::currentIndexChanged, this, [this] { rebuildList(); });
+    connect(m_correctnessFilter, &QComboBox::currentIndexChanged, this, [this] { rebuildList(); });
+    connect(m_maskFilter, &QCheckBox::toggled, this, [this] { rebuildList(); });
+    connect(m_list, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row < 0)
+            return;
+        const int entryIndex = m_list->item(row)->data(Qt::UserRole).toInt();
+        if (entryIndex == m_current)
+            return;
+        m_current = entryIndex;
+        Q_EMIT currentChanged(entryIndex);
+    });
+}
+
+bool ImageBrowser::openFolder(const QString& folder, QString* error) {
+    if (!QFileInfo(folder).isDir()) {
+        if (error)
+            *error = tr("%1 is not a folder").arg(folder);
+        return false;
+    }
+    QStringList classes;
+    QVector<ImageEntry> entries = listImageFolder(folder, &classes);
+    if (entries.isEmpty()) {
+        if (error)
+            *error = tr("%1 contains no images (%2)").arg(folder, kImageSuffixes.join(QStringLiteral(", ")));
+        return false;
+    }
+    m_folder = QFileInfo(folder).absoluteFilePath();
+    m_entries = entries;
+    m_classNames = classes;
+    pairMasks(m_entries, m_maskFolder);
+    m_thumbnails.clear();
+    m_current = -1;
+    ++m_folderGeneration;
+    {
+        const QSignalBlocker blocker(m_classFilter);
+        m_classFilter->clear();
+        m_classFilter->addItem(tr("All classes"));
+        m_classFilter->addItems(m_classNames);
+    }
+    rebuildList();
+    loadThumbnails();
+    return true;
+}
+
+void ImageBrowser::setMaskFolder(const QString& folder) {
+    m_maskFolder = folder;
+    pairMasks(m_entries, m_maskFolder);
+    rebuildList();
+}
+
+const ImageEntry* ImageBrowser::current() const {
+    return m_current >= 0 && m_current < m_entries.size() ? &m_entries[m_current] : nullptr;
+}
+
+bool ImageBrowser::passesFilter(const ImageEntry& entry) const {
+    if (m_classFilter->currentIndex() > 0 && entry.classLabel != m_classFilter->currentText())
+        return false;
+    if (m_maskFilter->isChecked() && entry.maskPath.isEmpty())
+        return false;
+    const bool predicted = entry.predictedClass >= 0;
+    const bool correct = predicted && entry.classIndex >= 0 && entry.predictedClass == entry.classIndex;
+    switch (m_correctnessFilter->currentIndex()) {
+    case 1: return correct;
+    case 2: return predicted && entry.classIndex >= 0 && !correct;
+    case 3: return !predicted;
+    default: return true;
+    }
+}
+
+void ImageBrowser::rebuildList() {
+    const QSignalBlocker blocker(m_list);
+    m_list->clear();
+    int currentRow = -1;
+    for (int i = 0; i < m_entries.size(); ++i) {
+        if (!passesFilter(m_entries[i]))
+            continue;
+        auto* item = new QListWidgetItem(m_list);
+        item->setData(Qt::UserRole, i);
+        if (i == m_current)
+            currentRow = m_list->count() - 1;
+        updateItem(i);
+    }
+    if (currentRow >= 0)
+        m_list->setCurrentRow(currentRow);
+    m_summary->setText(tr("%1 of %2 images").arg(m_list->count()).arg(m_entries.size()));
+}
+
+void ImageBrowser::updateItem(int entryIndex) {
+    for (int row = 0; row < m_list->count(); ++row) {
+        QListWidgetItem* item = m_list->item(row);
+        if (item->data(Qt::UserRole).toInt() != entryIndex)
+            continue;
+        const ImageEntry& entry = m_entries[entryIndex];
+        QString text = QFileInfo(entry.relativePath).fileName();
+        QStringList details;
+        if (!entry.classLabel.isEmpty())
+            details << entry.classLabel;
+        if (entry.predictedClass >= 0) {
+            const QString predictedName = entry.predictedClass < m_classNames.size() ? m_classNames[entry.predictedClass]
+                                                                                     : QString::number(entry.predictedClass);
+            const bool known = entry.classIndex >= 0;
+            details << (known ? (entry.predictedClass == entry.classIndex ? QStringLiteral("✓ ") : QStringLiteral("✗ "))
+                              : QString()) + tr("pred. %1").arg(predictedName);
+        }
+        if (!entry.maskPath.isEmpty())
+            details << tr("mask");
+        item->setText(text + QLatin1Char('\n') + details.join(QStringLiteral(" · ")));
+        item->setToolTip(entry.path + (entry.maskPath.isEmpty() ? QString() : QLatin1Char('\n') + tr("mask: ") + entry.maskPath));
+        const QImage thumbnail = m_thumbnails.value(entryIndex);
+        if (!thumbnail.isNull())
+            item->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
+        return;
+    }
+}
+
+void ImageBrowser::loadThumbnails() {
+    // Decoding runs on Qt's pool; results come back as queued calls on this object (dropped if
+    // the browser is gone, ignored if another folder was opened meanwhile).
+    const quint64 generation = m_folderGeneration;
+    QStringList paths;
+    for (const ImageEntry& entry : m_entries)
+        paths << entry.path;
+    QPointer<ImageBrowser> self(this);
+    QThreadPool::globalInstance()->start([self, paths, generation] {
+        for (int i = 0; i < paths.size(); ++i) {
+            if (!self)
+                return;
+            QImageReader reader(paths[i]);
+            const QSize size = reader.size();
+            if (size.isValid())
+                reader.setScaledSize(size.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio));
+            const QImage thumbnail = reader.read(); // null for a file Qt cannot decode: no icon
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, i, thumbnail, generation] {
+                    if (!self || self->m_folderGeneration != generation || thumbnail.isNull())
+                        return;
+                    self->m_thumbnails.insert(i, thumbnail);
+                    self->updateItem(i);
+                },
+                Qt::QueuedConnection);
+        }
+    });
+}
+
+bool ImageBrowser::selectByName(const QString& name) {
+    for (int i = 0; i < m_entries.size(); ++i) {
+        const QFileInfo info(m_entries[i].relativePath);
+        if (m_entries[i].relativePath == name || info.fileName() == name || info.completeBaseName() == name) {
+            selectIndex(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void ImageBrowser::selectIndex(int entryIndex) {
+    if (entryIndex < 0 || entryIndex >= m_entries.size())
+        return;
+    if (!passesFilter(m_entries[entryIndex])) {
+        // Show it even if a filter hides it: the user asked for this image.
+        const QSignalBlocker a(m_classFilter), b(m_correctnessFilter), c(m_maskFilter);
+        m_classFilter->setCurrentIndex(0);
+        m_correctnessFilter->setCurrentIndex(0);
+        m_maskFilter->setChecked(false);
+        rebuildList();
+    }
+    for (int row = 0; row < m_list->count(); ++row)
+        if (m_list->item(row)->data(Qt::UserRole).toInt() == entryIndex) {
+            m_list->setCurrentRow(row); // emits currentChanged through currentRowChanged
+            m_list->scrollToItem(m_list->item(row));
+            return;
+        }
+}
+
+void ImageBrowser::setPrediction(const QString& path, int predictedClass) {
+    for (int i = 0; i < m_entries.size(); ++i)
+        if (m_entries[i].path == path && m_entries[i].predictedClass != predictedClass) {
+            m_entries[i].predictedClass = predictedClass;
+            updateItem(i);
+        }
+}
+
+void ImageBrowser::clearPredictions() {
+    for (ImageEntry& entry : m_entries)
+        entry.predictedClass = -1;
+    rebuildList();
+}
+
+int ImageBrowser::visibleCount() const {
+    return m_list->count();
+}
+
+void ImageBrowser::selectNext() {
+    const int row = m_list->currentRow();
+    if (row + 1 < m_list->count())
+        m_list->setCurrentRow(row + 1);
+}
+
+void ImageBrowser::selectPrevious() {
+    const int row = m_list->currentRow();
+    if (row > 0)
+        m_list->setCurrentRow(row - 1);
+}
+
+} // namespace intermap::ui

@@ -1,0 +1,82 @@
+#pragma once
+// The image list: a folder of images (flat, or one sub-folder per class, sorted by relative
+// path), optionally paired by file stem with a mask folder; thumbnails decoded off the GUI
+// thread; prediction and correctness shown once computed; filters; next/previous.
+#include <QHash>
+#include <QImage>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QListWidget;
+class QLabel;
+
+namespace intermap::ui {
+
+struct ImageEntry {
+    QString path;          // absolute
+    QString relativePath;  // to the opened folder, '/'-separated
+    QString classLabel;    // the class sub-folder, empty for a flat folder
+    int classIndex = -1;   // position of classLabel among the sorted class folders (ImageFolder)
+    QString maskPath;      // empty when none
+    int predictedClass = -1;
+};
+
+// Lists image files under `folder` (the extensions OpenCV decodes) as the browser does; shared
+// with the scripted start and the tests. Sorted by relative path.
+QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames);
+// Pairs masks by file stem (searching `maskFolder` recursively); returns how many were paired.
+int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder);
+
+class ImageBrowser : public QWidget {
+    Q_OBJECT
+public:
+    explicit ImageBrowser(QWidget* parent = nullptr);
+
+    // False (and `error` says why) when the folder has no images.
+    bool openFolder(const QString& folder, QString* error);
+    void setMaskFolder(const QString& folder);
+    QString folder() const { return m_folder; }
+    QString maskFolder() const { return m_maskFolder; }
+    const QVector<ImageEntry>& entries() const { return m_entries; }
+    QStringList classNames() const { return m_classNames; }
+    int currentIndex() const { return m_current; }
+    const ImageEntry* current() const;
+    // Selects by relative path, file name or stem; false when nothing matches.
+    bool selectByName(const QString& name);
+    void selectIndex(int entryIndex);
+    void setPrediction(const QString& path, int predictedClass);
+    void clearPredictions(); // another model: earlier predictions no longer apply
+    int visibleCount() const;
+
+public Q_SLOTS:
+    void selectNext();
+    void selectPrevious();
+
+Q_SIGNALS:
+    void currentChanged(int entryIndex);
+
+private:
+    void rebuildList();
+    void loadThumbnails();
+    void updateItem(int entryIndex);
+    bool passesFilter(const ImageEntry& entry) const;
+
+    QString m_folder;
+    QString m_maskFolder;
+    QVector<ImageEntry> m_entries;
+    QStringList m_classNames;
+    QHash<int, QImage> m_thumbnails;
+    int m_current = -1;
+    quint64 m_folderGeneration = 0;
+    QComboBox* m_classFilter;
+    QComboBox* m_correctnessFilter;
+    QCheckBox* m_maskFilter;
+    QListWidget* m_list;
+    QLabel* m_summary;
+};
+
+} // namespace intermap::ui

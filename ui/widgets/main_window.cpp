@@ -1,0 +1,610 @@
+#include "widgets/main_window.h"
+
+#include "render/figure.h"
+#include "widgets/image_browser.h"
+#include "widgets/model_zoo.h"
+
+#include "intermap/util/errors.h"
+#include "intermap/util/npy.h"
+#include "intermap/version.h"
+
+#include <torch/version.h>
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QVBoxLayout>
+
+namespace intermap::ui {
+namespace {
+
+const QStringList kMethods{QStringLiteral("attention"), QStringLiteral("rollout"), QStringLiteral("gradcam"),
+                           QStringLiteral("chefer")};
+
+QString methodTooltip(const QString& method) {
+    if (method == QLatin1String("attention"))
+        return QObject::tr("Last block's CLS attention, averaged over heads (class-agnostic)");
+    if (method == QLatin1String("rollout"))
+        return QObject::tr("Attention rollout through every block (Abnar & Zuidema; class-agnostic)");
+    if (method == QLatin1String("gradcam"))
+        return QObject::tr("Grad-CAM on the last block's norm1 tokens (the study's recipe)");
+    return QObject::tr("Chefer et al.'s LRP-based transformer attribution (class-specific)");
+}
+
+// Rendering below ~40 GFLOP/s for a 512x512 product means the reference BLAS (OpenBLAS gives
+// 100-160 on 2 cores; the reference ~4).
+constexpr double kSlowBlasGflops = 20.0;
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(QStringLiteral("intermap"));
+    m_view = new ComparisonView(this);
+    setCentralWidget(m_view);
+    m_controller = new ComparisonController(m_view, this);
+
+    m_browser = new ImageBrowser(this);
+    auto* imagesDock = new QDockWidget(tr("Images"), this);
+    imagesDock->setObjectName(QStringLiteral("imagesDock"));
+    imagesDock->setWidget(m_browser);
+    addDockWidget(Qt::LeftDockWidgetArea, imagesDock);
+
+    m_zoo = new ModelZoo(this);
+    auto* modelsDock = new QDockWidget(tr("Models"), this);
+    modelsDock->setObjectName(QStringLiteral("modelsDock"));
+    modelsDock->setWidget(m_zoo);
+    addDockWidget(Qt::LeftDockWidgetArea, modelsDock);
+
+    auto* controlsDock = new QDockWidget(tr("Methods and display"), this);
+    controlsDock->setObjectName(QStringLiteral("controlsDock"));
+    controlsDock->setWidget(buildControls());
+    addDockWidget(Qt::RightDockWidgetArea, controlsDock);
+
+    m_deviceLabel = new QLabel(tr("starting the model worker…"), this);
+    m_timingLabel = new QLabel(this);
+    m_blasWarning = new QLabel(this);
+    m_blasWarning->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold"));
+    m_busy = new QProgressBar(this);
+    m_busy->setRange(0, 0); // indeterminate
+    m_busy->setMaximumWidth(120);
+    m_busy->setVisible(false);
+    m_busy->setToolTip(tr("Computing maps on the model worker"));
+    // Permanent (right-hand) widgets, so that temporary messages on the left never cover them.
+    statusBar()->addPermanentWidget(m_blasWarning);
+    statusBar()->addPermanentWidget(m_deviceLabel);
+    statusBar()->addPermanentWidget(m_timingLabel);
+    statusBar()->addPermanentWidget(m_busy);
+
+    buildMenus();
+
+    connect(m_browser, &ImageBrowser::currentChanged, this, &MainWindow::imageChanged);
+    connect(m_zoo, &ModelZoo::checkpointChosen, this, [this](const QString& path) { openCheckpoint(path); });
+    connect(m_controller, &ComparisonController::busyChanged, m_busy, &QWidget::setVisible);
+    connect(m_controller, &ComparisonController::predicted, m_browser, &ImageBrowser::setPrediction);
+    connect(m_controller, &ComparisonController::timing, this, [this](double seconds) {
+        m_timingLabel->setText(tr("maps in %1 s").arg(seconds, 0, 'f', 2));
+    });
+    connect(m_controller, &ComparisonController::mapFailed, this,
+            [this](const QString& message) { statusBar()->showMessage(tr("Map failed: %1").arg(message), 15000); });
+    connect(m_controller, &ComparisonController::modelDescribed, this, [this](const ModelDescription& description) {
+        QString text = QStringLiteral("<b>%1</b><br>%2 · %3").arg(QFileInfo(description.path).fileName().toHtmlEscaped(),
+                                                                  description.architecture.toHtmlEscaped(), description.device);
+        for (const QString& warning : description.warnings)
+            text += QStringLiteral("<br><i>%1</i>").arg(warning.toHtmlEscaped());
+        m_zoo->setModelSummary(text);
+        // Target choices follow the model's classes.
+        const QSignalBlocker blocker(m_target);
+        const int previous = m_target->currentData().toInt();
+        m_target->clear();
+        m_target->addItem(tr("Predicted class"), -1);
+        for (int c = 0; c < description.numClasses; ++c) {
+            const QString name = c < m_browser->classNames().size() ? m_browser->classNames()[c] : QString();
+            m_target->addItem(name.isEmpty() ? tr("Class %1").arg(c) : tr("Class %1 (%2)").arg(c).arg(name), c);
+        }
+        m_target->setCurrentIndex(std::max(0, m_target->findData(previous)));
+    });
+    connect(m_controller, &ComparisonController::modelFailed, this, [this](const QString& path, const QString& message) {
+        m_zoo->setModelSummary(tr("<b>Cannot use %1</b><br>%2").arg(path.toHtmlEscaped(), message.toHtmlEscaped()));
+        if (path == m_checkpoint) {
+            m_checkpoint.clear();
+            updateModels();
+        }
+        showError(tr("Cannot open the checkpoint"), tr("%1\n\n%2").arg(path, message));
+    });
+    connect(m_controller, &ComparisonController::environmentReady, this,
+            [this](const QString& device, const QString& threads, double gflops) {
+                m_deviceLabel->setText(tr("Device: %1 · %2 · matrix products %3 GFLOP/s").arg(device, threads).arg(gflops, 0, 'f', 0));
+                if (device == QLatin1String("CPU") && gflops < kSlowBlasGflops)
+                    m_blasWarning->setText(tr("Slow BLAS (%1 GFLOP/s): install libopenblas0-pthread").arg(gflops, 0, 'f', 1));
+            });
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!settings.contains(QStringLiteral("window/geometry")))
+        resize(1500, 860);
+    applyDisplay();
+    applySettings();
+}
+
+MainWindow::~MainWindow() = default;
+
+QWidget* MainWindow::buildControls() {
+    auto* scroll = new QScrollArea(this);
+    auto* container = new QWidget(scroll);
+    auto* layout = new QVBoxLayout(container);
+
+    auto* methods = new QGroupBox(tr("Methods"), container);
+    auto* methodsLayout = new QVBoxLayout(methods);
+    m_mode = new QComboBox(methods);
+    m_mode->addItem(tr("Methods side by side"));
+    m_mode->addItem(tr("One method across inits"));
+    m_mode->setToolTip(tr("Across inits: the chosen method for the current data set's four initialisations "
+                          "(needs a weights folder), as in the study's figure"));
+    methodsLayout->addWidget(m_mode);
+    for (const QString& method : kMethods) {
+        auto* box = new QCheckBox(method, methods);
+        box->setObjectName(QStringLiteral("method_") + method);
+        box->setChecked(true);
+        box->setToolTip(methodTooltip(method));
+        methodsLayout->addWidget(box);
+        m_methodBoxes << box;
+        connect(box, &QCheckBox::toggled, this, &MainWindow::applySettings);
+    }
+    m_initsMethod = new QComboBox(methods);
+    m_initsMethod->addItems(kMethods);
+    m_initsMethod->setCurrentText(QStringLiteral("chefer"));
+    m_initsMethod->setToolTip(tr("The method compared across initialisations"));
+    methodsLayout->addWidget(m_initsMethod);
+    layout->addWidget(methods);
+
+    auto* options = new QGroupBox(tr("Computation"), container);
+    auto* form = new QFormLayout(options);
+    m_target = new QComboBox(options);
+    m_target->addItem(tr("Predicted class"), -1);
+    m_target->addItem(tr("Class 0"), 0);
+    m_target->addItem(tr("Class 1"), 1);
+    m_target->setToolTip(tr("Class whose evidence the class-specific methods map"));
+    form->addRow(tr("Target"), m_target);
+    m_recipe = new QComboBox(options);
+    m_recipe->addItem(tr("Resize to 224 (CP-CHILD, DUKE)"), QStringLiteral("resize"));
+    m_recipe->addItem(tr("Centre crop 224 (Kvasir, MURA)"), QStringLiteral("center-crop"));
+    m_recipe->setToolTip(tr("The study's test-time pre-processing"));
+    form->addRow(tr("Pre-processing"), m_recipe);
+    m_augSmooth = new QCheckBox(tr("aug-smooth"), options);
+    m_augSmooth->setToolTip(tr("Grad-CAM: average 6 passes (flip x scale 0.9/1.0/1.1), the study's setting"));
+    m_eigenSmooth = new QCheckBox(tr("eigen-smooth"), options);
+    m_eigenSmooth->setToolTip(tr("Grad-CAM: first principal component instead of the weighted sum"));
+    auto* smoothing = new QWidget(options);
+    auto* smoothingLayout = new QHBoxLayout(smoothing);
+    smoothingLayout->setContentsMargins(0, 0, 0, 0);
+    smoothingLayout->addWidget(m_augSmooth);
+    smoothingLayout->addWidget(m_eigenSmooth);
+    form->addRow(tr("Grad-CAM"), smoothing);
+    m_cheferPrecision = new QComboBox(options);
+    m_cheferPrecision->addItem(tr("float32 (fast)"));
+    m_cheferPrecision->addItem(tr("float64 (exact)"));
+    m_cheferPrecision->setToolTip(tr("Chefer's LRP divides by near-zero sums; float64 gives the method's exact value "
+                                     "on deep models at ~3x the time"));
+    form->addRow(tr("Chefer"), m_cheferPrecision);
+    m_maskThreshold = new QSpinBox(options);
+    m_maskThreshold->setRange(0, 254);
+    m_maskThreshold->setToolTip(tr("Mask inside = grey > threshold (0 for the study's boxes, 127 for JPEG masks)"));
+    form->addRow(tr("Mask threshold"), m_maskThreshold);
+    layout->addWidget(options);
+
+    auto* display = new QGroupBox(tr("Display"), container);
+    auto* displayForm = new QFormLayout(display);
+    m_colourMap = new QComboBox(display);
+    m_colourMap->addItems(render::colourMapNames());
+    m_colourMap->setToolTip(tr("jet as in the study; viridis and inferno are perceptually uniform"));
+    displayForm->addRow(tr("Colour map"), m_colourMap);
+    m_opacity = new QSlider(Qt::Horizontal, display);
+    m_opacity->setRange(0, 100);
+    m_opacity->setValue(50);
+    m_opacity->setToolTip(tr("Map opacity over the image"));
+    displayForm->addRow(tr("Opacity"), m_opacity);
+    m_outline = new QCheckBox(tr("Show mask outline"), display);
+    m_outline->setChecked(true);
+    displayForm->addRow(QString(), m_outline);
+    layout->addWidget(display);
+    layout->addStretch(1);
+
+    connect(m_mode, &QComboBox::currentIndexChanged, this, &MainWindow::applySettings);
+    connect(m_initsMethod, &QComboBox::currentIndexChanged, this, &MainWindow::applySettings);
+    connect(m_target, &QComboBox::currentIndexChanged, this, &MainWindow::applySettings);
+    connect(m_recipe, &QComboBox::currentIndexChanged, this, &MainWindow::applySettings);
+    connect(m_augSmooth, &QCheckBox::toggled, this, &MainWindow::applySettings);
+    connect(m_eigenSmooth, &QCheckBox::toggled, this, &MainWindow::applySettings);
+    connect(m_cheferPrecision, &QComboBox::currentIndexChanged, this, &MainWindow::applySettings);
+    connect(m_maskThreshold, &QSpinBox::valueChanged, this, &MainWindow::applySettings);
+    connect(m_colourMap, &QComboBox::currentIndexChanged, this, &MainWindow::applyDisplay);
+    connect(m_opacity, &QSlider::valueChanged, this, &MainWindow::applyDisplay);
+    connect(m_outline, &QCheckBox::toggled, this, &MainWindow::applyDisplay);
+
+    scroll->setWidget(container);
+    scroll->setWidgetResizable(true);
+    scroll->setMinimumWidth(container->sizeHint().width() + 20);
+    return scroll;
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* openImages = file->addAction(tr("Open &images…"), this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Image folder (flat or one sub-folder per class)"),
+                                                                 QSettings().value(QStringLiteral("recent/images")).toString());
+        if (!folder.isEmpty())
+            openImageFolder(folder);
+    });
+    openImages->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &masks…"), this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Mask folder (paired by file name stem)"),
+                                                                 QSettings().value(QStringLiteral("recent/masks")).toString());
+        if (!folder.isEmpty())
+            openMaskFolder(folder);
+    });
+    QAction* openModel = file->addAction(tr("Open &checkpoint…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), QSettings().value(QStringLiteral("recent/checkpoint")).toString(),
+                                                          tr("Checkpoints (*.pth *.pt *.bin *.safetensors);;All files (*)"));
+        if (!path.isEmpty())
+            openCheckpoint(path);
+    });
+    openModel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    file->addAction(tr("Open &weights folder…"), this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Weights folder (<dataset>_<init>.pth)"),
+                                                                 QSettings().value(QStringLiteral("recent/weights")).toString());
+        if (!folder.isEmpty())
+            openWeightsFolder(folder);
+    });
+    m_recentMenu = file->addMenu(tr("&Recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    QAction* exportFigure = file->addAction(tr("&Export figure…"), this, &MainWindow::exportFigureInteractively);
+    exportFigure->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    file->addAction(tr("Export maps as .&npy…"), this, &MainWindow::exportMapsInteractively);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
+    QAction* next = viewMenu->addAction(tr("&Next image"), m_browser, &ImageBrowser::selectNext);
+    next->setShortcuts({QKeySequence(Qt::Key_N), QKeySequence(Qt::Key_PageDown)});
+    QAction* previous = viewMenu->addAction(tr("&Previous image"), m_browser, &ImageBrowser::selectPrevious);
+    previous->setShortcuts({QKeySequence(Qt::Key_P), QKeySequence(Qt::Key_PageUp)});
+    QAction* fit = viewMenu->addAction(tr("&Fit images"), this, [this] { m_view->fitTo(QSize(224, 224)); });
+    fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    QAction* outline = viewMenu->addAction(tr("Mask &outline"), m_outline, &QCheckBox::toggle);
+    outline->setShortcut(QKeySequence(Qt::Key_O));
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard shortcuts"), this, &MainWindow::showShortcuts)->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&About intermap"), this, &MainWindow::showAbout);
+}
+
+PanelDisplay MainWindow::display() const {
+    PanelDisplay display;
+    display.colourMap = m_colourMap->currentText();
+    display.opacity = m_opacity->value() / 100.0;
+    display.showOutline = m_outline->isChecked();
+    return display;
+}
+
+void MainWindow::applyDisplay() {
+    m_view->setDisplay(display());
+}
+
+void MainWindow::applySettings() {
+    if (m_applyingSettings)
+        return;
+    ComparisonSettings settings;
+    settings.mode = m_mode->currentIndex() == 1 ? ComparisonSettings::Mode::Inits : ComparisonSettings::Mode::Methods;
+    settings.methods.clear();
+    for (QCheckBox* box : m_methodBoxes) {
+        box->setEnabled(settings.mode == ComparisonSettings::Mode::Methods);
+        if (box->isChecked())
+            settings.methods << box->text();
+    }
+    m_initsMethod->setEnabled(settings.mode == ComparisonSettings::Mode::Inits);
+    settings.initsMethod = m_initsMethod->currentText();
+    settings.targetClass = m_target->currentData().toInt();
+    settings.recipe = m_recipe->currentData().toString();
+    settings.augSmooth = m_augSmooth->isChecked();
+    settings.eigenSmooth = m_eigenSmooth->isChecked();
+    settings.cheferFloat64 = m_cheferPrecision->currentIndex() == 1;
+    settings.maskThreshold = m_maskThreshold->value();
+    m_controller->setSettings(settings);
+    updateModels();
+}
+
+void MainWindow::updateModels() {
+    QVector<ComparisonModel> models;
+    if (m_controller->settings().mode == ComparisonSettings::Mode::Inits) {
+        QStringList names;
+        const QStringList paths = m_zoo->currentDatasetCheckpoints(&names);
+        for (int i = 0; i < paths.size(); ++i)
+            models.push_back({paths[i], names[i] + QStringLiteral(" · ") + m_controller->settings().initsMethod});
+    } else if (!m_checkpoint.isEmpty()) {
+        models.push_back({m_checkpoint, QFileInfo(m_checkpoint).completeBaseName()});
+    }
+    m_controller->setModels(models);
+}
+
+bool MainWindow::openImageFolder(const QString& folder, QString* error) {
+    QString message;
+    if (!m_browser->openFolder(folder, &message)) {
+        if (error)
+            *error = message;
+        else
+            showError(tr("Cannot open the image folder"), message);
+        return false;
+    }
+    rememberRecent(QStringLiteral("images"), folder);
+    // Masks next to the images (a sibling "masks" folder) are picked up automatically.
+    const QString siblingMasks = QFileInfo(folder).absolutePath() + QStringLiteral("/masks");
+    if (m_browser->maskFolder().isEmpty() && QFileInfo(siblingMasks).isDir())
+        m_browser->setMaskFolder(siblingMasks);
+    statusBar()->showMessage(tr("%1 images in %2").arg(m_browser->entries().size()).arg(folder), 8000);
+    m_browser->selectIndex(0);
+    return true;
+}
+
+void MainWindow::openMaskFolder(const QString& folder) {
+    m_browser->setMaskFolder(folder);
+    rememberRecent(QStringLiteral("masks"), folder);
+    if (m_browser->current())
+        imageChanged(m_browser->currentIndex());
+}
+
+bool MainWindow::openCheckpoint(const QString& path, QString* error) {
+    if (!QFileInfo(path).isFile()) {
+        const QString message = tr("%1 does not exist or is not a file").arg(path);
+        if (error)
+            *error = message;
+        else
+            showError(tr("Cannot open the checkpoint"), message);
+        return false;
+    }
+    // The checkpoint is read on the worker: errors come back through modelFailed.
+    m_checkpoint = QFileInfo(path).absoluteFilePath();
+    rememberRecent(QStringLiteral("checkpoint"), m_checkpoint);
+    m_zoo->selectCheckpoint(m_checkpoint);
+    m_zoo->setModelSummary(tr("Loading %1…").arg(QFileInfo(path).fileName()));
+    m_browser->clearPredictions();
+    m_controller->describeModel(m_checkpoint);
+    updateModels();
+    return true;
+}
+
+bool MainWindow::openWeightsFolder(const QString& folder, QString* error) {
+    const WeightsFolder weights = scanWeightsFolder(folder);
+    if (weights.checkpoints.isEmpty()) {
+        const QString message = tr("%1 has no <dataset>_<init>.pth checkpoints").arg(folder);
+        if (error)
+            *error = message;
+        else
+            showError(tr("Cannot open the weights folder"), message);
+        return false;
+    }
+    m_zoo->setWeightsFolder(weights);
+    rememberRecent(QStringLiteral("weights"), folder);
+    if (m_checkpoint.isEmpty()) {
+        const QStringList paths = m_zoo->currentDatasetCheckpoints();
+        if (!paths.isEmpty())
+            openCheckpoint(paths.first(), error);
+    }
+    updateModels();
+    return true;
+}
+
+bool MainWindow::selectImage(const QString& relativePathOrStem) {
+    return m_browser->selectByName(relativePathOrStem);
+}
+
+void MainWindow::setMethods(const QStringList& methods) {
+    m_applyingSettings = true;
+    for (QCheckBox* box : m_methodBoxes)
+        box->setChecked(methods.contains(box->text()));
+    m_applyingSettings = false;
+    applySettings();
+}
+
+void MainWindow::setAcrossInits(bool acrossInits, const QString& method) {
+    m_applyingSettings = true;
+    m_mode->setCurrentIndex(acrossInits ? 1 : 0);
+    if (!method.isEmpty())
+        m_initsMethod->setCurrentText(method);
+    m_applyingSettings = false;
+    applySettings();
+}
+
+void MainWindow::imageChanged(int entryIndex) {
+    const auto& entries = m_browser->entries();
+    if (entryIndex < 0 || entryIndex >= entries.size())
+        return;
+    const ImageEntry& entry = entries[entryIndex];
+    setWindowTitle(QStringLiteral("intermap — %1").arg(entry.relativePath));
+    m_controller->setImage(entry.path, entry.maskPath, m_browser->classNames(), entry.classIndex);
+}
+
+bool MainWindow::exportFigure(const QString& path, int dpi, QString* error) {
+    if (!m_controller->everyPanelShown()) {
+        *error = tr("Nothing to export yet: wait until every map is shown");
+        return false;
+    }
+    std::vector<render::FigureCell> row;
+    const QImage image = m_controller->currentImage();
+    const QImage mask = m_outline->isChecked() ? m_controller->currentMask() : QImage();
+    row.push_back({image, {}, mask});
+    for (const auto& map : m_controller->panelMaps())
+        row.push_back({image, map, mask});
+    render::FigureOptions options;
+    options.columnTitles = m_controller->panelTitles();
+    options.colourMap = m_colourMap->currentText();
+    options.overlayAlpha = m_opacity->value() / 100.0;
+    const auto* entry = m_browser->current();
+    options.rowLabels = QStringList{entry ? QFileInfo(entry->relativePath).completeBaseName() : QString()};
+    options.scale = std::max(0.25, dpi / 96.0);
+    options.cellSize = 200;
+    try {
+        const QString suffix = QFileInfo(path).suffix().toLower();
+        bool ok = false;
+        if (suffix == QLatin1String("svg"))
+            ok = render::saveFigureVector({row}, options, path, render::VectorFormat::Svg);
+        else if (suffix == QLatin1String("pdf"))
+            ok = render::saveFigureVector({row}, options, path, render::VectorFormat::Pdf);
+        else if (suffix == QLatin1String("png"))
+            ok = render::saveFigure(render::renderExplanationGrid({row}, options), path);
+        else {
+            *error = tr("%1: choose a .png, .svg or .pdf file name").arg(path);
+            return false;
+        }
+        if (!ok)
+            *error = tr("%1 could not be written (folder missing or not writable?)").arg(path);
+        return ok;
+    } catch (const std::exception& exception) {
+        *error = tr("%1: %2").arg(path, QString::fromStdString(exception.what()));
+        return false;
+    }
+}
+
+QStringList MainWindow::exportMaps(const QString& folder, QString* error) {
+    QStringList written;
+    if (!m_controller->everyPanelShown()) {
+        *error = tr("Nothing to export yet: wait until every map is shown");
+        return written;
+    }
+    const auto* entry = m_browser->current();
+    const QString stem = entry ? QFileInfo(entry->relativePath).completeBaseName() : QStringLiteral("image");
+    const QStringList titles = m_controller->panelTitles();
+    const auto maps = m_controller->panelMaps();
+    for (std::size_t i = 0; i < maps.size(); ++i) {
+        QString name = titles.value(static_cast<int>(i) + 1);
+        name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
+        const QString path = QDir(folder).filePath(stem + QLatin1Char('_') + name + QStringLiteral(".npy"));
+        try {
+            npy::writeFloat32(path.toStdString(), maps[i].data(), {224, 224});
+            written << path;
+        } catch (const std::exception& exception) {
+            *error = QString::fromStdString(exception.what());
+            return written;
+        }
+    }
+    return written;
+}
+
+void MainWindow::exportFigureInteractively() {
+    QSettings settings;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), settings.value(QStringLiteral("recent/export")).toString(),
+                                                      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"));
+    if (path.isEmpty())
+        return;
+    int dpi = 96;
+    if (QFileInfo(path).suffix().compare(QLatin1String("png"), Qt::CaseInsensitive) == 0) {
+        bool ok = false;
+        dpi = QInputDialog::getInt(this, tr("Export figure"), tr("Resolution (dots per inch):"), 300, 72, 1200, 1, &ok);
+        if (!ok)
+            return;
+    }
+    settings.setValue(QStringLiteral("recent/export"), path);
+    QString error;
+    if (exportFigure(path, dpi, &error))
+        statusBar()->showMessage(tr("Figure written to %1").arg(path), 8000);
+    else
+        showError(tr("Export failed"), error);
+}
+
+void MainWindow::exportMapsInteractively() {
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Folder for the .npy maps"));
+    if (folder.isEmpty())
+        return;
+    QString error;
+    const QStringList written = exportMaps(folder, &error);
+    if (!error.isEmpty())
+        showError(tr("Export failed"), error);
+    else
+        statusBar()->showMessage(tr("%1 maps written to %2").arg(written.size()).arg(folder), 8000);
+}
+
+void MainWindow::rememberRecent(const QString& key, const QString& path) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("recent/") + key, path);
+    QStringList recent = settings.value(QStringLiteral("recent/list")).toStringList();
+    const QString entry = key + QLatin1Char('\t') + path;
+    recent.removeAll(entry);
+    recent.prepend(entry);
+    while (recent.size() > 10)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("recent/list"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recent/list")).toStringList();
+    for (const QString& entry : recent) {
+        const QString key = entry.section(QLatin1Char('\t'), 0, 0);
+        const QString path = entry.section(QLatin1Char('\t'), 1);
+        m_recentMenu->addAction(QStringLiteral("%1: %2").arg(key, path), this, [this, key, path] {
+            if (key == QLatin1String("images"))
+                openImageFolder(path);
+            else if (key == QLatin1String("masks"))
+                openMaskFolder(path);
+            else if (key == QLatin1String("checkpoint"))
+                openCheckpoint(path);
+            else if (key == QLatin1String("weights"))
+                openWeightsFolder(path);
+        });
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+    statusBar()->showMessage(message, 15000);
+    if (QGuiApplication::platformName() == QLatin1String("offscreen"))
+        return; // tests and scripted runs: no modal dialog nobody can close
+    QMessageBox::warning(this, title, message);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About intermap"),
+                       tr("<h3>intermap %1</h3><p>Where a Vision Transformer looks: attention, rollout, Grad-CAM and "
+                          "Chefer's LRP maps of ViT classifiers on medical images, side by side, scored against "
+                          "annotations.</p><p>Qt %2 · LibTorch %3</p>")
+                           .arg(QStringLiteral(INTERMAP_VERSION_STRING), QString::fromLatin1(qVersion()),
+                                QStringLiteral(TORCH_VERSION)));
+}
+
+void MainWindow::showShortcuts() {
+    QMessageBox::information(this, tr("Keyboard shortcuts"),
+                             tr("N / Page Down — next image\nP / Page Up — previous image\nCtrl+O — open images\n"
+                                "Ctrl+M — open checkpoint\nCtrl+E — export figure\nCtrl+0 — fit images\nO — mask outline\n"
+                                "Mouse wheel — zoom all panels · drag — pan · double-click — fit"));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    event->accept();
+}
+
+} // namespace intermap::ui
