@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
             return fail(QStringLiteral("no image '%1' in %2").arg(parser.value(image), parser.value(data)));
         std::fprintf(stderr, "intermap: no image '%s'\n", qPrintable(parser.value(image)));
     }
+    if (scripted)
+        window.useDefaultLayout(); // reproducible screenshots, whatever the user's last layout
     window.show();
     if (!scripted)
         return application.exec();

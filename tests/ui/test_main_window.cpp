@@ -275,6 +275,22 @@ private Q_SLOTS:
         QStringList names;
         QCOMPARE(window.modelZoo()->currentDatasetCheckpoints(&names).size(), 2);
         QCOMPARE(names, (QStringList{QStringLiteral("Random"), QStringLiteral("DINO")}));
+
+        // One method across the inits: the original + one panel per available init.
+        INTERMAP_REQUIRE_SHARED(kImagesDir);
+        window.resize(1200, 600);
+        window.show();
+        window.setAcrossInits(true, QStringLiteral("attention"));
+        QVERIFY(window.openImageFolder(test::sharedPath(kImagesDir), &error));
+        QVERIFY(window.selectImage(kImageStem));
+        QVERIFY(waitForPanels(window, 120000));
+        ui::ComparisonView* view = window.comparisonView();
+        QCOMPARE(view->panelCount(), 3);
+        QVERIFY2(view->panel(1)->title().startsWith(QStringLiteral("Random")), qPrintable(view->panel(1)->title()));
+        QVERIFY2(view->panel(2)->title().startsWith(QStringLiteral("DINO")), qPrintable(view->panel(2)->title()));
+        // The same weights under two names give the same map; each panel says its prediction.
+        QCOMPARE(view->panel(1)->map(), view->panel(2)->map());
+        QVERIFY2(view->panel(1)->caption().contains(QStringLiteral("pred.")), qPrintable(view->panel(1)->caption()));
     }
 
     void guiThreadKeepsRunningDuringAViTBComputation() {

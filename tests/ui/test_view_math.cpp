@@ -95,6 +95,7 @@ private Q_SLOTS:
         QCOMPARE(view::bestColumnCount(4, QSizeF(300, 1600), 0), 1); // tall: one column
         QCOMPARE(view::bestColumnCount(5, QSizeF(2000, 420), 36), 5);
         QCOMPARE(view::bestColumnCount(0, QSizeF(100, 100), 0), 1);
+        QCOMPARE(view::bestColumnCount(5, QSizeF(0, 0), 36), 4); // before the first layout
     }
 
     void readoutIsTheNearestPixelAndNaNOutside() {

@@ -55,6 +55,8 @@ void ViewState::panBy(const QPointF& widgetDelta, const QSizeF& imageSize, const
 }
 
 int bestColumnCount(int panels, const QSizeF& area, double titleBand) {
+    if (area.width() <= 0 || area.height() <= titleBand)
+        return std::clamp(panels, 1, 4); // not laid out yet: one row, the usual shape of a comparison
     int best = 1;
     double bestSide = -1.0;
     for (int columns = 1; columns <= std::max(1, panels); ++columns) {

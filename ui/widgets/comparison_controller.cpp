@@ -211,11 +211,17 @@ QString ComparisonController::captionFor(const std::vector<float>* map, const QS
         for (int c = 1; c < probabilities.size(); ++c)
             if (probabilities[c] > probabilities[best])
                 best = c;
-        const QString name = best < m_classNames.size() ? m_classNames[best] : tr("class %1").arg(best);
-        QString text = tr("pred. %1 (%2)").arg(name, QString::number(probabilities[best], 'f', 2));
+        auto className = [this](int c) { return c < m_classNames.size() ? m_classNames[c] : tr("class %1").arg(c); };
+        QString text = tr("pred. %1").arg(className(best));
         if (m_trueClass >= 0)
             text += best == m_trueClass ? QStringLiteral(" ✓") : QStringLiteral(" ✗");
         parts << text;
+        // Every class's probability on the original panel (few classes: the study's are binary).
+        if (!map && probabilities.size() <= 4)
+            for (int c = 0; c < probabilities.size(); ++c)
+                parts << QStringLiteral("%1 %2").arg(className(c), QString::number(probabilities[c], 'f', 2));
+        else
+            parts.last() += QStringLiteral(" %1").arg(QString::number(probabilities[best], 'f', 2));
     }
     if (map && !m_mask.isNull()) {
         try {

@@ -11,6 +11,7 @@
 #include <QPainter>
 #include <QPointer>
 #include <QThreadPool>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -205,8 +206,18 @@ void ImageBrowser::updateItem(int entryIndex) {
         item->setText(text + QLatin1Char('\n') + details.join(QStringLiteral(" · ")));
         item->setToolTip(entry.path + (entry.maskPath.isEmpty() ? QString() : QLatin1Char('\n') + tr("mask: ") + entry.maskPath));
         const QImage thumbnail = m_thumbnails.value(entryIndex);
-        if (!thumbnail.isNull())
+        if (!thumbnail.isNull()) {
             item->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
+        } else if (item->icon().isNull()) {
+            // A placeholder of the thumbnail's size: rows keep one height, so scrolling to an
+            // item stays right when the thumbnails arrive.
+            static const QIcon placeholder = [] {
+                QPixmap pixmap(kThumbnail, kThumbnail);
+                pixmap.fill(QColor(225, 225, 225));
+                return QIcon(pixmap);
+            }();
+            item->setIcon(placeholder);
+        }
         return;
     }
 }
@@ -266,7 +277,11 @@ void ImageBrowser::selectIndex(int entryIndex) {
     for (int row = 0; row < m_list->count(); ++row)
         if (m_list->item(row)->data(Qt::UserRole).toInt() == entryIndex) {
             m_list->setCurrentRow(row); // emits currentChanged through currentRowChanged
-            m_list->scrollToItem(m_list->item(row));
+            // Again once laid out: before the list is shown, scrolling has no geometry to use.
+            QTimer::singleShot(0, m_list, [list = m_list] {
+                if (list->currentItem())
+                    list->scrollToItem(list->currentItem(), QAbstractItemView::PositionAtCenter);
+            });
             return;
         }
 }
@@ -277,6 +292,21 @@ void ImageBrowser::setPrediction(const QString& path, int predictedClass) {
             m_entries[i].predictedClass = predictedClass;
             updateItem(i);
         }
+}
+
+void ImageBrowser::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    // A selection made before the window was shown could not scroll (no geometry yet).
+    QTimer::singleShot(0, m_list, [list = m_list] {
+        if (list->currentItem())
+            list->scrollToItem(list->currentItem(), QAbstractItemView::PositionAtCenter);
+    });
+}
+
+void ImageBrowser::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (m_list->currentItem())
+        m_list->scrollToItem(m_list->currentItem(), QAbstractItemView::EnsureVisible);
 }
 
 void ImageBrowser::clearPredictions() {

@@ -59,6 +59,10 @@ public Q_SLOTS:
 Q_SIGNALS:
     void currentChanged(int entryIndex);
 
+protected:
+    void showEvent(QShowEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void rebuildList();
     void loadThumbnails();

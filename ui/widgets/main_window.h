@@ -46,6 +46,8 @@ public:
     ImageBrowser* imageBrowser() const { return m_browser; }
     ModelZoo* modelZoo() const { return m_zoo; }
     PanelDisplay display() const;
+    // The built-in window size and dock layout, ignoring the remembered ones (screenshots).
+    void useDefaultLayout();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -88,6 +90,7 @@ private:
     QProgressBar* m_busy;
     QMenu* m_recentMenu;
     bool m_applyingSettings = false;
+    QByteArray m_defaultState;
 };
 
 } // namespace intermap::ui

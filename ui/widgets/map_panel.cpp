@@ -23,7 +23,7 @@ constexpr int kTitleBand = kPanelTitleBand;
 
 MapPanel::MapPanel(LinkedView* link, QWidget* parent) : QWidget(parent), m_link(link) {
     setMouseTracking(true);
-    setMinimumSize(160, 160 + kTitleBand);
+    setMinimumSize(120, 120 + kTitleBand);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     setFocusPolicy(Qt::ClickFocus);
     setToolTip(tr("Wheel: zoom (all panels)  ·  drag: pan  ·  double-click: fit"));

@@ -31,6 +31,14 @@ const torch::Tensor& requireTensor(const StateDict& dict, const std::string& key
     return *tensor;
 }
 
+// The ATen linear (what PyTorch's nn.Linear calls): for a contiguous [B,N,C] input it folds the
+// batch into one addmm with the bias fused. LibTorch 1.13's C++ Linear module instead runs
+// matmul + a separate bias add (and, in backward, a bias reduction): measured 10-15 % slower per
+// vit-tiny training step here (BENCHMARKS.md).
+torch::Tensor applyLinear(const torch::nn::Linear& layer, const torch::Tensor& x) {
+    return torch::linear(x, layer->weight, layer->bias);
+}
+
 torch::nn::LayerNorm makeLayerNorm(std::int64_t dim, double eps) {
     return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps).elementwise_affine(true));
 }
@@ -107,11 +115,13 @@ VitAttentionImpl::VitAttentionImpl(std::int64_t dim, std::int64_t heads)
 torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, BlockRecord* record) {
     const auto batch = x.size(0), tokens = x.size(1), channels = x.size(2);
     // [B,N,3C] -> [3, B, heads, N, head_dim], the order of timm and of Chefer's LRP model.
-    auto qkvHeads = qkv(x).reshape({batch, tokens, 3, numHeads, channels / numHeads}).permute({2, 0, 3, 1, 4});
-    auto q = qkvHeads[0], k = qkvHeads[1], v = qkvHeads[2];
+    // unbind, as timm: one backward node (a stack) instead of three full-size select scatters.
+    const auto qkvHeads =
+        applyLinear(qkv, x).reshape({batch, tokens, 3, numHeads, channels / numHeads}).permute({2, 0, 3, 1, 4}).unbind(0);
+    const auto &q = qkvHeads[0], &k = qkvHeads[1], &v = qkvHeads[2];
     auto attention = torch::matmul(q, k.transpose(-2, -1)).mul(scale).softmax(-1);
     auto mixed = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, channels});
-    auto output = proj(mixed);
+    auto output = applyLinear(proj, mixed);
     if (record) {
         record->q = q;
         record->k = k;
@@ -130,7 +140,7 @@ VitMlpImpl::VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim) {
 
 torch::Tensor VitMlpImpl::forward(const torch::Tensor& x) {
     // Exact (erf) GELU as timm's nn.GELU default.
-    return fc2(torch::gelu(fc1(x)));
+    return applyLinear(fc2, torch::gelu(applyLinear(fc1, x)));
 }
 
 VitBlockImpl::VitBlockImpl(const VitConfig& config) {
@@ -152,8 +162,8 @@ torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record,
     record->norm1 = normalised;
     record->afterAttention = y;
     record->norm2 = norm2(y);
-    record->hidden = torch::gelu(mlp->fc1(record->norm2));
-    record->mlpOut = mlp->fc2(record->hidden);
+    record->hidden = torch::gelu(applyLinear(mlp->fc1, record->norm2));
+    record->mlpOut = applyLinear(mlp->fc2, record->hidden);
     return y + record->mlpOut;
 }
 
@@ -217,7 +227,7 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
     auto pooled = norm(tokens).select(1, 0); // CLS-token pooling
     if (taps.relevanceRecords)
         output.pooled = pooled;
-    output.logits = head ? head(pooled) : pooled;
+    output.logits = head ? applyLinear(head, pooled) : pooled;
     return output;
 }
 

@@ -1,0 +1,109 @@
+// The desktop application's scripted start (`intermap ... --screenshot FILE.png`) as a user runs
+// it: exit 0 with a window-sized PNG once every requested map is shown; exit 2 with a message
+// naming the problem otherwise.
+#include "shared_data.h"
+
+#include <QImage>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString output;
+};
+
+Run runGui(const QStringList& arguments, const QString& home) {
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), home); // no settings from the user's session
+    process.setProcessEnvironment(environment);
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    process.start(QStringLiteral(INTERMAP_GUI_PATH), arguments);
+    Run run;
+    if (!process.waitForFinished(240000)) {
+        process.kill();
+        return run;
+    }
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.output = QString::fromLocal8Bit(process.readAll());
+    return run;
+}
+
+} // namespace
+
+class TestGuiScripted : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void screenshotOfTheDoneMeansCommand() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/test"));
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+        QTemporaryDir folder;
+        const QString shot = folder.filePath(QStringLiteral("x.png"));
+        const Run run = runGui({QStringLiteral("--data"), intermap::test::sharedPath(QStringLiteral("data/cp-child-a/test")),
+                                QStringLiteral("--checkpoint"), intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/model.pth")),
+                                QStringLiteral("--methods"), QStringLiteral("attention,gradcam,chefer"), QStringLiteral("--screenshot"), shot},
+                               folder.path());
+        QVERIFY2(run.exitCode == 0, qPrintable(run.output));
+        const QImage image(shot);
+        QVERIFY(!image.isNull());
+        QVERIFY2(image.width() >= 1000 && image.height() >= 600, "the whole window");
+        // Not a blank window: the maps put many saturated colours on screen.
+        int saturated = 0;
+        for (int y = 0; y < image.height(); y += 2)
+            for (int x = 0; x < image.width(); x += 2)
+                saturated += QColor(image.pixel(x, y)).hsvSaturation() > 120 ? 1 : 0;
+        QVERIFY2(saturated > 5000, qPrintable(QString::number(saturated)));
+    }
+
+    void failuresExitWithTwoAndSayWhy_data() {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("message");
+        const QString data = intermap::test::sharedPath(QStringLiteral("data/cp-child-a/test"));
+        const QString checkpoint = intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+        QTest::newRow("unknown method") << QStringList{QStringLiteral("--data"), data, QStringLiteral("--checkpoint"), checkpoint,
+                                                       QStringLiteral("--methods"), QStringLiteral("lime"), QStringLiteral("--screenshot"), QStringLiteral("s.png")}
+                                        << QStringLiteral("unknown method 'lime'");
+        QTest::newRow("no such image") << QStringList{QStringLiteral("--data"), data, QStringLiteral("--checkpoint"), checkpoint,
+                                                      QStringLiteral("--image"), QStringLiteral("nope"), QStringLiteral("--screenshot"), QStringLiteral("s.png")}
+                                       << QStringLiteral("no image 'nope'");
+        QTest::newRow("missing checkpoint") << QStringList{QStringLiteral("--data"), data, QStringLiteral("--checkpoint"), QStringLiteral("/nonexistent/m.pth"),
+                                                           QStringLiteral("--screenshot"), QStringLiteral("s.png")}
+                                            << QStringLiteral("/nonexistent/m.pth");
+        QTest::newRow("both model options") << QStringList{QStringLiteral("--checkpoint"), checkpoint, QStringLiteral("--weights"), data,
+                                                           QStringLiteral("--screenshot"), QStringLiteral("s.png")}
+                                            << QStringLiteral("alternatives");
+    }
+    void failuresExitWithTwoAndSayWhy() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/test"));
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, message);
+        QTemporaryDir folder;
+        const Run run = runGui(arguments, folder.path());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.output.contains(message), qPrintable(run.output));
+    }
+
+    void aCheckpointThatIsNotOneFailsTheScreenshot() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/test"));
+        QTemporaryDir folder;
+        QFile bad(folder.filePath(QStringLiteral("bad.pth")));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write(QByteArray(4096, 'x'));
+        bad.close();
+        const Run run = runGui({QStringLiteral("--data"), intermap::test::sharedPath(QStringLiteral("data/cp-child-a/test")),
+                                QStringLiteral("--checkpoint"), bad.fileName(), QStringLiteral("--screenshot"), folder.filePath(QStringLiteral("s.png"))},
+                               folder.path());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.output.contains(QStringLiteral("bad.pth")), qPrintable(run.output));
+        QVERIFY(!QFile::exists(folder.filePath(QStringLiteral("s.png"))));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestGuiScripted)
+#include "test_gui_scripted.moc"
