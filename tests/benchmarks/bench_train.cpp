@@ -3,9 +3,10 @@
 // the same step in Debian's python3-torch (tests/benchmarks/bench_train_reference.py) when run
 // with the same --threads. A program that prints numbers, not a test.
 //
-//   intermap-bench-train [--arch vit-tiny,vit-base] [--batch 32] [--steps 7] [--threads T|TORCH,BLAS]
+//   intermap-bench-train [--arch vit-tiny,vit-base] [--batch 32] [--steps 7] [--threads T|TORCH,BLAS] [--ieee]
 //   (INTERMAP_RETAIN_MEMORY=0 measures with glibc's default of returning freed memory; see compute/memory.h)
 #include "intermap/compute/memory.h"
+#include "intermap/compute/numerics.h"
 #include "intermap/compute/threading.h"
 #include "intermap/train/trainer.h"
 
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,30 +26,43 @@ int main(int argc, char** argv) {
     std::vector<std::string> architectures{"vit-tiny", "vit-base"};
     int batch = 32, steps = 7;
     compute::ThreadPolicy policy = compute::threadPolicyFromEnvironment();
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--arch")) {
+    bool flush = true;
+    const char* usage = "usage: intermap-bench-train [--arch LIST] [--batch N] [--steps N] [--threads T|TORCH,BLAS] [--ieee]\n";
+    for (int i = 1; i < argc; ++i) {
+        const std::string option = argv[i];
+        if (option == "--ieee") {
+            flush = false;
+            continue;
+        }
+        if (i + 1 >= argc || (option != "--arch" && option != "--batch" && option != "--steps" && option != "--threads")) {
+            std::fputs(usage, stderr);
+            return 2;
+        }
+        const std::string value = argv[++i];
+        if (option == "--arch") {
             architectures.clear();
-            std::string list = argv[i + 1];
-            for (std::size_t start = 0; start <= list.size();) {
-                const auto comma = std::min(list.find(',', start), list.size());
-                architectures.push_back(list.substr(start, comma - start));
+            for (std::size_t start = 0; start <= value.size();) {
+                const auto comma = std::min(value.find(',', start), value.size());
+                architectures.push_back(value.substr(start, comma - start));
                 start = comma + 1;
             }
-        } else if (!std::strcmp(argv[i], "--batch")) {
-            batch = std::atoi(argv[i + 1]);
-        } else if (!std::strcmp(argv[i], "--steps")) {
-            steps = std::max(5, std::atoi(argv[i + 1]));
-        } else if (!std::strcmp(argv[i], "--threads")) {
-            policy = compute::parseThreadPolicy(argv[i + 1]);
+        } else if (option == "--batch") {
+            batch = std::max(1, std::atoi(value.c_str()));
+        } else if (option == "--steps") {
+            steps = std::max(5, std::atoi(value.c_str()));
         } else {
-            std::fprintf(stderr, "usage: intermap-bench-train [--arch LIST] [--batch N] [--steps N] [--threads T|TORCH,BLAS]\n");
-            return 2;
+            policy = compute::parseThreadPolicy(value);
         }
     }
     compute::applyThreadPolicy(policy);
     compute::applyMemoryRetention(compute::memoryRetentionFromEnvironment());
     std::printf("LibTorch %s, %s, %s, batch %d, median of %d steps after 2 warm-up steps\n", TORCH_VERSION,
                 compute::describeThreads().c_str(), compute::describeMemoryRetention().c_str(), batch, steps);
+    // The trainer's floating-point mode (compute/numerics.h); --ieee measures without it.
+    std::optional<compute::ScopedFlushDenormals> flushDenormals;
+    if (flush)
+        flushDenormals.emplace();
+    std::printf("denormals %s\n", flush ? "flushed to zero (as the trainer)" : "kept (IEEE)");
     for (const auto& name : architectures) {
         torch::manual_seed(0);
         model::VisionTransformer vit(train::vitConfig(train::parseArchitecture(name), 2));

@@ -1,5 +1,7 @@
 #include "intermap/train/trainer.h"
 
+#include "intermap/compute/numerics.h"
+
 #include "intermap/model/state_dict.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/csv.h"
@@ -278,6 +280,8 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
     if (settings.outDir.empty())
         throw UsageError("no output folder given");
     const torch::Device device = chooseDevice(settings.device);
+    // This thread runs the element-wise kernels (LibTorch's pool is 1 thread; see threading.h).
+    const compute::ScopedFlushDenormals flushDenormals;
     fs::create_directories(settings.outDir);
     const std::string lastPath = (fs::path(settings.outDir) / "last.ckpt").string();
     const std::string bestPath = (fs::path(settings.outDir) / "best.pth").string();
