@@ -58,20 +58,24 @@ double forwardFlops(const model::VitConfig& c) {
     return c.depth * perBlock + 2 * c.numPatches() * 3 * p * p * d + 2 * d * c.numClasses;
 }
 
-// Counted work of each method in forward-pass equivalents (F):
+// Counted work of each method in forward-pass equivalents (F), matrix products only:
 //   attention, rollout: 1 F.  Grad-CAM: 1 F + a backward through the last block (1/depth F).
-//   aug-smooth: 6 such passes.  Chefer: 1 F + the activation backward through every block (1 F)
-//   + the activator-only LRP (4 products per Linear where the forward has 1 -> ~2 F beyond the
-//   forward-sized products it replaces; counted as 2 F).  Shared passes are counted once.
+//   aug-smooth: 6 such passes.  Chefer float32: 1 F + the activation backward through every
+//   block (1 F: one product per Linear, no weight gradients) + the activator-only LRP (4 F: per
+//   Linear x+W+, x-W-, S W+ and S W-, each the size of the forward's product).  Chefer float64:
+//   its own forward, backward and LRP in double (6 F, reported at the float32 rate; double
+//   products run at about half of it, see BENCHMARKS.md).  Shared passes are counted once.
 double forwardEquivalents(const std::vector<std::string>& methods, const explain::ExplainOptions& options, int depth) {
-    double total = 1.0; // the shared forward
+    double total = 1.0; // the shared (float32) forward
     bool allBlockBackward = false;
     for (const auto& method : methods) {
-        if (method == "chefer") {
+        if (method != "chefer")
+            continue;
+        if (options.cheferPrecision == explain::Precision::Float64) {
+            total += 6.0;
+        } else {
             allBlockBackward = true;
-            total += 2.0; // LRP
-            if (options.cheferPrecision == explain::Precision::Float64)
-                total += 2.0; // its own float64 forward + backward (counted as float32 work)
+            total += 4.0; // LRP
         }
     }
     for (const auto& method : methods) {
