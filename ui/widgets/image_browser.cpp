@@ -1,6 +1,7 @@
 #include "widgets/image_browser.h"
 
 #include <QCheckBox>
+#include <QCoreApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QDirIterator>
@@ -223,26 +224,32 @@ void ImageBrowser::updateItem(int entryIndex) {
 }
 
 void ImageBrowser::loadThumbnails() {
-    // Decoding runs on Qt's pool; results come back as queued calls on this object (dropped if
-    // the browser is gone, ignored if another folder was opened meanwhile).
+    // Decoding runs on Qt's pool. The pool thread never touches the browser: it stops when the
+    // stop flag is set (another folder, or the browser destroyed) and posts each thumbnail to the
+    // application object, whose queued call then checks, on the GUI thread, that the browser
+    // still exists and still shows this folder.
+    if (m_thumbnailStop)
+        m_thumbnailStop->store(true);
+    m_thumbnailStop = std::make_shared<std::atomic<bool>>(false);
+    const auto stop = m_thumbnailStop;
     const quint64 generation = m_folderGeneration;
     QStringList paths;
     for (const ImageEntry& entry : m_entries)
         paths << entry.path;
     QPointer<ImageBrowser> self(this);
-    QThreadPool::globalInstance()->start([self, paths, generation] {
-        for (int i = 0; i < paths.size(); ++i) {
-            if (!self)
-                return;
+    QThreadPool::globalInstance()->start([self, stop, paths, generation] {
+        for (int i = 0; i < paths.size() && !stop->load(); ++i) {
             QImageReader reader(paths[i]);
             const QSize size = reader.size();
             if (size.isValid())
                 reader.setScaledSize(size.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio));
             const QImage thumbnail = reader.read(); // null for a file Qt cannot decode: no icon
+            if (thumbnail.isNull())
+                continue;
             QMetaObject::invokeMethod(
-                self.data(),
+                QCoreApplication::instance(),
                 [self, i, thumbnail, generation] {
-                    if (!self || self->m_folderGeneration != generation || thumbnail.isNull())
+                    if (!self || self->m_folderGeneration != generation)
                         return;
                     self->m_thumbnails.insert(i, thumbnail);
                     self->updateItem(i);
@@ -250,6 +257,11 @@ void ImageBrowser::loadThumbnails() {
                 Qt::QueuedConnection);
         }
     });
+}
+
+ImageBrowser::~ImageBrowser() {
+    if (m_thumbnailStop)
+        m_thumbnailStop->store(true);
 }
 
 bool ImageBrowser::selectByName(const QString& name) {

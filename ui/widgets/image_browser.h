@@ -9,6 +9,9 @@
 #include <QVector>
 #include <QWidget>
 
+#include <atomic>
+#include <memory>
+
 class QCheckBox;
 class QComboBox;
 class QListWidget;
@@ -35,6 +38,7 @@ class ImageBrowser : public QWidget {
     Q_OBJECT
 public:
     explicit ImageBrowser(QWidget* parent = nullptr);
+    ~ImageBrowser() override; // stops the thumbnail decoding
 
     // False (and `error` says why) when the folder has no images.
     bool openFolder(const QString& folder, QString* error);
@@ -76,6 +80,7 @@ private:
     QHash<int, QImage> m_thumbnails;
     int m_current = -1;
     quint64 m_folderGeneration = 0;
+    std::shared_ptr<std::atomic<bool>> m_thumbnailStop; // shared with the decoding task
     QComboBox* m_classFilter;
     QComboBox* m_correctnessFilter;
     QCheckBox* m_maskFilter;
