@@ -7,6 +7,7 @@
 #include "intermap/data/dataset.h"
 #include "intermap/train/loader_streams.h"
 #include "intermap/train/trainer.h"
+#include "intermap/train/training_run.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
 #include "intermap/version.h"
@@ -204,36 +205,17 @@ int runTrain(const QStringList& arguments) {
                     static_cast<unsigned long long>(settings.seed), compute::describeThreads().c_str());
         std::fflush(stdout);
 
-        // config.json before the first epoch: what this run is, whatever happens to it.
-        const nlohmann::ordered_json config{
-            {"intermap_version", INTERMAP_VERSION_STRING},
-            {"libtorch_version", TORCH_VERSION},
-            {"threads", compute::describeThreads()},
-            {"data", {{"root", dataOptions.root}, {"layout", splits.layout}, {"split_file", dataOptions.splitFile},
-                      {"classes", splits.classNames}, {"fingerprint_sha256", data::dataFingerprint(splits)},
-                      {"train", splits.train.size()}, {"val", splits.val.size()}, {"test", splits.test.size()},
-                      {"val_carved_from_train", splits.valCarvedFromTrain}, {"splits_generated", splits.splitsGenerated}}},
-            {"architecture", settings.architecture.describe()},
-            {"init", settings.initCheckpoint.empty() ? "random" : settings.initCheckpoint},
-            {"preset", presetName.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(presetName)},
-            {"optimizer", {{"name", optimizerName(settings.optimizer.kind)}, {"lr", settings.optimizer.learningRate},
-                           {"momentum", settings.optimizer.momentum}, {"weight_decay", settings.optimizer.weightDecay}}},
-            {"scheduler", "cosine annealing per epoch, T_max = epochs, eta_min 0"},
-            {"epochs", settings.epochs},
-            {"batch_size", batchSize},
-            {"patience", settings.patience},
-            {"augment", {{"random_resized_crop", streams.augmentOptions.randomResizedCrop ? "scale 0.8-1, ratio 3/4-4/3" : "off"},
-                         {"horizontal_flip", streams.augmentOptions.horizontalFlip}}},
-            {"preprocess", std::string(image::toString(streams.recipe))},
-            {"seed", settings.seed},
-            {"device", settings.device}};
         const std::filesystem::path runDir(settings.outDir);
         if (!settings.resume && std::filesystem::exists(runDir / "last.ckpt"))
             return usageError(QStringLiteral("%1 holds a run already (last.ckpt); use --resume to continue it or another --out")
                                   .arg(QString::fromStdString(settings.outDir)));
         std::filesystem::create_directories(runDir);
-        if (!settings.resume || !std::filesystem::exists(runDir / "config.json")) // a resumed run keeps its record
-            writeFileAtomically((runDir / "config.json").string(), config.dump(2) + "\n");
+        // config.json before the first epoch: what this run is, whatever happens to it (a resumed
+        // run keeps its record).
+        if (!settings.resume || !std::filesystem::exists(runDir / "config.json")) {
+            writeFileAtomically((runDir / "config.json").string(),
+                                train::trainingRunConfigJson(settings, dataOptions, splits, streams, presetName));
+        }
 
         auto warnings = std::make_shared<std::vector<std::string>>();
         TerminalProgress progress("train");
@@ -261,17 +243,9 @@ int runTrain(const QStringList& arguments) {
                     outcome.device.c_str());
         if (!splits.test.empty()) {
             // The kept model on the held-out test split, for the record (config.json says how it was made).
-            model::LoadedVit bestModel =
-                model::loadVit((std::filesystem::path(settings.outDir) / "best.pth").string(), settings.architecture.heads);
-            const auto test = train::scoreClassifier(bestModel.model, splits.test, streams.recipe, batchSize);
+            const auto test = train::recordTestScores(settings, outcome, splits, streams);
             std::printf("test (best epoch): accuracy %.4f, ROC AUC %.4f, %lld images\n", test.accuracy, test.auc,
                         static_cast<long long>(test.count));
-            const nlohmann::ordered_json testJson{{"best_epoch", outcome.bestEpoch},
-                                                  {"accuracy", test.accuracy},
-                                                  {"roc_auc", std::isnan(test.auc) ? nlohmann::ordered_json(nullptr)
-                                                                                    : nlohmann::ordered_json(test.auc)},
-                                                  {"images", test.count}};
-            writeFileAtomically((std::filesystem::path(settings.outDir) / "test.json").string(), testJson.dump(2) + "\n");
         }
         for (const auto& warning : *warnings)
             std::fprintf(stderr, "warning: %s (skipped)\n", warning.c_str());
