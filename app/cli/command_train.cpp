@@ -29,8 +29,6 @@ int usageError(const QString& message) {
     return ExitUsage;
 }
 
-std::string optimizerName(train::OptimizerKind kind) { return kind == train::OptimizerKind::Adam ? "adam" : "sgd"; }
-
 } // namespace
 
 int runTrain(const QStringList& arguments) {
@@ -200,7 +198,7 @@ int runTrain(const QStringList& arguments) {
         std::printf("model ViT %s, %s, %s lr %g momentum %g weight decay %g, %d epochs, batch %d, seed %llu, threads: %s\n",
                     settings.architecture.describe().c_str(),
                     settings.initCheckpoint.empty() ? "random init" : ("init " + settings.initCheckpoint).c_str(),
-                    optimizerName(settings.optimizer.kind).c_str(), settings.optimizer.learningRate,
+                    train::optimizerName(settings.optimizer.kind).c_str(), settings.optimizer.learningRate,
                     settings.optimizer.momentum, settings.optimizer.weightDecay, settings.epochs, batchSize,
                     static_cast<unsigned long long>(settings.seed), compute::describeThreads().c_str());
         std::fflush(stdout);

@@ -10,6 +10,10 @@
 # The checkpoint is a random ViT-B/16 written once by Debian's python3-torch (development tool;
 # the product never runs Python) into $TMPDIR; the images come from ../shared/data/cp-child-a.
 set -eu
+if [ ! -x /usr/bin/time ]; then
+    echo "bench_trio_process.sh needs GNU time (/usr/bin/time): apt-get install time" >&2
+    exit 2
+fi
 build=${1:-build}
 repeats=${2:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)

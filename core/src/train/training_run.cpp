@@ -12,13 +12,9 @@
 #include <filesystem>
 
 namespace intermap::train {
-namespace {
-
 std::string optimizerName(OptimizerKind kind) {
     return kind == OptimizerKind::Adam ? "adam" : "sgd";
 }
-
-} // namespace
 
 std::string trainingRunConfigJson(const TrainSettings& settings, const data::DatasetOptions& dataOptions,
                                   const data::DatasetSplits& splits, const StreamSettings& streams,

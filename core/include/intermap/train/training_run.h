@@ -10,6 +10,9 @@
 
 namespace intermap::train {
 
+// "adam" / "sgd", as config.json and the CLI name them.
+std::string optimizerName(OptimizerKind kind);
+
 // config.json's text (pretty-printed JSON, ends with a newline).
 std::string trainingRunConfigJson(const TrainSettings& settings, const data::DatasetOptions& dataOptions,
                                   const data::DatasetSplits& splits, const StreamSettings& streams,
