@@ -10,9 +10,7 @@
 #include <QCommandLineParser>
 #include <QFile>
 
-#include <chrono>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 namespace intermap::cli {
 namespace {
@@ -212,29 +210,23 @@ int runEvaluate(const QStringList& arguments) {
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     try {
         settings.validate(registry);
-        const auto started = std::chrono::steady_clock::now();
         TerminalProgress progress("evaluate");
-        eval::MapPhaseSummary maps;
+        eval::EvaluationRunSummary run;
         try {
-            maps = eval::computeMaps(settings, registry, progress.sink());
+            run = eval::runEvaluation(settings, registry, progress.sink());
         } catch (...) {
             progress.finish();
             throw;
         }
         progress.finish();
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const auto& maps = run.maps;
         std::printf("maps: %lld items computed, %lld reused from an earlier run (%lld maps written, %lld reused) in %.1f s\n",
                     static_cast<long long>(maps.itemsComputed), static_cast<long long>(maps.itemsReused),
-                    static_cast<long long>(maps.mapsWritten), static_cast<long long>(maps.mapsReused), seconds);
+                    static_cast<long long>(maps.mapsWritten), static_cast<long long>(maps.mapsReused),
+                    run.mapPhaseSeconds);
         for (const auto& problem : maps.problems)
             std::fprintf(stderr, "intermap-cli evaluate: %s\n", problem.c_str());
-        const nlohmann::json runInfo{{"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}},
-                                     {"items_computed", maps.itemsComputed},
-                                     {"items_reused", maps.itemsReused},
-                                     {"maps_written", maps.mapsWritten},
-                                     {"maps_reused", maps.mapsReused},
-                                     {"map_phase_seconds", seconds}};
-        const auto results = eval::writeResults(settings, eval::shardItems(settings), runInfo.dump());
+        const auto& results = run.results;
         if (settings.shardCount == 1)
             printTables(settings);
         return reportOutcome(command, results, maps.problems.size(), settings.outDir);

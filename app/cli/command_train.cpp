@@ -7,19 +7,15 @@
 #include "intermap/data/dataset.h"
 #include "intermap/train/loader_streams.h"
 #include "intermap/train/trainer.h"
-#include "intermap/train/training_run.h"
-#include "intermap/util/atomic_file.h"
+#include "intermap/train/training_job.h"
 #include "intermap/util/errors.h"
 #include "intermap/version.h"
 
 #include <QCommandLineParser>
 
-#include <nlohmann/json.hpp>
-#include <torch/version.h>
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 
 namespace intermap::cli {
 namespace {
@@ -161,17 +157,14 @@ int runTrain(const QStringList& arguments) {
         if (parser.value(initOption) != QLatin1String("random"))
             settings.initCheckpoint = parser.value(initOption).toStdString();
 
-        data::DatasetOptions dataOptions;
-        dataOptions.root = parser.value(dataOption).toStdString();
-        dataOptions.splitFile = parser.value(splitFileOption).toStdString();
-        dataOptions.classes = parser.value(classesOption).toStdString();
-        dataOptions.seed = settings.seed;
-        const data::DatasetSplits splits = data::scanDataset(dataOptions);
-        for (const auto& warning : splits.warnings)
-            std::fprintf(stderr, "warning: %s\n", warning.c_str());
-        settings.numClasses = static_cast<std::int64_t>(splits.classNames.size());
+        train::TrainingJob job;
+        job.settings = settings;
+        job.presetName = presetName;
+        job.data.root = parser.value(dataOption).toStdString();
+        job.data.splitFile = parser.value(splitFileOption).toStdString();
+        job.data.classes = parser.value(classesOption).toStdString();
 
-        train::StreamSettings streams;
+        train::StreamSettings& streams = job.streams;
         streams.batchSize = batchSize;
         streams.recipe = image::parsePreprocessRecipe(parser.value(preprocessOption).toStdString());
         streams.augmentOptions.randomResizedCrop = false;
@@ -186,68 +179,54 @@ int runTrain(const QStringList& arguments) {
                 return usageError(QStringLiteral("--augment takes crop, flip or none, got '%1'").arg(part.trimmed()));
         }
         streams.augment = streams.augmentOptions.randomResizedCrop || streams.augmentOptions.horizontalFlip;
-        streams.seed = settings.seed;
         streams.workers = workers;
 
-        std::string classList;
-        for (const auto& name : splits.classNames)
-            classList += (classList.empty() ? "" : ", ") + name;
-        std::printf("data %s (%s): %zu train, %zu val%s, %zu test; classes %s (last = positive)\n",
-                    dataOptions.root.c_str(), splits.layout.c_str(), splits.train.size(), splits.val.size(),
-                    splits.valCarvedFromTrain ? " (carved from train)" : "", splits.test.size(), classList.c_str());
-        std::printf("model ViT %s, %s, %s lr %g momentum %g weight decay %g, %d epochs, batch %d, seed %llu, threads: %s\n",
-                    settings.architecture.describe().c_str(),
-                    settings.initCheckpoint.empty() ? "random init" : ("init " + settings.initCheckpoint).c_str(),
-                    train::optimizerName(settings.optimizer.kind).c_str(), settings.optimizer.learningRate,
-                    settings.optimizer.momentum, settings.optimizer.weightDecay, settings.epochs, batchSize,
-                    static_cast<unsigned long long>(settings.seed), compute::describeThreads().c_str());
-        std::fflush(stdout);
-
-        const std::filesystem::path runDir(settings.outDir);
-        if (!settings.resume && std::filesystem::exists(runDir / "last.ckpt"))
-            return usageError(QStringLiteral("%1 holds a run already (last.ckpt); use --resume to continue it or another --out")
-                                  .arg(QString::fromStdString(settings.outDir)));
-        std::filesystem::create_directories(runDir);
-        // config.json before the first epoch: what this run is, whatever happens to it (a resumed
-        // run keeps its record).
-        if (!settings.resume || !std::filesystem::exists(runDir / "config.json")) {
-            writeFileAtomically((runDir / "config.json").string(),
-                                train::trainingRunConfigJson(settings, dataOptions, splits, streams, presetName));
-        }
-
-        auto warnings = std::make_shared<std::vector<std::string>>();
+        train::TrainingJobEvents events;
+        events.onDataReady = [&](const data::DatasetSplits& splits) {
+            for (const auto& warning : splits.warnings)
+                std::fprintf(stderr, "warning: %s\n", warning.c_str());
+            std::string classList;
+            for (const auto& name : splits.classNames)
+                classList += (classList.empty() ? "" : ", ") + name;
+            std::printf("data %s (%s): %zu train, %zu val%s, %zu test; classes %s (last = positive)\n",
+                        job.data.root.c_str(), splits.layout.c_str(), splits.train.size(), splits.val.size(),
+                        splits.valCarvedFromTrain ? " (carved from train)" : "", splits.test.size(), classList.c_str());
+            std::printf("model ViT %s, %s, %s lr %g momentum %g weight decay %g, %d epochs, batch %d, seed %llu, threads: %s\n",
+                        settings.architecture.describe().c_str(),
+                        settings.initCheckpoint.empty() ? "random init" : ("init " + settings.initCheckpoint).c_str(),
+                        train::optimizerName(settings.optimizer.kind).c_str(), settings.optimizer.learningRate,
+                        settings.optimizer.momentum, settings.optimizer.weightDecay, settings.epochs, batchSize,
+                        static_cast<unsigned long long>(settings.seed), compute::describeThreads().c_str());
+            std::fflush(stdout);
+        };
         TerminalProgress progress("train");
-        train::TrainCallbacks callbacks;
-        callbacks.onBatch = [&](int epoch, std::int64_t batch, std::int64_t batches, double loss) {
+        events.training.onBatch = [&](int epoch, std::int64_t batch, std::int64_t batches, double loss) {
             char message[96];
             std::snprintf(message, sizeof message, "epoch %d/%d loss %.4f", epoch, settings.epochs, loss);
             return progress(static_cast<std::int64_t>(epoch - 1) * batches + batch,
                             static_cast<std::int64_t>(settings.epochs) * batches, message);
         };
-        callbacks.onEpoch = [&](const train::EpochRecord& record) {
+        events.training.onEpoch = [&](const train::EpochRecord& record) {
             progress.finish();
             std::printf("epoch %d: train loss %.4f acc %.3f | val loss %.4f acc %.3f auc %.3f | lr %.3g | %.1f s\n",
                         record.epoch, record.trainLoss, record.trainAccuracy, record.validationLoss,
                         record.validationAccuracy, record.validationAuc, record.learningRate, record.seconds);
             std::fflush(stdout);
         };
-        const auto outcome =
-            train::trainClassifier(settings, train::loaderStreams(splits, streams, warnings), callbacks);
+        const auto result = train::runTrainingJob(job, events);
         progress.finish();
+        const auto& outcome = result.outcome;
         if (outcome.resumedFromEpoch > 0)
             std::printf("resumed after epoch %d\n", outcome.resumedFromEpoch);
         std::printf("best epoch %d (val loss %.4f) -> %s/best.pth%s; ran on %s\n", outcome.bestEpoch,
                     outcome.bestValidationLoss, settings.outDir.c_str(), outcome.stoppedEarly ? " (stopped early)" : "",
                     outcome.device.c_str());
-        if (!splits.test.empty()) {
-            // The kept model on the held-out test split, for the record (config.json says how it was made).
-            const auto test = train::recordTestScores(settings, outcome, splits, streams);
-            std::printf("test (best epoch): accuracy %.4f, ROC AUC %.4f, %lld images\n", test.accuracy, test.auc,
-                        static_cast<long long>(test.count));
-        }
-        for (const auto& warning : *warnings)
+        if (result.test)
+            std::printf("test (best epoch): accuracy %.4f, ROC AUC %.4f, %lld images\n", result.test->accuracy,
+                        result.test->auc, static_cast<long long>(result.test->count));
+        for (const auto& warning : result.skippedImages)
             std::fprintf(stderr, "warning: %s (skipped)\n", warning.c_str());
-        return warnings->empty() ? ExitSuccess : ExitPartialFailure;
+        return result.skippedImages.empty() ? ExitSuccess : ExitPartialFailure;
     } catch (const UsageError& usage) {
         return usageError(QString::fromStdString(usage.what()));
     } catch (const Cancelled&) {

@@ -3,12 +3,11 @@
 // initialisation, different seeds): the full grid runs, its maps equal `explain`'s bit for bit,
 // every table cell is the mean of its per_image.csv rows, shards merged equal an unsharded run,
 // and a run killed with SIGKILL resumes to the same outputs.
-#include "intermap/model/state_dict.h"
-#include "intermap/model/vit.h"
 #include "intermap/util/csv.h"
 
 #include "cli_runner.h"
 #include "shared_data.h"
+#include "small_vit.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -38,28 +37,6 @@ using intermap::test::runCli;
 
 const QStringList kInits{QStringLiteral("scratch"), QStringLiteral("sup"), QStringLiteral("dino"), QStringLiteral("mae")};
 const QStringList kMethods{QStringLiteral("gradcam"), QStringLiteral("attention"), QStringLiteral("chefer")};
-
-// A small ViT (dim 128 = 2 heads of 64, as loadVit infers; 2 blocks; 2 classes) with random
-// weights from `seed`, saved like a real checkpoint.
-void writeCheckpoint(const QString& path, std::uint64_t seed) {
-    torch::manual_seed(seed);
-    intermap::model::VitConfig config;
-    config.embedDim = 128;
-    config.depth = 2;
-    config.numHeads = 2;
-    config.mlpHiddenDim = 256;
-    config.numClasses = 2;
-    intermap::model::VisionTransformer model(config);
-    std::vector<std::pair<std::string, torch::Tensor>> entries;
-    torch::NoGradGuard noGrad;
-    for (const auto& parameter : model->named_parameters()) {
-        auto value = parameter.value().detach().clone();
-        if (parameter.key() == "cls_token" || parameter.key() == "pos_embed")
-            value = torch::randn(value.sizes()) * 0.5; // zeros by construction: give the tokens identity
-        entries.emplace_back(parameter.key(), value);
-    }
-    intermap::model::saveStateDict(path.toStdString(), entries);
-}
 
 QByteArray readAll(const QString& path) {
     QFile file(path);
@@ -135,7 +112,7 @@ private Q_SLOTS:
         m_weights = m_work.filePath(QStringLiteral("weights"));
         QVERIFY(QDir().mkpath(m_weights));
         for (int i = 0; i < kInits.size(); ++i)
-            writeCheckpoint(m_weights + QStringLiteral("/cpchild_") + kInits[i] + QStringLiteral(".pth"), 1000 + i);
+            intermap::test::writeSmallVitCheckpoint(m_weights + QStringLiteral("/cpchild_") + kInits[i] + QStringLiteral(".pth"), 1000 + i);
         m_images = intermap::test::sharedPath(QStringLiteral("data/cp-child-a/test/polyp"));
         m_masks = intermap::test::sharedPath(QStringLiteral("data/cp-child-a/masks"));
         m_datasetArguments = {QStringLiteral("--dataset"), QStringLiteral("cpchild=") + m_images + QLatin1Char(',') + m_masks};

@@ -154,13 +154,37 @@ int main(int argc, char** argv) {
     settings.optimizer = {train::OptimizerKind::Adam, 3e-4, 0.9, 1e-4};
     settings.epochs = 3;
     settings.outDir = runDir;
+    // The GUI's probe strip: the model explained after each epoch where it trains (on the GPU).
+    train::TrainCallbacks callbacks;
+    int probes = 0;
+    bool probeOk = true;
+    const auto probeRegistry = explain::ExplainerRegistry::withBuiltinMethods();
+    const torch::Tensor probeInput = torch::randn({1, 3, 224, 224});
+    callbacks.onEpochModel = [&](const train::EpochRecord& record, const model::LoadedVit& current) {
+        explain::ExplainOptions options;
+        options.targetClass = 1;
+        const auto device = current.model->parameters().front().device();
+        const auto explained = explain::explainImage(current, probeInput.to(device), {"attention", "gradcam", "chefer"},
+                                                     options, probeRegistry);
+        bool finite = explained.maps.size() == 3;
+        for (const auto& map : explained.maps)
+            finite = finite && torch::isfinite(map.map).all().item<bool>() && map.map.size(0) == 224;
+        std::printf("probe after epoch %d on %s: %zu maps, finite %s\n", record.epoch, device.str().c_str(),
+                    explained.maps.size(), finite ? "yes" : "NO");
+        probeOk = probeOk && finite && device.is_cuda();
+        ++probes;
+    };
     const auto started = std::chrono::steady_clock::now();
     const auto outcome = train::trainClassifier(settings, [](train::Split split, int epoch) {
         return std::unique_ptr<train::BatchStream>(std::make_unique<test::SyntheticStream>(split == train::Split::Train ? epoch + 1 : 99,
                                                                                      split == train::Split::Train ? 8 : 2, 32));
-    });
+    }, callbacks);
+    if (probes != settings.epochs || !probeOk) {
+        std::printf("probe explanations FAILED (%d calls)\n", probes);
+        ok = false;
+    }
     const double trainSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::printf("training on %s: %zu epochs, %.0f images/s (incl. validation), last val acc %.3f auc %.3f\n",
+    std::printf("training on %s: %zu epochs, %.0f images/s (incl. validation and the probe maps), last val acc %.3f auc %.3f\n",
                 outcome.device.c_str(), outcome.history.size(), 3 * (8 + 2) * 32 / trainSeconds,
                 outcome.history.back().validationAccuracy, outcome.history.back().validationAuc);
     if (outcome.device != "cuda" || outcome.history.back().validationAccuracy < 0.95)

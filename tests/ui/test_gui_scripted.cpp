@@ -61,6 +61,36 @@ private Q_SLOTS:
         QVERIFY2(saturated > 5000, qPrintable(QString::number(saturated)));
     }
 
+    // The training Done-means: a short training job from the training panel on the real test
+    // folder, the window saved once it finished, curves of >= 2 epochs.
+    void scriptedTrainingRunShowsTheCurves() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/test"));
+        QTemporaryDir folder;
+        const QString shot = folder.filePath(QStringLiteral("train.png"));
+        const QString run = folder.filePath(QStringLiteral("run"));
+        const Run result = runGui({QStringLiteral("--data"), intermap::test::sharedPath(QStringLiteral("data/cp-child-a/test")),
+                                   QStringLiteral("--train-epochs"), QStringLiteral("2"), QStringLiteral("--train-out"), run,
+                                   QStringLiteral("--screenshot"), shot},
+                                  folder.path());
+        QVERIFY2(result.exitCode == 0, qPrintable(result.output));
+        QVERIFY2(result.output.contains(QStringLiteral("trained: best epoch")), qPrintable(result.output));
+        QFile history(run + QStringLiteral("/history.csv"));
+        QVERIFY(history.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(history.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts).size(), 1 + 2);
+        QVERIFY(QFile::exists(run + QStringLiteral("/best.pth")));
+        const QImage image(shot);
+        QVERIFY(!image.isNull());
+        QVERIFY2(image.width() >= 1000 && image.height() >= 600, "the whole window");
+        // The coloured curves and markers are on screen.
+        int saturated = 0;
+        for (int y = 0; y < image.height(); ++y)
+            for (int x = 0; x < image.width(); ++x)
+                saturated += QColor(image.pixel(x, y)).hsvSaturation() > 120 ? 1 : 0;
+        QVERIFY2(saturated > 1500, qPrintable(QString::number(saturated)));
+        if (!qEnvironmentVariable("INTERMAP_TEST_OUTPUT_DIR").isEmpty())
+            image.save(qEnvironmentVariable("INTERMAP_TEST_OUTPUT_DIR") + QStringLiteral("/scripted_training.png"));
+    }
+
     void failuresExitWithTwoAndSayWhy_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QString>("message");
@@ -78,6 +108,13 @@ private Q_SLOTS:
         QTest::newRow("both model options") << QStringList{QStringLiteral("--checkpoint"), checkpoint, QStringLiteral("--weights"), data,
                                                            QStringLiteral("--screenshot"), QStringLiteral("s.png")}
                                             << QStringLiteral("alternatives");
+        QTest::newRow("zero epochs") << QStringList{QStringLiteral("--data"), data, QStringLiteral("--train-epochs"), QStringLiteral("0")}
+                                     << QStringLiteral("--train-epochs must be an integer >= 1");
+        QTest::newRow("training without data") << QStringList{QStringLiteral("--train-epochs"), QStringLiteral("1")}
+                                               << QStringLiteral("needs --data");
+        QTest::newRow("training on a missing folder")
+            << QStringList{QStringLiteral("--data"), QStringLiteral("/nonexistent/set"), QStringLiteral("--train-epochs"), QStringLiteral("1")}
+            << QStringLiteral("/nonexistent/set: no such folder");
     }
     void failuresExitWithTwoAndSayWhy() {
         INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/test"));

@@ -76,8 +76,18 @@ TrainingCurves::TrainingCurves(QWidget* parent) : QWidget(parent) {
     m_bestLabel->position->setType(QCPItemPosition::ptPlotCoords);
     m_bestLabel->setVisible(false);
 
+    // The same left and right margins on both plots, so their epoch axes line up (the metrics
+    // plot has a right axis, the strip none; QCPMarginGroup works within one QCustomPlot only).
+    for (QCustomPlot* plot : {m_plot, m_ratePlot}) {
+        plot->axisRect()->setAutoMargins(QCP::msTop | QCP::msBottom);
+        plot->axisRect()->setMargins(QMargins(78, 0, 78, 0));
+    }
     m_ratePlot->xAxis->setLabel(tr("epoch"));
     m_ratePlot->yAxis->setLabel(tr("learning rate"));
+    // Two short ticks ("0", "3e-04"): the strip is low, and long decimals overlap there.
+    m_ratePlot->yAxis->setNumberFormat(QStringLiteral("g"));
+    m_ratePlot->yAxis->setNumberPrecision(2);
+    m_ratePlot->yAxis->ticker()->setTickCount(2);
     m_ratePlot->xAxis->setRange(0.0, 1.0);
     m_learningRate = addGraph(m_ratePlot, m_ratePlot->yAxis, tr("learning rate"), QColor(255, 127, 14), Qt::SolidLine, 2.0, true);
     // Constant within an epoch (stepped per epoch): the value at x = e holds over (e-1, e].
@@ -172,6 +182,8 @@ void TrainingCurves::replotNow() {
     m_plot->yAxis2->setRange(0.0, 1.02);
     if (m_bestEpoch > 0) {
         m_bestLabel->position->setCoords(m_bestEpoch, m_plot->yAxis->range().upper);
+        // Beside the line, on the side with room (the last epoch is at the right edge).
+        m_bestLabel->setPositionAlignment((m_bestEpoch > 0.6 * right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignTop);
     }
     bool rateFound = false;
     const QCPRange rates = m_learningRate->getValueRange(rateFound);

@@ -1,8 +1,12 @@
 #include "widgets/main_window.h"
 
 #include "render/figure.h"
+#include "widgets/evaluation_panel.h"
 #include "widgets/image_browser.h"
+#include "widgets/job_runner.h"
+#include "widgets/jobs_view.h"
 #include "widgets/model_zoo.h"
+#include "widgets/training_panel.h"
 
 #include "intermap/util/errors.h"
 #include "intermap/util/npy.h"
@@ -22,6 +26,11 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QInputDialog>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+#include <QTabWidget>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -62,8 +71,17 @@ const QSize kDefaultSize(1680, 900);
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(QStringLiteral("intermap"));
     m_view = new ComparisonView(this);
-    setCentralWidget(m_view);
     m_controller = new ComparisonController(m_view, this);
+    m_jobs = new JobRunner(this);
+    m_training = new TrainingPanel(m_jobs, this);
+    m_evaluation = new EvaluationPanel(m_jobs, this);
+    m_pages = new QTabWidget(this);
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_view, tr("Compare"));
+    m_pages->addTab(m_training, tr("Train"));
+    m_pages->addTab(m_evaluation, tr("Evaluate"));
+    setCentralWidget(m_pages);
 
     m_browser = new ImageBrowser(this);
     auto* imagesDock = new QDockWidget(tr("Images"), this);
@@ -81,6 +99,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     controlsDock->setObjectName(QStringLiteral("controlsDock"));
     controlsDock->setWidget(buildControls());
     addDockWidget(Qt::RightDockWidgetArea, controlsDock);
+    m_compareDocks = {imagesDock, modelsDock, controlsDock};
+
+    m_jobsView = new JobsView(m_jobs, this);
+    auto* jobsDock = new QDockWidget(tr("Jobs"), this);
+    jobsDock->setObjectName(QStringLiteral("jobsDock"));
+    jobsDock->setWidget(m_jobsView);
+    addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
+    // Shown on the Train and Evaluate pages (on Compare the status bar shows the running job):
+    // a dock appearing when a job starts would re-lay out the whole window at that moment.
+    jobsDock->hide();
+    m_jobsDock = jobsDock;
 
     m_deviceLabel = new QLabel(tr("starting the model worker…"), this);
     m_timingLabel = new QLabel(this);
@@ -96,6 +125,32 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->addPermanentWidget(m_timingLabel);
     statusBar()->addPermanentWidget(m_busy);
+    m_jobLabel = new QLabel(this);
+    m_jobLabel->setObjectName(QStringLiteral("jobStatus"));
+    m_jobProgress = new QProgressBar(this);
+    m_jobProgress->setMaximumWidth(160);
+    m_jobProgress->setVisible(false);
+    statusBar()->addWidget(m_jobLabel, 1);
+    statusBar()->addPermanentWidget(m_jobProgress);
+    connect(m_jobs, &JobRunner::jobChanged, this, &MainWindow::updateJobStatus);
+    connect(m_jobs, &JobRunner::idle, this, [this] {
+        updateJobStatus();
+        if (m_closeWhenIdle)
+            close();
+    });
+    connect(m_pages, &QTabWidget::currentChanged, this, &MainWindow::pageChanged);
+    connect(m_training, &TrainingPanel::openInComparison, this, &MainWindow::openTrainedModel);
+    connect(m_evaluation, &EvaluationPanel::openInComparison, this,
+            [this](const QString& imageFolder, const QString& maskFolder, const QString& checkpoint, const QString& method,
+                   const QString& image) {
+                if (!openImageFolder(imageFolder) || !openCheckpoint(checkpoint))
+                    return;
+                openMaskFolder(maskFolder);
+                setAcrossInits(false);
+                setMethods({method});
+                selectImage(image);
+                showPage(Page::Compare);
+            });
 
     buildMenus();
 
@@ -282,6 +337,10 @@ void MainWindow::buildMenus() {
     m_recentMenu = file->addMenu(tr("&Recent"));
     rebuildRecentMenu();
     file->addSeparator();
+    file->addAction(tr("Open &session…"), this, &MainWindow::loadSessionInteractively);
+    QAction* saveSessionAction = file->addAction(tr("&Save session…"), this, &MainWindow::saveSessionInteractively);
+    saveSessionAction->setShortcut(QKeySequence::Save);
+    file->addSeparator();
     QAction* exportFigure = file->addAction(tr("&Export figure…"), this, &MainWindow::exportFigureInteractively);
     exportFigure->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addAction(tr("Export maps as .&npy…"), this, &MainWindow::exportMapsInteractively);
@@ -298,6 +357,11 @@ void MainWindow::buildMenus() {
     fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
     QAction* outline = viewMenu->addAction(tr("Mask &outline"), m_outline, &QCheckBox::toggle);
     outline->setShortcut(QKeySequence(Qt::Key_O));
+
+    viewMenu->addSeparator();
+    viewMenu->addAction(tr("&Compare"), this, [this] { showPage(Page::Compare); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    viewMenu->addAction(tr("&Train"), this, [this] { showPage(Page::Train); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+    viewMenu->addAction(tr("E&valuate"), this, [this] { showPage(Page::Evaluate); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard shortcuts"), this, &MainWindow::showShortcuts)->setShortcut(QKeySequence::HelpContents);
@@ -367,6 +431,7 @@ bool MainWindow::openImageFolder(const QString& folder, QString* error) {
         return false;
     }
     rememberRecent(QStringLiteral("images"), folder);
+    m_imageFolder = QFileInfo(folder).absoluteFilePath();
     // Masks next to the images (a sibling "masks" folder) are picked up automatically.
     const QString siblingMasks = QFileInfo(folder).absolutePath() + QStringLiteral("/masks");
     if (m_browser->maskFolder().isEmpty() && QFileInfo(siblingMasks).isDir())
@@ -415,6 +480,7 @@ bool MainWindow::openWeightsFolder(const QString& folder, QString* error) {
     }
     m_zoo->setWeightsFolder(weights);
     rememberRecent(QStringLiteral("weights"), folder);
+    m_weightsFolder = QFileInfo(folder).absoluteFilePath();
     if (m_checkpoint.isEmpty()) {
         const QStringList paths = m_zoo->currentDatasetCheckpoints();
         if (!paths.isEmpty())
@@ -610,10 +676,220 @@ void MainWindow::showShortcuts() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_jobs->isBusy()) {
+        if (!m_closeWhenIdle) {
+            QStringList titles;
+            for (const auto& job : m_jobs->jobs())
+                if (job.state == JobState::Queued || job.state == JobState::Running)
+                    titles << job.title;
+            const QString jobs = titles.join(QStringLiteral("\n"));
+            const bool cancel =
+                m_closeQuestion ? m_closeQuestion(jobs)
+                                : QMessageBox::question(this, tr("Jobs are running"),
+                                                        tr("Cancel these jobs and quit?\n\n%1\n\nA cancelled training keeps its "
+                                                           "last finished epoch (last.ckpt) and can be resumed; a cancelled "
+                                                           "evaluation resumes from its finished images.")
+                                                            .arg(jobs),
+                                                        QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+            if (!cancel) {
+                event->ignore();
+                return;
+            }
+            m_closeWhenIdle = true;
+            m_jobs->cancelAll();
+        }
+        // The window closes when the running job has stopped at its next safe point.
+        statusBar()->showMessage(tr("Cancelling the running job; the window closes when it has stopped…"));
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     event->accept();
+}
+
+void MainWindow::showPage(Page page) {
+    m_pages->setCurrentIndex(static_cast<int>(page));
+}
+
+MainWindow::Page MainWindow::currentPage() const {
+    return static_cast<Page>(m_pages->currentIndex());
+}
+
+void MainWindow::pageChanged(int index) {
+    // The image, model and display docks belong to the comparison: other pages get the room.
+    const bool compare = index == static_cast<int>(Page::Compare);
+    m_jobsDock->setVisible(!compare);
+    if (!compare && m_compareDocksVisible.isEmpty()) {
+        for (QDockWidget* dock : m_compareDocks) {
+            m_compareDocksVisible << dock->isVisible();
+            dock->hide();
+        }
+    } else if (compare && !m_compareDocksVisible.isEmpty()) {
+        for (int i = 0; i < m_compareDocks.size(); ++i)
+            m_compareDocks[i]->setVisible(m_compareDocksVisible[i]);
+        m_compareDocksVisible.clear();
+    }
+}
+
+void MainWindow::updateJobStatus() {
+    const int running = m_jobs->runningJob();
+    int queued = 0;
+    for (const auto& job : m_jobs->jobs())
+        queued += job.state == JobState::Queued ? 1 : 0;
+    if (running == 0) {
+        m_jobProgress->setVisible(false);
+        m_jobLabel->setText(queued > 0 ? tr("%n job(s) queued", nullptr, queued) : QString());
+        return;
+    }
+    const JobInfo info = m_jobs->job(running);
+    m_jobProgress->setVisible(true);
+    m_jobProgress->setRange(0, info.total > 0 ? 1000 : 0);
+    if (info.total > 0)
+        m_jobProgress->setValue(static_cast<int>(1000 * info.done / info.total));
+    QString text = tr("%1: %2").arg(info.title, info.message);
+    if (info.etaSeconds >= 0)
+        text += tr(" · %1 left").arg(formatDuration(info.etaSeconds));
+    if (queued > 0)
+        text += tr(" · %n more queued", nullptr, queued);
+    m_jobLabel->setText(text);
+}
+
+void MainWindow::openTrainedModel(const QString& checkpoint, const QString& imageFolder) {
+    if (checkpoint.isEmpty())
+        return;
+    if (!imageFolder.isEmpty() && QFileInfo(imageFolder).isDir())
+        openImageFolder(imageFolder);
+    m_zoo->setWeightsFolder({});
+    openCheckpoint(checkpoint);
+    setAcrossInits(false);
+    showPage(Page::Compare);
+}
+
+bool MainWindow::saveSession(const QString& path, QString* error) {
+    QJsonArray methods;
+    for (QCheckBox* box : m_methodBoxes)
+        if (box->isChecked())
+            methods.append(box->text());
+    const QJsonObject compare{{QStringLiteral("images"), m_imageFolder},
+                              {QStringLiteral("masks"), m_browser->maskFolder()},
+                              {QStringLiteral("checkpoint"), m_checkpoint},
+                              {QStringLiteral("weights"), m_weightsFolder},
+                              {QStringLiteral("image"), m_browser->current() ? m_browser->current()->relativePath : QString()},
+                              {QStringLiteral("methods"), methods},
+                              {QStringLiteral("across_inits"), m_mode->currentIndex() == 1},
+                              {QStringLiteral("inits_method"), m_initsMethod->currentText()},
+                              {QStringLiteral("target"), m_target->currentData().toInt()},
+                              {QStringLiteral("preprocess"), m_recipe->currentData().toString()},
+                              {QStringLiteral("aug_smooth"), m_augSmooth->isChecked()},
+                              {QStringLiteral("eigen_smooth"), m_eigenSmooth->isChecked()},
+                              {QStringLiteral("chefer_float64"), m_cheferPrecision->currentIndex() == 1},
+                              {QStringLiteral("mask_threshold"), m_maskThreshold->value()},
+                              {QStringLiteral("colour_map"), m_colourMap->currentText()},
+                              {QStringLiteral("opacity"), m_opacity->value()},
+                              {QStringLiteral("outline"), m_outline->isChecked()}};
+    const QJsonObject session{{QStringLiteral("format"), QStringLiteral("intermap-session")},
+                              {QStringLiteral("version"), 1},
+                              {QStringLiteral("page"), m_pages->currentIndex()},
+                              {QStringLiteral("compare"), compare},
+                              {QStringLiteral("train"), m_training->saveState()},
+                              {QStringLiteral("evaluate"), m_evaluation->saveState()}};
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(session).toJson()) < 0 || !file.commit()) {
+        *error = tr("%1: cannot write (%2)").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::loadSession(const QString& path, QString* error) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = tr("%1: cannot read (%2)").arg(path, file.errorString());
+        return false;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &parseError);
+    if (!document.isObject() || document.object().value(QStringLiteral("format")).toString() != QLatin1String("intermap-session")) {
+        *error = parseError.error != QJsonParseError::NoError
+                     ? tr("%1: not JSON (%2 at byte %3)").arg(path, parseError.errorString()).arg(parseError.offset)
+                     : tr("%1: not an intermap session (no \"format\": \"intermap-session\")").arg(path);
+        return false;
+    }
+    const QJsonObject session = document.object();
+    const QJsonObject compare = session.value(QStringLiteral("compare")).toObject();
+    QStringList problems;
+    m_applyingSettings = true;
+    QStringList methods;
+    for (const auto& method : compare.value(QStringLiteral("methods")).toArray())
+        methods << method.toString();
+    for (QCheckBox* box : m_methodBoxes)
+        box->setChecked(methods.contains(box->text()));
+    m_mode->setCurrentIndex(compare.value(QStringLiteral("across_inits")).toBool() ? 1 : 0);
+    m_initsMethod->setCurrentText(compare.value(QStringLiteral("inits_method")).toString(m_initsMethod->currentText()));
+    m_target->setCurrentIndex(std::max(0, m_target->findData(compare.value(QStringLiteral("target")).toInt(-1))));
+    m_recipe->setCurrentIndex(std::max(0, m_recipe->findData(compare.value(QStringLiteral("preprocess")).toString())));
+    m_augSmooth->setChecked(compare.value(QStringLiteral("aug_smooth")).toBool());
+    m_eigenSmooth->setChecked(compare.value(QStringLiteral("eigen_smooth")).toBool());
+    m_cheferPrecision->setCurrentIndex(compare.value(QStringLiteral("chefer_float64")).toBool() ? 1 : 0);
+    m_maskThreshold->setValue(compare.value(QStringLiteral("mask_threshold")).toInt());
+    m_colourMap->setCurrentText(compare.value(QStringLiteral("colour_map")).toString(m_colourMap->currentText()));
+    m_opacity->setValue(compare.value(QStringLiteral("opacity")).toInt(m_opacity->value()));
+    m_outline->setChecked(compare.value(QStringLiteral("outline")).toBool(true));
+    m_applyingSettings = false;
+    QString message;
+    const QString weights = compare.value(QStringLiteral("weights")).toString();
+    if (!weights.isEmpty() && !openWeightsFolder(weights, &message))
+        problems << message;
+    const QString checkpoint = compare.value(QStringLiteral("checkpoint")).toString();
+    if (!checkpoint.isEmpty() && !openCheckpoint(checkpoint, &message))
+        problems << message;
+    const QString masks = compare.value(QStringLiteral("masks")).toString();
+    if (!masks.isEmpty())
+        m_browser->setMaskFolder(masks);
+    const QString images = compare.value(QStringLiteral("images")).toString();
+    if (!images.isEmpty() && !openImageFolder(images, &message))
+        problems << message;
+    const QString image = compare.value(QStringLiteral("image")).toString();
+    if (!image.isEmpty() && !images.isEmpty())
+        selectImage(image);
+    applyDisplay();
+    applySettings();
+    m_training->restoreState(session.value(QStringLiteral("train")).toObject());
+    m_evaluation->restoreState(session.value(QStringLiteral("evaluate")).toObject());
+    m_pages->setCurrentIndex(std::clamp(session.value(QStringLiteral("page")).toInt(0), 0, m_pages->count() - 1));
+    if (!problems.isEmpty()) {
+        *error = tr("%1: opened, but %2").arg(path, problems.join(QStringLiteral("; ")));
+        return false;
+    }
+    return true;
+}
+
+void MainWindow::saveSessionInteractively() {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save session"), QSettings().value(QStringLiteral("recent/session")).toString(),
+                                                tr("intermap sessions (*.intermap)"));
+    if (path.isEmpty())
+        return;
+    if (!path.endsWith(QLatin1String(".intermap")))
+        path += QStringLiteral(".intermap");
+    QString error;
+    if (!saveSession(path, &error))
+        showError(tr("Cannot save the session"), error);
+    else
+        QSettings().setValue(QStringLiteral("recent/session"), path);
+}
+
+void MainWindow::loadSessionInteractively() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open session"), QSettings().value(QStringLiteral("recent/session")).toString(),
+                                                      tr("intermap sessions (*.intermap);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!loadSession(path, &error))
+        showError(tr("Session"), error);
+    else
+        QSettings().setValue(QStringLiteral("recent/session"), path);
 }
 
 } // namespace intermap::ui

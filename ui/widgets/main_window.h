@@ -6,7 +6,11 @@
 
 #include <QMainWindow>
 
+#include <functional>
+
 class QCheckBox;
+class QDockWidget;
+class QTabWidget;
 class QComboBox;
 class QLabel;
 class QMenu;
@@ -16,8 +20,12 @@ class QSpinBox;
 
 namespace intermap::ui {
 
+class EvaluationPanel;
 class ImageBrowser;
+class JobRunner;
+class JobsView;
 class ModelZoo;
+class TrainingPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -49,6 +57,23 @@ public:
     // The built-in window size and dock layout, ignoring the remembered ones (screenshots).
     void useDefaultLayout();
 
+    enum class Page { Compare, Train, Evaluate };
+    void showPage(Page page);
+    Page currentPage() const;
+    JobRunner* jobRunner() const { return m_jobs; }
+    JobsView* jobsView() const { return m_jobsView; }
+    TrainingPanel* trainingPanel() const { return m_training; }
+    EvaluationPanel* evaluationPanel() const { return m_evaluation; }
+
+    // A session (.intermap, JSON): the comparison's data, masks, model, methods and view
+    // settings, and the training and evaluation panels' settings. Returns false with `error`.
+    bool saveSession(const QString& path, QString* error);
+    bool loadSession(const QString& path, QString* error);
+
+    // Closing while jobs run asks this question (default: a dialog); true = cancel them and
+    // close once they have stopped, false = keep the window open. Tests and scripts replace it.
+    void setCloseQuestion(std::function<bool(const QString& jobs)> question) { m_closeQuestion = std::move(question); }
+
 protected:
     void closeEvent(QCloseEvent* event) override;
 
@@ -66,6 +91,11 @@ private:
     void showShortcuts();
     void exportFigureInteractively();
     void exportMapsInteractively();
+    void pageChanged(int index);
+    void updateJobStatus();
+    void openTrainedModel(const QString& checkpoint, const QString& imageFolder);
+    void saveSessionInteractively();
+    void loadSessionInteractively();
 
     ComparisonView* m_view;
     ComparisonController* m_controller;
@@ -91,6 +121,21 @@ private:
     QMenu* m_recentMenu;
     bool m_applyingSettings = false;
     QByteArray m_defaultState;
+    QTabWidget* m_pages;
+    JobRunner* m_jobs;
+    JobsView* m_jobsView;
+    TrainingPanel* m_training;
+    EvaluationPanel* m_evaluation = nullptr;
+    QVector<QDockWidget*> m_compareDocks;
+    QDockWidget* m_jobsDock;
+    QVector<bool> m_compareDocksVisible;
+    QLabel* m_jobLabel;
+    QProgressBar* m_jobProgress;
+    QString m_maskFolder;
+    QString m_imageFolder;
+    QString m_weightsFolder;
+    std::function<bool(const QString&)> m_closeQuestion;
+    bool m_closeWhenIdle = false;
 };
 
 } // namespace intermap::ui

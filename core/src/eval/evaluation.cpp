@@ -125,8 +125,10 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
     settings.faithfulness = j.at("faithfulness").get<bool>();
     settings.faithfulnessSteps = j.at("faithfulness_steps").get<int>();
     settings.randomBaselineSeed = j.at("random_baseline_seed").get<std::uint64_t>();
-    settings.shardIndex = j.at("shard").at("index").get<int>();
-    settings.shardCount = j.at("shard").at("count").get<int>();
+    if (j.contains("shard")) { // results.json drops it: a merged run's results are the whole grid's
+        settings.shardIndex = j.at("shard").at("index").get<int>();
+        settings.shardCount = j.at("shard").at("count").get<int>();
+    }
     settings.outDir = outDir;
     return settings;
 }
@@ -883,6 +885,96 @@ ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std:
     writeRunSettings(merged);
     json runInfo{{"merged_from", byIndex}};
     return writeResults(merged, listEvaluationItems(merged), runInfo.dump());
+}
+
+EvaluationRunSummary runEvaluation(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry,
+                                   const ProgressSink& progress) {
+    EvaluationRunSummary summary;
+    const auto started = std::chrono::steady_clock::now();
+    summary.maps = computeMaps(settings, registry, progress);
+    summary.mapPhaseSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const json runInfo{{"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}},
+                       {"items_computed", summary.maps.itemsComputed},
+                       {"items_reused", summary.maps.itemsReused},
+                       {"maps_written", summary.maps.mapsWritten},
+                       {"maps_reused", summary.maps.mapsReused},
+                       {"map_phase_seconds", summary.mapPhaseSeconds}};
+    summary.results = writeResults(settings, shardItems(settings), runInfo.dump());
+    return summary;
+}
+
+EvaluationResults::Cell EvaluationResults::cell(const std::string& dataset, const std::string& column,
+                                                const std::string& method, const std::string& init) const {
+    const auto found = cells.find(dataset + '\n' + column + '\n' + method + '\n' + init);
+    return found == cells.end() ? Cell{} : found->second;
+}
+
+double EvaluationResults::baseline(const std::string& dataset, const std::string& name, const std::string& column) const {
+    const auto found = baselines.find(dataset + '\n' + name + '\n' + column);
+    return found == baselines.end() ? std::numeric_limits<double>::quiet_NaN() : found->second;
+}
+
+EvaluationResults readEvaluationResults(const std::string& outDir) {
+    const std::string path = (fs::path(outDir) / "results.json").string();
+    if (!fs::exists(path))
+        throw Error(outDir + ": no results.json (the evaluation has not finished in this folder)");
+    try {
+        const json j = readJsonFile(path);
+        EvaluationResults results;
+        results.settings = settingsFromJson(j.at("settings"), outDir);
+        results.columns = j.at("columns").get<std::vector<std::string>>();
+        results.intermapVersion = j.value("intermap_version", "");
+        results.libtorchVersion = j.value("libtorch_version", "");
+        results.opencvVersion = j.value("opencv_version", "");
+        results.problems = j.at("problems").get<std::vector<std::string>>();
+        for (const auto& [dataset, perColumn] : j.at("tables").items())
+            for (const auto& [column, perMethod] : perColumn.items())
+                for (const auto& [method, perInit] : perMethod.items())
+                    for (const auto& [init, cell] : perInit.items())
+                        results.cells[dataset + '\n' + column + '\n' + method + '\n' + init] = {
+                            cell.at("mean").is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                                      : cell.at("mean").get<double>(),
+                            cell.at("n").get<std::int64_t>()};
+        for (const auto& [dataset, perName] : j.at("baselines").items())
+            for (const auto& [name, baseline] : perName.items())
+                for (const auto& [column, value] : baseline.at("values").items())
+                    results.baselines[dataset + '\n' + name + '\n' + column] = value.get<double>();
+        return results;
+    } catch (const json::exception& error) {
+        throw Error(path + ": unexpected content (" + error.what() + ")");
+    }
+}
+
+std::vector<PerImageScore> readPerImageScores(const std::string& outDir) {
+    const std::string path = (fs::path(outDir) / "per_image.csv").string();
+    std::istringstream text(readTextFile(path));
+    std::string line;
+    if (!std::getline(text, line))
+        throw Error(path + ": empty file");
+    const auto header = csv::splitRecord(line);
+    if (header.size() < 5 || header[0] != "dataset" || header[3] != "image")
+        throw Error(path + ": unexpected header (dataset,init,method,image,<metrics>...)");
+    std::vector<PerImageScore> scores;
+    for (int lineNumber = 2; std::getline(text, line); ++lineNumber) {
+        if (line.empty())
+            continue;
+        const auto fields = csv::splitRecord(line);
+        if (fields.size() != header.size())
+            throw Error(path + ": line " + std::to_string(lineNumber) + " has " + std::to_string(fields.size()) +
+                        " fields, the header " + std::to_string(header.size()));
+        PerImageScore score{fields[0], fields[1], fields[2], fields[3], {}};
+        for (std::size_t c = 4; c < fields.size(); ++c) {
+            char* end = nullptr;
+            const double value = std::strtod(fields[c].c_str(), &end);
+            score.values.push_back(end != fields[c].c_str() ? value : std::numeric_limits<double>::quiet_NaN());
+        }
+        scores.push_back(std::move(score));
+    }
+    return scores;
+}
+
+bool higherIsBetter(const std::string& column) {
+    return column != "deletion_auc"; // deletion: a faithful map loses the class fast (low AUC)
 }
 
 } // namespace intermap::eval

@@ -397,6 +397,11 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
         saveLastCheckpoint(lastPath, vit, *optimizer, state.history, state.bestEpoch, state.bestLoss, settings.seed);
         if (callbacks.onEpoch)
             callbacks.onEpoch(record);
+        if (callbacks.onEpochModel) {
+            const torch::AutoGradMode gradients(true); // gradient-based maps need them
+            const model::LoadedVit current{vit, vitConfig(settings.architecture, settings.numClasses), lastPath, {}};
+            callbacks.onEpochModel(record, current);
+        }
     }
     outcome.history = state.history;
     outcome.bestEpoch = state.bestEpoch;

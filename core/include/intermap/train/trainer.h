@@ -96,6 +96,10 @@ struct TrainCallbacks {
     // last finished epoch's).
     std::function<bool(int epoch, std::int64_t batch, std::int64_t batches, double loss)> onBatch;
     std::function<void(const EpochRecord&)> onEpoch;
+    // After onEpoch, with the model as this epoch left it (eval mode, on the training device,
+    // gradients enabled, denormals flushed as while training): for looking at it, e.g. a probe
+    // image's maps after each epoch. Must not change the weights.
+    std::function<void(const EpochRecord&, const model::LoadedVit& current)> onEpochModel;
 };
 
 struct TrainOutcome {

@@ -1,0 +1,41 @@
+#include "intermap/train/training_job.h"
+
+#include "intermap/util/atomic_file.h"
+#include "intermap/util/errors.h"
+
+#include <filesystem>
+#include <memory>
+
+namespace intermap::train {
+
+TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& events) {
+    if (job.settings.outDir.empty())
+        throw UsageError("no run folder given");
+    job.data.seed = job.settings.seed;
+    job.streams.seed = job.settings.seed;
+    TrainingJobResult result;
+    result.splits = data::scanDataset(job.data);
+    job.settings.numClasses = static_cast<std::int64_t>(result.splits.classNames.size());
+
+    const std::filesystem::path runDir(job.settings.outDir);
+    if (!job.settings.resume && std::filesystem::exists(runDir / "last.ckpt"))
+        throw UsageError(job.settings.outDir +
+                         " holds a run already (last.ckpt); resume it (--resume) or choose another run folder");
+    if (events.onDataReady)
+        events.onDataReady(result.splits);
+    std::filesystem::create_directories(runDir);
+    // config.json before the first epoch: what this run is, whatever happens to it (a resumed run
+    // keeps its record).
+    if (!job.settings.resume || !std::filesystem::exists(runDir / "config.json"))
+        writeFileAtomically((runDir / "config.json").string(),
+                            trainingRunConfigJson(job.settings, job.data, result.splits, job.streams, job.presetName));
+
+    auto warnings = std::make_shared<std::vector<std::string>>();
+    result.outcome = trainClassifier(job.settings, loaderStreams(result.splits, job.streams, warnings), events.training);
+    if (!result.splits.test.empty())
+        result.test = recordTestScores(job.settings, result.outcome, result.splits, job.streams);
+    result.skippedImages = *warnings;
+    return result;
+}
+
+} // namespace intermap::train

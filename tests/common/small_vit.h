@@ -1,0 +1,33 @@
+#pragma once
+// A small ViT checkpoint for tests of the evaluation grid: 128 wide (2 heads of 64, as loadVit
+// infers), 2 blocks, 2 classes, random weights from `seed`, saved like a real checkpoint.
+#include "intermap/model/state_dict.h"
+#include "intermap/model/vit.h"
+
+#include <QString>
+
+#include <torch/torch.h>
+
+namespace intermap::test {
+
+inline void writeSmallVitCheckpoint(const QString& path, std::uint64_t seed) {
+    torch::manual_seed(seed);
+    model::VitConfig config;
+    config.embedDim = 128;
+    config.depth = 2;
+    config.numHeads = 2;
+    config.mlpHiddenDim = 256;
+    config.numClasses = 2;
+    model::VisionTransformer vit(config);
+    std::vector<std::pair<std::string, torch::Tensor>> entries;
+    torch::NoGradGuard noGrad;
+    for (const auto& parameter : vit->named_parameters()) {
+        auto value = parameter.value().detach().clone();
+        if (parameter.key() == "cls_token" || parameter.key() == "pos_embed")
+            value = torch::randn(value.sizes()) * 0.5; // zeros by construction: give the tokens identity
+        entries.emplace_back(parameter.key(), value);
+    }
+    model::saveStateDict(path.toStdString(), entries);
+}
+
+} // namespace intermap::test
