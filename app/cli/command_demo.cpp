@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include "cli_support.h"
+#include "render/mat_image.h"
 
 #include "intermap/compute/threading.h"
 #include "intermap/data/batch_loader.h"
@@ -43,14 +44,6 @@ namespace {
 int usageError(const QString& message) {
     std::fprintf(stderr, "intermap-cli demo: %s\nRun 'intermap-cli demo --help' for usage.\n", qPrintable(message));
     return ExitUsage;
-}
-
-QImage toQImage(const cv::Mat& rgb) {
-    return QImage(rgb.data, rgb.cols, rgb.rows, static_cast<int>(rgb.step), QImage::Format_RGB888).copy();
-}
-
-QImage toQImageGrey(const cv::Mat& grey) {
-    return QImage(grey.data, grey.cols, grey.rows, static_cast<int>(grey.step), QImage::Format_Grayscale8).copy();
 }
 
 } // namespace
@@ -235,11 +228,11 @@ int runDemo(const QStringList& arguments) {
             const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), image::PreprocessRecipe::Resize);
             const cv::Mat mask = image::readMaskGrey(item.maskPath);
             std::vector<render::FigureCell> row;
-            row.push_back({toQImage(rgb), {}, toQImageGrey(mask)});
+            row.push_back({render::rgbMatToImage(rgb), {}, render::greyMatToImage(mask)});
             for (const auto& method : evaluation.methods) {
                 const auto stored = npy::readFloat32(eval::mapPath(evaluation, item, method), {224, 224});
                 auto scoring = eval::scoringMap(eval::MapView(stored, 224, 224), item.stem);
-                row.push_back({toQImage(rgb), scoring, toQImageGrey(mask)});
+                row.push_back({render::rgbMatToImage(rgb), scoring, render::greyMatToImage(mask)});
             }
             rows.push_back(std::move(row));
             rowLabels << QString::fromStdString(item.stem);

@@ -1,6 +1,6 @@
 // intermap: the desktop application (composition root only).
 //
-//   intermap [--session FILE.intermap] [--data DIR] [--masks DIR] [--checkpoint FILE | --weights DIR]
+//   intermap [--load-session FILE.intermap] [--data DIR] [--masks DIR] [--checkpoint FILE | --weights DIR]
 //            [--methods LIST] [--image REL_PATH_OR_STEM] [--screenshot FILE.png]
 //   intermap --data DIR --train-epochs N [--train-out RUNDIR] [--train-probe IMAGE] [--screenshot FILE.png]
 //
@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
     const QCommandLineOption methods(QStringLiteral("methods"), QStringLiteral("Comma-separated methods: attention, rollout, gradcam, chefer (default: all)."), QStringLiteral("LIST"));
     const QCommandLineOption image(QStringLiteral("image"), QStringLiteral("Image to show: relative path, file name or stem."), QStringLiteral("REL_PATH_OR_STEM"));
     const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Save a screenshot of the window once every map is shown, then exit (0; 2 on failure or after 120 s)."), QStringLiteral("FILE.png"));
-    const QCommandLineOption session(QStringLiteral("session"), QStringLiteral("Open a saved session (.intermap)."), QStringLiteral("FILE"));
+    // Not "--session": QGuiApplication takes -session/--session for X11 session management.
+    const QCommandLineOption session(QStringLiteral("load-session"), QStringLiteral("Open a saved session (.intermap)."), QStringLiteral("FILE"));
     const QCommandLineOption trainEpochs(QStringLiteral("train-epochs"),
                                          QStringLiteral("Train a small ViT (%1) on the data set --data for N epochs in the training panel, "
                                                         "then exit (0; 2 on failure). With --screenshot, saves the window first.")

@@ -108,6 +108,9 @@ private Q_SLOTS:
         QTest::newRow("both model options") << QStringList{QStringLiteral("--checkpoint"), checkpoint, QStringLiteral("--weights"), data,
                                                            QStringLiteral("--screenshot"), QStringLiteral("s.png")}
                                             << QStringLiteral("alternatives");
+        QTest::newRow("missing session") << QStringList{QStringLiteral("--load-session"), QStringLiteral("/nonexistent/s.intermap"),
+                                                        QStringLiteral("--screenshot"), QStringLiteral("s.png")}
+                                         << QStringLiteral("/nonexistent/s.intermap: cannot read");
         QTest::newRow("zero epochs") << QStringList{QStringLiteral("--data"), data, QStringLiteral("--train-epochs"), QStringLiteral("0")}
                                      << QStringLiteral("--train-epochs must be an integer >= 1");
         QTest::newRow("training without data") << QStringList{QStringLiteral("--train-epochs"), QStringLiteral("1")}

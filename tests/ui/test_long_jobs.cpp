@@ -269,6 +269,12 @@ private Q_SLOTS:
         QCOMPARE(test[QStringLiteral("images")].toInt(), 16);
         QCOMPARE(test[QStringLiteral("best_epoch")].toInt(), curves->bestEpoch());
 
+        // The curves export as vector SVG (text stays text) and as PNG.
+        QVERIFY2(panel->exportCurves(run + QStringLiteral("/curves.svg"), &error), qPrintable(error));
+        QVERIFY(readAll(run + QStringLiteral("/curves.svg")).contains("epoch"));
+        QVERIFY2(panel->exportCurves(run + QStringLiteral("/curves.png"), &error), qPrintable(error));
+        QVERIFY(!QImage(run + QStringLiteral("/curves.png")).isNull());
+
         // One click: the kept model with the test images in the comparison view.
         auto* open = panel->findChild<QPushButton*>(QStringLiteral("openTrainedModel"));
         QVERIFY(open && open->isEnabled());

@@ -1,4 +1,5 @@
 #include "widgets/explain_worker.h"
+#include "render/mat_image.h"
 
 #include "intermap/compute/memory.h"
 #include "intermap/compute/threading.h"
@@ -57,14 +58,6 @@ ExplainWorker::ExplainWorker() : m_models(std::make_unique<Models>()) {}
 ExplainWorker::~ExplainWorker() = default;
 
 namespace {
-
-QImage toQImage(const cv::Mat& rgb) {
-    return QImage(rgb.data, rgb.cols, rgb.rows, static_cast<int>(rgb.step), QImage::Format_RGB888).copy();
-}
-
-QImage toQImageGrey(const cv::Mat& grey) {
-    return QImage(grey.data, grey.cols, grey.rows, static_cast<int>(grey.step), QImage::Format_Grayscale8).copy();
-}
 
 QString describeError(const std::exception& error) {
     // c10::Error carries a C++ backtrace after its first line; the user needs the message.
@@ -131,9 +124,9 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         MapResult result;
         result.generation = request.generation;
         result.imagePath = request.imagePath;
-        result.image = toQImage(rgb);
+        result.image = render::rgbMatToImage(rgb);
         if (!request.maskPath.isEmpty())
-            result.mask = toQImageGrey(eval::maskInModelFrame(request.maskPath.toStdString(), imagePath, recipe));
+            result.mask = render::greyMatToImage(eval::maskInModelFrame(request.maskPath.toStdString(), imagePath, recipe));
         const torch::Tensor input = image::toNormalizedTensor(rgb);
 
         explain::ExplainOptions options;

@@ -1,6 +1,8 @@
 #include "widgets/training_panel.h"
 
+#include "charts/evaluation_charts.h"
 #include "charts/training_curves.h"
+#include "render/mat_image.h"
 #include "render/figure.h"
 #include "widgets/job_runner.h"
 #include "widgets/jobs_view.h"
@@ -20,6 +22,7 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -42,10 +45,6 @@ namespace intermap::ui {
 namespace {
 
 constexpr int kProbeThumbnail = 88;
-
-QImage toQImage(const cv::Mat& rgb) {
-    return QImage(rgb.data, rgb.cols, rgb.rows, static_cast<int>(rgb.step), QImage::Format_RGB888).copy();
-}
 
 // Everything the worker needs, made on the GUI thread from the form (values only).
 struct TrainingRequest {
@@ -296,11 +295,24 @@ QWidget* TrainingPanel::buildForm() {
     m_openButton = new QPushButton(tr("Open in comparison view"), form);
     m_openButton->setObjectName(QStringLiteral("openTrainedModel"));
     m_openButton->setToolTip(tr("The kept model (best.pth) with the data set's test images"));
+    auto* exportButton = new QPushButton(tr("Export curves…"), form);
+    exportButton->setToolTip(tr("The curves as PNG, SVG or PDF"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_startButton);
     buttons->addWidget(m_cancelButton);
     layout->addLayout(buttons);
-    layout->addWidget(m_openButton);
+    auto* afterwards = new QHBoxLayout;
+    afterwards->addWidget(m_openButton);
+    afterwards->addWidget(exportButton);
+    layout->addLayout(afterwards);
+    connect(exportButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export curves"), m_runFolder->text(),
+                                                          tr("PNG (*.png);;SVG (*.svg);;PDF (*.pdf)"));
+        QString error;
+        if (!path.isEmpty())
+            m_status->setText(exportCurves(path, &error) ? tr("Exported %1").arg(path.toHtmlEscaped())
+                                                         : tr("<b>Export failed</b>: %1").arg(error.toHtmlEscaped()));
+    });
     layout->addStretch(1);
     connect(m_startButton, &QPushButton::clicked, this, [this] {
         QString error;
@@ -462,7 +474,7 @@ int TrainingPanel::start(QString* error) {
         if (!request.probeImage.isEmpty()) {
             const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(request.probeImage.toStdString()),
                                                       request.job.streams.recipe);
-            probeRgb = toQImage(rgb);
+            probeRgb = render::rgbMatToImage(rgb);
             probeInput = image::toNormalizedTensor(rgb);
         }
         const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
@@ -558,6 +570,11 @@ int TrainingPanel::start(QString* error) {
     m_status->setText(tr("Queued: %1").arg(title));
     setRunning(true);
     return m_job;
+}
+
+bool TrainingPanel::exportCurves(const QString& path, QString* error) {
+    const bool raster = path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive);
+    return charts::saveChart(m_curves, path, error, raster ? 2.0 : 1.0);
 }
 
 void TrainingPanel::cancel() {

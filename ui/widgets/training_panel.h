@@ -54,6 +54,8 @@ public:
     QString runFolder() const;
 
     charts::TrainingCurves* curves() const { return m_curves; }
+    // The curves as PNG (2x), SVG or PDF (vector), by the file's suffix.
+    bool exportCurves(const QString& path, QString* error);
     int probeEpochCount() const { return m_probeEpochs; }
 
     QJsonObject saveState() const;
