@@ -316,6 +316,9 @@ private Q_SLOTS:
         QCOMPARE(readLines(run + QStringLiteral("/history.csv")).size(), 1 + 3);
         QCOMPARE(panel->curves()->epochCount(), 3);
         QVERIFY(QFileInfo::exists(run + QStringLiteral("/test.json")));
+        // The marked epoch is the kept one across the interruption (test.json says which).
+        const QJsonObject test = QJsonDocument::fromJson(readAll(run + QStringLiteral("/test.json"))).object();
+        QCOMPARE(panel->curves()->bestEpoch(), test[QStringLiteral("best_epoch")].toInt());
     }
 
     void closingDuringTrainingAsksThenCancelsCleanly() {

@@ -51,6 +51,9 @@ struct TrainingRequest {
     train::TrainingJob job;
     QString probeImage;
     std::vector<std::string> probeMethods;
+    // A resumed run's best so far (from its history.csv): the marker stays right after resuming.
+    int bestEpoch = 0;
+    double bestLoss = std::numeric_limits<double>::infinity();
 };
 
 // history.csv of a run being resumed: its epochs go on the curves before the new ones arrive.
@@ -449,16 +452,14 @@ int TrainingPanel::start(QString* error) {
     m_finishedCheckpoint.clear();
     m_openButton->setEnabled(false);
     if (request.job.settings.resume) {
-        int best = 0;
-        double bestLoss = std::numeric_limits<double>::infinity();
         for (const auto& point : readHistory(QDir(runFolder).filePath(QStringLiteral("history.csv")))) {
             m_curves->addEpoch(point);
-            if (point.validationLoss < bestLoss) {
-                bestLoss = point.validationLoss;
-                best = point.epoch;
+            if (point.validationLoss < request.bestLoss) { // as the trainer keeps best.pth
+                request.bestLoss = point.validationLoss;
+                request.bestEpoch = point.epoch;
             }
         }
-        m_curves->setBestEpoch(best);
+        m_curves->setBestEpoch(request.bestEpoch);
     }
 
     QPointer<TrainingPanel> panel(this);
@@ -491,8 +492,8 @@ int TrainingPanel::start(QString* error) {
                                      .arg(splits.test.size())
                                      .arg(classes));
         };
-        double bestLoss = std::numeric_limits<double>::infinity();
-        int bestEpoch = 0;
+        double bestLoss = request.bestLoss;
+        int bestEpoch = request.bestEpoch;
         events.training.onBatch = [&](int epoch, std::int64_t batch, std::int64_t batches, double loss) {
             context.post([panel, epoch, batch, batches, loss] {
                 if (panel)
