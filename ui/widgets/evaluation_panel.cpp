@@ -7,6 +7,7 @@
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/explain/explainer.h"
+#include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
 
 #include <QCheckBox>
@@ -78,11 +79,55 @@ QStringList toQStringList(const std::vector<std::string>& values) {
 }
 
 QString csvField(const QString& text) {
-    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) && !text.contains(QLatin1Char('\n')))
-        return text;
-    QString quoted = text;
-    quoted.replace(QLatin1String("\""), QLatin1String("\"\""));
-    return QLatin1Char('"') + quoted + QLatin1Char('"');
+    return QString::fromStdString(csv::field(text.toStdString())); // quoted as the CLI's tables
+}
+
+// Grouped bars of one measure: methods x inits of a data set, the baselines as reference lines.
+charts::GroupedBarData barChartData(const eval::EvaluationResults& results, const std::string& dataset,
+                                    const std::string& column) {
+    const QString title = metricTitle(QString::fromStdString(column));
+    charts::GroupedBarData bars;
+    bars.title = QObject::tr("%1 — %2").arg(QString::fromStdString(dataset), title);
+    bars.valueLabel = title;
+    bars.groups = toQStringList(results.settings.methods);
+    bars.series = toQStringList(results.settings.inits);
+    for (const auto& method : results.settings.methods) {
+        QVector<double> values;
+        for (const auto& init : results.settings.inits)
+            values << results.cell(dataset, column, method, init).mean;
+        bars.values << values;
+    }
+    for (const QString& baseline : kBaselines)
+        bars.referenceLines << qMakePair(baseline, results.baseline(dataset, baseline.toStdString(), column));
+    return bars;
+}
+
+// IoU vs k: the rectangle IoU of every method x init over the run's k values, the baselines dashed.
+charts::CurveData curveChartData(const eval::EvaluationResults& results, const std::string& dataset) {
+    charts::CurveData curves;
+    curves.title = QObject::tr("%1 — IoU of the top-k% rectangle").arg(QString::fromStdString(dataset));
+    curves.xLabel = QObject::tr("k (% of the map's pixels kept)");
+    curves.yLabel = QObject::tr("mean IoU with the doctors' box");
+    std::vector<std::string> iouColumns;
+    for (const auto& name : results.columns)
+        if (name.rfind("iou_top", 0) == 0) {
+            iouColumns.push_back(name);
+            curves.x << QString::fromStdString(name.substr(7)).toDouble();
+        }
+    for (const auto& method : results.settings.methods)
+        for (const auto& init : results.settings.inits) {
+            charts::CurveData::Curve curve{QObject::tr("%1 / %2").arg(QString::fromStdString(method), QString::fromStdString(init)), {}};
+            for (const auto& iou : iouColumns)
+                curve.y << results.cell(dataset, iou, method, init).mean;
+            curves.curves << curve;
+        }
+    for (const QString& baseline : kBaselines) {
+        charts::CurveData::Curve curve{QObject::tr("%1 baseline").arg(baseline), {}};
+        for (const auto& iou : iouColumns)
+            curve.y << results.baseline(dataset, baseline.toStdString(), iou);
+        curves.referenceCurves << curve;
+    }
+    return curves;
 }
 
 } // namespace
@@ -586,46 +631,8 @@ void EvaluationPanel::refreshResults() {
             m_table->setSpan(row, 0, 1, static_cast<int>(inits.size()));
     }
 
-    charts::GroupedBarData bars;
-    bars.title = tr("%1 — %2").arg(m_shownDataset->currentText(), metricTitle(QString::fromStdString(column)));
-    bars.valueLabel = metricTitle(QString::fromStdString(column));
-    bars.groups = methods;
-    bars.series = inits;
-    for (const QString& method : methods) {
-        QVector<double> values;
-        for (const QString& init : inits)
-            values << summary.cell(dataset, column, method.toStdString(), init.toStdString()).mean;
-        bars.values << values;
-    }
-    for (const QString& baseline : kBaselines)
-        bars.referenceLines << qMakePair(baseline, summary.baseline(dataset, baseline.toStdString(), column));
-    m_bars->setData(bars);
-
-    // IoU vs k: the rectangle IoU of every method x init over the run's k values.
-    charts::CurveData curves;
-    curves.title = tr("%1 — IoU of the top-k% rectangle").arg(m_shownDataset->currentText());
-    curves.xLabel = tr("k (% of the map's pixels kept)");
-    curves.yLabel = tr("mean IoU with the doctors' box");
-    std::vector<std::string> iouColumns;
-    for (const auto& name : summary.columns)
-        if (name.rfind("iou_top", 0) == 0) {
-            iouColumns.push_back(name);
-            curves.x << QString::fromStdString(name.substr(7)).toDouble();
-        }
-    for (const QString& method : methods)
-        for (const QString& init : inits) {
-            charts::CurveData::Curve curve{tr("%1 / %2").arg(method, init), {}};
-            for (const auto& iou : iouColumns)
-                curve.y << summary.cell(dataset, iou, method.toStdString(), init.toStdString()).mean;
-            curves.curves << curve;
-        }
-    for (const QString& baseline : kBaselines) {
-        charts::CurveData::Curve curve{tr("%1 baseline").arg(baseline), {}};
-        for (const auto& iou : iouColumns)
-            curve.y << summary.baseline(dataset, baseline.toStdString(), iou);
-        curves.referenceCurves << curve;
-    }
-    m_curves->setData(curves);
+    m_bars->setData(barChartData(summary, dataset, column));
+    m_curves->setData(curveChartData(summary, dataset));
     refreshExtremes();
 }
 
@@ -828,17 +835,10 @@ bool EvaluationPanel::exportReport(const QString& path, QString* error) {
             report.tables << table;
         }
         // The two charts of the study per data set: pointing game bars and IoU vs k.
-        const int datasetIndex = m_shownDataset->findText(name);
-        const int previousDataset = m_shownDataset->currentIndex();
-        const int previousMetric = m_shownMetric->currentIndex();
-        m_shownDataset->setCurrentIndex(datasetIndex);
-        m_shownMetric->setCurrentIndex(m_shownMetric->findData(QStringLiteral("pointing_game")));
-        barChart.setData(m_bars->data());
-        curveChart.setData(m_curves->data());
-        report.charts << render::ReportChart{m_bars->data().title, chartImage(&barChart)};
-        report.charts << render::ReportChart{m_curves->data().title, chartImage(&curveChart)};
-        m_shownDataset->setCurrentIndex(previousDataset);
-        m_shownMetric->setCurrentIndex(previousMetric);
+        barChart.setData(barChartData(summary, dataset.name, "pointing_game"));
+        curveChart.setData(curveChartData(summary, dataset.name));
+        report.charts << render::ReportChart{barChart.data().title, chartImage(&barChart)};
+        report.charts << render::ReportChart{curveChart.data().title, chartImage(&curveChart)};
     }
     return render::saveReport(report, path, error);
 }

@@ -67,13 +67,12 @@ bool JobRunner::shutdown(int msec) {
 
 int JobRunner::enqueue(const QString& title, JobBody body) {
     const int id = m_nextId++;
-    JobInfo info;
-    info.id = id;
-    info.title = title;
-    m_jobs.push_back(info);
     auto cancel = std::make_shared<std::atomic<bool>>(false);
-    m_cancelFlags.push_back(cancel);
-    m_clocks.push_back(QElapsedTimer());
+    Entry entry;
+    entry.info.id = id;
+    entry.info.title = title;
+    entry.cancel = cancel;
+    m_jobs.push_back(entry);
     ++m_pending;
     Q_EMIT jobAdded(id);
 
@@ -111,41 +110,51 @@ int JobRunner::enqueue(const QString& title, JobBody body) {
     return id;
 }
 
-JobInfo* JobRunner::find(int id) {
-    for (auto& info : m_jobs)
-        if (info.id == id)
-            return &info;
+JobRunner::Entry* JobRunner::find(int id) {
+    for (auto& entry : m_jobs)
+        if (entry.info.id == id)
+            return &entry;
     return nullptr;
 }
 
+const JobRunner::Entry* JobRunner::find(int id) const {
+    for (const auto& entry : m_jobs)
+        if (entry.info.id == id)
+            return &entry;
+    return nullptr;
+}
+
+QVector<JobInfo> JobRunner::jobs() const {
+    QVector<JobInfo> infos;
+    for (const auto& entry : m_jobs)
+        infos.push_back(entry.info);
+    return infos;
+}
+
 JobInfo JobRunner::job(int id) const {
-    for (const auto& info : m_jobs)
-        if (info.id == id)
-            return info;
-    return {};
+    const Entry* entry = find(id);
+    return entry ? entry->info : JobInfo{};
 }
 
 void JobRunner::cancel(int id) {
-    for (int i = 0; i < m_jobs.size(); ++i)
-        if (m_jobs[i].id == id && (m_jobs[i].state == JobState::Queued || m_jobs[i].state == JobState::Running)) {
-            m_cancelFlags[i]->store(true);
-            if (m_jobs[i].state == JobState::Running) {
-                m_jobs[i].message = tr("cancelling…");
-                Q_EMIT jobChanged(id);
-            }
-        }
+    Entry* entry = find(id);
+    if (!entry || (entry->info.state != JobState::Queued && entry->info.state != JobState::Running))
+        return;
+    entry->cancel->store(true);
+    if (entry->info.state == JobState::Running) {
+        entry->info.message = tr("cancelling…");
+        Q_EMIT jobChanged(id);
+    }
 }
 
 void JobRunner::cancelAll() {
-    for (const auto& info : m_jobs)
-        cancel(info.id);
+    for (const auto& entry : m_jobs)
+        cancel(entry.info.id);
 }
 
 bool JobRunner::isActive(int id) const {
-    for (const auto& info : m_jobs)
-        if (info.id == id)
-            return info.state == JobState::Queued || info.state == JobState::Running;
-    return false;
+    const Entry* entry = find(id);
+    return entry && (entry->info.state == JobState::Queued || entry->info.state == JobState::Running);
 }
 
 bool JobRunner::isBusy() const {
@@ -153,40 +162,40 @@ bool JobRunner::isBusy() const {
 }
 
 void JobRunner::started(int id) {
-    JobInfo* info = find(id);
-    if (!info)
+    Entry* entry = find(id);
+    if (!entry)
         return;
-    info->state = JobState::Running;
+    entry->info.state = JobState::Running;
+    entry->clock.start();
     m_running = id;
-    m_clocks[static_cast<int>(info - m_jobs.data())].start();
     Q_EMIT jobChanged(id);
 }
 
 void JobRunner::progressed(int id, qint64 done, qint64 total, const QString& message) {
-    JobInfo* info = find(id);
-    if (!info || info->state != JobState::Running)
+    Entry* entry = find(id);
+    if (!entry || entry->info.state != JobState::Running)
         return;
-    const QElapsedTimer& clock = m_clocks[static_cast<int>(info - m_jobs.data())];
-    info->done = done;
-    info->total = total;
-    if (!m_cancelFlags[static_cast<int>(info - m_jobs.data())]->load())
-        info->message = message;
-    info->elapsedMs = clock.isValid() ? clock.elapsed() : 0;
-    info->etaSeconds = done > 0 && total >= done ? info->elapsedMs / 1000.0 * static_cast<double>(total - done) / static_cast<double>(done)
-                                                 : -1.0;
+    JobInfo& info = entry->info;
+    info.done = done;
+    info.total = total;
+    if (!entry->cancel->load()) // keep "cancelling…" once asked
+        info.message = message;
+    info.elapsedMs = entry->clock.isValid() ? entry->clock.elapsed() : 0;
+    info.etaSeconds = done > 0 && total >= done
+                          ? info.elapsedMs / 1000.0 * static_cast<double>(total - done) / static_cast<double>(done)
+                          : -1.0;
     Q_EMIT jobChanged(id);
 }
 
 void JobRunner::finished(int id, JobState state, const QString& message) {
-    JobInfo* info = find(id);
-    if (!info)
+    Entry* entry = find(id);
+    if (!entry)
         return;
-    const QElapsedTimer& clock = m_clocks[static_cast<int>(info - m_jobs.data())];
-    info->state = state;
-    info->message = message;
-    info->etaSeconds = -1;
-    if (clock.isValid())
-        info->elapsedMs = clock.elapsed();
+    entry->info.state = state;
+    entry->info.message = message;
+    entry->info.etaSeconds = -1;
+    if (entry->clock.isValid())
+        entry->info.elapsedMs = entry->clock.elapsed();
     if (m_running == id)
         m_running = 0;
     --m_pending;

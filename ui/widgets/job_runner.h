@@ -73,7 +73,7 @@ public:
     bool isBusy() const; // a job is running or queued
     bool isActive(int id) const; // that job is queued or running
     int runningJob() const { return m_running; }
-    QVector<JobInfo> jobs() const { return m_jobs; }
+    QVector<JobInfo> jobs() const;
     JobInfo job(int id) const;
     // Cancels everything and blocks until the worker thread has ended, at most `msec`
     // (false on timeout). For the end of the application.
@@ -87,16 +87,20 @@ Q_SIGNALS:
 
 private:
     friend class JobContext;
-    JobInfo* find(int id);
+    struct Entry {
+        JobInfo info;
+        std::shared_ptr<std::atomic<bool>> cancel;
+        QElapsedTimer clock; // from the job's start
+    };
+    Entry* find(int id);
+    const Entry* find(int id) const;
     void started(int id);
     void progressed(int id, qint64 done, qint64 total, const QString& message);
     void finished(int id, JobState state, const QString& message);
 
     QThread* m_thread;
     QObject* m_executor; // lives on m_thread; jobs are queued calls on it
-    QVector<JobInfo> m_jobs;
-    QVector<std::shared_ptr<std::atomic<bool>>> m_cancelFlags; // parallel to m_jobs
-    QVector<QElapsedTimer> m_clocks;                            // parallel to m_jobs
+    QVector<Entry> m_jobs; // in queue order
     int m_nextId = 1;
     int m_running = 0;
     int m_pending = 0; // queued + running

@@ -21,7 +21,6 @@
 #include <QDateTime>
 #include <QDir>
 #include <QDoubleSpinBox>
-#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -35,7 +34,6 @@
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QTextStream>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -56,35 +54,15 @@ struct TrainingRequest {
     double bestLoss = std::numeric_limits<double>::infinity();
 };
 
-// history.csv of a run being resumed: its epochs go on the curves before the new ones arrive.
-QVector<charts::EpochPoint> readHistory(const QString& path) {
-    QVector<charts::EpochPoint> points;
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
-        return points;
-    QTextStream in(&file);
-    const QStringList header = in.readLine().split(QLatin1Char(','));
-    while (!in.atEnd()) {
-        const QStringList fields = in.readLine().split(QLatin1Char(','));
-        if (fields.size() != header.size() || fields.size() < 7)
-            continue;
-        auto value = [&](const char* name) {
-            const int index = header.indexOf(QLatin1String(name));
-            bool ok = false;
-            const double parsed = index >= 0 ? fields[index].toDouble(&ok) : 0.0;
-            return ok ? parsed : std::numeric_limits<double>::quiet_NaN();
-        };
-        charts::EpochPoint point;
-        point.epoch = static_cast<int>(value("epoch"));
-        point.trainLoss = value("train_loss");
-        point.validationLoss = value("val_loss");
-        point.validationAccuracy = value("val_acc");
-        point.validationAuc = value("val_auc");
-        point.learningRate = value("lr");
-        if (point.epoch > 0)
-            points.push_back(point);
-    }
-    return points;
+charts::EpochPoint toEpochPoint(const train::EpochRecord& record) {
+    charts::EpochPoint point;
+    point.epoch = record.epoch;
+    point.trainLoss = record.trainLoss;
+    point.validationLoss = record.validationLoss;
+    point.validationAccuracy = record.validationAccuracy;
+    point.validationAuc = record.validationAuc;
+    point.learningRate = record.learningRate;
+    return point;
 }
 
 } // namespace
@@ -452,11 +430,18 @@ int TrainingPanel::start(QString* error) {
     m_finishedCheckpoint.clear();
     m_openButton->setEnabled(false);
     if (request.job.settings.resume) {
-        for (const auto& point : readHistory(QDir(runFolder).filePath(QStringLiteral("history.csv")))) {
-            m_curves->addEpoch(point);
-            if (point.validationLoss < request.bestLoss) { // as the trainer keeps best.pth
-                request.bestLoss = point.validationLoss;
-                request.bestEpoch = point.epoch;
+        // The epochs before the interruption go on the curves before the new ones arrive; a
+        // malformed history only costs those points (the trainer resumes from last.ckpt).
+        std::vector<train::EpochRecord> history;
+        try {
+            history = train::readHistoryCsv(QDir(runFolder).filePath(QStringLiteral("history.csv")).toStdString());
+        } catch (const std::exception&) {
+        }
+        for (const auto& record : history) {
+            m_curves->addEpoch(toEpochPoint(record));
+            if (record.validationLoss < request.bestLoss) { // as the trainer keeps best.pth
+                request.bestLoss = record.validationLoss;
+                request.bestEpoch = record.epoch;
             }
         }
         m_curves->setBestEpoch(request.bestEpoch);
@@ -513,13 +498,7 @@ int TrainingPanel::start(QString* error) {
                 bestLoss = record.validationLoss;
                 bestEpoch = record.epoch;
             }
-            charts::EpochPoint point;
-            point.epoch = record.epoch;
-            point.trainLoss = record.trainLoss;
-            point.validationLoss = record.validationLoss;
-            point.validationAccuracy = record.validationAccuracy;
-            point.validationAuc = record.validationAuc;
-            point.learningRate = record.learningRate;
+            const charts::EpochPoint point = toEpochPoint(record);
             const int best = bestEpoch;
             context.post([panel, point, best] {
                 if (!panel)

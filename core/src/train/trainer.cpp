@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <regex>
 #include <sstream>
@@ -205,6 +207,40 @@ std::string historyCsv(const std::vector<EpochRecord>& history) {
                 csv::number(r.validationAuc) + "," + csv::number(r.learningRate) + "," + csv::number(r.seconds) + "\n";
     return text;
 }
+
+} // namespace
+
+std::vector<EpochRecord> readHistoryCsv(const std::string& path) {
+    std::vector<EpochRecord> history;
+    std::ifstream in(path);
+    if (!in)
+        return history;
+    std::string line;
+    std::getline(in, line);
+    const std::vector<std::string> expected{"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_auc", "lr", "seconds"};
+    if (csv::splitRecord(line) != expected)
+        throw Error(path + ": not a history.csv (header " + line + ")");
+    for (int lineNumber = 2; std::getline(in, line); ++lineNumber) {
+        if (line.empty())
+            continue;
+        const auto fields = csv::splitRecord(line);
+        std::vector<double> values;
+        for (const auto& field : fields) {
+            char* end = nullptr;
+            values.push_back(std::strtod(field.c_str(), &end)); // "nan" parses as NaN
+            if (end == field.c_str())
+                throw Error(path + ": line " + std::to_string(lineNumber) + ": '" + field + "' is not a number");
+        }
+        if (values.size() != expected.size())
+            throw Error(path + ": line " + std::to_string(lineNumber) + " has " + std::to_string(values.size()) +
+                        " fields, not " + std::to_string(expected.size()));
+        history.push_back({static_cast<int>(values[0]), values[1], values[2], values[3], values[4], values[5], values[6],
+                           values[7]});
+    }
+    return history;
+}
+
+namespace {
 
 // last.ckpt: LibTorch's archive of the model, the optimizer and the run state, written beside
 // and renamed over the old one (torch::serialize writes in place, so not directly).

@@ -114,6 +114,10 @@ struct TrainOutcome {
 TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFactory& data,
                              const TrainCallbacks& callbacks = {});
 
+// RUNDIR/history.csv read back (as trainClassifier writes it): empty when the file does not
+// exist (no epoch finished yet); Error naming the file and line for a malformed one.
+std::vector<EpochRecord> readHistoryCsv(const std::string& path);
+
 // Cosine annealing with eta_min 0, T_max = epochs, stepped per epoch: the learning rate of
 // 0-based epoch e (PyTorch's CosineAnnealingLR in closed form).
 double cosineLearningRate(double base, int epoch, int epochs);
