@@ -114,9 +114,9 @@ int runEvaluate(const QStringList& arguments) {
         QStringLiteral("eigen-sign"),
         QStringLiteral("Grad-CAM eigen-smooth sign: 'study' (default) or 'corrected'."), QStringLiteral("MODE"),
         QStringLiteral("study"));
-    const QCommandLineOption precisionOption(QStringLiteral("precision"),
-                                             QStringLiteral("Chefer LRP arithmetic: float32 (default, the study's) or float64."),
-                                             QStringLiteral("TYPE"), QStringLiteral("float32"));
+    const QCommandLineOption precisionOption(
+        QStringLiteral("precision"), QString::fromLatin1(explain::precisionHelp()), QStringLiteral("TYPE"),
+        QString::fromLatin1(explain::precisionName(explain::kDefaultCheferPrecision)));
     const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of the random baseline (default 0)."),
                                         QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption shardOption(
@@ -182,10 +182,10 @@ int runEvaluate(const QStringList& arguments) {
     settings.explainOptions.eigenSign =
         eigenSign == QLatin1String("study") ? explain::EigenSign::AsSvdReturns : explain::EigenSign::Corrected;
     const QString precision = parser.value(precisionOption);
-    if (precision != QLatin1String("float32") && precision != QLatin1String("float64"))
+    const auto parsedPrecision = explain::parsePrecision(precision.toStdString());
+    if (!parsedPrecision)
         return usageError(command, QStringLiteral("--precision must be 'float32' or 'float64', got '%1'").arg(precision));
-    settings.explainOptions.cheferPrecision =
-        precision == QLatin1String("float32") ? explain::Precision::Float32 : explain::Precision::Float64;
+    settings.explainOptions.cheferPrecision = *parsedPrecision;
     settings.randomBaselineSeed = parser.value(seedOption).toULongLong(&ok);
     if (!ok)
         return usageError(command, QStringLiteral("--seed must be a non-negative integer, got '%1'").arg(parser.value(seedOption)));

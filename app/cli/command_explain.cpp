@@ -90,9 +90,8 @@ int runExplain(const QStringList& arguments) {
         QStringLiteral("MODE"), QStringLiteral("study"));
     const QCommandLineOption precisionOption(
         QStringLiteral("precision"),
-        QStringLiteral("Chefer LRP arithmetic: float32 (default, as the study) or float64 (the method's exact value; "
-                       "float32 is ill-conditioned on deep models)."),
-        QStringLiteral("TYPE"), QStringLiteral("float32"));
+        QString::fromLatin1(explain::precisionHelp()), QStringLiteral("TYPE"),
+        QString::fromLatin1(explain::precisionName(explain::kDefaultCheferPrecision)));
     const QCommandLineOption preprocessOption(
         QStringLiteral("preprocess"),
         QStringLiteral("resize (to 224x224, Pillow bilinear; CP-CHILD, DUKE) or center-crop (224, no resize; Kvasir, MURA). "
@@ -168,12 +167,10 @@ int runExplain(const QStringList& arguments) {
     else
         return usageError(QStringLiteral("--eigen-sign must be 'study' or 'corrected', got '%1'").arg(eigenSign));
     const QString precision = parser.value(precisionOption);
-    if (precision == QLatin1String("float32"))
-        job.options.cheferPrecision = explain::Precision::Float32;
-    else if (precision == QLatin1String("float64"))
-        job.options.cheferPrecision = explain::Precision::Float64;
-    else
+    const auto parsedPrecision = explain::parsePrecision(precision.toStdString());
+    if (!parsedPrecision)
         return usageError(QStringLiteral("--precision must be 'float32' or 'float64', got '%1'").arg(precision));
+    job.options.cheferPrecision = *parsedPrecision;
     try {
         job.recipe = image::parsePreprocessRecipe(parser.value(preprocessOption).toStdString());
     } catch (const Error& error) {

@@ -44,6 +44,7 @@ private Q_SLOTS:
     void unreadableCheckpointNamesTheFile();
     void targetClassOutOfRangeIsAUsageError();
     void studyTrioMatchesTheReference();
+    void defaultCheferIsTheExactValue();
     void badMethodOptionsAreUsageErrors();
 };
 
@@ -222,6 +223,25 @@ void TestCliExplain::studyTrioMatchesTheReference() {
     const auto chefer = read(outDir + QStringLiteral("/chefer/img_0.npy"));
     QVERIFY(normalisedDifference(chefer, read(fixture(QStringLiteral("ref_img_0_chefer_f64.npy")))) < 1e-5);
     QVERIFY(QFile::exists(outDir + QStringLiteral("/attention/img_0.npy")));
+}
+
+void TestCliExplain::defaultCheferIsTheExactValue() {
+    // Without --precision, Chefer is computed in float64 (explain/precision.h), on the deep
+    // fixture whose float32 maps drift: the reference's float64 map within 1e-5; --help says so.
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-deep-ref/model.pth"));
+    const auto deep = [](const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-deep-ref/") + name); };
+    QTemporaryDir out;
+    const QString map = out.filePath(QStringLiteral("chefer.npy"));
+    const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), deep(QStringLiteral("model.pth")),
+                                QStringLiteral("--method"), QStringLiteral("chefer"), QStringLiteral("--target-class"),
+                                QStringLiteral("3"), QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--out"), map,
+                                deep(QStringLiteral("img_0.png"))});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    const auto read = [](const QString& path) { return intermap::npy::readFloat32(path.toStdString(), {224, 224}); };
+    const double error = normalisedDifference(read(map), read(deep(QStringLiteral("ref_img_0_chefer_f64.npy"))));
+    QVERIFY2(error < 1e-5, qPrintable(QString::number(error)));
+    const auto help = runCli({QStringLiteral("explain"), QStringLiteral("--help")});
+    QVERIFY2(help.standardOutput.contains(QStringLiteral("float64 (default")), qPrintable(help.standardOutput));
 }
 
 void TestCliExplain::badMethodOptionsAreUsageErrors() {

@@ -1,6 +1,7 @@
 // Golden tests of the ViT and the attention-based maps against the reference outputs of the
 // original implementations (../shared/fixtures, see its README for tolerances), plus the
 // model-loading contract (key/shape errors, headless checkpoints, the checkpoint writer).
+#include "chefer_conditioning.h"
 #include "shared_data.h"
 
 #include "intermap/explain/explainer.h"
@@ -241,32 +242,38 @@ void TestExplainGolden::fixtureChefer() {
     const Fixture fixture = loadFixture(set, image);
     const QString prefix = QStringLiteral("ref_img_%1_").arg(image);
     const auto exact = readNpyTensor(fixtureFile(set, prefix + QStringLiteral("chefer_f64.npy")));
-    // The fixtures README: float32 within max(1e-3, 2 x the original float32 code's own spread).
-    const double spread = fixture.imageManifest[QStringLiteral("chefer_f32_spread")].toDouble();
-    const double float32Tolerance = std::max(1e-3, 2.0 * spread);
 
+    // The default is the method's exact value (float64): the reference's float64 within 1e-5.
     explain::ExplainOptions options;
-    const auto single = explainOne(fixture, "chefer", options);
-    const double singleError = normalisedDifference(single, exact);
-    qInfo("chefer float32: %.3g against float64 (tolerance %.3g)", singleError, float32Tolerance);
-    QVERIFY2(singleError <= float32Tolerance, qPrintable(QStringLiteral("float32 chefer differs by %1").arg(singleError)));
+    QCOMPARE(options.cheferPrecision, explain::Precision::Float64);
+    const auto byDefault = explainOne(fixture, "chefer", options);
+    const double defaultError = normalisedDifference(byDefault, exact);
+    qInfo("chefer default (float64): %.3g against the reference's float64", defaultError);
+    QVERIFY2(defaultError < 1e-5, qPrintable(QStringLiteral("default chefer differs by %1").arg(defaultError)));
 
-    options.cheferPrecision = explain::Precision::Float64;
-    const auto precise = explainOne(fixture, "chefer", options);
-    const double preciseError = normalisedDifference(precise, exact);
-    qInfo("chefer float64: %.3g against float64", preciseError);
-    QVERIFY2(preciseError < 1e-5, qPrintable(QStringLiteral("float64 chefer differs by %1").arg(preciseError)));
+    // float32 (the study's arithmetic): within what float32 can promise on this image
+    // (tests/common/chefer_conditioning.h); nothing is asserted where it promises nothing.
+    options.cheferPrecision = explain::Precision::Float32;
+    const auto float32Map = explainOne(fixture, "chefer", options);
+    const double float32Error = normalisedDifference(float32Map, exact);
+    const QString float32Failure = test::checkFloat32Chefer(float32Error, fixture.vit.model, fixture.input, fixture.target,
+                                                             fixture.imageManifest[QStringLiteral("chefer_f32_spread")].toDouble());
+    QVERIFY2(float32Failure.isEmpty(), qPrintable(float32Failure));
 
-    // Before upsampling: the raw 14x14 rollout row of the (float32) reference code.
+    // Before upsampling and normalising: the raw 14x14 rollout row, i.e. the scale is right too.
+    // The reference is the original code's float32 row: it carries that code's own error, at most
+    // its float32 spread on this image, so ours (exact) must be within max(1e-3, 2 x spread).
     const auto raw14 = readNpyTensor(fixtureFile(set, prefix + QStringLiteral("chefer14.npy"))).flatten();
+    const double spread = fixture.imageManifest[QStringLiteral("chefer_f32_spread")].toDouble();
     explain::PassNeeds needs;
     needs.relevance = true;
-    explain::ForwardPass pass(fixture.vit.model, fixture.input, needs);
+    explain::ForwardPass pass(test::doublePrecisionCopy(fixture.vit.model), fixture.input.to(torch::kFloat64), needs);
     const auto ours14 = explain::cheferRelevanceRollout(pass, torch::full({1}, fixture.target, torch::kInt64))[0];
     QCOMPARE(ours14.numel(), raw14.numel());
     const double relativeError = maxAbsDifference(ours14, raw14) / raw14.abs().max().item<double>();
-    qInfo("chefer14: relative difference %.3g", relativeError);
-    QVERIFY2(relativeError <= float32Tolerance, qPrintable(QStringLiteral("chefer14 differs by %1 (relative)").arg(relativeError)));
+    qInfo("chefer14 (exact): relative difference %.3g from the original's float32 row", relativeError);
+    QVERIFY2(relativeError <= std::max(1e-3, 2.0 * spread),
+             qPrintable(QStringLiteral("chefer14 differs by %1 (relative)").arg(relativeError)));
 }
 
 void TestExplainGolden::severalMethodsInOneCallEqualSingleCalls() {
@@ -296,7 +303,7 @@ void TestExplainGolden::batchEqualsSingleImages() {
     const Fixture first = loadFixture(set, 0), second = loadFixture(set, 1);
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     const std::vector<std::string> methods = {"attention", "rollout", "gradcam", "chefer"};
-    for (auto precision : {explain::Precision::Float32, explain::Precision::Float64}) {
+    for (auto precision : {explain::Precision::Float64, explain::Precision::Float32}) {
         explain::ExplainOptions options;
         options.augSmooth = true;
         options.eigenSmooth = true;
@@ -311,11 +318,23 @@ void TestExplainGolden::batchEqualsSingleImages() {
             QCOMPARE(batch[size_t(image)].targetClass, alone.targetClass);
             for (size_t m = 0; m < methods.size(); ++m) {
                 const double error = maxAbsDifference(batch[size_t(image)].maps[m].map, alone.maps[m].map);
-                // Batched products round differently (float32 rollout over 12 blocks: ~1e-5);
-                // float32 Chefer amplifies that by its conditioning (the fixtures' float32 spread
-                // on this image is 7e-3). Both far below the 1e-3 golden tolerance otherwise.
-                const double tolerance = (methods[m] == "chefer" && precision == explain::Precision::Float32) ? 1e-2 : 1e-4;
-                qInfo("%s image %d: batch vs alone %.3g", methods[m].c_str(), image, error);
+                // Batched products round differently (float32 rollout over 12 blocks: ~1e-5),
+                // far below the 1e-3 golden tolerance; float64 Chefer (the default) is exact to
+                // ~1e-9. float32 Chefer amplifies the rounding by the image's conditioning: both
+                // maps are within what float32 promises of the exact one, so of each other
+                // within twice that, and nothing where float32 promises nothing.
+                double tolerance = 1e-4;
+                if (methods[m] == "chefer" && precision == explain::Precision::Float32) {
+                    const auto promise = test::cheferFloat32Promise(first.vit.model, input, alone.targetClass);
+                    tolerance = 2 * promise.tolerance;
+                    qInfo("float32 chefer image %d: batch vs alone %.3g (tolerance %.3g%s)", image, error, tolerance,
+                          promise.promised() ? "" : ", not promised: not asserted");
+                    if (!promise.promised())
+                        continue;
+                } else {
+                    qInfo("%s %s image %d: batch vs alone %.3g", methods[m].c_str(), explain::precisionName(precision),
+                          image, error);
+                }
                 QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 image %2: batch differs by %3")
                                                             .arg(QString::fromStdString(methods[m]))
                                                             .arg(image)

@@ -13,12 +13,12 @@ namespace intermap::ui {
 QString ComparisonSettings::mapKeySettings() const {
     // Grad-CAM and Chefer options also change their maps only, but one key for all keeps the
     // cache simple; attention and rollout are cheap to recompute.
-    return QStringLiteral("recipe=%1;target=%2;aug=%3;eigen=%4;chefer64=%5")
+    return QStringLiteral("recipe=%1;target=%2;aug=%3;eigen=%4;chefer=%5")
         .arg(recipe)
         .arg(targetClass)
         .arg(augSmooth)
         .arg(eigenSmooth)
-        .arg(cheferFloat64);
+        .arg(QString::fromLatin1(explain::precisionName(cheferPrecision)));
 }
 
 ComparisonController::ComparisonController(ComparisonView* view, QObject* parent)
@@ -151,7 +151,7 @@ void ComparisonController::refresh() {
     request.targetClass = m_settings.targetClass;
     request.augSmooth = m_settings.augSmooth;
     request.eigenSmooth = m_settings.eigenSmooth;
-    request.cheferFloat64 = m_settings.cheferFloat64;
+    request.cheferPrecision = m_settings.cheferPrecision;
     // Stale work is dropped before its next model pass; the atomic is set here, directly, not
     // through the queue that the running pass is blocking.
     m_worker->supersede(request.generation);

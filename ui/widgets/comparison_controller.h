@@ -21,7 +21,7 @@ struct ComparisonSettings {
     int targetClass = -1; // -1 = predicted
     bool augSmooth = false;
     bool eigenSmooth = false;
-    bool cheferFloat64 = false;
+    explain::Precision cheferPrecision = explain::kDefaultCheferPrecision;
     int maskThreshold = 0;
     double iouTopK = 10.0;
 

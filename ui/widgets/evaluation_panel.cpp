@@ -4,6 +4,7 @@
 #include "render/report.h"
 #include "widgets/job_runner.h"
 #include "widgets/path_row.h"
+#include "widgets/precision_combo.h"
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/explain/explainer.h"
@@ -253,8 +254,7 @@ QWidget* EvaluationPanel::buildForm() {
     m_eigenSign->addItem(tr("as the study (SVD's sign)"), QStringLiteral("study"));
     m_eigenSign->addItem(tr("corrected"), QStringLiteral("corrected"));
     gridForm->addRow(tr("Eigen sign"), m_eigenSign);
-    m_cheferPrecision = new QComboBox(gridBox);
-    m_cheferPrecision->addItems({QStringLiteral("float32"), QStringLiteral("float64")});
+    m_cheferPrecision = makePrecisionCombo(gridBox);
     gridForm->addRow(tr("Chefer"), m_cheferPrecision);
     m_maskThreshold = new QSpinBox(gridBox);
     m_maskThreshold->setRange(0, 254);
@@ -454,8 +454,7 @@ int EvaluationPanel::start(QString* error) {
         settings.explainOptions.eigenSign = m_eigenSign->currentData().toString() == QLatin1String("study")
                                                 ? explain::EigenSign::AsSvdReturns
                                                 : explain::EigenSign::Corrected;
-        settings.explainOptions.cheferPrecision =
-            m_cheferPrecision->currentIndex() == 0 ? explain::Precision::Float32 : explain::Precision::Float64;
+        settings.explainOptions.cheferPrecision = comboPrecision(m_cheferPrecision);
         settings.maskThreshold = m_maskThreshold->value();
         settings.faithfulness = m_faithfulness->isChecked();
         settings.validate(explain::ExplainerRegistry::withBuiltinMethods());
@@ -776,8 +775,7 @@ bool EvaluationPanel::exportReport(const QString& path, QString* error) {
         {tr("Grad-CAM"), tr("aug-smooth %1, eigen-smooth %2, eigen sign %3")
                              .arg(options.augSmooth ? tr("on") : tr("off"), options.eigenSmooth ? tr("on") : tr("off"),
                                   options.eigenSign == explain::EigenSign::AsSvdReturns ? tr("as the study") : tr("corrected"))},
-        {tr("Chefer arithmetic"), options.cheferPrecision == explain::Precision::Float32 ? QStringLiteral("float32")
-                                                                                         : QStringLiteral("float64")},
+        {tr("Chefer arithmetic"), QString::fromLatin1(explain::precisionName(options.cheferPrecision))},
         {tr("k values (%)"), topK.join(QStringLiteral(", "))},
         {tr("mask threshold"), tr("inside = grey > %1").arg(settings.maskThreshold)},
         {tr("random baseline seed"), QString::number(settings.randomBaselineSeed)},
@@ -883,7 +881,7 @@ QJsonObject EvaluationPanel::saveState() const {
                        {QStringLiteral("target_class"), m_target->currentText()},
                        {QStringLiteral("study_gradcam"), m_studyGradCam->isChecked()},
                        {QStringLiteral("eigen_sign"), m_eigenSign->currentData().toString()},
-                       {QStringLiteral("chefer_precision"), m_cheferPrecision->currentText()},
+                       {QStringLiteral("chefer_precision"), m_cheferPrecision->currentData().toString()},
                        {QStringLiteral("mask_threshold"), m_maskThreshold->value()},
                        {QStringLiteral("faithfulness"), m_faithfulness->isChecked()},
                        {QStringLiteral("output"), m_output->text()},
@@ -914,7 +912,7 @@ void EvaluationPanel::restoreState(const QJsonObject& state) {
     m_target->setCurrentText(state.value(QStringLiteral("target_class")).toString(m_target->currentText()));
     m_studyGradCam->setChecked(state.value(QStringLiteral("study_gradcam")).toBool(true));
     m_eigenSign->setCurrentIndex(std::max(0, m_eigenSign->findData(state.value(QStringLiteral("eigen_sign")).toString())));
-    m_cheferPrecision->setCurrentText(state.value(QStringLiteral("chefer_precision")).toString(QStringLiteral("float32")));
+    setComboPrecision(m_cheferPrecision, precisionFromText(state.value(QStringLiteral("chefer_precision")).toString()));
     m_maskThreshold->setValue(state.value(QStringLiteral("mask_threshold")).toInt());
     m_faithfulness->setChecked(state.value(QStringLiteral("faithfulness")).toBool());
     m_output->setText(state.value(QStringLiteral("output")).toString());

@@ -134,7 +134,7 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
             options.targetClass = request.targetClass;
         options.augSmooth = request.augSmooth;
         options.eigenSmooth = request.eigenSmooth;
-        options.cheferPrecision = request.cheferFloat64 ? explain::Precision::Float64 : explain::Precision::Float32;
+        options.cheferPrecision = request.cheferPrecision;
         std::vector<std::string> methods;
         for (const QString& method : request.methods)
             methods.push_back(method.toStdString());

@@ -2,6 +2,8 @@
 // The model side of the desktop application: one QObject living on its own QThread that owns
 // the loaded models and computes maps. The GUI talks to it with queued signals/slots only and
 // never waits for it (ARCHITECTURE.md, "Threads in the GUI"). No Torch in this header.
+#include "intermap/explain/precision.h"
+
 #include <QImage>
 #include <QMetaType>
 #include <QObject>
@@ -34,7 +36,7 @@ struct MapRequest {
     int targetClass = -1;
     bool augSmooth = false;
     bool eigenSmooth = false;
-    bool cheferFloat64 = false;
+    explain::Precision cheferPrecision = explain::kDefaultCheferPrecision;
 };
 
 struct ModelMaps {

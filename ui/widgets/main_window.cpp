@@ -6,6 +6,7 @@
 #include "widgets/job_runner.h"
 #include "widgets/jobs_view.h"
 #include "widgets/model_zoo.h"
+#include "widgets/precision_combo.h"
 #include "widgets/training_panel.h"
 
 #include "intermap/util/errors.h"
@@ -259,11 +260,7 @@ QWidget* MainWindow::buildControls() {
     smoothingLayout->addWidget(m_augSmooth);
     smoothingLayout->addWidget(m_eigenSmooth);
     form->addRow(tr("Grad-CAM"), smoothing);
-    m_cheferPrecision = new QComboBox(options);
-    m_cheferPrecision->addItem(tr("float32 (fast)"));
-    m_cheferPrecision->addItem(tr("float64 (exact)"));
-    m_cheferPrecision->setToolTip(tr("Chefer's LRP divides by near-zero sums; float64 gives the method's exact value "
-                                     "on deep models at ~3x the time"));
+    m_cheferPrecision = makePrecisionCombo(options);
     form->addRow(tr("Chefer"), m_cheferPrecision);
     m_maskThreshold = new QSpinBox(options);
     m_maskThreshold->setRange(0, 254);
@@ -402,7 +399,7 @@ void MainWindow::applySettings() {
     settings.recipe = m_recipe->currentData().toString();
     settings.augSmooth = m_augSmooth->isChecked();
     settings.eigenSmooth = m_eigenSmooth->isChecked();
-    settings.cheferFloat64 = m_cheferPrecision->currentIndex() == 1;
+    settings.cheferPrecision = comboPrecision(m_cheferPrecision);
     settings.maskThreshold = m_maskThreshold->value();
     m_controller->setSettings(settings);
     updateModels();
@@ -784,7 +781,7 @@ bool MainWindow::saveSession(const QString& path, QString* error) {
                               {QStringLiteral("preprocess"), m_recipe->currentData().toString()},
                               {QStringLiteral("aug_smooth"), m_augSmooth->isChecked()},
                               {QStringLiteral("eigen_smooth"), m_eigenSmooth->isChecked()},
-                              {QStringLiteral("chefer_float64"), m_cheferPrecision->currentIndex() == 1},
+                              {QStringLiteral("chefer_precision"), m_cheferPrecision->currentData().toString()},
                               {QStringLiteral("mask_threshold"), m_maskThreshold->value()},
                               {QStringLiteral("colour_map"), m_colourMap->currentText()},
                               {QStringLiteral("opacity"), m_opacity->value()},
@@ -832,7 +829,14 @@ bool MainWindow::loadSession(const QString& path, QString* error) {
     m_recipe->setCurrentIndex(std::max(0, m_recipe->findData(compare.value(QStringLiteral("preprocess")).toString())));
     m_augSmooth->setChecked(compare.value(QStringLiteral("aug_smooth")).toBool());
     m_eigenSmooth->setChecked(compare.value(QStringLiteral("eigen_smooth")).toBool());
-    m_cheferPrecision->setCurrentIndex(compare.value(QStringLiteral("chefer_float64")).toBool() ? 1 : 0);
+    // Sessions saved before the precision had names stored a flag (chefer_float64).
+    if (compare.contains(QStringLiteral("chefer_precision")))
+        setComboPrecision(m_cheferPrecision, precisionFromText(compare.value(QStringLiteral("chefer_precision")).toString()));
+    else if (compare.contains(QStringLiteral("chefer_float64")))
+        setComboPrecision(m_cheferPrecision, compare.value(QStringLiteral("chefer_float64")).toBool() ? explain::Precision::Float64
+                                                                                                       : explain::Precision::Float32);
+    else
+        setComboPrecision(m_cheferPrecision, explain::kDefaultCheferPrecision);
     m_maskThreshold->setValue(compare.value(QStringLiteral("mask_threshold")).toInt());
     m_colourMap->setCurrentText(compare.value(QStringLiteral("colour_map")).toString(m_colourMap->currentText()));
     m_opacity->setValue(compare.value(QStringLiteral("opacity")).toInt(m_opacity->value()));

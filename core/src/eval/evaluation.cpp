@@ -57,10 +57,6 @@ std::string eigenSignName(explain::EigenSign sign) {
     return sign == explain::EigenSign::AsSvdReturns ? "study" : "corrected";
 }
 
-std::string precisionName(explain::Precision precision) {
-    return precision == explain::Precision::Float32 ? "float32" : "float64";
-}
-
 // The settings every map depends on besides the checkpoint and the pre-processing.
 json explainSettingsJson(const EvaluationSettings& settings) {
     const auto& options = settings.explainOptions;
@@ -69,7 +65,7 @@ json explainSettingsJson(const EvaluationSettings& settings) {
                  {{"aug_smooth", options.augSmooth},
                   {"eigen_smooth", options.eigenSmooth},
                   {"eigen_sign", eigenSignName(options.eigenSign)}}},
-                {"chefer_precision", precisionName(options.cheferPrecision)},
+                {"chefer_precision", explain::precisionName(options.cheferPrecision)},
                 {"heads", settings.heads ? json(*settings.heads) : json(nullptr)}};
 }
 
@@ -90,7 +86,7 @@ json settingsToJson(const EvaluationSettings& settings) {
                  {{"aug_smooth", options.augSmooth},
                   {"eigen_smooth", options.eigenSmooth},
                   {"eigen_sign", eigenSignName(options.eigenSign)}}},
-                {"chefer_precision", precisionName(options.cheferPrecision)},
+                {"chefer_precision", explain::precisionName(options.cheferPrecision)},
                 {"top_k", settings.topK},
                 {"mask_threshold", settings.maskThreshold},
                 {"heads", settings.heads ? json(*settings.heads) : json(nullptr)},
@@ -116,8 +112,11 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
     options.eigenSmooth = j.at("gradcam").at("eigen_smooth").get<bool>();
     options.eigenSign = j.at("gradcam").at("eigen_sign").get<std::string>() == "study" ? explain::EigenSign::AsSvdReturns
                                                                                       : explain::EigenSign::Corrected;
-    options.cheferPrecision = j.at("chefer_precision").get<std::string>() == "float32" ? explain::Precision::Float32
-                                                                                       : explain::Precision::Float64;
+    const auto precision = j.at("chefer_precision").get<std::string>();
+    if (const auto parsed = explain::parsePrecision(precision))
+        options.cheferPrecision = *parsed;
+    else
+        throw Error("unknown chefer_precision '" + precision + "' in the run's settings");
     settings.topK = j.at("top_k").get<std::vector<double>>();
     settings.maskThreshold = j.at("mask_threshold").get<int>();
     if (j.contains("heads") && !j.at("heads").is_null())
@@ -263,7 +262,9 @@ explain::ExplainOptions EvaluationSettings::studyExplainOptions() {
     options.augSmooth = true;
     options.eigenSmooth = true;
     options.eigenSign = explain::EigenSign::AsSvdReturns;
-    options.cheferPrecision = explain::Precision::Float32;
+    // The study ran float32; its map is machine-dependent on deep models, so the evaluation
+    // scores the method's exact value unless --precision float32 asks for the study's arithmetic.
+    options.cheferPrecision = explain::kDefaultCheferPrecision;
     return options;
 }
 

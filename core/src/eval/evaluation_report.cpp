@@ -181,7 +181,7 @@ std::string renderEvaluationReport(const ReportInput& input) {
     setting("Grad-CAM", std::string(options.augSmooth ? "aug-smooth" : "no aug-smooth") + ", " +
                             (options.eigenSmooth ? "eigen-smooth" : "no eigen-smooth") + ", eigen sign " +
                             (options.eigenSign == explain::EigenSign::AsSvdReturns ? "study" : "corrected"));
-    setting("Chefer precision", options.cheferPrecision == explain::Precision::Float32 ? "float32" : "float64");
+    setting("Chefer precision", explain::precisionName(options.cheferPrecision));
     std::vector<std::string> kLabels;
     for (double k : settings.topK)
         kLabels.push_back(topKLabel(k));

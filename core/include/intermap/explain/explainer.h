@@ -2,6 +2,7 @@
 // The methods framework: one Explainer interface, a registry by name, per-call options, and a
 // ForwardPass shared by every method asked for the same image and target so they reuse its
 // forward (and, for gradient methods, backward) work.
+#include "intermap/explain/precision.h"
 #include "intermap/model/vit.h"
 
 #include <functional>
@@ -19,10 +20,6 @@ enum class EigenSign {
     Corrected     // per pass, negate before the ReLU when |min| > |max|
 };
 
-// Arithmetic of Chefer's LRP. It divides by near-zero sums, so float32 drifts from the
-// method's exact value (float64) on deep models; float64 runs the whole pass in double.
-enum class Precision { Float32, Float64 };
-
 // Options of one explain call. Methods read what concerns them and ignore the rest.
 struct ExplainOptions {
     // Class whose evidence is mapped; default: the predicted class of the un-augmented input.
@@ -30,7 +27,7 @@ struct ExplainOptions {
     bool augSmooth = false;   // Grad-CAM: 6 passes (flip x {0.9, 1.0, 1.1})
     bool eigenSmooth = false; // Grad-CAM: first principal component instead of the channel sum
     EigenSign eigenSign = EigenSign::AsSvdReturns;
-    Precision cheferPrecision = Precision::Float32;
+    Precision cheferPrecision = kDefaultCheferPrecision; // see precision.h
 };
 
 // What a method needs from the shared forward pass; explainImage() merges the needs of every
