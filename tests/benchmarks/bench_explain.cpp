@@ -62,8 +62,9 @@ double forwardFlops(const model::VitConfig& c) {
 //   attention, rollout: 1 F.  Grad-CAM: 1 F + a backward through the last block (1/depth F).
 //   aug-smooth: 6 such passes.  Chefer float32: 1 F + the activation backward through every
 //   block (1 F: one product per Linear, no weight gradients) + the activator-only LRP (4 F: per
-//   Linear x+W+, x-W-, S W+ and S W-, each the size of the forward's product).  Chefer float64:
-//   its own forward, backward and LRP in double (6 F, reported at the float32 rate; double
+//   Linear x+W+, x-W-, S W+ and S W-, each the size of the forward's product).  Chefer float64
+//   (the default): the float32 pass's backward through every block for the attention gradients
+//   (1 F) + its own forward and LRP in double (5 F, reported at the float32 rate; double
 //   products run at about half of it, see BENCHMARKS.md).  Shared passes are counted once.
 double forwardEquivalents(const std::vector<std::string>& methods, const explain::ExplainOptions& options, int depth) {
     double total = 1.0; // the shared (float32) forward
@@ -71,12 +72,8 @@ double forwardEquivalents(const std::vector<std::string>& methods, const explain
     for (const auto& method : methods) {
         if (method != "chefer")
             continue;
-        if (options.cheferPrecision == explain::Precision::Float64) {
-            total += 6.0;
-        } else {
-            allBlockBackward = true;
-            total += 4.0; // LRP
-        }
+        allBlockBackward = true;
+        total += options.cheferPrecision == explain::Precision::Float64 ? 5.0 : 4.0; // (forward +) LRP
     }
     for (const auto& method : methods) {
         if (method == "gradcam") {

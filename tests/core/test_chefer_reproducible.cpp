@@ -35,10 +35,12 @@ using namespace intermap;
 namespace {
 
 const QString kDeepDir = QStringLiteral(INTERMAP_TEST_DATA_DIR "/deep");
-// The contract for the default map (normalised max abs); float64 is exact to ~1e-9 here.
+// The contract for the default map (normalised max abs); measured ~1e-6 here (the
+// float32 gradient weights; the float64 LRP itself is exact to ~1e-9).
 constexpr double kReproducible = 1e-3;
-// What float64 itself keeps to: batches and threads only reorder sums of doubles.
-constexpr double kFloat64Agreement = 1e-6;
+// Batches and threads reorder sums: of doubles in the LRP (~1e-16), of floats in the gradient
+// weights (~1e-7 relative, a well-conditioned product): measured <= 3e-7 on the maps.
+constexpr double kDefaultAgreement = 1e-5;
 
 double maxAbsDifference(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
@@ -152,11 +154,11 @@ void TestCheferReproducible::defaultMapIsTheSameInAnyBatch() {
     for (size_t i = 0; i < alone.size(); ++i) {
         const double error = maxAbsDifference(all[i].maps.at(0).map, alone[i]);
         qInfo("image %zu: batch of 4 vs alone %.3g", i, error);
-        QVERIFY2(error <= kFloat64Agreement, qPrintable(QStringLiteral("image %1: %2").arg(i).arg(error)));
+        QVERIFY2(error <= kDefaultAgreement, qPrintable(QStringLiteral("image %1: %2").arg(i).arg(error)));
     }
     for (size_t j = 0; j < 2; ++j) {
         const double error = maxAbsDifference(pair[j].maps.at(0).map, alone[3 - j]);
-        QVERIFY2(error <= kFloat64Agreement, qPrintable(QStringLiteral("image %1 in a pair: %2").arg(3 - j).arg(error)));
+        QVERIFY2(error <= kDefaultAgreement, qPrintable(QStringLiteral("image %1 in a pair: %2").arg(3 - j).arg(error)));
     }
 }
 
@@ -172,7 +174,7 @@ void TestCheferReproducible::defaultMapIsTheSameOnOneAndTwoThreads() {
         for (size_t i = 0; i < maps.size(); ++i) {
             const double error = maxAbsDifference(maps[i], single[i]);
             qInfo("image %zu: torch %d / BLAS %d threads vs 1/1: %.3g", i, policy.torchIntraOpThreads, policy.blasThreads, error);
-            QVERIFY2(error <= kFloat64Agreement, qPrintable(QStringLiteral("image %1: %2").arg(i).arg(error)));
+            QVERIFY2(error <= kDefaultAgreement, qPrintable(QStringLiteral("image %1: %2").arg(i).arg(error)));
         }
     }
     compute::applyThreadPolicy(restore);

@@ -243,13 +243,14 @@ void TestExplainGolden::fixtureChefer() {
     const QString prefix = QStringLiteral("ref_img_%1_").arg(image);
     const auto exact = readNpyTensor(fixtureFile(set, prefix + QStringLiteral("chefer_f64.npy")));
 
-    // The default is the method's exact value (float64): the reference's float64 within 1e-5.
+    // The default (float64 forward and LRP, float32 gradient weights: explain/precision.h) is the
+    // method's exact value up to ~1e-6: the reference's float64 within 1e-4.
     explain::ExplainOptions options;
     QCOMPARE(options.cheferPrecision, explain::Precision::Float64);
     const auto byDefault = explainOne(fixture, "chefer", options);
     const double defaultError = normalisedDifference(byDefault, exact);
     qInfo("chefer default (float64): %.3g against the reference's float64", defaultError);
-    QVERIFY2(defaultError < 1e-5, qPrintable(QStringLiteral("default chefer differs by %1").arg(defaultError)));
+    QVERIFY2(defaultError < 1e-4, qPrintable(QStringLiteral("default chefer differs by %1").arg(defaultError)));
 
     // float32 (the study's arithmetic): within what float32 can promise on this image
     // (tests/common/chefer_conditioning.h); nothing is asserted where it promises nothing.
@@ -319,8 +320,8 @@ void TestExplainGolden::batchEqualsSingleImages() {
             for (size_t m = 0; m < methods.size(); ++m) {
                 const double error = maxAbsDifference(batch[size_t(image)].maps[m].map, alone.maps[m].map);
                 // Batched products round differently (float32 rollout over 12 blocks: ~1e-5),
-                // far below the 1e-3 golden tolerance; float64 Chefer (the default) is exact to
-                // ~1e-9. float32 Chefer amplifies the rounding by the image's conditioning: both
+                // far below the 1e-3 golden tolerance; float64 Chefer (the default) differs only
+                // by its float32 gradient weights (~3e-7). float32 Chefer amplifies the rounding by the image's conditioning: both
                 // maps are within what float32 promises of the exact one, so of each other
                 // within twice that, and nothing where float32 promises nothing.
                 double tolerance = 1e-4;

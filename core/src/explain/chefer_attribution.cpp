@@ -30,7 +30,9 @@ torch::Tensor sumPerImage(const torch::Tensor& x) {
 }
 
 // Linear.relprop, activator term: Z = x+ W+^T + x- W-^T; S = R / Z; R_in = x+ (S W+) + x- (S W-).
-torch::Tensor linearRelevance(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& relevance) {
+// `weight` is cast to x's dtype (a float64 LRP on a float32 model).
+torch::Tensor linearRelevance(const torch::Tensor& x, const torch::Tensor& modelWeight, const torch::Tensor& relevance) {
+    const auto weight = modelWeight.to(x.scalar_type());
     const auto positiveWeight = weight.clamp_min(0), negativeWeight = weight.clamp_max(0);
     const auto positiveInput = x.clamp_min(0), negativeInput = x.clamp_max(0);
     const auto z = torch::matmul(positiveInput, positiveWeight.t()) + torch::matmul(negativeInput, negativeWeight.t());
@@ -92,12 +94,16 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
 
 } // namespace
 
-torch::Tensor cheferRelevanceRollout(ForwardPass& pass, const torch::Tensor& targets) {
-    auto vit = pass.model();
-    const auto& records = pass.blockRecords(targets);
-    const auto& attentionGradients = pass.attentionGradients(targets);
-    const auto pooled = pass.pooled(targets).detach();
-    torch::NoGradGuard noGrad; // after the backward above: the LRP itself builds no graph
+namespace {
+
+// The LRP from the target's one-hot at the head down to block 0, then the gradient-weighted
+// rollout. `records` and `pooled` fix the arithmetic (`vit`'s weights are cast to their
+// dtype); `attentionGradients` (per block [B,heads,N,N], any float dtype) only weight the
+// relevance, a well-conditioned product of non-negative terms.
+torch::Tensor relevanceRollout(model::VisionTransformer vit, const std::vector<model::BlockRecord>& records,
+                               const torch::Tensor& pooled, const std::vector<torch::Tensor>& attentionGradients,
+                               const torch::Tensor& targets) {
+    torch::NoGradGuard noGrad; // after the backward: the LRP itself builds no graph
     const auto classes = vit->config().numClasses;
 
     // Start: the one-hot target (a 0/1 vector, not the logit value), through the head.
@@ -119,27 +125,38 @@ torch::Tensor cheferRelevanceRollout(ForwardPass& pass, const torch::Tensor& tar
     // normalisation in ViT_LRP's compute_rollout_attention); joint = A_i @ joint from block 0 up.
     torch::Tensor joint;
     for (size_t i = 0; i < records.size(); ++i) {
-        auto cam = (attentionGradients[i].detach() * attentionRelevance[i]).clamp_min(0).mean(1); // [B,N,N]
+        const auto gradient = attentionGradients[i].detach().to(attentionRelevance[i].scalar_type());
+        auto cam = (gradient * attentionRelevance[i]).clamp_min(0).mean(1); // [B,N,N]
         cam = cam + torch::eye(cam.size(-1), cam.options());
         joint = joint.defined() ? torch::matmul(cam, joint) : cam;
     }
     return joint.select(1, 0).slice(1, 1); // CLS row to the patches: [B, patches]
 }
 
+} // namespace
+
+torch::Tensor cheferRelevanceRollout(ForwardPass& pass, const torch::Tensor& targets) {
+    const auto& records = pass.blockRecords(targets);
+    const auto& attentionGradients = pass.attentionGradients(targets);
+    return relevanceRollout(pass.model(), records, pass.pooled(targets).detach(), attentionGradients, targets);
+}
+
 namespace {
 
-model::VisionTransformer doublePrecisionCopy(const model::VisionTransformer& source) {
-    model::VisionTransformer copy(source->config());
+// Float64 where the conditioning needs it (explain/precision.h): the forward whose sums the LRP
+// divides by, and the LRP itself, in double; the attention gradients from the shared float32
+// pass. Those only weight the relevance (clamp(grad x R) summed over non-negative terms), so
+// their float32 rounding (~1e-7 relative) moves the map by ~1e-6, measured up to 4e-6 against
+// a whole float64 pass on deep random ViTs whose float32 LRP is off by 0.6 — and it saves the
+// double backward and its graph. The model computes in its input's dtype, casting its float32
+// weights one layer at a time: no double copy of the model is made.
+torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
+    const auto& gradients = pass.attentionGradients(targets);
     torch::NoGradGuard noGrad;
-    auto target = copy->named_parameters();
-    for (const auto& parameter : source->named_parameters())
-        target[parameter.key()].copy_(parameter.value());
-    // On the source's device: a CUDA model's exact pass stays on the GPU.
-    copy->to(source->parameters().front().device(), torch::kFloat64);
-    for (auto& parameter : copy->parameters())
-        parameter.set_requires_grad(false);
-    copy->eval();
-    return copy;
+    model::VitTaps taps;
+    taps.relevanceRecords = true;
+    const auto output = pass.model()->forward(pass.input().to(torch::kFloat64), taps);
+    return relevanceRollout(pass.model(), output.records, output.pooled, gradients, targets);
 }
 
 class CheferAttribution final : public Explainer {
@@ -151,21 +168,15 @@ public:
     bool isClassSpecific() const override { return true; }
     PassNeeds needs(const ExplainOptions& options) const override {
         PassNeeds needs;
-        needs.relevance = options.cheferPrecision == Precision::Float32; // float64 runs its own pass
+        needs.attentionGradients = true;
+        needs.relevance = options.cheferPrecision == Precision::Float32; // float64 records its own forward
         return needs;
     }
 
     torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options, const torch::Tensor& targets) override {
         const auto& config = pass.model()->config();
-        torch::Tensor patchScores;
-        if (options.cheferPrecision == Precision::Float64) {
-            PassNeeds needs;
-            needs.relevance = true;
-            ForwardPass exact(doublePrecisionCopy(pass.model()), pass.input().to(torch::kFloat64), needs);
-            patchScores = cheferRelevanceRollout(exact, targets);
-        } else {
-            patchScores = cheferRelevanceRollout(pass, targets);
-        }
+        const auto patchScores = options.cheferPrecision == Precision::Float64 ? float64Rollout(pass, targets)
+                                                                               : cheferRelevanceRollout(pass, targets);
         return minMaxNormalisePerImage(upsampleBilinearPatches(patchScores, config.gridSize(), config.patchSize))
             .to(torch::kFloat32);
     }

@@ -17,11 +17,11 @@ void ForwardPass::runForward() {
         return;
     model::VitTaps taps;
     taps.attentionProbabilities = true;
-    const bool needsGraph = m_needs.lastBlockGradient || m_needs.relevance;
+    const bool needsGraph = m_needs.lastBlockGradient || m_needs.gradientsFromFirstBlock();
     if (needsGraph) {
         // The graph starts where the earliest gradient is needed: block 0 for Chefer (every
         // block's attention), the last block for Grad-CAM alone.
-        taps.gradientsFromBlock = m_needs.relevance ? 0 : m_model->config().depth - 1;
+        taps.gradientsFromBlock = m_needs.gradientsFromFirstBlock() ? 0 : m_model->config().depth - 1;
         taps.lastBlockNorm1 = true;
         taps.relevanceRecords = m_needs.relevance;
         m_output = m_model->forward(m_input, taps);
@@ -39,12 +39,12 @@ void ForwardPass::runBackward(const torch::Tensor& targets) {
     runForward();
     if (m_gradientTargets.defined() && torch::equal(m_gradientTargets, targets))
         return;
-    if (!m_needs.lastBlockGradient && !m_needs.relevance)
+    if (!m_needs.lastBlockGradient && !m_needs.gradientsFromFirstBlock())
         throw Error("internal: a gradient was requested from a forward pass planned without gradients");
     std::vector<torch::Tensor> inputs;
-    if (m_needs.relevance)
-        for (const auto& record : m_output.records)
-            inputs.push_back(record.attention);
+    if (m_needs.gradientsFromFirstBlock())
+        for (const auto& attention : m_output.attentions)
+            inputs.push_back(attention);
     inputs.push_back(m_output.lastBlockNorm1);
     // The gradient of the logit itself (pytorch-grad-cam's ClassifierOutputTarget; Chefer's
     // one-hot x output), not of a probability. Images are independent, so the gradient of the

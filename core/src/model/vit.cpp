@@ -35,8 +35,20 @@ const torch::Tensor& requireTensor(const StateDict& dict, const std::string& key
 // batch into one addmm with the bias fused. LibTorch 1.13's C++ Linear module instead runs
 // matmul + a separate bias add (and, in backward, a bias reduction): measured 10-15 % slower per
 // vit-tiny training step here (BENCHMARKS.md).
+// The model computes in its input's dtype: a float64 input runs in double on the float32
+// weights, cast one layer at a time (Chefer's float64 LRP without a double copy of the model;
+// to() of a tensor already in that dtype is the tensor itself, so float32 costs nothing).
+torch::Tensor inDtypeOf(const torch::Tensor& weight, const torch::Tensor& x) {
+    return weight.defined() ? weight.to(x.scalar_type()) : weight;
+}
+
 torch::Tensor applyLinear(const torch::nn::Linear& layer, const torch::Tensor& x) {
-    return torch::linear(x, layer->weight, layer->bias);
+    return torch::linear(x, inDtypeOf(layer->weight, x), inDtypeOf(layer->bias, x));
+}
+
+torch::Tensor applyLayerNorm(const torch::nn::LayerNorm& norm, const torch::Tensor& x) {
+    return torch::layer_norm(x, norm->options.normalized_shape(), inDtypeOf(norm->weight, x), inDtypeOf(norm->bias, x),
+                             norm->options.eps());
 }
 
 torch::nn::LayerNorm makeLayerNorm(std::int64_t dim, double eps) {
@@ -151,17 +163,17 @@ VitBlockImpl::VitBlockImpl(const VitConfig& config) {
 }
 
 torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record, bool full) {
-    auto normalised = norm1(x);
+    auto normalised = applyLayerNorm(norm1, x);
     auto y = x + attn(normalised, record);
     if (!record || !full) {
         if (record)
             record->norm1 = normalised;
-        return y + mlp(norm2(y));
+        return y + mlp(applyLayerNorm(norm2, y));
     }
     record->input = x;
     record->norm1 = normalised;
     record->afterAttention = y;
-    record->norm2 = norm2(y);
+    record->norm2 = applyLayerNorm(norm2, y);
     record->hidden = torch::gelu(applyLinear(mlp->fc1, record->norm2));
     record->mlpOut = applyLinear(mlp->fc2, record->hidden);
     return y + record->mlpOut;
@@ -172,7 +184,9 @@ PatchEmbedImpl::PatchEmbedImpl(std::int64_t patchSize, std::int64_t embedDim) {
 }
 
 torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) {
-    return proj(x).flatten(2).transpose(1, 2);
+    return torch::conv2d(x, inDtypeOf(proj->weight, x), inDtypeOf(proj->bias, x), proj->options.stride())
+        .flatten(2)
+        .transpose(1, 2);
 }
 
 VisionTransformerImpl::VisionTransformerImpl(const VitConfig& config) : m_config(config) {
@@ -203,7 +217,7 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
 
     VitOutput output;
     auto tokens = patchEmbed(x);
-    tokens = torch::cat({clsToken.expand({x.size(0), -1, -1}), tokens}, 1) + posEmbed;
+    tokens = torch::cat({inDtypeOf(clsToken, x).expand({x.size(0), -1, -1}), tokens}, 1) + inDtypeOf(posEmbed, x);
     if (taps.attentionProbabilities)
         output.attentions.resize(static_cast<size_t>(depth));
     if (taps.relevanceRecords)
@@ -224,7 +238,7 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         if (isLast && taps.lastBlockNorm1)
             output.lastBlockNorm1 = record->norm1;
     }
-    auto pooled = norm(tokens).select(1, 0); // CLS-token pooling
+    auto pooled = applyLayerNorm(norm, tokens).select(1, 0); // CLS-token pooling
     if (taps.relevanceRecords)
         output.pooled = pooled;
     output.logits = head ? applyLinear(head, pooled) : pooled;

@@ -35,11 +35,15 @@ struct ExplainOptions {
 struct PassNeeds {
     bool attentions = false;        // per-block attention probabilities
     bool lastBlockGradient = false; // last block's norm1 output and d(target logit)/d(it)
-    bool relevance = false;         // BlockRecords + d(target logit)/d(attention) for every block
+    bool attentionGradients = false; // d(target logit)/d(attention) for every block
+    bool relevance = false;         // BlockRecords (Chefer's LRP inputs) + the attention gradients
+
+    bool gradientsFromFirstBlock() const { return attentionGradients || relevance; }
 
     PassNeeds& operator|=(const PassNeeds& other) {
         attentions |= other.attentions;
         lastBlockGradient |= other.lastBlockGradient;
+        attentionGradients |= other.attentionGradients;
         relevance |= other.relevance;
         return *this;
     }

@@ -6,9 +6,11 @@
 // A·V and q·k^T), so the map is an ill-conditioned function of the rounding: on deep models a
 // float32 map can be 0.01-0.6 (of the min-max range) away from the method's exact value, and
 // two float32 runs of the same image differ with the CPU's kernels, the batch size and the
-// thread count. float64 runs the whole pass (forward, backward, LRP) in double: the map is the
-// exact value to ~1e-9 on every machine. That is the default; float32 is the study's own
-// arithmetic, kept to compare with it.
+// thread count. float64 runs the forward those sums come from and the LRP in double; the
+// attention gradients, which only weight the relevance (a well-conditioned product), come from
+// the shared float32 pass. The map is then the exact (all-double) value within ~2e-6 on every
+// machine, batch and thread count. That is the default; float32 is the study's own arithmetic,
+// kept to compare with it.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,8 +37,8 @@ inline std::optional<Precision> parsePrecision(std::string_view name) {
 // One line for --help and tooltips.
 inline const char* precisionHelp() {
     return "Chefer LRP arithmetic: float64 (default: the method's exact value, the same map on every "
-           "CPU, batch size and thread count; ~2-3x the float32 time) or float32 (the study's arithmetic: "
-           "ill-conditioned on deep models, machine-dependent).";
+           "CPU, batch size and thread count; about 2x the float32 time of Chefer alone) or float32 (the study's "
+           "arithmetic: ill-conditioned on deep models, machine-dependent).";
 }
 
 } // namespace intermap::explain

@@ -127,7 +127,8 @@ TORCH_MODULE(PatchEmbed);
 class VisionTransformerImpl : public torch::nn::Module {
 public:
     explicit VisionTransformerImpl(const VitConfig& config);
-    // x: [B, 3, imageSize, imageSize], ImageNet-normalised.
+    // x: [B, 3, imageSize, imageSize], ImageNet-normalised. The model computes in x's dtype:
+    // a float64 input runs in double on the (float32) weights, cast one layer at a time.
     VitOutput forward(const torch::Tensor& x, const VitTaps& taps = {});
     const VitConfig& config() const { return m_config; }
 
