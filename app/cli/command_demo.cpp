@@ -3,6 +3,7 @@
 // every method's maps of the held-out positives scored against the true masks, beside the
 // centre and random baselines; summary.json, figure.png and report.html.
 #include "commands.h"
+#include "intermap/explain/method_names.h"
 
 #include "cli_support.h"
 #include "render/mat_image.h"
@@ -181,7 +182,7 @@ int runDemo(const QStringList& arguments) {
         evaluation.datasets = {{"phantom", (dataRoot / "test" / "positive").string(), (dataRoot / "masks").string(),
                                 image::PreprocessRecipe::Resize}};
         evaluation.inits = {"scratch"};
-        evaluation.methods = {"attention", "rollout", "gradcam", "chefer"};
+        evaluation.methods = explain::builtinMethodNames();
         evaluation.heads = architecture.heads;  // not stored in checkpoints
         evaluation.outDir = (out / "evaluation").string();
         const auto registry = explain::ExplainerRegistry::withBuiltinMethods();

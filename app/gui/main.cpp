@@ -11,6 +11,7 @@
 // architecture) on the data set DIR, waits for it to finish, shows the curves, saves the
 // screenshot (when asked) and exits 0; 2 when the job cannot start or fails.
 #include "charts/training_curves.h"
+#include "intermap/explain/method_names.h"
 #include "widgets/main_window.h"
 #include "widgets/training_panel.h"
 
@@ -136,7 +137,9 @@ int main(int argc, char** argv) {
         return fail(QStringLiteral("--checkpoint and --weights are alternatives: give one"));
     QStringList methodList;
     if (parser.isSet(methods)) {
-        const QStringList known{QStringLiteral("attention"), QStringLiteral("rollout"), QStringLiteral("gradcam"), QStringLiteral("chefer")};
+        QStringList known;
+        for (const auto& name : intermap::explain::builtinMethodNames())
+            known << QString::fromStdString(name);
         for (const QString& method : parser.value(methods).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
             if (!known.contains(method.trimmed()))
                 return fail(QStringLiteral("unknown method '%1' (known: %2)").arg(method, known.join(QStringLiteral(", "))));

@@ -3,6 +3,7 @@
 // comparison view's panels from the map cache and asks the worker (on its own thread) for what
 // is missing, one request at a time; a newer request supersedes older ones. GUI thread only.
 #include "view/map_cache.h"
+#include "intermap/explain/method_names.h"
 #include "widgets/comparison_view.h"
 #include "widgets/explain_worker.h"
 
@@ -14,9 +15,9 @@ namespace intermap::ui {
 struct ComparisonSettings {
     enum class Mode { Methods, Inits };
     Mode mode = Mode::Methods;
-    QStringList methods{QStringLiteral("attention"), QStringLiteral("rollout"), QStringLiteral("gradcam"),
-                        QStringLiteral("chefer")};
-    QString initsMethod = QStringLiteral("chefer"); // the method shown across inits
+    QStringList methods{QString::fromLatin1(explain::kAttentionMethod), QString::fromLatin1(explain::kRolloutMethod),
+                        QString::fromLatin1(explain::kGradCamMethod), QString::fromLatin1(explain::kCheferMethod)};
+    QString initsMethod = QString::fromLatin1(explain::kCheferMethod); // the method shown across inits
     QString recipe = QStringLiteral("resize");
     int targetClass = -1; // -1 = predicted
     bool augSmooth = false;

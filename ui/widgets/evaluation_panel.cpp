@@ -45,8 +45,9 @@ namespace {
 
 constexpr int kExtremesPerSide = 3;
 const QStringList kInits{QStringLiteral("scratch"), QStringLiteral("sup"), QStringLiteral("dino"), QStringLiteral("mae")};
-const QStringList kEvaluationMethods{QStringLiteral("gradcam"), QStringLiteral("attention"), QStringLiteral("chefer"),
-                                     QStringLiteral("rollout")};
+// The study's row order (its tables), then rollout (beyond the study).
+const QStringList kEvaluationMethods{QString::fromLatin1(explain::kGradCamMethod), QString::fromLatin1(explain::kAttentionMethod),
+                                     QString::fromLatin1(explain::kCheferMethod), QString::fromLatin1(explain::kRolloutMethod)};
 const QStringList kBaselines{QStringLiteral("centre"), QStringLiteral("random")};
 enum DatasetColumn { NameColumn, ImagesColumn, MasksColumn, RecipeColumn };
 
@@ -234,7 +235,7 @@ QWidget* EvaluationPanel::buildForm() {
     auto* methods = new QHBoxLayout;
     for (const QString& method : kEvaluationMethods) {
         auto* box = new QCheckBox(method, gridBox);
-        box->setChecked(method != QLatin1String("rollout")); // the study's three
+        box->setChecked(method != QLatin1String(explain::kRolloutMethod)); // the study's three
         methods->addWidget(box);
         m_methodBoxes << box;
     }

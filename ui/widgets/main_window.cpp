@@ -1,4 +1,5 @@
 #include "widgets/main_window.h"
+#include "intermap/explain/method_names.h"
 
 #include "render/figure.h"
 #include "widgets/evaluation_panel.h"
@@ -47,15 +48,19 @@
 namespace intermap::ui {
 namespace {
 
-const QStringList kMethods{QStringLiteral("attention"), QStringLiteral("rollout"), QStringLiteral("gradcam"),
-                           QStringLiteral("chefer")};
+const QStringList kMethods = [] {
+    QStringList names;
+    for (const auto& name : explain::builtinMethodNames())
+        names << QString::fromStdString(name);
+    return names;
+}();
 
 QString methodTooltip(const QString& method) {
-    if (method == QLatin1String("attention"))
+    if (method == QLatin1String(explain::kAttentionMethod))
         return QObject::tr("Last block's CLS attention, averaged over heads (class-agnostic)");
-    if (method == QLatin1String("rollout"))
+    if (method == QLatin1String(explain::kRolloutMethod))
         return QObject::tr("Attention rollout through every block (Abnar & Zuidema; class-agnostic)");
-    if (method == QLatin1String("gradcam"))
+    if (method == QLatin1String(explain::kGradCamMethod))
         return QObject::tr("Grad-CAM on the last block's norm1 tokens (the study's recipe)");
     return QObject::tr("Chefer et al.'s LRP-based transformer attribution (class-specific)");
 }
@@ -232,7 +237,7 @@ QWidget* MainWindow::buildControls() {
     }
     m_initsMethod = new QComboBox(methods);
     m_initsMethod->addItems(kMethods);
-    m_initsMethod->setCurrentText(QStringLiteral("chefer"));
+    m_initsMethod->setCurrentText(QString::fromLatin1(explain::kCheferMethod));
     m_initsMethod->setToolTip(tr("The method compared across initialisations"));
     methodsLayout->addWidget(m_initsMethod);
     layout->addWidget(methods);

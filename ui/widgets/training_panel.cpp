@@ -259,12 +259,14 @@ QWidget* TrainingPanel::buildForm() {
                                                    tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"))
                                            .layout);
     m_probeMethods = new QComboBox(runBox);
-    m_probeMethods->addItem(tr("attention + Grad-CAM"), QStringLiteral("attention,gradcam"));
-    m_probeMethods->addItem(tr("all four"), QStringLiteral("attention,rollout,gradcam,chefer"));
-    m_probeMethods->addItem(QStringLiteral("attention"), QStringLiteral("attention"));
-    m_probeMethods->addItem(QStringLiteral("rollout"), QStringLiteral("rollout"));
-    m_probeMethods->addItem(QStringLiteral("Grad-CAM"), QStringLiteral("gradcam"));
-    m_probeMethods->addItem(QStringLiteral("Chefer"), QStringLiteral("chefer"));
+    const QString attention = QString::fromLatin1(explain::kAttentionMethod), rollout = QString::fromLatin1(explain::kRolloutMethod),
+                  gradCam = QString::fromLatin1(explain::kGradCamMethod), chefer = QString::fromLatin1(explain::kCheferMethod);
+    m_probeMethods->addItem(tr("attention + Grad-CAM"), QStringList{attention, gradCam}.join(QLatin1Char(',')));
+    m_probeMethods->addItem(tr("all four"), QStringList{attention, rollout, gradCam, chefer}.join(QLatin1Char(',')));
+    m_probeMethods->addItem(attention, attention);
+    m_probeMethods->addItem(rollout, rollout);
+    m_probeMethods->addItem(QStringLiteral("Grad-CAM"), gradCam);
+    m_probeMethods->addItem(QStringLiteral("Chefer"), chefer);
     m_probeMethods->setToolTip(tr("Maps of the positive (last) class, plain Grad-CAM (no smoothing), after each epoch"));
     runForm->addRow(tr("Probe maps"), m_probeMethods);
     layout->addWidget(runBox);

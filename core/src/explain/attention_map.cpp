@@ -9,7 +9,7 @@ namespace {
 // patch tokens, mean over heads, each value repeated over its 16x16 patch (np.kron), min-max.
 class AttentionMap final : public Explainer {
 public:
-    std::string name() const override { return "attention"; }
+    std::string name() const override { return kAttentionMethod; }
     std::string description() const override {
         return "Raw attention of the CLS token to each patch in the last block, averaged over heads";
     }

@@ -10,7 +10,7 @@ namespace {
 // the first block up; CLS row to the patches; bilinear x16; min-max.
 class AttentionRollout final : public Explainer {
 public:
-    std::string name() const override { return "rollout"; }
+    std::string name() const override { return kRolloutMethod; }
     std::string description() const override { return "Attention rollout over all blocks (Abnar & Zuidema 2020)"; }
     bool isClassSpecific() const override { return false; }
     PassNeeds needs(const ExplainOptions&) const override {

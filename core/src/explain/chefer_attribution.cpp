@@ -161,7 +161,7 @@ torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
 
 class CheferAttribution final : public Explainer {
 public:
-    std::string name() const override { return "chefer"; }
+    std::string name() const override { return kCheferMethod; }
     std::string description() const override {
         return "Chefer et al. (CVPR 2021) transformer attribution: LRP relevance x attention gradients, rolled out";
     }

@@ -109,10 +109,10 @@ torch::Tensor ForwardPass::resolveTargets(const std::optional<std::int64_t>& req
 
 ExplainerRegistry ExplainerRegistry::withBuiltinMethods() {
     ExplainerRegistry registry;
-    registry.add("attention", makeAttentionMap);
-    registry.add("rollout", makeAttentionRollout);
-    registry.add("gradcam", makeGradCam);
-    registry.add("chefer", makeCheferAttribution);
+    registry.add(kAttentionMethod, makeAttentionMap);
+    registry.add(kRolloutMethod, makeAttentionRollout);
+    registry.add(kGradCamMethod, makeGradCam);
+    registry.add(kCheferMethod, makeCheferAttribution);
     return registry;
 }
 

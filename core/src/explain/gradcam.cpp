@@ -50,7 +50,7 @@ torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor&
 // Grad-CAM (pytorch-grad-cam 1.5.0, ViT reshape) on the last block's norm1 output.
 class GradCam final : public Explainer {
 public:
-    std::string name() const override { return "gradcam"; }
+    std::string name() const override { return kGradCamMethod; }
     std::string description() const override {
         return "Grad-CAM on the last block's norm1 output (pytorch-grad-cam 1.5.0 with the ViT reshape)";
     }

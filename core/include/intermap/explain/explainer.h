@@ -3,6 +3,7 @@
 // ForwardPass shared by every method asked for the same image and target so they reuse its
 // forward (and, for gradient methods, backward) work.
 #include "intermap/explain/precision.h"
+#include "intermap/explain/method_names.h"
 #include "intermap/model/vit.h"
 
 #include <functional>
