@@ -56,13 +56,7 @@ const QStringList kMethods = [] {
 }();
 
 QString methodTooltip(const QString& method) {
-    if (method == QLatin1String(explain::kAttentionMethod))
-        return QObject::tr("Last block's CLS attention, averaged over heads (class-agnostic)");
-    if (method == QLatin1String(explain::kRolloutMethod))
-        return QObject::tr("Attention rollout through every block (Abnar & Zuidema; class-agnostic)");
-    if (method == QLatin1String(explain::kGradCamMethod))
-        return QObject::tr("Grad-CAM on the last block's norm1 tokens (the study's recipe)");
-    return QObject::tr("Chefer et al.'s LRP-based transformer attribution (class-specific)");
+    return QString::fromStdString(explain::methodDescription(method.toStdString()));
 }
 
 // Below this rate for a 512x512 float product, the matrix products are not running on an

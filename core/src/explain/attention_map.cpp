@@ -10,9 +10,7 @@ namespace {
 class AttentionMap final : public Explainer {
 public:
     std::string name() const override { return kAttentionMethod; }
-    std::string description() const override {
-        return "Raw attention of the CLS token to each patch in the last block, averaged over heads";
-    }
+    std::string description() const override { return methodDescription(kAttentionMethod); }
     bool isClassSpecific() const override { return false; }
     PassNeeds needs(const ExplainOptions&) const override {
         PassNeeds needs;

@@ -11,7 +11,7 @@ namespace {
 class AttentionRollout final : public Explainer {
 public:
     std::string name() const override { return kRolloutMethod; }
-    std::string description() const override { return "Attention rollout over all blocks (Abnar & Zuidema 2020)"; }
+    std::string description() const override { return methodDescription(kRolloutMethod); }
     bool isClassSpecific() const override { return false; }
     PassNeeds needs(const ExplainOptions&) const override {
         PassNeeds needs;

@@ -162,9 +162,7 @@ torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
 class CheferAttribution final : public Explainer {
 public:
     std::string name() const override { return kCheferMethod; }
-    std::string description() const override {
-        return "Chefer et al. (CVPR 2021) transformer attribution: LRP relevance x attention gradients, rolled out";
-    }
+    std::string description() const override { return methodDescription(kCheferMethod); }
     bool isClassSpecific() const override { return true; }
     PassNeeds needs(const ExplainOptions& options) const override {
         PassNeeds needs;

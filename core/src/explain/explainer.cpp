@@ -127,6 +127,10 @@ std::vector<std::string> ExplainerRegistry::names() const {
     return result;
 }
 
+std::string ExplainerRegistry::description(const std::string& name) const {
+    return create(name)->description();
+}
+
 std::unique_ptr<Explainer> ExplainerRegistry::create(const std::string& name) const {
     auto found = m_factories.find(name);
     if (found == m_factories.end()) {

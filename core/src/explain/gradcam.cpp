@@ -51,9 +51,7 @@ torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor&
 class GradCam final : public Explainer {
 public:
     std::string name() const override { return kGradCamMethod; }
-    std::string description() const override {
-        return "Grad-CAM on the last block's norm1 output (pytorch-grad-cam 1.5.0 with the ViT reshape)";
-    }
+    std::string description() const override { return methodDescription(kGradCamMethod); }
     bool isClassSpecific() const override { return true; }
     PassNeeds needs(const ExplainOptions&) const override {
         PassNeeds needs;

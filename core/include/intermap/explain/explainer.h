@@ -2,8 +2,7 @@
 // The methods framework: one Explainer interface, a registry by name, per-call options, and a
 // ForwardPass shared by every method asked for the same image and target so they reuse its
 // forward (and, for gradient methods, backward) work.
-#include "intermap/explain/precision.h"
-#include "intermap/explain/method_names.h"
+#include "intermap/explain/explain_options.h"
 #include "intermap/model/vit.h"
 
 #include <functional>
@@ -14,22 +13,6 @@
 #include <vector>
 
 namespace intermap::explain {
-
-// How Grad-CAM's eigen-smooth projection gets its sign.
-enum class EigenSign {
-    AsSvdReturns, // the study's mode: whatever LAPACK's gesdd returns (ambiguous)
-    Corrected     // per pass, negate before the ReLU when |min| > |max|
-};
-
-// Options of one explain call. Methods read what concerns them and ignore the rest.
-struct ExplainOptions {
-    // Class whose evidence is mapped; default: the predicted class of the un-augmented input.
-    std::optional<std::int64_t> targetClass;
-    bool augSmooth = false;   // Grad-CAM: 6 passes (flip x {0.9, 1.0, 1.1})
-    bool eigenSmooth = false; // Grad-CAM: first principal component instead of the channel sum
-    EigenSign eigenSign = EigenSign::AsSvdReturns;
-    Precision cheferPrecision = kDefaultCheferPrecision; // see precision.h
-};
 
 // What a method needs from the shared forward pass; explainImage() merges the needs of every
 // method asked for so that one forward (and at most one backward) serves them all.
@@ -116,6 +99,8 @@ public:
     void add(const std::string& name, Factory factory);
     bool contains(const std::string& name) const { return m_factories.count(name) > 0; }
     std::vector<std::string> names() const;
+    // The method's one-line description (for --help, tooltips, reports); UsageError if unknown.
+    std::string description(const std::string& name) const;
     // Throws UsageError listing the known methods when `name` is not one.
     std::unique_ptr<Explainer> create(const std::string& name) const;
 
