@@ -53,10 +53,6 @@ std::vector<std::pair<std::string, std::string>> imageFilesByStem(const std::str
     return files;
 }
 
-std::string eigenSignName(explain::EigenSign sign) {
-    return sign == explain::EigenSign::AsSvdReturns ? "study" : "corrected";
-}
-
 // The settings every map depends on besides the checkpoint and the pre-processing.
 json explainSettingsJson(const EvaluationSettings& settings) {
     const auto& options = settings.explainOptions;
@@ -64,7 +60,7 @@ json explainSettingsJson(const EvaluationSettings& settings) {
                 {"gradcam",
                  {{"aug_smooth", options.augSmooth},
                   {"eigen_smooth", options.eigenSmooth},
-                  {"eigen_sign", eigenSignName(options.eigenSign)}}},
+                  {"eigen_sign", explain::eigenSignName(options.eigenSign)}}},
                 {"chefer_precision", explain::precisionName(options.cheferPrecision)},
                 {"heads", settings.heads ? json(*settings.heads) : json(nullptr)}};
 }
@@ -85,7 +81,7 @@ json settingsToJson(const EvaluationSettings& settings) {
                 {"gradcam",
                  {{"aug_smooth", options.augSmooth},
                   {"eigen_smooth", options.eigenSmooth},
-                  {"eigen_sign", eigenSignName(options.eigenSign)}}},
+                  {"eigen_sign", explain::eigenSignName(options.eigenSign)}}},
                 {"chefer_precision", explain::precisionName(options.cheferPrecision)},
                 {"top_k", settings.topK},
                 {"mask_threshold", settings.maskThreshold},
