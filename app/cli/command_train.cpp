@@ -7,6 +7,7 @@
 #include "intermap/data/dataset.h"
 #include "intermap/train/loader_streams.h"
 #include "intermap/train/trainer.h"
+#include "intermap/train/train_defaults.h"
 #include "intermap/train/training_job.h"
 #include "intermap/util/errors.h"
 #include "intermap/version.h"
@@ -47,7 +48,7 @@ int runTrain(const QStringList& arguments) {
         QStringLiteral("LIST"));
     const QCommandLineOption archOption(QStringLiteral("arch"),
                                         QStringLiteral("vit-tiny (default), vit-small, vit-base or WIDTHxDEPTHxHEADS."),
-                                        QStringLiteral("NAME"), QStringLiteral("vit-tiny"));
+                                        QStringLiteral("NAME"), QString::fromLatin1(train::defaults::kArchitecture));
     const QCommandLineOption initOption(QStringLiteral("init"),
                                         QStringLiteral("random (default) or a checkpoint of the same architecture (its head is replaced)."),
                                         QStringLiteral("random|FILE"), QStringLiteral("random"));
@@ -55,13 +56,13 @@ int runTrain(const QStringList& arguments) {
                                           QStringLiteral("NAME"));
     const QCommandLineOption optimizerOption(QStringLiteral("optimizer"), QStringLiteral("sgd or adam (default adam)."),
                                              QStringLiteral("NAME"));
-    const QCommandLineOption lrOption(QStringLiteral("lr"), QStringLiteral("Learning rate (default 3e-4)."), QStringLiteral("X"));
+    const QCommandLineOption lrOption(QStringLiteral("lr"), QStringLiteral("Learning rate (default %1).").arg(train::defaults::kLearningRate), QStringLiteral("X"));
     const QCommandLineOption momentumOption(QStringLiteral("momentum"),
-                                            QStringLiteral("SGD momentum / Adam beta1 (default 0.9)."), QStringLiteral("X"));
-    const QCommandLineOption weightDecayOption(QStringLiteral("weight-decay"), QStringLiteral("Weight decay (default 1e-4)."),
+                                            QStringLiteral("SGD momentum / Adam beta1 (default %1).").arg(train::defaults::kMomentum), QStringLiteral("X"));
+    const QCommandLineOption weightDecayOption(QStringLiteral("weight-decay"), QStringLiteral("Weight decay (default %1).").arg(train::defaults::kWeightDecay),
                                                QStringLiteral("X"));
-    const QCommandLineOption epochsOption(QStringLiteral("epochs"), QStringLiteral("Epochs (default 10)."), QStringLiteral("N"));
-    const QCommandLineOption batchOption(QStringLiteral("batch-size"), QStringLiteral("Batch size (default 32)."),
+    const QCommandLineOption epochsOption(QStringLiteral("epochs"), QStringLiteral("Epochs (default %1).").arg(train::defaults::kEpochs), QStringLiteral("N"));
+    const QCommandLineOption batchOption(QStringLiteral("batch-size"), QStringLiteral("Batch size (default %1).").arg(train::defaults::kBatchSize),
                                          QStringLiteral("N"));
     const QCommandLineOption patienceOption(QStringLiteral("patience"),
                                             QStringLiteral("Stop when the validation loss has not improved for N epochs (default: run all)."),
@@ -115,9 +116,11 @@ int runTrain(const QStringList& arguments) {
     try {
         train::TrainSettings settings;
         settings.architecture = train::parseArchitecture(parser.value(archOption).toStdString());
-        settings.optimizer = {train::OptimizerKind::Adam, 3e-4, 0.9, 1e-4};
-        settings.epochs = 10;
-        int batchSize = 32;
+        namespace defaults = train::defaults;
+        settings.optimizer = {defaults::kAdam ? train::OptimizerKind::Adam : train::OptimizerKind::Sgd,
+                              defaults::kLearningRate, defaults::kMomentum, defaults::kWeightDecay};
+        settings.epochs = defaults::kEpochs;
+        int batchSize = defaults::kBatchSize;
         std::string presetName;
         if (parser.isSet(presetOption)) {
             const auto& preset = train::findPreset(parser.value(presetOption).toStdString());

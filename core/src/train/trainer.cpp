@@ -1,4 +1,5 @@
 #include "intermap/train/trainer.h"
+#include "intermap/train/run_folder.h"
 
 #include "intermap/compute/numerics.h"
 
@@ -340,8 +341,8 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
         state = loadLastCheckpoint(lastPath, vit, *optimizer, settings.seed);
         vit->to(device);
         outcome.resumedFromEpoch = static_cast<int>(state.history.size());
-    } else if (fs::exists(lastPath)) {
-        throw UsageError(settings.outDir + ": holds a run already (last.ckpt); use --resume to continue it or another --out");
+    } else if (holdsTrainingRun(settings.outDir)) {
+        throw UsageError(holdsTrainingRunMessage(settings.outDir));
     }
 
     int epochsWithoutImprovement = 0;

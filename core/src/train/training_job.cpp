@@ -1,5 +1,6 @@
 #include "intermap/train/training_job.h"
 
+#include "intermap/train/run_folder.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
 
@@ -18,9 +19,8 @@ TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& event
     job.settings.numClasses = static_cast<std::int64_t>(result.splits.classNames.size());
 
     const std::filesystem::path runDir(job.settings.outDir);
-    if (!job.settings.resume && std::filesystem::exists(runDir / "last.ckpt"))
-        throw UsageError(job.settings.outDir +
-                         " holds a run already (last.ckpt); resume it (--resume) or choose another run folder");
+    if (!job.settings.resume && holdsTrainingRun(job.settings.outDir))
+        throw UsageError(holdsTrainingRunMessage(job.settings.outDir));
     if (events.onDataReady)
         events.onDataReady(result.splits);
     std::filesystem::create_directories(runDir);
