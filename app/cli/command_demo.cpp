@@ -6,6 +6,7 @@
 #include "intermap/explain/method_names.h"
 
 #include "cli_support.h"
+#include "report_output.h"
 #include "render/mat_image.h"
 
 #include "intermap/compute/threading.h"
@@ -247,7 +248,8 @@ int runDemo(const QStringList& arguments) {
         const QString figurePath = QString::fromStdString((out / "figure.png").string());
         if (!render::saveFigure(render::renderExplanationGrid(rows, figureOptions), figurePath))
             throw Error(figurePath.toStdString() + ": cannot write the figure");
-        fs::copy_file(out / "evaluation" / "report.html", out / "report.html", fs::copy_options::overwrite_existing);
+        if (writeEvaluationReport((out / "evaluation").string()))
+            fs::copy_file(out / "evaluation" / "report.html", out / "report.html", fs::copy_options::overwrite_existing);
 
         std::printf("\n%-10s %14s %10s %10s\n", "method", "pointing game", "IoU@10", "energy PG");
         for (const auto& method : evaluation.methods)
