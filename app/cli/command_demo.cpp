@@ -6,6 +6,7 @@
 
 #include "cli_support.h"
 #include "render/figure.h"
+#include "report_output.h"
 #include "render/mat_image.h"
 
 #include "intermap/demo/demo.h"
@@ -170,8 +171,9 @@ int runDemo(const QStringList& arguments) {
 
         const fs::path out(options.outDir);
         writeDemoFigure(result, (out / "figure.png").string());
-        fs::copy_file(fs::path(result.evaluation.outDir) / "report.html", out / "report.html",
-                      fs::copy_options::overwrite_existing);
+        if (writeEvaluationReport(result.evaluation.outDir))
+            fs::copy_file(fs::path(result.evaluation.outDir) / "report.html", out / "report.html",
+                          fs::copy_options::overwrite_existing);
         printDemoTable(result);
         std::printf("\n[%5.0f s] done: %s/summary.json, figure.png, report.html, model/\n", elapsed(), out.c_str());
         return ExitSuccess;

@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "cli_support.h"
+#include "report_output.h"
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/util/errors.h"
@@ -227,6 +228,7 @@ int runEvaluate(const QStringList& arguments) {
         for (const auto& problem : maps.problems)
             std::fprintf(stderr, "intermap-cli evaluate: %s\n", problem.c_str());
         const auto& results = run.results;
+        writeEvaluationReport(settings.outDir); // says why when none is written
         if (settings.shardCount == 1)
             printTables(settings);
         return reportOutcome(command, results, maps.problems.size(), settings.outDir);
@@ -269,6 +271,7 @@ int runMerge(const QStringList& arguments) {
     try {
         const std::string out = parser.value(outOption).toStdString();
         const auto results = eval::mergeShards(shards, out);
+        writeEvaluationReport(out);
         printTables(eval::readRunSettings(out));
         return reportOutcome(command, results, 0, out);
     } catch (const UsageError& usage) {

@@ -44,13 +44,16 @@ constexpr const char* kUsage =
 } // namespace
 
 int main(int argc, char* argv[]) {
-    const bool isDemo = argc > 1 && std::string(argv[1]) == "demo";
+    const std::string firstArgument = argc > 1 ? argv[1] : "";
+    const bool isDemo = firstArgument == "demo";
 #ifdef INTERMAP_WITH_DEMO
-    // The demo draws its figure (fonts need a QGuiApplication); headless, on any machine.
-    if (isDemo && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+    // The demo's figure and the evaluation report are drawn with fonts, which need a
+    // QGuiApplication; headless, on any machine.
+    const bool draws = isDemo || firstArgument == "evaluate" || firstArgument == "merge";
+    if (draws && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
-    std::unique_ptr<QCoreApplication> applicationHolder(isDemo ? new QGuiApplication(argc, argv)
-                                                               : new QCoreApplication(argc, argv));
+    std::unique_ptr<QCoreApplication> applicationHolder(draws ? new QGuiApplication(argc, argv)
+                                                              : new QCoreApplication(argc, argv));
 #else
     std::unique_ptr<QCoreApplication> applicationHolder(new QCoreApplication(argc, argv));
 #endif

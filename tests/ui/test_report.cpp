@@ -4,9 +4,13 @@
 // chart as a PNG of its size; saveReport writes the same HTML, a paginated PDF with vector text,
 // and refuses unknown suffixes and missing folders. With INTERMAP_REPORT_SAMPLE=/folder set, also
 // writes report.html, report.pdf, report-long.pdf (30 tables) and report-tall.pdf (80 rows)
-// of a realistic study there.
+// of a realistic study there. The evaluation report (render/evaluation_report.h) from a small
+// report model: tables with baselines and n, the charts, the per-image strip, in HTML and PDF.
+#include "render/evaluation_report.h"
 #include "render/report.h"
+#include "render/report_charts.h"
 
+#include <QBuffer>
 #include <QDir>
 #include <QFile>
 #include <QGuiApplication>
@@ -203,6 +207,54 @@ bool isPdf(const QByteArray& bytes) {
         tail.chop(1);
     return bytes.startsWith("%PDF-") && tail.endsWith("%%EOF");
 }
+
+
+// A small run as core's report model holds it: one data set, 2 inits x 2 methods, `images`
+// images in the strip (the first image's last map unreadable: "n/a").
+intermap::eval::EvaluationReportModel sampleModel(int images) {
+    namespace eval = intermap::eval;
+    auto jpeg = [](QColor colour) {
+        QImage image(eval::kReportThumbnailSize, eval::kReportThumbnailSize, QImage::Format_RGB32);
+        image.fill(colour);
+        QByteArray bytes;
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        image.save(&buffer, "JPEG");
+        return std::vector<unsigned char>(bytes.begin(), bytes.end());
+    };
+    eval::EvaluationReportModel model;
+    model.outDir = "/runs/eval";
+    model.methods = {"gradcam", "chefer"};
+    model.inits = {"sup", "dino"};
+    model.initTitles = {"Supervised (sup)", "DINO"};
+    model.settings = {{"weights", "/weights"}, {"mask threshold", "inside = grey > 0"}};
+    model.versions = {{"intermap", "0.1.0"}, {"LibTorch", "1.13.0"}, {"OpenCV", "4.6.0"}};
+    eval::ReportDataset dataset;
+    dataset.name = "cpchild";
+    eval::ReportMetricTable pointing{"pointing_game", "Pointing game", true, true, {}, {}};
+    pointing.cells = {{{0.5, images}, {0.75, images}}, {{0.25, images}, {kNaN, 0}}};
+    pointing.baselines = {{"centre", 0.125, images}, {"random", 0.0625, images}};
+    eval::ReportMetricTable deletion{"deletion_auc", "Deletion AUC (lower = more faithful)", false, false, {}, {}};
+    deletion.cells = {{{0.2, images}, {0.3, images}}, {{0.1, images}, {kNaN, 0}}};
+    dataset.tables = {pointing, deletion};
+    dataset.predictions = {{2, images}, {0, 0}};
+    dataset.pointingGame = {"cpchild — Pointing game", "Pointing game (hit rate)", model.methods, model.initTitles,
+                            {{0.5, 0.75}, {0.25, kNaN}}, {{"centre baseline", 0.125}, {"random baseline", 0.0625}}};
+    dataset.iouVsK = {"cpchild — IoU", "k (%)", "mean IoU", {5, 10, 20, 40},
+                      {{"gradcam / DINO", {0.1, 0.2, kNaN, 0.3}}, {"chefer / DINO", {0.2, 0.25, 0.3, 0.35}}},
+                      {{"centre baseline", {0.05, 0.1, 0.15, 0.2}}}};
+    dataset.strip.columnTitles = {"Supervised (sup)\ngradcam", "Supervised (sup)\nchefer", "DINO\ngradcam", "DINO\nchefer"};
+    for (int i = 0; i < images; ++i) {
+        eval::ReportStrip::Row row{"img" + std::to_string(i), {"img", jpeg(Qt::gray)}, {}};
+        for (int m = 0; m < 4; ++m)
+            row.maps.push_back({"map", i == 0 && m == 3 ? std::vector<unsigned char>() : jpeg(QColor(255, 40 * m, 0))});
+        dataset.strip.rows.push_back(row);
+    }
+    model.datasets = {dataset};
+    return model;
+}
+
+int occurrences(const QString& text, const QString& what) { return static_cast<int>(text.count(what)); }
 
 } // namespace
 
@@ -521,6 +573,73 @@ private Q_SLOTS:
         QVERIFY(!saveReport(sampleReport(), dir.filePath("taken.html"), &error));
         QVERIFY2(error.contains(QStringLiteral("taken.html")), qPrintable(error));
         QCOMPARE(readAll(path), QByteArray("previous"));
+    }
+
+    // The one evaluation report (CLI and GUI): tables with baselines and n, the charts, the strip.
+    void evaluationReportCarriesEverything() {
+        const QString html = reportHtml(evaluationReportDocument(sampleModel(3)));
+        QVERIFY(html.contains(QStringLiteral("cpchild — Pointing game")));
+        QVERIFY(html.contains(QStringLiteral("<th scope=\"col\">Supervised (sup)</th>")));
+        QVERIFY(html.contains(QStringLiteral("centre baseline (n=3, any init)")));
+        QVERIFY(html.contains(QStringLiteral("0.125")));
+        QVERIFY(html.contains(QStringLiteral("<span class=\"n\">(n=3)</span>")));
+        QVERIFY(html.contains(QStringLiteral("Lower is better"))); // deletion AUC
+        QVERIFY(html.contains(QStringLiteral("The study's metric.")) && html.contains(QStringLiteral("Beyond the study.")));
+        QVERIFY(html.contains(QStringLiteral("cpchild — predictions")));
+        // Two charts (bars, curves) as PNG; 3 images x (1 + 4 maps) thumbnails as JPEG, one "n/a".
+        QCOMPARE(occurrences(html, QStringLiteral("data:image/png;base64,")), 2);
+        QCOMPARE(occurrences(html, QStringLiteral("data:image/jpeg;base64,")), 3 * 5 - 1);
+        QVERIFY(html.contains(QStringLiteral("<td class=\"na\">n/a")));
+        QVERIFY(html.contains(QStringLiteral("<h2>Per image</h2>")));
+        QVERIFY(html.contains(QStringLiteral("DINO<br>chefer")));
+        QVERIFY(html.contains(QStringLiteral("inside = grey &gt; 0")));
+        QVERIFY(html.contains(QStringLiteral("LibTorch 1.13.0")) && html.contains(QStringLiteral("Qt ")));
+        QVERIFY(!html.contains(QStringLiteral("<script")) && !html.contains(QStringLiteral("http")));
+    }
+
+    void reportChartsAreDrawn() {
+        const auto dataset = sampleModel(1).datasets.front();
+        for (const QImage& chart : {drawBarChart(dataset.pointingGame), drawCurveChart(dataset.iouVsK)}) {
+            QCOMPARE(chart.size(), kReportChartSize * 2);
+            // The first series' colour (tab10 blue) is drawn: a bar or a curve of the first init.
+            const QColor blue = reportSeriesColour(0);
+            int bluePixels = 0;
+            for (int y = 0; y < chart.height(); ++y)
+                for (int x = 0; x < chart.width(); ++x)
+                    bluePixels += chart.pixelColor(x, y) == blue ? 1 : 0;
+            QVERIFY2(bluePixels > 200, qPrintable(QString::number(bluePixels)));
+        }
+        QVERIFY(!drawBarChart({}).isNull()); // nothing to draw: an empty frame, no crash
+        QVERIFY(!drawCurveChart({}).isNull());
+    }
+
+    void evaluationReportPdfHasEveryPart() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QString error;
+        const auto model = sampleModel(40);
+        QVERIFY2(saveEvaluationReport(model, dir.filePath("report.pdf"), &error), qPrintable(error));
+        const QByteArray pdf = readAll(dir.filePath("report.pdf"));
+        QVERIFY(isPdf(pdf));
+        QVERIFY2(pdfPageCount(pdf) >= 3, qPrintable(QString::number(pdfPageCount(pdf)))); // 40 strip rows
+        QVERIFY(pdf.contains("/Subtype /Image"));
+        QVERIFY2(saveEvaluationReport(model, dir.filePath("report.html"), &error), qPrintable(error));
+        QVERIFY(readAll(dir.filePath("report.html")).startsWith("<!DOCTYPE html>"));
+        const QString pdfMarkup = reportPdfHtml(evaluationReportDocument(model), 642);
+        QCOMPARE(occurrences(pdfMarkup, QStringLiteral("<img src=\"strip-0-")), 40 * 5 - 1);
+        QCOMPARE(occurrences(pdfMarkup, QStringLiteral("<img src=\"chart-")), 2);
+    }
+
+    // The GUI's export of a real run folder, to look at (INTERMAP_REPORT_RUN=/run/folder): writes
+    // report-export.html and report-export.pdf there, as EvaluationPanel::exportReport does.
+    void exportOfARun() {
+        const QString run = qEnvironmentVariable("INTERMAP_REPORT_RUN");
+        if (run.isEmpty())
+            QSKIP("INTERMAP_REPORT_RUN not set");
+        const auto model = intermap::eval::buildEvaluationReportModel(run.toStdString());
+        QString error;
+        for (const QString& name : {QStringLiteral("report-export.html"), QStringLiteral("report-export.pdf")})
+            QVERIFY2(saveEvaluationReport(model, QDir(run).filePath(name), &error), qPrintable(error));
     }
 
     // A realistic report to look at (INTERMAP_REPORT_SAMPLE=/folder): report.html, report.pdf,

@@ -1,36 +1,25 @@
-#include "render/report.h"
+#include "render/report_layout.h"
 
-#include <QAbstractTextDocumentLayout>
 #include <QBuffer>
-#include <QCoreApplication>
-#include <QDir>
-#include <QFileInfo>
-#include <QFont>
-#include <QFontMetricsF>
-#include <QGuiApplication>
-#include <QPageLayout>
-#include <QPageSize>
-#include <QPainter>
-#include <QPdfWriter>
-#include <QSaveFile>
+#include <QDateTime>
 #include <QSet>
-#include <QTextBlock>
-#include <QTextCursor>
-#include <QTextDocument>
-#include <QUrl>
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 
+// The report's markup: the self-contained HTML file and the HTML subset the PDF is laid out from
+// (the one place in the project that writes an HTML document).
 namespace intermap::render {
-namespace {
 
-QString esc(const QString& text) { return text.toHtmlEscaped(); }
-
-QString titleOf(const ReportDocument& report) {
+QString detail::titleOf(const ReportDocument& report) {
     return report.title.isEmpty() ? QStringLiteral("intermap evaluation report") : report.title;
 }
+
+namespace {
+
+using namespace detail;
+
+QString esc(const QString& text) { return text.toHtmlEscaped(); }
 
 // --- table model (shared by both HTML variants) ------------------------------------------------
 
@@ -158,13 +147,17 @@ QSizeF logicalSize(const QImage& image) {
     return QSizeF(image.width() / ratio, image.height() / ratio);
 }
 
-QByteArray pngBase64(const QImage& image) {
-    QByteArray png;
-    QBuffer buffer(&png);
+// An image encoded as `format` ("PNG" for charts, "JPEG" for photographs), in base64.
+QString base64Of(const QImage& image, const char* format) {
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
     buffer.open(QIODevice::WriteOnly);
-    image.save(&buffer, "PNG");
-    return png.toBase64();
+    image.save(&buffer, format, qstrcmp(format, "JPEG") == 0 ? 85 : -1);
+    return QString::fromLatin1(bytes.toBase64());
 }
+
+// A column header of a strip: escaped, its line breaks kept.
+QString stripHeader(const QString& text) { return esc(text).replace(QLatin1Char('\n'), QStringLiteral("<br>")); }
 
 // --- the HTML file -------------------------------------------------------------------------
 
@@ -175,7 +168,7 @@ const char* const kHtmlStyle = R"css(
   * { box-sizing: border-box; }
   body { margin: 0; background: #f3f4f6; color: #1f2328;
          font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Liberation Sans", Arial, sans-serif; }
-  main { max-width: 980px; margin: 32px auto; padding: 40px 52px 36px; background: #fff;
+  main { max-width: 1260px; margin: 32px auto; padding: 40px 52px 36px; background: #fff;
          border: 1px solid #e1e4e8; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.04); }
   header { border-bottom: 2px solid #1f2328; padding-bottom: 14px; margin-bottom: 8px; }
   h1 { font-size: 28px; line-height: 1.2; margin: 0 0 6px; font-weight: 650; letter-spacing: -0.01em; }
@@ -204,6 +197,13 @@ const char* const kHtmlStyle = R"css(
   figure.chart img { display: block; max-width: 100%; height: auto; border: 1px solid #e1e4e8; border-radius: 4px; }
   figure.chart figcaption { margin-top: 6px; color: #424a53; font-size: 14px; }
   .missing { color: #8c959f; font-style: italic; }
+  .introduction { margin: 14px 0 0; color: #424a53; font-size: 14px; }
+  .strip-block { margin: 18px 0 30px; }
+  table.strip { font-size: 11px; color: #424a53; }
+  table.strip th { font-weight: 600; padding: 2px; text-align: center; vertical-align: bottom; }
+  table.strip td { padding: 2px; text-align: center; vertical-align: top; }
+  table.strip img { display: block; width: 84px; height: 84px; } /* 13 columns (4 inits x 3 methods) fit */
+  table.strip td.na { color: #8c959f; vertical-align: middle; }
   section.problems { margin-top: 24px; padding: 10px 18px 12px; background: #fff8e6; border: 1px solid #eed9a4;
                      border-left: 4px solid #d4a72c; border-radius: 4px; }
   section.problems h2 { margin: 0 0 6px; padding: 0; border: 0; font-size: 16px; color: #7d4e00; }
@@ -268,6 +268,39 @@ QString htmlTable(const ReportTable& table) {
     return html;
 }
 
+QString htmlStrip(const ReportStrip& strip) {
+    QString html = QStringLiteral("<div class=\"strip-block\">\n<h3>%1</h3>\n").arg(esc(strip.title));
+    if (!strip.caption.isEmpty())
+        html += QStringLiteral("<p class=\"caption\">%1</p>\n").arg(esc(strip.caption));
+    html += QStringLiteral("<div class=\"table-wrap\"><table class=\"strip\">\n<thead><tr>");
+    for (const QString& header : strip.columnHeaders)
+        html += QStringLiteral("<th scope=\"col\">%1</th>").arg(stripHeader(header));
+    html += QStringLiteral("</tr></thead>\n<tbody>\n");
+    for (const ReportStrip::Row& row : strip.rows) {
+        html += QStringLiteral("<tr>");
+        for (int c = 0; c < row.cells.size(); ++c) {
+            const QImage& cell = row.cells[c];
+            const QString alt = c < strip.columnHeaders.size()
+                                    ? row.label + QLatin1Char(' ') + QString(strip.columnHeaders[c]).replace(QLatin1Char('\n'), QLatin1Char(' '))
+                                    : row.label;
+            if (cell.isNull())
+                html += QStringLiteral("<td class=\"na\">n/a");
+            else
+                html += QStringLiteral("<td><img src=\"data:image/jpeg;base64,%1\" width=\"%2\" height=\"%3\" alt=\"%4\" title=\"%4\">")
+                            .arg(base64Of(cell, "JPEG"))
+                            .arg(cell.width())
+                            .arg(cell.height())
+                            .arg(esc(alt));
+            if (c == 0)
+                html += esc(row.label);
+            html += QStringLiteral("</td>");
+        }
+        html += QStringLiteral("</tr>\n");
+    }
+    html += QStringLiteral("</tbody>\n</table></div>\n</div>\n");
+    return html;
+}
+
 // --- the HTML the PDF is laid out from -----------------------------------------------------
 // QTextDocument understands a subset of HTML 4 and CSS 2: no box model on blocks, no max-width,
 // integer px only. So everything is spelled out inline, in px of 1/96 inch (the page is laid
@@ -277,18 +310,6 @@ QString htmlTable(const ReportTable& table) {
 // with its caption. The first text of each group is wrapped in a named anchor "keep-N"; after
 // layout, a group that would straddle a page break (and fits on one page) starts a new page.
 
-const char* const kInk = "#1f2328";
-const char* const kMuted = "#656d76";
-const char* const kRule = "#c9d1d9";
-const QLatin1String kKeepAnchor("keep-");
-
-// A4 portrait: margins (mm) around the text; the footer sits in the bottom margin.
-constexpr double kMarginSide = 18.0;
-constexpr double kMarginTop = 16.0;
-constexpr double kMarginBottom = 20.0;
-constexpr double kFooterGap = 6.0; // mm from the text's bottom to the footer's rule
-constexpr double kCssPerInch = 96.0;
-constexpr double kMmPerInch = 25.4;
 
 class KeepGroups {
 public:
@@ -383,7 +404,45 @@ QString pdfTable(const ReportTable& table, KeepGroups& groups) {
     return html;
 }
 
-QString pdfHtml(const ReportDocument& report, double textWidth, const QSet<int>& breaks) {
+// Thumbnails narrowed so that a row fits the text width; the header repeats on every page.
+QString pdfStrip(const ReportStrip& strip, int index, double textWidth, KeepGroups& groups) {
+    QString html = groups.block(
+        QStringLiteral("h3"),
+        QStringLiteral("font-size:15px; font-weight:600; margin-top:18px; margin-bottom:2px; color:%1").arg(QLatin1String(kInk)),
+        esc(strip.title));
+    if (!strip.caption.isEmpty())
+        html += QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:0; margin-bottom:5px\">%1</p>\n")
+                    .arg(esc(strip.caption));
+    int columns = static_cast<int>(strip.columnHeaders.size());
+    for (const ReportStrip::Row& row : strip.rows)
+        columns = std::max(columns, static_cast<int>(row.cells.size()));
+    const int side = std::max(8, std::min(96, static_cast<int>(std::floor(textWidth / std::max(1, columns))) - 4));
+    html += QStringLiteral("<table cellspacing=\"0\" cellpadding=\"1\" border=\"0\" style=\"font-size:8px; color:#424a53\">\n"
+                           "<thead><tr>");
+    for (const QString& header : strip.columnHeaders)
+        html += QStringLiteral("<th align=\"center\" valign=\"bottom\">%1</th>").arg(stripHeader(header));
+    html += QStringLiteral("</tr></thead>\n");
+    for (int r = 0; r < strip.rows.size(); ++r) {
+        const ReportStrip::Row& row = strip.rows[r];
+        html += QStringLiteral("<tr>");
+        for (int c = 0; c < row.cells.size(); ++c) {
+            html += row.cells[c].isNull()
+                        ? QStringLiteral("<td align=\"center\" valign=\"middle\" style=\"color:#8c959f\">n/a")
+                        : QStringLiteral("<td align=\"center\"><img src=\"%1\" width=\"%2\" height=\"%2\">")
+                              .arg(stripResource(index, r, c))
+                              .arg(side);
+            if (c == 0)
+                html += QStringLiteral("<br>") + esc(row.label);
+            html += QStringLiteral("</td>");
+        }
+        html += QStringLiteral("</tr>\n");
+    }
+    return html + QStringLiteral("</table>\n");
+}
+
+} // namespace
+
+QString detail::pdfHtml(const ReportDocument& report, double textWidth, const QSet<int>& breaks) {
     const QDateTime stamp = stampOf(report);
     KeepGroups groups(breaks);
     QString html;
@@ -402,6 +461,9 @@ QString pdfHtml(const ReportDocument& report, double textWidth, const QSet<int>&
                 .arg(meta, QLatin1String(kMuted));
     html += QStringLiteral("<hr style=\"height:2px; background-color:%1; border:none; margin-top:6px; margin-bottom:0\">\n")
                 .arg(QLatin1String(kInk));
+    if (!report.introduction.isEmpty())
+        html += QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:10px; margin-bottom:0\">%1</p>\n")
+                    .arg(esc(report.introduction));
 
     if (!report.problems.isEmpty()) {
         html += QStringLiteral(
@@ -435,8 +497,8 @@ QString pdfHtml(const ReportDocument& report, double textWidth, const QSet<int>&
             } else {
                 const QSizeF natural = logicalSize(chart.image);
                 const double factor = std::min({1.0, textWidth / natural.width(), 0.6 * textHeight / natural.height()});
-                figure = QStringLiteral("<img src=\"chart-%1.png\" width=\"%2\" height=\"%3\">")
-                             .arg(i)
+                figure = QStringLiteral("<img src=\"%1\" width=\"%2\" height=\"%3\">")
+                             .arg(chartResource(i))
                              .arg(std::floor(natural.width() * factor))
                              .arg(std::floor(natural.height() * factor));
             }
@@ -447,6 +509,12 @@ QString pdfHtml(const ReportDocument& report, double textWidth, const QSet<int>&
                     QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:0; margin-bottom:8px\">%1</p>\n")
                         .arg(esc(chart.title));
         }
+    }
+
+    if (!report.strips.isEmpty()) {
+        html += groups.heading(QStringLiteral("Per image"));
+        for (int i = 0; i < report.strips.size(); ++i)
+            html += pdfStrip(report.strips[i], i, textWidth, groups);
     }
 
     if (!report.settings.isEmpty()) {
@@ -465,145 +533,6 @@ QString pdfHtml(const ReportDocument& report, double textWidth, const QSet<int>&
     return html;
 }
 
-// --- writing -------------------------------------------------------------------------------
-
-QFont reportFont(double pixelSize) {
-    QFont font;
-    font.setFamilies({QStringLiteral("Liberation Sans"), QStringLiteral("Arial"), QStringLiteral("Helvetica"),
-                      QStringLiteral("DejaVu Sans")});
-    font.setStyleHint(QFont::SansSerif);
-    font.setPixelSize(std::max(1, static_cast<int>(std::lround(pixelSize))));
-    return font;
-}
-
-// The keep-together group that `block` starts, or -1.
-int keepGroupOf(const QTextBlock& block) {
-    for (auto it = block.begin(); !it.atEnd(); ++it)
-        for (const QString& name : it.fragment().charFormat().anchorNames())
-            if (name.startsWith(kKeepAnchor))
-                return name.mid(kKeepAnchor.size()).toInt();
-    return -1;
-}
-
-// The first group that straddles a page break, fits on one page and does not already start
-// one; -1 when there is none.
-int firstStraddlingGroup(const QTextDocument& document, const QSet<int>& breaks) {
-    QVector<QPair<int, QTextBlock>> starts;
-    for (QTextBlock block = document.begin(); block.isValid(); block = block.next())
-        if (const int group = keepGroupOf(block); group >= 0)
-            starts.append({group, block});
-    const double pageHeight = document.pageSize().height();
-    QAbstractTextDocumentLayout* layout = document.documentLayout();
-    for (int i = 0; i < starts.size(); ++i) {
-        if (breaks.contains(starts[i].first))
-            continue;
-        const double top = layout->blockBoundingRect(starts[i].second).top();
-        double bottom = top;
-        const QTextBlock end = i + 1 < starts.size() ? starts[i + 1].second : QTextBlock();
-        for (QTextBlock block = starts[i].second; block.isValid() && block != end; block = block.next())
-            bottom = std::max(bottom, layout->blockBoundingRect(block).bottom());
-        bottom += 6; // a table's last cell padding and border lie below its last block
-        if (std::floor(top / pageHeight) != std::floor(bottom / pageHeight) && bottom - top < 0.9 * pageHeight)
-            return starts[i].first;
-    }
-    return -1;
-}
-
-// The report laid out on pages of `page` (CSS px), page breaks before `breaks`.
-std::unique_ptr<QTextDocument> layOut(const ReportDocument& report, const QSizeF& page, const QSet<int>& breaks) {
-    auto document = std::make_unique<QTextDocument>();
-    document->setUseDesignMetrics(true); // glyph advances as in the PDF, not hinted to the screen
-    document->setDocumentMargin(0);
-    document->setDefaultFont(reportFont(13));
-    for (int i = 0; i < report.charts.size(); ++i)
-        if (!report.charts[i].image.isNull())
-            document->addResource(QTextDocument::ImageResource, QUrl(QStringLiteral("chart-%1.png").arg(i)),
-                                  QVariant(report.charts[i].image));
-    document->setHtml(pdfHtml(report, page.width(), breaks));
-    document->setPageSize(page);
-    return document;
-}
-
-// Lays the report out on A4 pages of 96 px per inch and paints them page by page onto `device`
-// (scaled to the writer's resolution), with a footer on each. False with `why` on failure.
-bool writePdf(const ReportDocument& report, QIODevice* device, QString* why) {
-    if (!qobject_cast<QGuiApplication*>(QCoreApplication::instance())) {
-        *why = QStringLiteral("a PDF needs a QGuiApplication (fonts are measured)");
-        return false;
-    }
-    QPdfWriter writer(device);
-    writer.setResolution(300);
-    writer.setTitle(titleOf(report));
-    writer.setCreator(QStringLiteral("intermap"));
-    const QPageLayout layout(QPageSize(QPageSize::A4), QPageLayout::Portrait,
-                             QMarginsF(kMarginSide, kMarginTop, kMarginSide, kMarginBottom), QPageLayout::Millimeter);
-    if (!writer.setPageLayout(layout)) {
-        *why = QStringLiteral("the PDF writer refused the A4 page layout");
-        return false;
-    }
-    const QRectF text = layout.paintRect(QPageLayout::Millimeter); // mm, relative to the page
-    const QSizeF pageCss(text.width() / kMmPerInch * kCssPerInch, text.height() / kMmPerInch * kCssPerInch);
-
-    // Keep-together: lay out, move the first group that straddles a page break to a new page,
-    // lay out afresh (a fresh layout, not QTextDocument's incremental relayout, which leaves
-    // stale block positions behind a changed page break), until no group straddles one. At
-    // most one round per group.
-    QSet<int> breaks;
-    std::unique_ptr<QTextDocument> document = layOut(report, pageCss, breaks);
-    for (int group; (group = firstStraddlingGroup(*document, breaks)) >= 0;) {
-        breaks.insert(group);
-        document = layOut(report, pageCss, breaks);
-    }
-    const int pageCount = document->pageCount();
-
-    QPainter painter;
-    if (!painter.begin(&writer)) {
-        *why = QStringLiteral("the PDF writer could not start painting");
-        return false;
-    }
-    // Charts are line art: Flate, not the JPEG that QPdfEngine otherwise uses for opaque images.
-    painter.setRenderHint(QPainter::LosslessImageRendering);
-    const double scale = writer.resolution() / kCssPerInch; // device units per CSS px
-    const QFont footerFont = reportFont(9.5);
-    const QFontMetricsF footerMetrics(footerFont);
-    const QString footerTitle = titleOf(report);
-    for (int page = 0; page < pageCount; ++page) {
-        if (page > 0 && !writer.newPage()) {
-            *why = QStringLiteral("the PDF writer could not start page %1").arg(page + 1);
-            return false;
-        }
-        painter.save();
-        painter.scale(scale, scale);
-        const QRectF clip(0, page * pageCss.height(), pageCss.width(), pageCss.height());
-        painter.translate(0, -clip.top());
-        document->drawContents(&painter, clip);
-        painter.restore();
-
-        // Footer: a hairline, the title on the left and "page i of n" on the right.
-        painter.save();
-        painter.scale(scale, scale);
-        const double top = pageCss.height() + kFooterGap / kMmPerInch * kCssPerInch;
-        painter.setPen(QPen(QColor(kRule), 0.75));
-        painter.drawLine(QPointF(0, top), QPointF(pageCss.width(), top));
-        painter.setFont(footerFont);
-        painter.setPen(QColor(kMuted));
-        const QRectF line(0, top + 3, pageCss.width(), footerMetrics.height() + 2);
-        const QString pageText = QStringLiteral("page %1 of %2").arg(page + 1).arg(pageCount);
-        const QString left = footerMetrics.elidedText(footerTitle, Qt::ElideRight,
-                                                      pageCss.width() - footerMetrics.horizontalAdvance(pageText) - 24);
-        painter.drawText(line, Qt::AlignLeft | Qt::AlignTop, left);
-        painter.drawText(line, Qt::AlignRight | Qt::AlignTop, pageText);
-        painter.restore();
-    }
-    if (!painter.end()) {
-        *why = QStringLiteral("the PDF writer failed to finish the file");
-        return false;
-    }
-    return true;
-}
-
-} // namespace
-
 QString reportHtml(const ReportDocument& report) {
     const QDateTime stamp = stampOf(report);
     const QString title = titleOf(report);
@@ -620,6 +549,8 @@ QString reportHtml(const ReportDocument& report) {
         html += QStringLiteral("<p class=\"subtitle\">%1</p>\n").arg(esc(report.subtitle));
     html += QStringLiteral("<p class=\"meta\">Generated <time datetime=\"%1\">%2</time></p>\n</header>\n")
                 .arg(esc(isoStamp(stamp)), esc(readableStamp(stamp)));
+    if (!report.introduction.isEmpty())
+        html += QStringLiteral("<p class=\"introduction\">%1</p>\n").arg(esc(report.introduction));
 
     if (!report.problems.isEmpty()) {
         html += QStringLiteral("<section class=\"problems\">\n<h2>Problems (%1)</h2>\n<ul>\n").arg(report.problems.size());
@@ -644,7 +575,7 @@ QString reportHtml(const ReportDocument& report) {
             } else {
                 const QSizeF size = logicalSize(chart.image);
                 html += QStringLiteral("<img src=\"data:image/png;base64,%1\" width=\"%2\" height=\"%3\" alt=\"%4\">\n")
-                            .arg(QString::fromLatin1(pngBase64(chart.image)))
+                            .arg(base64Of(chart.image, "PNG"))
                             .arg(std::lround(size.width()))
                             .arg(std::lround(size.height()))
                             .arg(esc(chart.title));
@@ -653,6 +584,13 @@ QString reportHtml(const ReportDocument& report) {
                 html += QStringLiteral("<figcaption>%1</figcaption>\n").arg(esc(chart.title));
             html += QStringLiteral("</figure>\n");
         }
+        html += QStringLiteral("</section>\n");
+    }
+
+    if (!report.strips.isEmpty()) {
+        html += QStringLiteral("<section class=\"strips\">\n<h2>Per image</h2>\n");
+        for (const ReportStrip& strip : report.strips)
+            html += htmlStrip(strip);
         html += QStringLiteral("</section>\n");
     }
 
@@ -672,45 +610,6 @@ QString reportHtml(const ReportDocument& report) {
     return html;
 }
 
-QString reportPdfHtml(const ReportDocument& report, double textWidth) { return pdfHtml(report, textWidth, {}); }
-
-bool saveReport(const ReportDocument& report, const QString& path, QString* error) {
-    auto fail = [&](const QString& why) {
-        if (error)
-            *error = QStringLiteral("cannot write report \"%1\": %2").arg(QDir::toNativeSeparators(path), why);
-        return false;
-    };
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    const bool html = suffix == QLatin1String("html") || suffix == QLatin1String("htm");
-    const bool pdf = suffix == QLatin1String("pdf");
-    if (!html && !pdf)
-        return fail(suffix.isEmpty() ? QStringLiteral("no file suffix (expected .html, .htm or .pdf)")
-                                     : QStringLiteral("unknown suffix \".%1\" (expected .html, .htm or .pdf)").arg(suffix));
-    const QFileInfo folder(QFileInfo(path).absolutePath());
-    if (!folder.isDir())
-        return fail(QStringLiteral("folder \"%1\" does not exist").arg(QDir::toNativeSeparators(folder.filePath())));
-
-    // Through a temporary file in the same folder, renamed into place only when complete.
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(file.errorString());
-    if (html) {
-        const QByteArray bytes = reportHtml(report).toUtf8();
-        if (file.write(bytes) != bytes.size()) {
-            const QString why = file.errorString();
-            file.cancelWriting();
-            return fail(why);
-        }
-    } else {
-        QString why;
-        if (!writePdf(report, &file, &why)) {
-            file.cancelWriting();
-            return fail(why);
-        }
-    }
-    if (!file.commit())
-        return fail(file.errorString());
-    return true;
-}
+QString reportPdfHtml(const ReportDocument& report, double textWidth) { return detail::pdfHtml(report, textWidth, {}); }
 
 } // namespace intermap::render

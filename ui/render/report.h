@@ -1,6 +1,7 @@
 #pragma once
-// The evaluation report: results tables, charts, settings, versions and problems as one
-// self-contained HTML5 file or an A4 PDF (intermap_render: QtGui only, no widgets, no Torch).
+// The evaluation report: results tables, charts, per-image strips, settings, versions and
+// problems as one self-contained HTML5 file or an A4 PDF (intermap_render: QtGui only, no
+// widgets, no Torch). evaluation_report.h fills a ReportDocument from core's report model.
 // Include as "render/report.h" (the target's include root is ui/).
 //
 // reportHtml needs no QGuiApplication (no fonts are measured); the PDF lays the text out with
@@ -40,13 +41,28 @@ struct ReportChart {
                     // Shown at image.size() / image.devicePixelRatio(), narrowed to the page width.
 };
 
+// Thumbnails in a grid, one row per image (e.g. the image with its annotation, then every
+// init x method map). A null image shows "n/a". Thumbnails are embedded as JPEG in the HTML.
+struct ReportStrip {
+    QString title;             // e.g. "cpchild — per image"
+    QString caption;           // how the thumbnails are drawn
+    QStringList columnHeaders; // one per cell of a row; a line break ("\n") is kept
+    struct Row {
+        QString label;         // shown under the first cell (the image's name)
+        QVector<QImage> cells;
+    };
+    QVector<Row> rows;
+};
+
 struct ReportDocument {
     QString title;                              // "intermap evaluation report"
     QString subtitle;                           // e.g. output folder and date
     QVector<QPair<QString, QString>> settings;  // key/value rows ("weights", "/path"), in order
     QVector<QPair<QString, QString>> versions;  // ("intermap", "0.1.0"), ("LibTorch", "1.13.0"), ...
     QVector<ReportTable> tables;
+    QString introduction;                       // one paragraph under the title: how to read the tables
     QVector<ReportChart> charts;
+    QVector<ReportStrip> strips;                // after the charts
     QStringList problems;                       // skipped items etc.; a section only when not empty
     QDateTime generatedAt;                      // the "generated at" stamp; invalid (default) = the time of the call
 };
@@ -61,8 +77,9 @@ QString reportHtml(const ReportDocument& report);
 // missing or unwritable folder, no QGuiApplication for a PDF).
 bool saveReport(const ReportDocument& report, const QString& path, QString* error);
 
-// The HTML that the PDF is laid out from (QTextDocument's HTML subset): charts are referenced as
-// "chart-N.png" (N = index in report.charts), which saveReport registers as image resources.
+// The HTML that the PDF is laid out from (QTextDocument's HTML subset): charts and thumbnails are
+// referenced by resource names ("chart-N.png", "strip-S-R-C.jpg"), which saveReport registers
+// as image resources.
 // `textWidth` is the page's text width in CSS px (1/96 inch): charts are given at most that width.
 QString reportPdfHtml(const ReportDocument& report, double textWidth);
 

@@ -1,12 +1,13 @@
 #include "widgets/evaluation_panel.h"
 
 #include "charts/evaluation_charts.h"
-#include "render/report.h"
+#include "render/evaluation_report.h"
 #include "widgets/job_runner.h"
 #include "widgets/path_row.h"
 #include "widgets/precision_combo.h"
 
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/report_model.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
@@ -32,7 +33,6 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
-#include <QTemporaryDir>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -752,94 +752,13 @@ bool EvaluationPanel::exportReport(const QString& path, QString* error) {
         *error = tr("no results to export");
         return false;
     }
-    const auto& summary = m_results->summary;
-    const auto& settings = summary.settings;
-    render::ReportDocument report;
-    report.title = tr("intermap evaluation report");
-    report.subtitle = m_resultsFolder;
-    QStringList datasetLines;
-    for (const auto& dataset : settings.datasets)
-        datasetLines << tr("%1: images %2, masks %3, %4")
-                            .arg(QString::fromStdString(dataset.name), QString::fromStdString(dataset.imagesDir),
-                                 QString::fromStdString(dataset.masksDir), QString::fromLatin1(image::toString(dataset.recipe)));
-    QStringList topK;
-    for (double k : settings.topK)
-        topK << QString::number(k);
-    const auto& options = settings.explainOptions;
-    report.settings = {
-        {tr("results folder"), m_resultsFolder},
-        {tr("weights"), QString::fromStdString(settings.weightsDir)},
-        {tr("data sets"), datasetLines.join(QStringLiteral("; "))},
-        {tr("initialisations"), toQStringList(settings.inits).join(QStringLiteral(", "))},
-        {tr("methods"), toQStringList(settings.methods).join(QStringLiteral(", "))},
-        {tr("target class"), options.targetClass ? QString::number(*options.targetClass) : tr("predicted")},
-        {tr("Grad-CAM"), tr("aug-smooth %1, eigen-smooth %2, eigen sign %3")
-                             .arg(options.augSmooth ? tr("on") : tr("off"), options.eigenSmooth ? tr("on") : tr("off"),
-                                  options.eigenSign == explain::EigenSign::AsSvdReturns ? tr("as the study") : tr("corrected"))},
-        {tr("Chefer arithmetic"), QString::fromLatin1(explain::precisionName(options.cheferPrecision))},
-        {tr("k values (%)"), topK.join(QStringLiteral(", "))},
-        {tr("mask threshold"), tr("inside = grey > %1").arg(settings.maskThreshold)},
-        {tr("random baseline seed"), QString::number(settings.randomBaselineSeed)},
-        {tr("faithfulness"), settings.faithfulness ? tr("deletion / insertion, %1 steps").arg(settings.faithfulnessSteps)
-                                                   : tr("off")}};
-    report.versions = {{QStringLiteral("intermap"), QString::fromStdString(summary.intermapVersion)},
-                       {QStringLiteral("LibTorch"), QString::fromStdString(summary.libtorchVersion)},
-                       {QStringLiteral("OpenCV"), QString::fromStdString(summary.opencvVersion)},
-                       {QStringLiteral("Qt"), QString::fromLatin1(qVersion())}};
-    report.problems = toQStringList(summary.problems);
-
-    const QStringList methods = toQStringList(settings.methods);
-    const QStringList inits = toQStringList(settings.inits);
-    // Charts drawn off screen at print size, the way the panel shows them.
-    charts::GroupedBarChart barChart;
-    charts::CurveChart curveChart;
-    barChart.resize(1000, 520);
-    curveChart.resize(1000, 520);
-    QTemporaryDir scratch;
-    if (!scratch.isValid()) {
-        *error = tr("cannot create a temporary folder for the charts");
+    // The report `intermap-cli evaluate` writes, from the run folder: one model, one renderer.
+    try {
+        return render::saveEvaluationReport(eval::buildEvaluationReportModel(m_resultsFolder.toStdString()), path, error);
+    } catch (const std::exception& failure) {
+        *error = QString::fromLocal8Bit(failure.what());
         return false;
     }
-    int chartIndex = 0;
-    auto chartImage = [&](QWidget* chart) {
-        const QString file = scratch.filePath(QStringLiteral("chart-%1.png").arg(chartIndex++));
-        QString chartError;
-        return charts::saveChart(chart, file, &chartError, 2.0) ? QImage(file) : QImage();
-    };
-    for (const auto& dataset : settings.datasets) {
-        const QString name = QString::fromStdString(dataset.name);
-        for (const auto& column : summary.columns) {
-            const QString columnName = QString::fromStdString(column);
-            render::ReportTable table;
-            table.title = tr("%1 — %2").arg(name, metricTitle(columnName));
-            table.columnHeaders = inits;
-            table.rowHeaders = methods;
-            table.higherIsBetter = eval::higherIsBetter(column);
-            for (const QString& method : methods) {
-                QVector<double> values;
-                QVector<qint64> counts;
-                for (const QString& init : inits) {
-                    const auto cell = summary.cell(dataset.name, column, method.toStdString(), init.toStdString());
-                    values << cell.mean;
-                    counts << cell.n;
-                }
-                table.values << values;
-                table.counts << counts;
-            }
-            for (const QString& baseline : kBaselines) {
-                const double value = summary.baseline(dataset.name, baseline.toStdString(), column);
-                if (!std::isnan(value))
-                    table.referenceRows << qMakePair(tr("%1 baseline").arg(baseline), value);
-            }
-            report.tables << table;
-        }
-        // The two charts of the study per data set: pointing game bars and IoU vs k.
-        barChart.setData(barChartData(summary, dataset.name, "pointing_game"));
-        curveChart.setData(curveChartData(summary, dataset.name));
-        report.charts << render::ReportChart{barChart.data().title, chartImage(&barChart)};
-        report.charts << render::ReportChart{curveChart.data().title, chartImage(&curveChart)};
-    }
-    return render::saveReport(report, path, error);
 }
 
 void EvaluationPanel::exportInteractively(int kind) {

@@ -577,7 +577,6 @@ ResultsSummary writeResults(const EvaluationSettings& settings, const std::vecto
                             const std::string& runInfoJson) {
     ResultsSummary summary;
     std::vector<std::string> columns = metricColumnNames(settings.topK);
-    const std::size_t studyColumns = 1 + settings.topK.size();
     if (settings.faithfulness) {
         columns.push_back("deletion_auc");
         columns.push_back("insertion_auc");
@@ -818,9 +817,6 @@ ResultsSummary writeResults(const EvaluationSettings& settings, const std::vecto
                  {"run", json::parse(runInfoJson)}};
     write(out / "results.json", results.dump(2) + "\n");
 
-    const ReportInput reportInput{settings, columns,     studyColumns,     rows,  cells,
-                                  baselines, predictions, summary.problems, masks, items};
-    write(out / "report.html", renderEvaluationReport(reportInput));
     return summary;
 }
 

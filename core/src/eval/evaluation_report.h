@@ -1,9 +1,7 @@
 #pragma once
-// The evaluation's data as writeResults assembles it, and the self-contained HTML report made
-// from it (internal to intermap_core).
+// The evaluation's rows as writeResults assembles them (internal to intermap_core). The report is
+// built afterwards from the written files: intermap/eval/report_model.h.
 #include "intermap/eval/evaluation.h"
-
-#include <opencv2/core.hpp>
 
 #include <map>
 #include <string>
@@ -43,21 +41,5 @@ struct ReportPrediction {
     std::int64_t predictedClass;
     double targetProbability;
 };
-
-struct ReportInput {
-    const EvaluationSettings& settings;
-    const std::vector<std::string>& columns;
-    std::size_t studyColumnCount; // the first columns are the study's metrics
-    const std::vector<ReportRow>& rows;
-    const std::vector<ReportCell>& cells;
-    const std::vector<ReportBaseline>& baselines;
-    const std::vector<ReportPrediction>& predictions;
-    const std::vector<std::string>& problems;
-    const std::map<std::pair<std::size_t, std::string>, cv::Mat>& masks; // scored images, pre-processed frame
-    const std::vector<EvaluationItem>& items;
-};
-
-// One HTML file with everything inline (styles, images as data: URIs); no script, no external URL.
-std::string renderEvaluationReport(const ReportInput& input);
 
 } // namespace intermap::eval

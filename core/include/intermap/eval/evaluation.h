@@ -12,7 +12,8 @@
 //      with another checkpoint or other map settings are never mixed in silently.
 //   2. writeResults: score every item present in OUT/maps against its mask (metrics are cheap,
 //      so they are always recomputed) and write the tables, per_image.csv, predictions.csv,
-//      baselines.csv, results.json and a self-contained report.html.
+//      baselines.csv and results.json (report.html is rendered from them afterwards by the
+//      applications: intermap/eval/report_model.h).
 // merge joins the maps of shard runs into one folder and runs phase 2 over all of them, giving
 // the outputs of an unsharded run.
 #include "intermap/explain/explainer.h"

@@ -1,0 +1,111 @@
+#pragma once
+// The evaluation report's content, read back from a finished run folder (results.json,
+// per_image.csv, predictions.csv and the maps): one model that the CLI's report.html and the
+// GUI's HTML/PDF export both render (ui/render/evaluation_report.h), so a researcher reads the
+// same report wherever it was made. Std only, so the Qt renderer can include it without Torch.
+//
+// Words come from the vocabulary headers: metric titles from eval::columns::title, initialisation
+// titles from eval::study::initTitle, baselines from eval::study::baselines().
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace intermap::eval {
+
+struct ReportCount {
+    double mean = std::numeric_limits<double>::quiet_NaN(); // NaN: nothing scored
+    std::int64_t n = 0;
+};
+
+struct ReportBaselineValue {
+    std::string name; // "centre", "random"
+    double value = std::numeric_limits<double>::quiet_NaN();
+    std::int64_t n = 0; // images the baseline was scored on (any init)
+};
+
+// One metric column of one data set: methods (rows) x initialisations (columns).
+struct ReportMetricTable {
+    std::string column; // "pointing_game", "iou_top10", ...
+    std::string title;  // eval::columns::title(column)
+    bool studyMetric = false; // the study's metrics (pointing game, rectangle IoU) or beyond them
+    bool higherIsBetter = true;
+    std::vector<std::vector<ReportCount>> cells; // [method][init]
+    std::vector<ReportBaselineValue> baselines;  // those present in results.json
+};
+
+// How often the explained (target) class was the predicted one, per initialisation.
+struct ReportPredictionCount {
+    std::int64_t hits = 0;
+    std::int64_t n = 0;
+};
+
+// Grouped bars: one group per method, one bar per initialisation, baselines as reference lines.
+struct ReportBarChart {
+    std::string title;
+    std::string valueTitle;
+    std::vector<std::string> groups; // methods
+    std::vector<std::string> series; // initialisation titles
+    std::vector<std::vector<double>> values; // [group][series]; NaN = no bar
+    std::vector<std::pair<std::string, double>> referenceLines; // NaN values skipped
+};
+
+// Curves over k (the rectangle IoU against the share of the map kept), baselines dashed.
+struct ReportCurveChart {
+    struct Curve {
+        std::string name;
+        std::vector<double> y; // y.size() == x.size(); NaN = gap
+    };
+    std::string title, xTitle, yTitle;
+    std::vector<double> x;
+    std::vector<Curve> curves;
+    std::vector<Curve> referenceCurves;
+};
+
+// A thumbnail of the per-image strip, already drawn (JPEG bytes); no bytes = "n/a".
+struct ReportThumbnail {
+    std::string title;
+    std::vector<unsigned char> jpeg;
+};
+
+// Per image: the pre-processed image with the annotation's outline, then every init x method map
+// in scoring form (jet, blended 50% over the image, the outline on top).
+struct ReportStrip {
+    struct Row {
+        std::string stem;
+        ReportThumbnail image;
+        std::vector<ReportThumbnail> maps; // in the order of columnTitles
+    };
+    std::vector<std::string> columnTitles; // "<init title>\n<method>" per map column
+    std::vector<Row> rows;                 // images scored, in mask order
+};
+
+struct ReportDataset {
+    std::string name;
+    std::vector<ReportMetricTable> tables; // the run's columns, in order
+    std::vector<ReportPredictionCount> predictions; // per init
+    ReportBarChart pointingGame;
+    ReportCurveChart iouVsK;
+    ReportStrip strip;
+};
+
+struct EvaluationReportModel {
+    std::string outDir;
+    std::vector<std::string> methods;
+    std::vector<std::string> inits;
+    std::vector<std::string> initTitles;
+    std::vector<std::pair<std::string, std::string>> settings; // key, value: in reading order
+    std::vector<std::pair<std::string, std::string>> versions; // intermap, LibTorch, OpenCV (as the run wrote them)
+    std::vector<std::string> problems;
+    std::vector<ReportDataset> datasets;
+};
+
+// Side of one strip thumbnail in px.
+inline constexpr int kReportThumbnailSize = 96;
+
+// Reads the run in `outDir`. Throws Error naming the file when results.json or per_image.csv is
+// missing or unreadable; an unreadable image or map leaves its thumbnail empty ("n/a").
+EvaluationReportModel buildEvaluationReportModel(const std::string& outDir);
+
+} // namespace intermap::eval

@@ -1,0 +1,281 @@
+#include "intermap/eval/report_model.h"
+
+#include "intermap/eval/evaluation.h"
+#include "intermap/eval/metric_columns.h"
+#include "intermap/eval/metrics.h"
+#include "intermap/eval/study.h"
+#include "intermap/image/image_io.h"
+#include "intermap/image/preprocess.h"
+#include "intermap/util/csv.h"
+#include "intermap/util/errors.h"
+#include "intermap/util/npy.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace intermap::eval {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMapSize = 224;
+
+std::string joined(const std::vector<std::string>& values) {
+    std::string text;
+    for (const auto& value : values)
+        text += (text.empty() ? "" : ", ") + value;
+    return text;
+}
+
+// --- the per-image strip (drawn here with OpenCV, as the maps and masks are OpenCV's) --------
+
+// An RGB image shrunk to the thumbnail size, as JPEG bytes.
+std::vector<unsigned char> thumbnailJpeg(const cv::Mat& rgb) {
+    cv::Mat small, bgr;
+    cv::resize(rgb, small, cv::Size(kReportThumbnailSize, kReportThumbnailSize), 0, 0, cv::INTER_AREA);
+    cv::cvtColor(small, bgr, cv::COLOR_RGB2BGR);
+    std::vector<unsigned char> jpeg;
+    cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 85});
+    return jpeg;
+}
+
+void drawAnnotation(cv::Mat& rgb, const cv::Mat& maskGrey, int threshold) {
+    cv::Mat inside = maskGrey > threshold;
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(inside, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    cv::drawContours(rgb, contours, -1, cv::Scalar(0, 255, 0), 2);
+}
+
+// The map in scoring form, coloured (jet) and blended over the image, with the annotation's outline.
+cv::Mat overlay(const cv::Mat& rgb, const std::vector<float>& scoring, const cv::Mat& maskGrey, int threshold) {
+    cv::Mat grey(kMapSize, kMapSize, CV_8UC1);
+    for (int i = 0; i < kMapSize * kMapSize; ++i)
+        grey.data[i] =
+            static_cast<unsigned char>(std::clamp(scoring[static_cast<std::size_t>(i)], 0.0f, 1.0f) * 255.0f + 0.5f);
+    cv::Mat colouredBgr, coloured, blended;
+    cv::applyColorMap(grey, colouredBgr, cv::COLORMAP_JET);
+    cv::cvtColor(colouredBgr, coloured, cv::COLOR_BGR2RGB);
+    cv::addWeighted(rgb, 0.5, coloured, 0.5, 0.0, blended);
+    drawAnnotation(blended, maskGrey, threshold);
+    return blended;
+}
+
+// Every image of data set `d` with scores in per_image.csv, in mask order: the image with its
+// annotation, then every init x method map (a thumbnail stays empty when its file is unreadable).
+ReportStrip strip(const EvaluationSettings& settings, std::size_t d, const std::set<std::string>& scoredStems) {
+    const auto& dataset = settings.datasets[d];
+    ReportStrip strip;
+    for (const auto& init : settings.inits)
+        for (const auto& method : settings.methods)
+            strip.columnTitles.push_back(study::initTitle(init) + "\n" + method);
+    std::vector<EvaluationItem> items;
+    for (const auto& item : listEvaluationItems(settings))
+        if (item.datasetIndex == d && scoredStems.count(item.stem) &&
+            std::none_of(items.begin(), items.end(), [&](const EvaluationItem& seen) { return seen.stem == item.stem; }))
+            items.push_back(item);
+    std::sort(items.begin(), items.end(),
+              [](const EvaluationItem& a, const EvaluationItem& b) { return a.indexInDataset < b.indexInDataset; });
+    for (const auto& item : items) {
+        ReportStrip::Row row;
+        row.stem = item.stem;
+        row.image.title = item.stem;
+        cv::Mat rgb, mask;
+        try {
+            mask = maskInModelFrame(item.maskPath, item.imagePath, dataset.recipe);
+            rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), dataset.recipe);
+            cv::Mat annotated = rgb.clone();
+            drawAnnotation(annotated, mask, settings.maskThreshold);
+            row.image.jpeg = thumbnailJpeg(annotated);
+        } catch (const Error&) {
+            rgb.release();
+        }
+        for (const auto& init : settings.inits)
+            for (const auto& method : settings.methods) {
+                ReportThumbnail map{item.stem + " " + init + " " + method, {}};
+                EvaluationItem cell = item;
+                cell.init = init;
+                const std::string path = mapPath(settings, cell, method);
+                try {
+                    if (!rgb.empty()) {
+                        const auto stored = npy::readFloat32(path, {kMapSize, kMapSize});
+                        const auto scoring = scoringMap(MapView(stored, kMapSize, kMapSize), path);
+                        map.jpeg = thumbnailJpeg(overlay(rgb, scoring, mask, settings.maskThreshold));
+                    }
+                } catch (const Error&) {
+                    map.jpeg.clear();
+                }
+                row.maps.push_back(std::move(map));
+            }
+        strip.rows.push_back(std::move(row));
+    }
+    return strip;
+}
+
+// --- tables and charts -----------------------------------------------------------------------
+
+ReportMetricTable metricTable(const EvaluationResults& results, const std::string& dataset, const std::string& column,
+                              std::int64_t baselineCount) {
+    ReportMetricTable table;
+    table.column = column;
+    table.title = columns::title(column);
+    table.studyMetric = column == columns::kPointingGame || columns::iouRectangleK(column).has_value();
+    table.higherIsBetter = columns::higherIsBetter(column);
+    for (const auto& method : results.settings.methods) {
+        std::vector<ReportCount> row;
+        for (const auto& init : results.settings.inits) {
+            const auto cell = results.cell(dataset, column, method, init);
+            row.push_back({cell.n > 0 ? cell.mean : std::numeric_limits<double>::quiet_NaN(), cell.n});
+        }
+        table.cells.push_back(std::move(row));
+    }
+    for (const auto& name : study::baselines()) {
+        const double value = results.baseline(dataset, name, column);
+        if (!std::isnan(value))
+            table.baselines.push_back({name, value, baselineCount});
+    }
+    return table;
+}
+
+ReportBarChart pointingGameChart(const EvaluationResults& results, const std::string& dataset) {
+    ReportBarChart bars;
+    const std::string title = columns::title(columns::kPointingGame);
+    bars.title = dataset + " — " + title;
+    bars.valueTitle = title + " (hit rate)";
+    bars.groups = results.settings.methods;
+    for (const auto& init : results.settings.inits)
+        bars.series.push_back(study::initTitle(init));
+    for (const auto& method : results.settings.methods) {
+        std::vector<double> values;
+        for (const auto& init : results.settings.inits)
+            values.push_back(results.cell(dataset, columns::kPointingGame, method, init).mean);
+        bars.values.push_back(std::move(values));
+    }
+    for (const auto& name : study::baselines())
+        bars.referenceLines.emplace_back(name + " baseline", results.baseline(dataset, name, columns::kPointingGame));
+    return bars;
+}
+
+ReportCurveChart iouCurveChart(const EvaluationResults& results, const std::string& dataset) {
+    ReportCurveChart chart;
+    chart.title = dataset + " — IoU of the rectangle around the top k% of the map";
+    chart.xTitle = "k (% of the map's pixels kept)";
+    chart.yTitle = "mean IoU with the annotation's box";
+    std::vector<std::string> iouColumns;
+    for (const auto& column : results.columns)
+        if (const auto k = columns::iouRectangleK(column)) {
+            iouColumns.push_back(column);
+            chart.x.push_back(std::stod(*k));
+        }
+    for (const auto& method : results.settings.methods)
+        for (const auto& init : results.settings.inits) {
+            ReportCurveChart::Curve curve{method + " / " + study::initTitle(init), {}};
+            for (const auto& column : iouColumns)
+                curve.y.push_back(results.cell(dataset, column, method, init).mean);
+            chart.curves.push_back(std::move(curve));
+        }
+    for (const auto& name : study::baselines()) {
+        ReportCurveChart::Curve curve{name + " baseline", {}};
+        for (const auto& column : iouColumns)
+            curve.y.push_back(results.baseline(dataset, name, column));
+        chart.referenceCurves.push_back(std::move(curve));
+    }
+    return chart;
+}
+
+// predictions.csv (dataset,init,image,target_class,predicted_class,...): hits and n per
+// (dataset, init). A missing file counts nothing.
+std::map<std::pair<std::string, std::string>, ReportPredictionCount> readPredictionCounts(const std::string& outDir) {
+    std::map<std::pair<std::string, std::string>, ReportPredictionCount> counts;
+    std::ifstream file(fs::path(outDir) / "predictions.csv");
+    std::string line;
+    if (!std::getline(file, line))
+        return counts;
+    while (std::getline(file, line)) {
+        const auto fields = csv::splitRecord(line);
+        if (fields.size() < 5)
+            continue;
+        auto& count = counts[{fields[0], fields[1]}];
+        ++count.n;
+        count.hits += fields[3] == fields[4] ? 1 : 0;
+    }
+    return counts;
+}
+
+std::vector<std::pair<std::string, std::string>> settingRows(const EvaluationSettings& settings) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    rows.emplace_back("results folder", settings.outDir);
+    rows.emplace_back("weights", settings.weightsDir);
+    for (const auto& dataset : settings.datasets)
+        rows.emplace_back("data set " + dataset.name, "images " + dataset.imagesDir + ", masks " + dataset.masksDir +
+                                                          ", " + std::string(image::toString(dataset.recipe)));
+    rows.emplace_back("initialisations", joined(settings.inits));
+    rows.emplace_back("methods", joined(settings.methods));
+    const auto& options = settings.explainOptions;
+    rows.emplace_back("target class", explain::targetName(options.targetClass));
+    rows.emplace_back("Grad-CAM", std::string(options.augSmooth ? "aug-smooth" : "no aug-smooth") + ", " +
+                                      (options.eigenSmooth ? "eigen-smooth" : "no eigen-smooth") + ", eigen sign " +
+                                      explain::eigenSignName(options.eigenSign));
+    rows.emplace_back("Chefer precision", explain::precisionName(options.cheferPrecision));
+    std::vector<std::string> kLabels;
+    for (double k : settings.topK)
+        kLabels.push_back(topKLabel(k));
+    rows.emplace_back("top-k (%)", joined(kLabels));
+    rows.emplace_back("mask threshold", "inside = grey > " + std::to_string(settings.maskThreshold));
+    rows.emplace_back("faithfulness", settings.faithfulness
+                                          ? "deletion/insertion, " + std::to_string(settings.faithfulnessSteps) + " steps"
+                                          : "off");
+    rows.emplace_back("random baseline seed", std::to_string(settings.randomBaselineSeed));
+    return rows;
+}
+
+} // namespace
+
+EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
+    const EvaluationResults results = readEvaluationResults(outDir);
+    const auto& settings = results.settings;
+    const auto scores = readPerImageScores(outDir);
+    const auto predictions = readPredictionCounts(outDir);
+
+    EvaluationReportModel model;
+    model.outDir = outDir;
+    model.methods = settings.methods;
+    model.inits = settings.inits;
+    for (const auto& init : settings.inits)
+        model.initTitles.push_back(study::initTitle(init));
+    model.settings = settingRows(settings);
+    model.versions = {{"intermap", results.intermapVersion},
+                      {"LibTorch", results.libtorchVersion},
+                      {"OpenCV", results.opencvVersion}};
+    model.problems = results.problems;
+
+    for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
+        ReportDataset dataset;
+        dataset.name = settings.datasets[d].name;
+        // The baselines are scored on every image with scores, under any init (as writeResults).
+        std::set<std::string> scoredStems;
+        for (const auto& score : scores)
+            if (score.dataset == dataset.name)
+                scoredStems.insert(score.image);
+        const auto baselineCount = static_cast<std::int64_t>(scoredStems.size());
+        for (const auto& column : results.columns)
+            dataset.tables.push_back(metricTable(results, dataset.name, column, baselineCount));
+        for (const auto& init : settings.inits) {
+            const auto found = predictions.find({dataset.name, init});
+            dataset.predictions.push_back(found == predictions.end() ? ReportPredictionCount{} : found->second);
+        }
+        dataset.pointingGame = pointingGameChart(results, dataset.name);
+        dataset.iouVsK = iouCurveChart(results, dataset.name);
+        dataset.strip = strip(settings, d, scoredStems);
+        model.datasets.push_back(std::move(dataset));
+    }
+    return model;
+}
+
+} // namespace intermap::eval
