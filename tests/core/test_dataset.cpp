@@ -6,6 +6,7 @@
 #include "intermap/image/image_io.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/seeded_random.h"
 
 #include "shared_data.h"
 
@@ -414,8 +415,8 @@ private Q_SLOTS:
         QVERIFY(data::epochOrder(10, true, 42, 1) != kOrder42);
         std::mt19937_64 rng(1);
         for (int i = 0; i < 1000; ++i) {
-            QVERIFY(data::uniformBelow(rng, 7) < 7);
-            const double u = data::uniformUnit(rng);
+            QVERIFY(util::uniformBelow(rng, 7) < 7);
+            const double u = util::uniformUnit(rng);
             QVERIFY(u >= 0.0 && u < 1.0);
         }
     }

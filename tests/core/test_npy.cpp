@@ -117,7 +117,7 @@ private Q_SLOTS:
         try {
             npy::read(path);
             QFAIL("a big-endian file was accepted");
-        } catch (const ImageError& error) {
+        } catch (const NpyError& error) {
             QCOMPARE(error.path(), path);
             QVERIFY2(std::string(error.what()).find("big-endian") != std::string::npos, error.what());
         }
@@ -139,7 +139,7 @@ private Q_SLOTS:
         try {
             npy::readFloat32(path, {14, 14});
             QFAIL("a shape mismatch was accepted");
-        } catch (const ImageError& error) {
+        } catch (const NpyError& error) {
             const std::string message = error.what();
             QVERIFY2(message.find(path) == 0, error.what());
             QVERIFY2(message.find("[224,224]") != std::string::npos && message.find("[14,14]") != std::string::npos,
@@ -217,7 +217,7 @@ private Q_SLOTS:
         try {
             npy::read(path);
             QFAIL("reading a missing file succeeded");
-        } catch (const ImageError& error) {
+        } catch (const NpyError& error) {
             QCOMPARE(error.path(), path);
             QVERIFY2(std::string(error.what()).find("does not exist") != std::string::npos, error.what());
         }
@@ -288,7 +288,7 @@ private Q_SLOTS:
         try {
             npy::parse(std::string_view(bytes.constData(), std::size_t(bytes.size())), name);
             QFAIL("a malformed file was accepted");
-        } catch (const ImageError& error) {
+        } catch (const NpyError& error) {
             QCOMPARE(error.path(), name);
             const std::string message = error.what();
             QVERIFY2(message.rfind(name + ": ", 0) == 0, error.what());
@@ -296,7 +296,7 @@ private Q_SLOTS:
         }
     }
 
-    // Random damage to a valid file must end in success or an ImageError, never in another
+    // Random damage to a valid file must end in success or an NpyError, never in another
     // exception, a crash or a hang (run under ASan/UBSan in the sanitizer build).
     void randomCorruptionNeverCrashes() {
         const std::vector<float> values(12, 1.0f);
@@ -325,7 +325,7 @@ private Q_SLOTS:
             try {
                 const npy::Array array = npy::parse(damaged, "fuzz.npy");
                 QCOMPARE(std::int64_t(array.values.size()), array.elementCount());
-            } catch (const ImageError&) {
+            } catch (const NpyError&) {
                 ++refused;
             }
         }

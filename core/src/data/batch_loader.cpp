@@ -2,6 +2,7 @@
 
 #include "intermap/image/image_io.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/seeded_random.h"
 
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
@@ -68,7 +69,7 @@ LoadedSample loadTraining(const Sample& sample, const AugmentOptions& augment, s
     }
     cv::Mat outMask = mask.empty() ? cv::Mat() : resampleNearest(mask, box, rgb.size(), output);
     // torchvision's RandomHorizontalFlip: flip when torch.rand(1) < p.
-    if (augment.horizontalFlip && uniformUnit(rng) < 0.5) {
+    if (augment.horizontalFlip && util::uniformUnit(rng) < 0.5) {
         cv::flip(out, out, 1);
         if (!outMask.empty())
             cv::flip(outMask, outMask, 1);
@@ -106,13 +107,13 @@ cv::Rect randomResizedCropBox(cv::Size imageSize, double minScale, double maxSca
     const double logRatioMin = std::log(3.0 / 4.0);
     const double logRatioMax = std::log(4.0 / 3.0);
     for (int attempt = 0; attempt < 10; ++attempt) {
-        const double targetArea = area * (minScale + (maxScale - minScale) * uniformUnit(rng));
-        const double aspectRatio = std::exp(logRatioMin + (logRatioMax - logRatioMin) * uniformUnit(rng));
+        const double targetArea = area * (minScale + (maxScale - minScale) * util::uniformUnit(rng));
+        const double aspectRatio = std::exp(logRatioMin + (logRatioMax - logRatioMin) * util::uniformUnit(rng));
         const long w = roundHalfEven(std::sqrt(targetArea * aspectRatio));
         const long h = roundHalfEven(std::sqrt(targetArea / aspectRatio));
         if (0 < w && w <= width && 0 < h && h <= height) {
-            const auto top = static_cast<int>(uniformBelow(rng, static_cast<std::uint64_t>(height - h + 1)));
-            const auto left = static_cast<int>(uniformBelow(rng, static_cast<std::uint64_t>(width - w + 1)));
+            const auto top = static_cast<int>(util::uniformBelow(rng, static_cast<std::uint64_t>(height - h + 1)));
+            const auto left = static_cast<int>(util::uniformBelow(rng, static_cast<std::uint64_t>(width - w + 1)));
             return {left, top, static_cast<int>(w), static_cast<int>(h)};
         }
     }
@@ -181,7 +182,7 @@ LoadedSample loadForTraining(const Sample& sample, const AugmentOptions& augment
 }
 
 std::uint64_t augmentationSeed(std::uint64_t seed, std::int64_t epoch, std::size_t sampleIndex) {
-    return mixSeed(mixSeed(mixSeed(seed, static_cast<std::uint64_t>(epoch)), sampleIndex), kPurposeAugment);
+    return util::mixSeed(util::mixSeed(util::mixSeed(seed, static_cast<std::uint64_t>(epoch)), sampleIndex), kPurposeAugment);
 }
 
 std::vector<std::size_t> epochOrder(std::size_t count, bool shuffle, std::uint64_t seed, std::int64_t epoch) {
@@ -189,8 +190,8 @@ std::vector<std::size_t> epochOrder(std::size_t count, bool shuffle, std::uint64
     for (std::size_t i = 0; i < count; ++i)
         order[i] = i;
     if (shuffle) {
-        std::mt19937_64 rng(mixSeed(mixSeed(seed, static_cast<std::uint64_t>(epoch)), kPurposeOrder));
-        fisherYatesShuffle(order, rng);
+        std::mt19937_64 rng(util::mixSeed(util::mixSeed(seed, static_cast<std::uint64_t>(epoch)), kPurposeOrder));
+        util::fisherYatesShuffle(order, rng);
     }
     return order;
 }

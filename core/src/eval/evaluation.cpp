@@ -9,6 +9,8 @@
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/file_io.h"
+#include "intermap/util/hash.h"
 #include "intermap/util/npy.h"
 #include "intermap/version.h"
 
@@ -128,14 +130,7 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
     return settings;
 }
 
-std::string readTextFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(path + ": cannot open for reading");
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+std::string readTextFile(const std::string& path) { return util::readWholeFile(path, "a JSON file"); }
 
 json readJsonFile(const std::string& path) {
     try {
@@ -159,22 +154,21 @@ std::string checkpointFingerprint(const std::string& path) {
         throw CheckpointError(path, "cannot open for reading");
     const auto size = static_cast<std::uint64_t>(fs::file_size(path));
     constexpr std::uint64_t kChunk = 1 << 20;
-    std::uint64_t hash = 1469598103934665603ULL;
+    // The start value lacks the offset basis's last digit (14695981039346656037): kept, because
+    // map-settings.json files of earlier runs hold fingerprints made with it.
+    util::Fnv1a64 hash(1469598103934665603ULL);
     std::vector<char> buffer(kChunk);
     auto absorb = [&](std::uint64_t offset) {
         in.clear();
         in.seekg(static_cast<std::streamoff>(offset));
         in.read(buffer.data(), static_cast<std::streamsize>(kChunk));
-        for (std::streamsize i = 0; i < in.gcount(); ++i) {
-            hash ^= static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)]);
-            hash *= 1099511628211ULL;
-        }
+        hash.absorb(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
     };
     absorb(0);
     if (size > kChunk)
         absorb(size - std::min(size - kChunk, kChunk));
     std::ostringstream text;
-    text << size << ":" << std::hex << hash;
+    text << size << ":" << std::hex << hash.value();
     return text.str();
 }
 

@@ -1,15 +1,13 @@
 #include "intermap/image/image_io.h"
 
 #include "intermap/util/errors.h"
+#include "intermap/util/file_io.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <array>
-#include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 namespace intermap::image {
 namespace {
@@ -100,23 +98,6 @@ bool jpegReachesEndOfImage(std::string_view data) {
     }
 }
 
-std::string readWholeFile(const std::string& path) {
-    std::error_code error;
-    const auto status = std::filesystem::status(path, error);
-    if (!std::filesystem::exists(status))
-        throw ImageError(path, "file does not exist");
-    if (std::filesystem::is_directory(status))
-        throw ImageError(path, "is a directory, not an image file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw ImageError(path, "cannot open the file for reading (permissions?)");
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad())
-        throw ImageError(path, "read error");
-    return std::move(content).str();
-}
-
 // The decoded samples as OpenCV stores them: CV_8U or CV_16U, 1 to 4 channels, BGR(A) order,
 // EXIF orientation not applied (imdecode applies it for every flag except exactly
 // IMREAD_UNCHANGED; IMREAD_UNCHANGED | IMREAD_IGNORE_ORIENTATION is the same value, -1).
@@ -161,29 +142,27 @@ const std::array<std::uint8_t, 65536>& sixteenToEightBitTable() {
     return table;
 }
 
-cv::Mat scaleTo8Bit(const cv::Mat& sixteen) {
-    const auto& table = sixteenToEightBitTable();
+// Every 16-bit sample mapped to 8 bits by `narrow`, channels kept.
+template <typename Narrow>
+cv::Mat narrowTo8Bit(const cv::Mat& sixteen, Narrow narrow) {
     cv::Mat eight(sixteen.size(), CV_MAKETYPE(CV_8U, sixteen.channels()));
     const int valuesPerRow = sixteen.cols * sixteen.channels();
     for (int y = 0; y < sixteen.rows; ++y) {
         const auto* in = sixteen.ptr<std::uint16_t>(y);
         auto* out = eight.ptr<std::uint8_t>(y);
         for (int i = 0; i < valuesPerRow; ++i)
-            out[i] = table[in[i]];
+            out[i] = narrow(in[i]);
     }
     return eight;
 }
 
+cv::Mat scaleTo8Bit(const cv::Mat& sixteen) {
+    const auto& table = sixteenToEightBitTable();
+    return narrowTo8Bit(sixteen, [&table](std::uint16_t v) { return table[v]; });
+}
+
 cv::Mat highByte(const cv::Mat& sixteen) {
-    cv::Mat eight(sixteen.size(), CV_MAKETYPE(CV_8U, sixteen.channels()));
-    const int valuesPerRow = sixteen.cols * sixteen.channels();
-    for (int y = 0; y < sixteen.rows; ++y) {
-        const auto* in = sixteen.ptr<std::uint16_t>(y);
-        auto* out = eight.ptr<std::uint8_t>(y);
-        for (int i = 0; i < valuesPerRow; ++i)
-            out[i] = static_cast<std::uint8_t>(in[i] >> 8);
-    }
-    return eight;
+    return narrowTo8Bit(sixteen, [](std::uint16_t v) { return static_cast<std::uint8_t>(v >> 8); });
 }
 
 cv::Mat firstChannel(const cv::Mat& image) {
@@ -216,7 +195,7 @@ cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName)
     return rgb;
 }
 
-cv::Mat readImageRgb8(const std::string& path) { return decodeImageRgb8(readWholeFile(path), path); }
+cv::Mat readImageRgb8(const std::string& path) { return decodeImageRgb8(util::readWholeFile<ImageError>(path, "an image file"), path); }
 
 cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName) {
     cv::Mat decoded = decodeRaw(encoded, sourceName);
@@ -247,6 +226,6 @@ cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName) 
     return grey;
 }
 
-cv::Mat readMaskGrey(const std::string& path) { return decodeMaskGrey(readWholeFile(path), path); }
+cv::Mat readMaskGrey(const std::string& path) { return decodeMaskGrey(util::readWholeFile<ImageError>(path, "an image file"), path); }
 
 } // namespace intermap::image

@@ -1,5 +1,6 @@
 #include "model/pickle_reader.h"
 
+#include "intermap/util/byte_order.h"
 #include "intermap/util/errors.h"
 
 #include <cstdio>
@@ -65,13 +66,6 @@ enum Opcode : std::uint8_t {
     MEMOIZE = 0x94,
     FRAME = 0x95,
 };
-
-std::uint64_t readLittleEndian(const std::uint8_t* p, std::size_t count) {
-    std::uint64_t value = 0;
-    for (std::size_t i = count; i-- > 0;)
-        value = (value << 8) | p[i];
-    return value;
-}
 
 struct StorageTypeName {
     const char* name;
@@ -431,7 +425,7 @@ const PickleValue& PickleReader::parse(const std::uint8_t* data, std::size_t siz
         }
         case FRAME: {
             // Framing only groups opcodes for buffered reading; the contents are parsed as usual.
-            const std::uint64_t length = readLittleEndian(need(8, at, "FRAME"), 8);
+            const std::uint64_t length = util::loadLittleEndian(need(8, at, "FRAME"), 8);
             if (length > m_size - m_pos)
                 fail(at, "truncated: FRAME declares " + std::to_string(length) + " bytes, only " +
                              std::to_string(m_size - m_pos) + " left");
@@ -463,7 +457,7 @@ const PickleValue& PickleReader::parse(const std::uint8_t* data, std::size_t siz
         }
         case BININT: {
             PickleValue* value = make(Kind::Int);
-            value->integer = static_cast<std::int32_t>(static_cast<std::uint32_t>(readLittleEndian(need(4, at, "BININT"), 4)));
+            value->integer = static_cast<std::int32_t>(static_cast<std::uint32_t>(util::loadLittleEndian(need(4, at, "BININT"), 4)));
             push(value, at);
             break;
         }
@@ -475,14 +469,14 @@ const PickleValue& PickleReader::parse(const std::uint8_t* data, std::size_t siz
         }
         case BININT2: {
             PickleValue* value = make(Kind::Int);
-            value->integer = static_cast<std::int64_t>(readLittleEndian(need(2, at, "BININT2"), 2));
+            value->integer = static_cast<std::int64_t>(util::loadLittleEndian(need(2, at, "BININT2"), 2));
             push(value, at);
             break;
         }
         case LONG1:
         case LONG4: {
             const char* name = opcode == LONG1 ? "LONG1" : "LONG4";
-            const std::uint64_t length = opcode == LONG1 ? *need(1, at, name) : readLittleEndian(need(4, at, name), 4);
+            const std::uint64_t length = opcode == LONG1 ? *need(1, at, name) : util::loadLittleEndian(need(4, at, name), 4);
             if (length > m_size - m_pos)
                 fail(at, std::string("truncated: ") + name + " declares " + std::to_string(length) + " bytes, only " +
                              std::to_string(m_size - m_pos) + " left");
@@ -492,7 +486,7 @@ const PickleValue& PickleReader::parse(const std::uint8_t* data, std::size_t siz
                 value->bigInteger = true; // e.g. a random seed in training metadata; never a size
             } else if (length > 0) {
                 // Little-endian two's complement of `length` bytes, sign-extended to 64 bits.
-                std::uint64_t raw = readLittleEndian(bytes, static_cast<std::size_t>(length));
+                std::uint64_t raw = util::loadLittleEndian(bytes, static_cast<std::size_t>(length));
                 if (length < 8 && (bytes[length - 1] & 0x80))
                     raw |= ~std::uint64_t{0} << (8 * length);
                 std::int64_t signedValue;
@@ -534,7 +528,7 @@ const PickleValue& PickleReader::parse(const std::uint8_t* data, std::size_t siz
             case BINBYTES8: name = "BINBYTES8"; lengthBytes = 8; kind = Kind::Bytes; break;
             default: break;
             }
-            std::uint64_t length = readLittleEndian(need(lengthBytes, at, name), lengthBytes);
+            std::uint64_t length = util::loadLittleEndian(need(lengthBytes, at, name), lengthBytes);
             if (opcode == BINSTRING && (length & 0x80000000u))
                 fail(at, "BINSTRING with a negative length");
             PickleValue* value = make(kind);
@@ -613,10 +607,10 @@ const PickleValue& PickleReader::parse(const std::uint8_t* data, std::size_t siz
             break;
         }
         case BINPUT: memoize(*need(1, at, "BINPUT"), at); break;
-        case LONG_BINPUT: memoize(readLittleEndian(need(4, at, "LONG_BINPUT"), 4), at); break;
+        case LONG_BINPUT: memoize(util::loadLittleEndian(need(4, at, "LONG_BINPUT"), 4), at); break;
         case MEMOIZE: memoize(m_memo.size(), at); break;
         case BINGET: push(memoGet(*need(1, at, "BINGET"), at), at); break;
-        case LONG_BINGET: push(memoGet(readLittleEndian(need(4, at, "LONG_BINGET"), 4), at), at); break;
+        case LONG_BINGET: push(memoGet(util::loadLittleEndian(need(4, at, "LONG_BINGET"), 4), at), at); break;
         case GLOBAL: {
             const std::string module = readLine(at, "GLOBAL");
             const std::string name = readLine(at, "GLOBAL");

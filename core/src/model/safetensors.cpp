@@ -1,6 +1,7 @@
 #include "model/safetensors.h"
 
 #include "intermap/util/atomic_file.h"
+#include "intermap/util/byte_order.h"
 #include "intermap/util/errors.h"
 #include "model/tensor_extent.h"
 
@@ -91,9 +92,7 @@ std::vector<TensorRecord> readSafetensorsTensors(ByteSource& source) {
     const std::uint64_t fileSize = source.size();
     std::uint8_t lengthField[8];
     source.read(0, sizeof lengthField, lengthField);
-    std::uint64_t headerLength = 0;
-    for (int i = 7; i >= 0; --i)
-        headerLength = (headerLength << 8) | lengthField[i];
+    const std::uint64_t headerLength = util::loadLittleEndian(lengthField, sizeof lengthField);
     if (headerLength > kMaxHeaderBytes)
         throw CheckpointError(path, "safetensors header of " + std::to_string(headerLength) +
                                         " bytes exceeds the 100 MB limit");

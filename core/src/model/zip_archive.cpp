@@ -1,5 +1,6 @@
 #include "model/zip_archive.h"
 
+#include "intermap/util/byte_order.h"
 #include "intermap/util/errors.h"
 
 #include <zlib.h>
@@ -29,14 +30,10 @@ constexpr std::uint16_t kZip64ExtraId = 0x0001;
 constexpr std::uint64_t kMaxDeflateRatio = 1032;
 constexpr std::uint64_t kMaxEntries = 1u << 20;
 
-std::uint16_t u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
-std::uint32_t u32(const std::uint8_t* p) {
-    return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
-           (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
-}
-std::uint64_t u64(const std::uint8_t* p) {
-    return static_cast<std::uint64_t>(u32(p)) | (static_cast<std::uint64_t>(u32(p + 4)) << 32);
-}
+// Zip records are little-endian.
+std::uint16_t u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(util::loadLittleEndian(p, 2)); }
+std::uint32_t u32(const std::uint8_t* p) { return static_cast<std::uint32_t>(util::loadLittleEndian(p, 4)); }
+std::uint64_t u64(const std::uint8_t* p) { return util::loadLittleEndian(p, 8); }
 
 std::uint64_t saturatingMultiply(std::uint64_t a, std::uint64_t b) {
     if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)

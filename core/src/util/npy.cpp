@@ -1,15 +1,14 @@
 #include "intermap/util/npy.h"
 
 #include "intermap/util/atomic_file.h"
+#include "intermap/util/byte_order.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/file_io.h"
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
-#include <sstream>
 
 namespace intermap::npy {
 namespace {
@@ -52,18 +51,6 @@ std::optional<DTypeInfo> dtypeFromDescr(std::string_view text) {
     return std::nullopt;
 }
 
-std::uint64_t loadLittleEndian(const unsigned char* bytes, std::size_t size) {
-    std::uint64_t value = 0;
-    for (std::size_t i = 0; i < size; ++i)
-        value |= static_cast<std::uint64_t>(bytes[i]) << (8 * i);
-    return value;
-}
-
-void appendLittleEndian(std::string& out, std::uint64_t value, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i)
-        out.push_back(static_cast<char>((value >> (8 * i)) & 0xFFu));
-}
-
 double halfToDouble(std::uint16_t bits) {
     const bool negative = (bits & 0x8000u) != 0;
     const int exponent = (bits >> 10) & 0x1F;
@@ -82,15 +69,15 @@ double halfToDouble(std::uint16_t bits) {
 double decodeElement(DType dtype, const unsigned char* bytes) {
     switch (dtype) {
     case DType::Float16:
-        return halfToDouble(static_cast<std::uint16_t>(loadLittleEndian(bytes, 2)));
+        return halfToDouble(static_cast<std::uint16_t>(util::loadLittleEndian(bytes, 2)));
     case DType::Float32: {
-        const auto bits = static_cast<std::uint32_t>(loadLittleEndian(bytes, 4));
+        const auto bits = static_cast<std::uint32_t>(util::loadLittleEndian(bytes, 4));
         float value;
         std::memcpy(&value, &bits, sizeof value);
         return value;
     }
     case DType::Float64: {
-        const std::uint64_t bits = loadLittleEndian(bytes, 8);
+        const std::uint64_t bits = util::loadLittleEndian(bytes, 8);
         double value;
         std::memcpy(&value, &bits, sizeof value);
         return value;
@@ -98,9 +85,9 @@ double decodeElement(DType dtype, const unsigned char* bytes) {
     case DType::UInt8:
         return bytes[0];
     case DType::Int32:
-        return static_cast<std::int32_t>(static_cast<std::uint32_t>(loadLittleEndian(bytes, 4)));
+        return static_cast<std::int32_t>(static_cast<std::uint32_t>(util::loadLittleEndian(bytes, 4)));
     case DType::Int64:
-        return static_cast<double>(static_cast<std::int64_t>(loadLittleEndian(bytes, 8)));
+        return static_cast<double>(static_cast<std::int64_t>(util::loadLittleEndian(bytes, 8)));
     case DType::Bool:
         return bytes[0] != 0 ? 1.0 : 0.0;
     }
@@ -173,7 +160,7 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string& reason) const {
-        throw ImageError(m_source, "malformed .npy header: " + reason);
+        throw NpyError(m_source, "malformed .npy header: " + reason);
     }
 
     char peek() const { return m_pos < m_text.size() ? m_text[m_pos] : '\0'; }
@@ -266,34 +253,20 @@ private:
     std::size_t m_pos = 0;
 };
 
-std::string readWholeFile(const std::string& path) {
-    std::error_code error;
-    const auto status = std::filesystem::status(path, error);
-    if (!std::filesystem::exists(status))
-        throw ImageError(path, "file does not exist");
-    if (std::filesystem::is_directory(status))
-        throw ImageError(path, "is a directory, not a .npy file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw ImageError(path, "cannot open the file for reading");
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad())
-        throw ImageError(path, "read error");
-    return std::move(content).str();
-}
-
-std::string shapeRepr(const std::vector<std::int64_t>& shape) {
-    // Python's repr of a tuple of ints: "()", "(5,)", "(4, 5)".
-    std::string text = "(";
+// The dimensions in decimal, `separator` between them.
+std::string joinDimensions(const std::vector<std::int64_t>& shape, std::string_view separator) {
+    std::string text;
     for (std::size_t i = 0; i < shape.size(); ++i) {
         if (i > 0)
-            text += ", ";
+            text += separator;
         text += std::to_string(shape[i]);
     }
-    if (shape.size() == 1)
-        text += ",";
-    return text + ")";
+    return text;
+}
+
+// Python's repr of a tuple of ints: "()", "(5,)", "(4, 5)".
+std::string shapeRepr(const std::vector<std::int64_t>& shape) {
+    return "(" + joinDimensions(shape, ", ") + (shape.size() == 1 ? ",)" : ")");
 }
 
 template <typename T>
@@ -329,14 +302,14 @@ std::string encode(const T* data, const std::vector<std::int64_t>& shape, std::s
     out.append(kMagic);
     out.push_back('\x01');
     out.push_back('\x00');
-    appendLittleEndian(out, headerLength, 2);
+    util::appendLittleEndian(out, headerLength, 2);
     out += dict;
     out.append(padding, ' ');
     out.push_back('\n');
     for (std::size_t i = 0; i < count; ++i) {
         std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t> bits;
         std::memcpy(&bits, &data[i], sizeof bits);
-        appendLittleEndian(out, bits, sizeof bits);
+        util::appendLittleEndian(out, bits, sizeof bits);
     }
     return out;
 }
@@ -345,7 +318,7 @@ template <typename Out>
 std::vector<Out> readChecked(const std::string& path, const std::vector<std::int64_t>& expectedShape) {
     const Array array = read(path);
     if (array.shape != expectedShape)
-        throw ImageError(path, "array has shape " + shapeToString(array.shape) + ", expected " +
+        throw NpyError(path, "array has shape " + shapeToString(array.shape) + ", expected " +
                                    shapeToString(expectedShape));
     std::vector<Out> values(array.values.size());
     for (std::size_t i = 0; i < values.size(); ++i)
@@ -364,19 +337,11 @@ std::int64_t Array::elementCount() const {
     return count;
 }
 
-std::string shapeToString(const std::vector<std::int64_t>& shape) {
-    std::string text = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i > 0)
-            text += ",";
-        text += std::to_string(shape[i]);
-    }
-    return text + "]";
-}
+std::string shapeToString(const std::vector<std::int64_t>& shape) { return "[" + joinDimensions(shape, ",") + "]"; }
 
 Array parse(std::string_view bytes, const std::string& sourceName) {
     if (bytes.size() < 10 || bytes.substr(0, kMagic.size()) != kMagic)
-        throw ImageError(sourceName, "not a .npy file (missing the \\x93NUMPY signature)");
+        throw NpyError(sourceName, "not a .npy file (missing the \\x93NUMPY signature)");
     const auto* raw = reinterpret_cast<const unsigned char*>(bytes.data());
     const int major = raw[6];
     const int minor = raw[7];
@@ -386,14 +351,14 @@ Array parse(std::string_view bytes, const std::string& sourceName) {
     else if ((major == 2 || major == 3) && minor == 0)
         lengthFieldSize = 4;
     else
-        throw ImageError(sourceName, "unsupported .npy format version " + std::to_string(major) + "." +
+        throw NpyError(sourceName, "unsupported .npy format version " + std::to_string(major) + "." +
                                          std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
     const std::size_t headerStart = 8 + lengthFieldSize;
     if (bytes.size() < headerStart)
-        throw ImageError(sourceName, "file is truncated inside the .npy preamble");
-    const std::uint64_t headerLength = loadLittleEndian(raw + 8, lengthFieldSize);
+        throw NpyError(sourceName, "file is truncated inside the .npy preamble");
+    const std::uint64_t headerLength = util::loadLittleEndian(raw + 8, lengthFieldSize);
     if (headerLength > bytes.size() - headerStart)
-        throw ImageError(sourceName, "file is truncated: the header claims " + std::to_string(headerLength) +
+        throw NpyError(sourceName, "file is truncated: the header claims " + std::to_string(headerLength) +
                                          " bytes, only " + std::to_string(bytes.size() - headerStart) +
                                          " follow");
     const std::string_view headerText = bytes.substr(headerStart, static_cast<std::size_t>(headerLength));
@@ -402,10 +367,10 @@ Array parse(std::string_view bytes, const std::string& sourceName) {
     const auto info = dtypeFromDescr(header.descr);
     if (!info) {
         if (!header.descr.empty() && header.descr[0] == '>')
-            throw ImageError(sourceName, "big-endian data ('" + header.descr +
+            throw NpyError(sourceName, "big-endian data ('" + header.descr +
                                              "') is not supported; save it little-endian, e.g. "
                                              "arr.astype('<" + header.descr.substr(1) + "')");
-        throw ImageError(sourceName, "unsupported dtype '" + header.descr +
+        throw NpyError(sourceName, "unsupported dtype '" + header.descr +
                                          "' (supported: <f2 <f4 <f8 |u1 <i4 <i8 |b1)");
     }
 
@@ -422,7 +387,7 @@ Array parse(std::string_view bytes, const std::string& sourceName) {
         for (const std::int64_t dim : header.shape) {
             const auto udim = static_cast<std::uint64_t>(dim);
             if (udim > maxCount / count)
-                throw ImageError(sourceName, "data is truncated: shape " + shapeToString(header.shape) + " of '" +
+                throw NpyError(sourceName, "data is truncated: shape " + shapeToString(header.shape) + " of '" +
                                                  header.descr + "' needs more than the " +
                                                  std::to_string(dataBytes) + " bytes the file holds");
             count *= static_cast<std::size_t>(udim);
@@ -430,7 +395,7 @@ Array parse(std::string_view bytes, const std::string& sourceName) {
     }
     const std::size_t neededBytes = count * info->itemSize;
     if (neededBytes != dataBytes)
-        throw ImageError(sourceName, "shape " + shapeToString(header.shape) + " of '" + header.descr + "' needs " +
+        throw NpyError(sourceName, "shape " + shapeToString(header.shape) + " of '" + header.descr + "' needs " +
                                          std::to_string(neededBytes) + " bytes of data, the file holds " +
                                          std::to_string(dataBytes) +
                                          (dataBytes < neededBytes ? " (truncated)" : " (trailing bytes)"));
@@ -466,7 +431,7 @@ Array parse(std::string_view bytes, const std::string& sourceName) {
     return array;
 }
 
-Array read(const std::string& path) { return parse(readWholeFile(path), path); }
+Array read(const std::string& path) { return parse(util::readWholeFile<NpyError>(path, "a .npy file"), path); }
 
 std::vector<float> readFloat32(const std::string& path, const std::vector<std::int64_t>& expectedShape) {
     return readChecked<float>(path, expectedShape);

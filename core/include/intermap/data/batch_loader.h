@@ -9,7 +9,7 @@
 //     ratio)), Python's round half to even; then the centre-crop fallback), and the crop is
 //     resized with Pillow's antialiased bilinear filter (image::resizeBilinearPillow), as
 //     torchvision does for a PIL image. The random numbers are not torch's: they come from
-//     std::mt19937_64 through data::uniformUnit / uniformBelow, so a run is reproducible on every
+//     std::mt19937_64 through util::uniformUnit / uniformBelow, so a run is reproducible on every
 //     platform but does not replay a Python run's crops.
 //   * Masks follow every geometric step with nearest-neighbour sampling at pixel centres: output
 //     pixel o takes source pixel floor(x0 + (o + 0.5) * w / 224) of the box (x0, w), in exact
@@ -26,6 +26,7 @@
 //     gets the same crop whatever its position, the batch size or the number of workers.
 #include "intermap/data/dataset.h"
 #include "intermap/image/preprocess.h"
+#include "intermap/util/seeded_random.h"
 
 #include <opencv2/core.hpp>
 #include <torch/types.h>

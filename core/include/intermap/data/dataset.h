@@ -32,7 +32,7 @@
 //     at least one in train (so every folder appears in every split of a small data set).
 //     With valFraction = 0.15 that is the 70/15/15 split; a carved val takes nVal the same way.
 //   * Randomness is portable: std::mt19937_64 (its output sequence is fixed by the C++
-//     standard) driven through this file's own Fisher–Yates shuffle and bounded draw, never
+//     standard) driven through util/seeded_random.h's Fisher–Yates shuffle and bounded draw, never
 //     std::shuffle or std::uniform_*_distribution (whose algorithms differ between standard
 //     libraries). A split therefore depends only on (seed, folder name, the sorted file names):
 //     the same on every platform, and adding a folder does not reshuffle the others.
@@ -40,7 +40,6 @@
 //     formats uses the first by name (warned). Masks that pair with no image are listed in one
 //     warning.
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -89,25 +88,5 @@ DatasetSplits scanDataset(const DatasetOptions& options);
 // Reads only file sizes (fast); identifies the data, not where it lives. Masks and split
 // membership are not part of it. Throws ImageError when a sample's file has vanished.
 std::string dataFingerprint(const DatasetSplits& splits);
-
-// ---- Portable seeded randomness (shared with the batch loader) ----
-
-// Combines seeds with SplitMix64 (Steele et al. 2014) steps; order matters.
-std::uint64_t mixSeed(std::uint64_t a, std::uint64_t b);
-// Uniform integer in [0, n), n > 0, by rejection (unbiased; the same on every platform).
-std::uint64_t uniformBelow(std::mt19937_64& rng, std::uint64_t n);
-// Uniform double in [0, 1) with 53 random bits.
-double uniformUnit(std::mt19937_64& rng);
-
-// In-place Fisher–Yates (Durstenfeld): for i = n-1 down to 1, swap item i with item
-// uniformBelow(rng, i + 1).
-template <typename T>
-void fisherYatesShuffle(std::vector<T>& items, std::mt19937_64& rng) {
-    for (std::size_t i = items.size(); i > 1; --i) {
-        const auto j = static_cast<std::size_t>(uniformBelow(rng, i));
-        using std::swap;
-        swap(items[i - 1], items[j]);
-    }
-}
 
 } // namespace intermap::data

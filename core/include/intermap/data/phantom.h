@@ -4,7 +4,7 @@
 // ViT can be trained on them in minutes and its explanation maps scored against the truth with
 // nothing to download.
 //
-// What an image holds (phantom.cpp has the numbers):
+// What an image holds (core/src/data/phantom*.cpp have the numbers):
 //   * Background, every image: smooth low-frequency tissue (gradient noise) with a per-image
 //     palette, fine grain, vignetting; Endoscopy style adds a vessel network, mucosal relief, an
 //     optional dark lumen and 0-3 small specular glints; Ultrasound style is grey speckle in
@@ -28,7 +28,7 @@
 //
 // Determinism: an image is a pure function of (seed, index, positive, style, radius range,
 // confounder settings). Random numbers come from std::mt19937_64 (fully specified by the
-// standard) through this file's own uniform transform, never std::*_distribution; pixel
+// standard) through util/seeded_random.h and the phantom's own uniform transform, never std::*_distribution; pixel
 // arithmetic uses +, -, *, /, sqrt and exact operations (floor, abs, min/max) only: no libm
 // transcendental, no OpenCV filter whose SIMD path differs between CPUs. So the images are
 // bit-identical wherever double arithmetic is IEEE-754 without fused multiply-add contraction

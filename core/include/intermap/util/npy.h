@@ -5,7 +5,7 @@
 // Reading accepts format versions 1.0, 2.0 and 3.0, the dtypes <f4 <f8 <f2 |u1 <i4 <i8 |b1
 // (little-endian or byte-order-free), C or Fortran order and any shape including 0-d. Every
 // problem (unreadable file, malformed or hostile header, data shorter than the shape needs,
-// big-endian data) is reported as intermap::ImageError naming the file and the reason.
+// big-endian data) is reported as intermap::NpyError naming the file and the reason.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -39,7 +39,7 @@ Array read(const std::string& path);
 
 // Reads an array that must have exactly `expectedShape` (e.g. {224, 224} for a map) and returns
 // its values in C order as float32, converted like NumPy's astype(np.float32). Any accepted dtype
-// is allowed; a shape mismatch is an ImageError saying what was found and what was expected.
+// is allowed; a shape mismatch is an NpyError saying what was found and what was expected.
 std::vector<float> readFloat32(const std::string& path, const std::vector<std::int64_t>& expectedShape);
 
 // As readFloat32 without the narrowing: for float64 references such as *_chefer_f64.npy.

@@ -1,0 +1,154 @@
+// The utility layer (intermap/util): whole-file reading, stable hashes, portable seeded
+// randomness and the error hierarchy. Standard library only, so these run in a second.
+#include "intermap/util/errors.h"
+#include "intermap/util/file_io.h"
+#include "intermap/util/hash.h"
+#include "intermap/util/seeded_random.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <numeric>
+
+using namespace intermap;
+
+namespace {
+
+std::string writeBytes(const QTemporaryDir& dir, const QString& name, const QByteArray& bytes) {
+    const QString path = dir.filePath(name);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
+        qFatal("cannot write %s", qPrintable(path));
+    return path.toStdString();
+}
+
+// Runs `read` and returns the FileError it throws (failing the test when it throws none).
+template <typename ErrorType, typename Read>
+std::string problemOf(Read&& read) {
+    try {
+        read();
+    } catch (const ErrorType& error) {
+        return error.reason();
+    }
+    return "(no error)";
+}
+
+std::string sha256Hex(std::string_view bytes) {
+    util::Sha256 hash;
+    hash.absorb(bytes);
+    return hash.hexDigest();
+}
+
+} // namespace
+
+class TestUtilLayer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    // ------------------------------------------------------------------ file_io
+    void readsWholeFilesByteForByte() {
+        QTemporaryDir dir;
+        QByteArray bytes("a\0b\r\nc", 6);
+        QCOMPARE(util::readWholeFile(writeBytes(dir, "bytes.bin", bytes), "a test file"), bytes.toStdString());
+        QCOMPARE(util::readWholeFile(writeBytes(dir, "empty.bin", {}), "a test file"), std::string());
+    }
+
+    void namesWhatIsWrongWithTheFile() {
+        QTemporaryDir dir;
+        const std::string missing = dir.filePath("missing.png").toStdString();
+        const std::string folder = dir.path().toStdString();
+        QCOMPARE(problemOf<ImageError>([&] { util::readWholeFile<ImageError>(missing, "an image file"); }),
+                 std::string("file does not exist"));
+        QCOMPARE(problemOf<NpyError>([&] { util::readWholeFile<NpyError>(folder, "a .npy file"); }),
+                 std::string("is a directory, not a .npy file"));
+        try {
+            util::readWholeFile(missing, "a JSON file");
+            QFAIL("no error for a missing file");
+        } catch (const FileError& error) {
+            QCOMPARE(error.path(), missing);
+            QCOMPARE(std::string(error.what()), missing + ": file does not exist");
+        }
+    }
+
+    // ------------------------------------------------------------------ hash
+    void fnv1aMatchesPublishedValues() {
+        QCOMPARE(util::fnv1a64(""), std::uint64_t(0xcbf29ce484222325ULL));
+        QCOMPARE(util::fnv1a64("a"), std::uint64_t(0xaf63dc4c8601ec8cULL));
+        QCOMPARE(util::fnv1a64("foobar"), std::uint64_t(0x85944171f73967e8ULL));
+        util::Fnv1a64 pieces;
+        pieces.absorb("foo");
+        pieces.absorb("bar");
+        QCOMPARE(pieces.value(), util::fnv1a64("foobar"));
+    }
+
+    // FIPS 180-2 appendix B vectors, plus the padding edge cases (55 and 64 bytes).
+    void sha256MatchesPublishedValues() {
+        QCOMPARE(sha256Hex(""), std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+        QCOMPARE(sha256Hex("abc"), std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        QCOMPARE(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+                 std::string("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+        QCOMPARE(sha256Hex(std::string(55, 'x')),
+                 std::string("d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072"));
+        QCOMPARE(sha256Hex(std::string(64, 'x')),
+                 std::string("7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c"));
+        util::Sha256 million;
+        const std::string thousand(1000, 'a');
+        for (int i = 0; i < 1000; ++i)
+            million.absorb(thousand);
+        QCOMPARE(million.hexDigest(), std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+    }
+
+    // ------------------------------------------------------------------ seeded_random
+    void seedMixingIsSplitMix64() {
+        QCOMPARE(util::splitMix64(0), std::uint64_t(0xe220a8397b1dcdafULL)); // SplitMix64's first output for seed 0
+        QCOMPARE(util::mixSeed(1, 2), std::uint64_t(0xbcd9dbb49673066bULL));
+        QVERIFY(util::mixSeed(1, 2) != util::mixSeed(2, 1));
+    }
+
+    void drawsStayInRange() {
+        std::mt19937_64 rng(7);
+        for (int i = 0; i < 1000; ++i) {
+            QVERIFY(util::uniformBelow(rng, 3) < 3);
+            const double u = util::uniformUnit(rng);
+            QVERIFY(u >= 0.0 && u < 1.0);
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, util::uniformBelow(rng, 0));
+    }
+
+    void shuffleIsAPermutationAndFollowsItsDraws() {
+        std::vector<int> items(20);
+        std::iota(items.begin(), items.end(), 0);
+        std::mt19937_64 rng(42);
+        util::fisherYatesShuffle(items, rng);
+        std::vector<int> sorted = items;
+        std::sort(sorted.begin(), sorted.end());
+        std::vector<int> identity(20);
+        std::iota(identity.begin(), identity.end(), 0);
+        QCOMPARE(sorted, identity);
+        QVERIFY(items != identity);
+        // Drawing always the last index leaves the order unchanged; always 0 rotates it left by one.
+        std::vector<bool> flags{true, false, false};
+        util::fisherYatesShuffle(flags, [](std::size_t n) { return n - 1; });
+        QCOMPARE(flags, (std::vector<bool>{true, false, false}));
+        std::vector<int> rotated{0, 1, 2, 3};
+        util::fisherYatesShuffle(rotated, [](std::size_t) { return std::size_t(0); });
+        QCOMPARE(rotated, (std::vector<int>{1, 2, 3, 0}));
+    }
+
+    // ------------------------------------------------------------------ errors
+    void fileErrorsShareOneBaseAndCancelledIsNoError() {
+        QVERIFY((std::is_base_of_v<FileError, CheckpointError>));
+        QVERIFY((std::is_base_of_v<FileError, ImageError>));
+        QVERIFY((std::is_base_of_v<FileError, NpyError>));
+        QVERIFY((!std::is_base_of_v<ImageError, NpyError>));
+        QVERIFY((!std::is_base_of_v<Error, Cancelled>));
+        QVERIFY((std::is_base_of_v<std::exception, Cancelled>));
+        const NpyError error("map.npy", "array has shape [3], expected [224,224]");
+        QCOMPARE(std::string(error.what()), std::string("map.npy: array has shape [3], expected [224,224]"));
+        QCOMPARE(std::string(Cancelled().what()), std::string("cancelled"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestUtilLayer)
+#include "test_util_layer.moc"
