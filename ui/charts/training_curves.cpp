@@ -1,5 +1,7 @@
 #include "charts/training_curves.h"
 
+#include "charts/chart_style.h"
+
 #include <qcustomplot.h>
 
 #include <QTimer>
@@ -21,13 +23,6 @@ QCPGraph* addGraph(QCustomPlot* plot, QCPAxis* valueAxis, const QString& name, c
     return graph;
 }
 
-void styleAxisRect(QCustomPlot* plot) {
-    plot->setBackground(Qt::white);
-    plot->xAxis->grid()->setSubGridVisible(false);
-    plot->yAxis->grid()->setPen(QPen(QColor(225, 225, 225), 1, Qt::SolidLine));
-    plot->xAxis->grid()->setPen(QPen(QColor(225, 225, 225), 1, Qt::SolidLine));
-}
-
 } // namespace
 
 TrainingCurves::TrainingCurves(QWidget* parent) : QWidget(parent) {
@@ -41,8 +36,8 @@ TrainingCurves::TrainingCurves(QWidget* parent) : QWidget(parent) {
     m_ratePlot->setMaximumHeight(130);
     layout->addWidget(m_plot, 3);
     layout->addWidget(m_ratePlot, 1);
-    styleAxisRect(m_plot);
-    styleAxisRect(m_ratePlot);
+    styleGrid(m_plot);
+    styleGrid(m_ratePlot);
 
     m_plot->xAxis->setLabel(tr("epoch"));
     m_plot->yAxis->setLabel(tr("loss (cross-entropy)"));
@@ -57,11 +52,13 @@ TrainingCurves::TrainingCurves(QWidget* parent) : QWidget(parent) {
     m_plot->xAxis->setTicker(epochTicker);
     m_ratePlot->xAxis->setTicker(epochTicker);
 
-    m_batchLoss = addGraph(m_plot, m_plot->yAxis, tr("train loss (batch)"), QColor(31, 119, 180, 90), Qt::SolidLine, 1.0, false);
-    m_trainLoss = addGraph(m_plot, m_plot->yAxis, tr("train loss"), QColor(31, 119, 180), Qt::SolidLine, 2.0, true);
-    m_validationLoss = addGraph(m_plot, m_plot->yAxis, tr("val loss"), QColor(214, 39, 40), Qt::SolidLine, 2.0, true);
-    m_validationAccuracy = addGraph(m_plot, m_plot->yAxis2, tr("val accuracy"), QColor(44, 160, 44), Qt::DashLine, 2.0, true);
-    m_validationAuc = addGraph(m_plot, m_plot->yAxis2, tr("val AUC"), QColor(148, 103, 189), Qt::DashLine, 2.0, true);
+    QColor batchColour = seriesColour(Blue);
+    batchColour.setAlpha(90); // many noisy points: behind the epoch means
+    m_batchLoss = addGraph(m_plot, m_plot->yAxis, tr("train loss (batch)"), batchColour, Qt::SolidLine, 1.0, false);
+    m_trainLoss = addGraph(m_plot, m_plot->yAxis, tr("train loss"), seriesColour(Blue), Qt::SolidLine, 2.0, true);
+    m_validationLoss = addGraph(m_plot, m_plot->yAxis, tr("val loss"), seriesColour(Red), Qt::SolidLine, 2.0, true);
+    m_validationAccuracy = addGraph(m_plot, m_plot->yAxis2, tr("val accuracy"), seriesColour(Green), Qt::DashLine, 2.0, true);
+    m_validationAuc = addGraph(m_plot, m_plot->yAxis2, tr("val AUC"), seriesColour(Purple), Qt::DashLine, 2.0, true);
     m_plot->legend->setVisible(true);
     m_plot->legend->setFont(font());
     m_plot->legend->setBrush(QColor(255, 255, 255, 220));
@@ -89,7 +86,7 @@ TrainingCurves::TrainingCurves(QWidget* parent) : QWidget(parent) {
     m_ratePlot->yAxis->setNumberPrecision(2);
     m_ratePlot->yAxis->ticker()->setTickCount(2);
     m_ratePlot->xAxis->setRange(0.0, 1.0);
-    m_learningRate = addGraph(m_ratePlot, m_ratePlot->yAxis, tr("learning rate"), QColor(255, 127, 14), Qt::SolidLine, 2.0, true);
+    m_learningRate = addGraph(m_ratePlot, m_ratePlot->yAxis, tr("learning rate"), seriesColour(Orange), Qt::SolidLine, 2.0, true);
     // Constant within an epoch (stepped per epoch): the value at x = e holds over (e-1, e].
     m_learningRate->setLineStyle(QCPGraph::lsStepRight);
     m_ratePlot->yAxis->setNumberFormat(QStringLiteral("g"));

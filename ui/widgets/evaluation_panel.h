@@ -6,28 +6,21 @@
 // curves with the centre/random baselines as reference lines, and, for a chosen cell, its best
 // and worst images (double-click opens one in the comparison view). Exports the report (HTML,
 // PDF), charts (PNG, SVG, PDF) and tables (CSV).
+// A view: the form is EvaluationForm (ui/model/evaluation_form.h) shown by EvaluationFormView; the
+// results are shown by EvaluationResultsView (table model, chart data: ui/model).
 #include <QJsonObject>
 #include <QWidget>
 
 #include <memory>
 
-class QCheckBox;
-class QComboBox;
-class QLabel;
-class QLineEdit;
-class QListWidget;
-class QPushButton;
-class QSpinBox;
-class QTableWidget;
-class QTabWidget;
+#include "widgets/evaluation_results_view.h"
 
-namespace intermap::charts {
-class CurveChart;
-class GroupedBarChart;
-} // namespace intermap::charts
+class QLabel;
+class QPushButton;
 
 namespace intermap::ui {
 
+class EvaluationFormView;
 class JobRunner;
 
 class EvaluationPanel : public QWidget {
@@ -36,9 +29,9 @@ public:
     explicit EvaluationPanel(JobRunner* runner, QWidget* parent = nullptr);
     ~EvaluationPanel() override;
 
-    // Settings (what `intermap-cli evaluate` takes as flags).
+    // Settings (what `intermap-cli evaluate` takes as flags); `recipe` empty = resize.
     void addDataset(const QString& name, const QString& imagesFolder, const QString& masksFolder,
-                    const QString& recipe = QStringLiteral("resize"));
+                    const QString& recipe = QString());
     void clearDatasets();
     void setWeightsFolder(const QString& folder);
     void setInits(const QStringList& inits);
@@ -61,18 +54,20 @@ public:
     void showDataset(const QString& name);
     void showMetric(const QString& column);
     // The shown table: rows = methods then the baselines, columns = inits; the exact value of a
-    // cell is its item's Qt::UserRole (NaN for n/a).
-    QTableWidget* table() const { return m_table; }
-    charts::GroupedBarChart* barChart() const { return m_bars; }
-    charts::CurveChart* curveChart() const { return m_curves; }
+    // cell is its EvaluationResultsModel::ValueRole (NaN for n/a).
+    QTableView* table() const { return m_view->table(); }
+    const EvaluationResultsModel* resultsModel() const { return m_view->model(); }
+    charts::GroupedBarChart* barChart() const { return m_view->barChart(); }
+    charts::CurveChart* curveChart() const { return m_view->curveChart(); }
     // Best and worst images of the chosen (method, init) cell for the shown metric.
-    QListWidget* extremes() const { return m_extremes; }
-    void selectCell(int methodRow, int initColumn);
+    QListWidget* extremes() const { return m_view->extremes(); }
+    void selectCell(int methodRow, int initColumn) { m_view->selectCell(methodRow, initColumn); }
 
     bool exportReport(const QString& path, QString* error);   // .html / .pdf
     bool exportTableCsv(const QString& path, QString* error); // the shown table
     bool exportChart(const QString& path, QString* error);    // the shown chart: .png / .svg / .pdf
 
+    // A session's "evaluate" part: the form (EvaluationForm::toJson) and the results shown.
     QJsonObject saveState() const;
     void restoreState(const QJsonObject& state);
 
@@ -85,9 +80,7 @@ private:
     struct Results;
     QWidget* buildForm();
     QWidget* buildResults();
-    void refreshResults();
-    void refreshExtremes();
-    void openExtreme(int row);
+    void jobChanged(int id); // the progress line
     void jobFinished(int id, int state, const QString& message);
     void exportInteractively(int kind);
 
@@ -95,31 +88,11 @@ private:
     int m_job = 0;
     std::unique_ptr<Results> m_results;
     QString m_resultsFolder;
-    QTableWidget* m_datasets;
-    QLineEdit* m_weights;
-    QVector<QCheckBox*> m_initBoxes;
-    QVector<QCheckBox*> m_methodBoxes;
-    QLineEdit* m_topK;
-    QComboBox* m_target;
-    QCheckBox* m_studyGradCam;
-    QComboBox* m_eigenSign;
-    QComboBox* m_cheferPrecision;
-    QSpinBox* m_maskThreshold;
-    QCheckBox* m_faithfulness;
-    QLineEdit* m_output;
+    EvaluationFormView* m_form;
     QPushButton* m_startButton;
     QPushButton* m_cancelButton;
     QLabel* m_status;
-    QComboBox* m_shownDataset;
-    QComboBox* m_shownMetric;
-    QTableWidget* m_table;
-    QTabWidget* m_chartTabs;
-    charts::GroupedBarChart* m_bars;
-    charts::CurveChart* m_curves;
-    QListWidget* m_extremes;
-    QLabel* m_extremesTitle;
-    int m_selectedRow = -1;
-    int m_selectedColumn = -1;
+    EvaluationResultsView* m_view;
 };
 
 } // namespace intermap::ui

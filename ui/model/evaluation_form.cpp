@@ -1,0 +1,200 @@
+#include "model/evaluation_form.h"
+
+#include "model/evaluation_words.h"
+
+#include "intermap/eval/evaluation.h"
+#include "intermap/util/errors.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+
+namespace intermap::ui {
+namespace {
+
+namespace key {
+const QString datasets = QStringLiteral("datasets");
+const QString name = QStringLiteral("name");
+const QString images = QStringLiteral("images");
+const QString masks = QStringLiteral("masks");
+const QString recipe = QStringLiteral("preprocess");
+const QString weights = QStringLiteral("weights");
+const QString inits = QStringLiteral("inits");
+const QString methods = QStringLiteral("methods");
+const QString topK = QStringLiteral("top_k");
+const QString target = QStringLiteral("target_class");
+const QString studyGradCam = QStringLiteral("study_gradcam");
+const QString eigenSign = QStringLiteral("eigen_sign");
+const QString cheferPrecision = QStringLiteral("chefer_precision");
+const QString maskThreshold = QStringLiteral("mask_threshold");
+const QString faithfulness = QStringLiteral("faithfulness");
+const QString output = QStringLiteral("output");
+} // namespace key
+
+// The ticked names among `choices`, in the choices' order (the order of the settings' grid).
+QStringList ticked(const QStringList& choices, const QStringList& names) {
+    QStringList kept;
+    for (const QString& choice : choices)
+        if (names.contains(choice))
+            kept << choice;
+    return kept;
+}
+
+std::vector<std::string> toStd(const QStringList& list) {
+    std::vector<std::string> words;
+    for (const QString& word : list)
+        words.push_back(word.toStdString());
+    return words;
+}
+
+QStringList stringsOf(const QJsonValue& array) {
+    QStringList list;
+    for (const auto& value : array.toArray())
+        list << value.toString();
+    return list;
+}
+
+bool isFolder(const QString& path) {
+    return QFileInfo(path).isDir();
+}
+
+} // namespace
+
+EvaluationForm::EvaluationForm() {
+    const eval::EvaluationSettings study;
+    inits = words::fromStd(study.inits);
+    methods = words::fromStd(study.methods);
+    QStringList ks;
+    for (double k : study.topK)
+        ks << QString::number(k);
+    topK = ks.join(QLatin1Char(','));
+    const auto& options = study.explainOptions;
+    target = QString::fromStdString(explain::targetName(options.targetClass));
+    studyGradCam = options.augSmooth && options.eigenSmooth;
+    eigenSign = options.eigenSign;
+    cheferPrecision = options.cheferPrecision;
+    maskThreshold = study.maskThreshold;
+    faithfulness = study.faithfulness;
+}
+
+QStringList EvaluationForm::initChoices() {
+    return words::studyInits();
+}
+
+QStringList EvaluationForm::methodChoices() {
+    return words::evaluationMethodChoices();
+}
+
+QStringList EvaluationForm::recipeChoices() {
+    QStringList names;
+    for (const auto recipe : {image::PreprocessRecipe::Resize, image::PreprocessRecipe::CenterCrop})
+        names << QString::fromLatin1(image::toString(recipe).data(), static_cast<int>(image::toString(recipe).size()));
+    return names;
+}
+
+eval::EvaluationSettings EvaluationForm::toSettings() const {
+    eval::EvaluationSettings settings;
+    settings.weightsDir = weightsFolder.trimmed().toStdString();
+    settings.outDir = outputFolder.trimmed().toStdString();
+    for (const EvaluationDatasetRow& row : datasets) {
+        eval::DatasetSpec spec;
+        spec.name = row.name.trimmed().toStdString();
+        spec.imagesDir = row.imagesFolder.trimmed().toStdString();
+        spec.masksDir = row.masksFolder.trimmed().toStdString();
+        spec.recipe = image::parsePreprocessRecipe(row.recipe.isEmpty() ? recipeChoices().front().toStdString()
+                                                                         : row.recipe.toStdString());
+        settings.datasets.push_back(spec);
+    }
+    settings.inits = toStd(ticked(initChoices(), inits));
+    settings.methods = toStd(ticked(methodChoices(), methods));
+    settings.topK.clear();
+    for (const QString& part : topK.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const double k = part.trimmed().toDouble(&ok);
+        if (!ok)
+            throw UsageError("k values: '" + part.trimmed().toStdString() + "' is not a number");
+        settings.topK.push_back(k);
+    }
+    const std::string targetText = target.trimmed().toStdString();
+    const explain::ParsedTarget parsed = explain::parseTarget(targetText);
+    if (!parsed.valid)
+        throw UsageError(std::string("target class must be a class index >= 0 or '") + explain::kPredictedTarget +
+                         "', got '" + targetText + "'");
+    settings.explainOptions.targetClass = parsed.target;
+    settings.explainOptions.augSmooth = studyGradCam;
+    settings.explainOptions.eigenSmooth = studyGradCam;
+    settings.explainOptions.eigenSign = eigenSign;
+    settings.explainOptions.cheferPrecision = cheferPrecision;
+    settings.maskThreshold = maskThreshold;
+    settings.faithfulness = faithfulness;
+    return settings;
+}
+
+QString EvaluationForm::validate() const {
+    if (outputFolder.trimmed().isEmpty())
+        return QObject::tr("no output folder chosen");
+    if (weightsFolder.trimmed().isEmpty())
+        return QObject::tr("no weights folder chosen");
+    if (!isFolder(weightsFolder.trimmed()))
+        return QObject::tr("%1: no such folder").arg(weightsFolder);
+    for (const EvaluationDatasetRow& row : datasets)
+        for (const QString& folder : {row.imagesFolder.trimmed(), row.masksFolder.trimmed()})
+            if (!isFolder(folder))
+                return QObject::tr("data set %1: %2").arg(row.name.trimmed(), folder.isEmpty() ? QObject::tr("a folder is missing")
+                                                                                                : QObject::tr("%1: no such folder").arg(folder));
+    try {
+        toSettings().validate(explain::ExplainerRegistry::withBuiltinMethods());
+    } catch (const std::exception& failure) {
+        return QString::fromStdString(failure.what());
+    }
+    return {};
+}
+
+QJsonObject EvaluationForm::toJson() const {
+    QJsonArray rows;
+    for (const EvaluationDatasetRow& row : datasets)
+        rows.append(QJsonObject{{key::name, row.name},
+                                {key::images, row.imagesFolder},
+                                {key::masks, row.masksFolder},
+                                {key::recipe, row.recipe.isEmpty() ? recipeChoices().front() : row.recipe}});
+    return QJsonObject{{key::datasets, rows},
+                       {key::weights, weightsFolder},
+                       {key::inits, QJsonArray::fromStringList(ticked(initChoices(), inits))},
+                       {key::methods, QJsonArray::fromStringList(ticked(methodChoices(), methods))},
+                       {key::topK, topK},
+                       {key::target, target},
+                       {key::studyGradCam, studyGradCam},
+                       {key::eigenSign, QString::fromLatin1(explain::eigenSignName(eigenSign))},
+                       {key::cheferPrecision, QString::fromLatin1(explain::precisionName(cheferPrecision))},
+                       {key::maskThreshold, maskThreshold},
+                       {key::faithfulness, faithfulness},
+                       {key::output, outputFolder}};
+}
+
+EvaluationForm EvaluationForm::fromJson(const QJsonObject& json, const EvaluationForm& current) {
+    const EvaluationForm defaults;
+    EvaluationForm form;
+    const QStringList recipes = recipeChoices();
+    for (const auto& value : json.value(key::datasets).toArray()) {
+        const QJsonObject row = value.toObject();
+        const QString recipe = row.value(key::recipe).toString();
+        // An unknown pre-processing falls back to the first choice, as the panel's picker did.
+        form.datasets << EvaluationDatasetRow{row.value(key::name).toString(), row.value(key::images).toString(),
+                                              row.value(key::masks).toString(),
+                                              recipes.contains(recipe) ? recipe : recipes.front()};
+    }
+    form.weightsFolder = json.value(key::weights).toString();
+    form.inits = ticked(initChoices(), stringsOf(json.value(key::inits)));
+    form.methods = ticked(methodChoices(), stringsOf(json.value(key::methods)));
+    form.topK = json.value(key::topK).toString(current.topK);
+    form.target = json.value(key::target).toString(current.target);
+    form.studyGradCam = json.value(key::studyGradCam).toBool(true);
+    form.eigenSign = explain::parseEigenSign(json.value(key::eigenSign).toString().toStdString()).value_or(defaults.eigenSign);
+    form.cheferPrecision =
+        explain::parsePrecision(json.value(key::cheferPrecision).toString().toStdString()).value_or(explain::kDefaultCheferPrecision);
+    form.maskThreshold = json.value(key::maskThreshold).toInt();
+    form.faithfulness = json.value(key::faithfulness).toBool();
+    form.outputFolder = json.value(key::output).toString();
+    return form;
+}
+
+} // namespace intermap::ui

@@ -1,0 +1,196 @@
+#include "widgets/evaluation_form_view.h"
+
+#include "model/evaluation_words.h"
+#include "widgets/form_rows.h"
+#include "widgets/precision_combo.h"
+
+#include "intermap/explain/method_names.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace intermap::ui {
+namespace {
+
+enum DatasetColumn { NameColumn, ImagesColumn, MasksColumn, RecipeColumn };
+
+void setChecked(const QVector<QCheckBox*>& boxes, const QStringList& names) {
+    for (QCheckBox* box : boxes)
+        box->setChecked(names.contains(box->text()));
+}
+
+QStringList checked(const QVector<QCheckBox*>& boxes) {
+    QStringList names;
+    for (QCheckBox* box : boxes)
+        if (box->isChecked())
+            names << box->text();
+    return names;
+}
+
+QString eigenSignData(explain::EigenSign sign) {
+    return QString::fromLatin1(explain::eigenSignName(sign));
+}
+
+} // namespace
+
+EvaluationFormView::EvaluationFormView(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(buildDatasets());
+    layout->addWidget(buildGrid());
+    setForm(EvaluationForm());
+}
+
+QWidget* EvaluationFormView::buildDatasets() {
+    auto* dataBox = new QGroupBox(tr("Data sets (images + doctors' masks)"), this);
+    auto* dataLayout = new QVBoxLayout(dataBox);
+    m_datasets = new QTableWidget(0, 4, dataBox);
+    m_datasets->setObjectName(QStringLiteral("evaluationDatasets"));
+    m_datasets->setHorizontalHeaderLabels({tr("Name"), tr("Images"), tr("Masks"), tr("Pre-processing")});
+    m_datasets->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_datasets->horizontalHeader()->setStretchLastSection(true);
+    m_datasets->verticalHeader()->setVisible(false);
+    m_datasets->setMinimumHeight(110);
+    m_datasets->setToolTip(tr("Name = the <name> of <name>_<init>.pth in the weights folder. Double-click a folder "
+                              "cell to choose it; pre-processing: resize (CP-CHILD, DUKE) or center-crop (Kvasir, MURA)"));
+    connect(m_datasets, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
+        if (column != ImagesColumn && column != MasksColumn)
+            return;
+        const QString folder = QFileDialog::getExistingDirectory(this, column == ImagesColumn ? tr("Images") : tr("Masks"),
+                                                                 m_datasets->item(row, column)->text());
+        if (!folder.isEmpty())
+            m_datasets->item(row, column)->setText(folder);
+    });
+    auto* add = new QPushButton(tr("Add…"), dataBox);
+    auto* remove = new QPushButton(tr("Remove"), dataBox);
+    connect(add, &QPushButton::clicked, this, &EvaluationFormView::addDatasetInteractively);
+    connect(remove, &QPushButton::clicked, this, [this] {
+        if (m_datasets->currentRow() >= 0)
+            m_datasets->removeRow(m_datasets->currentRow());
+    });
+    auto* dataButtons = new QHBoxLayout;
+    dataButtons->addWidget(add);
+    dataButtons->addWidget(remove);
+    dataButtons->addStretch(1);
+    dataLayout->addWidget(m_datasets);
+    dataLayout->addLayout(dataButtons);
+    return dataBox;
+}
+
+QWidget* EvaluationFormView::buildGrid() {
+    auto* gridBox = new QGroupBox(tr("Grid"), this);
+    auto* gridForm = new QFormLayout(gridBox);
+    m_weights = addPathRow(gridForm, gridBox, tr("Weights"), QStringLiteral("evaluationWeights"),
+                           tr("folder of <dataset>_<init>.pth"), PathKind::Folder, tr("Weights folder"));
+    m_initBoxes = addCheckBoxRow(gridForm, gridBox, tr("Initialisations"), EvaluationForm::initChoices());
+    for (QCheckBox* box : std::as_const(m_initBoxes))
+        box->setToolTip(words::initTitle(box->text()));
+    m_methodBoxes = addCheckBoxRow(gridForm, gridBox, tr("Methods"), EvaluationForm::methodChoices());
+    for (QCheckBox* box : std::as_const(m_methodBoxes))
+        box->setToolTip(QString::fromStdString(explain::methodDescription(box->text().toStdString())));
+    m_topK = new QLineEdit(gridBox);
+    m_topK->setToolTip(tr("Percentages of the map's pixels kept for IoU@k"));
+    gridForm->addRow(tr("k values (%)"), m_topK);
+    m_target = new QComboBox(gridBox);
+    m_target->setEditable(true);
+    m_target->addItems({QStringLiteral("1"), QString::fromLatin1(explain::kPredictedTarget), QStringLiteral("0")});
+    m_target->setToolTip(tr("Class explained: 1 as the study (the positive class), '%1', or a class index")
+                             .arg(QString::fromLatin1(explain::kPredictedTarget)));
+    gridForm->addRow(tr("Target class"), m_target);
+    m_studyGradCam = new QCheckBox(tr("aug + eigen smoothing (the study's)"), gridBox);
+    gridForm->addRow(tr("Grad-CAM"), m_studyGradCam);
+    m_eigenSign = new QComboBox(gridBox);
+    m_eigenSign->addItem(tr("as the study (SVD's sign)"), eigenSignData(explain::EigenSign::AsSvdReturns));
+    m_eigenSign->addItem(tr("corrected"), eigenSignData(explain::EigenSign::Corrected));
+    m_eigenSign->setToolTip(QString::fromLatin1(explain::eigenSignHelp()));
+    gridForm->addRow(tr("Eigen sign"), m_eigenSign);
+    m_cheferPrecision = makePrecisionCombo(gridBox);
+    gridForm->addRow(tr("Chefer"), m_cheferPrecision);
+    m_maskThreshold = new QSpinBox(gridBox);
+    m_maskThreshold->setRange(0, 254);
+    m_maskThreshold->setToolTip(tr("Mask inside = grey > threshold (0 for the study's boxes)"));
+    gridForm->addRow(tr("Mask threshold"), m_maskThreshold);
+    m_faithfulness = new QCheckBox(tr("deletion / insertion AUC (42 extra passes per map)"), gridBox);
+    gridForm->addRow(tr("Beyond the study"), m_faithfulness);
+    m_output = addPathRow(gridForm, gridBox, tr("Output"), QStringLiteral("evaluationOutput"),
+                          tr("results folder (re-running resumes it)"), PathKind::Folder, tr("Results folder"));
+    return gridBox;
+}
+
+void EvaluationFormView::addDatasetInteractively() {
+    const QString images = QFileDialog::getExistingDirectory(this, tr("Images of the data set"));
+    if (images.isEmpty())
+        return;
+    const QString siblingMasks = QFileInfo(images).absolutePath() + QStringLiteral("/masks");
+    QString masks = QFileInfo(siblingMasks).isDir() ? siblingMasks : QString();
+    if (masks.isEmpty())
+        masks = QFileDialog::getExistingDirectory(this, tr("Masks of the data set (paired by file stem)"),
+                                                  QFileInfo(images).absolutePath());
+    addDataset({QFileInfo(QFileInfo(images).absolutePath()).fileName(), images, masks, QString()});
+}
+
+void EvaluationFormView::addDataset(const EvaluationDatasetRow& dataset) {
+    const int row = m_datasets->rowCount();
+    m_datasets->insertRow(row);
+    m_datasets->setItem(row, NameColumn, new QTableWidgetItem(dataset.name));
+    m_datasets->setItem(row, ImagesColumn, new QTableWidgetItem(dataset.imagesFolder));
+    m_datasets->setItem(row, MasksColumn, new QTableWidgetItem(dataset.masksFolder));
+    m_datasets->item(row, ImagesColumn)->setToolTip(dataset.imagesFolder);
+    m_datasets->item(row, MasksColumn)->setToolTip(dataset.masksFolder);
+    auto* recipeBox = new QComboBox(m_datasets);
+    recipeBox->addItems(EvaluationForm::recipeChoices());
+    recipeBox->setCurrentText(dataset.recipe);
+    m_datasets->setCellWidget(row, RecipeColumn, recipeBox);
+}
+
+EvaluationForm EvaluationFormView::form() const {
+    EvaluationForm form;
+    form.datasets.clear();
+    for (int row = 0; row < m_datasets->rowCount(); ++row) {
+        const auto* recipe = qobject_cast<QComboBox*>(m_datasets->cellWidget(row, RecipeColumn));
+        form.datasets << EvaluationDatasetRow{m_datasets->item(row, NameColumn)->text(), m_datasets->item(row, ImagesColumn)->text(),
+                                              m_datasets->item(row, MasksColumn)->text(), recipe ? recipe->currentText() : QString()};
+    }
+    form.weightsFolder = m_weights->text();
+    form.inits = checked(m_initBoxes);
+    form.methods = checked(m_methodBoxes);
+    form.topK = m_topK->text();
+    form.target = m_target->currentText();
+    form.studyGradCam = m_studyGradCam->isChecked();
+    form.eigenSign = explain::parseEigenSign(m_eigenSign->currentData().toString().toStdString()).value_or(form.eigenSign);
+    form.cheferPrecision = comboPrecision(m_cheferPrecision);
+    form.maskThreshold = m_maskThreshold->value();
+    form.faithfulness = m_faithfulness->isChecked();
+    form.outputFolder = m_output->text();
+    return form;
+}
+
+void EvaluationFormView::setForm(const EvaluationForm& form) {
+    m_datasets->setRowCount(0);
+    for (const EvaluationDatasetRow& row : form.datasets)
+        addDataset(row);
+    m_weights->setText(form.weightsFolder);
+    setChecked(m_initBoxes, form.inits);
+    setChecked(m_methodBoxes, form.methods);
+    m_topK->setText(form.topK);
+    m_target->setCurrentText(form.target);
+    m_studyGradCam->setChecked(form.studyGradCam);
+    m_eigenSign->setCurrentIndex(std::max(0, m_eigenSign->findData(eigenSignData(form.eigenSign))));
+    setComboPrecision(m_cheferPrecision, form.cheferPrecision);
+    m_maskThreshold->setValue(form.maskThreshold);
+    m_faithfulness->setChecked(form.faithfulness);
+    m_output->setText(form.outputFolder);
+}
+
+QString EvaluationFormView::outputFolder() const {
+    return m_output->text();
+}
+
+} // namespace intermap::ui

@@ -1,0 +1,46 @@
+#pragma once
+// The evaluation page's form widgets (data sets table, the grid's settings) as a view over
+// EvaluationForm (ui/model/evaluation_form.h): form() reads what the user set, setForm() shows a
+// form. What the form means (validation, settings, sessions) lives in the model.
+#include "model/evaluation_form.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QLineEdit;
+class QSpinBox;
+class QTableWidget;
+
+namespace intermap::ui {
+
+class EvaluationFormView : public QWidget {
+    Q_OBJECT
+public:
+    explicit EvaluationFormView(QWidget* parent = nullptr);
+
+    EvaluationForm form() const;
+    void setForm(const EvaluationForm& form);
+    void addDataset(const EvaluationDatasetRow& row);
+    QString outputFolder() const;
+
+private:
+    QWidget* buildDatasets();
+    QWidget* buildGrid();
+    void addDatasetInteractively();
+
+    QTableWidget* m_datasets;
+    QLineEdit* m_weights;
+    QVector<QCheckBox*> m_initBoxes;
+    QVector<QCheckBox*> m_methodBoxes;
+    QLineEdit* m_topK;
+    QComboBox* m_target;
+    QCheckBox* m_studyGradCam;
+    QComboBox* m_eigenSign;
+    QComboBox* m_cheferPrecision;
+    QSpinBox* m_maskThreshold;
+    QCheckBox* m_faithfulness;
+    QLineEdit* m_output;
+};
+
+} // namespace intermap::ui
