@@ -10,52 +10,31 @@
 // With --train-epochs: runs a short training job from the training panel (the small default
 // architecture) on the data set DIR, waits for it to finish, shows the curves, saves the
 // screenshot (when asked) and exits 0; 2 when the job cannot start or fails.
-#include "charts/training_curves.h"
-#include "intermap/explain/method_names.h"
-#include "widgets/main_window.h"
-#include "widgets/training_panel.h"
+#include "scripted_runs.h"
 
+#include "model/vocabulary.h"
+#include "widgets/main_window.h"
+
+#include "intermap/compute/memory.h"
+#include "intermap/compute/threading.h"
+#include "intermap/train/train_defaults.h"
 #include "intermap/version.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QFileInfo>
-#include <QSaveFile>
-#include <QScreen>
-#include <QTemporaryDir>
-#include <QTimer>
 
 #include <cstdio>
 
-namespace {
-
-constexpr int kExitUsage = 2;
-constexpr int kScreenshotTimeoutMs = 120000;
-constexpr int kTrainingTimeoutMs = 60 * 60 * 1000;
-
-bool saveScreenshot(QWidget& window, const QString& target) {
-    const QPixmap shot = window.grab();
-    QSaveFile file(target);
-    if (file.open(QIODevice::WriteOnly) && shot.save(&file, "PNG") && file.commit()) {
-        std::printf("intermap: screenshot written to %s\n", qPrintable(QFileInfo(target).absoluteFilePath()));
-        return true;
-    }
-    std::fprintf(stderr, "intermap: cannot write %s\n", qPrintable(target));
-    return false;
-}
-
-int fail(const QString& message) {
-    std::fprintf(stderr, "intermap: %s\n", qPrintable(message));
-    return kExitUsage;
-}
-
-} // namespace
+using intermap::app::fail;
 
 int main(int argc, char** argv) {
     QApplication application(argc, argv);
     QApplication::setApplicationName(QStringLiteral("intermap"));
     QApplication::setOrganizationName(QStringLiteral("intermap"));
     QApplication::setApplicationVersion(QStringLiteral(INTERMAP_VERSION_STRING));
+    // Process-wide, once, before any worker thread starts (INTERMAP_THREADS, INTERMAP_RETAIN_MEMORY).
+    intermap::compute::applyThreadPolicy(intermap::compute::threadPolicyFromEnvironment());
+    intermap::compute::applyMemoryRetention(intermap::compute::memoryRetentionFromEnvironment());
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Where a Vision Transformer looks: compare attention, rollout, "
@@ -66,7 +45,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption masks(QStringLiteral("masks"), QStringLiteral("Mask folder, paired with images by file stem."), QStringLiteral("DIR"));
     const QCommandLineOption checkpoint(QStringLiteral("checkpoint"), QStringLiteral("A ViT checkpoint (.pth, .safetensors)."), QStringLiteral("FILE"));
     const QCommandLineOption weights(QStringLiteral("weights"), QStringLiteral("A weights folder of <dataset>_<init>.pth files."), QStringLiteral("DIR"));
-    const QCommandLineOption methods(QStringLiteral("methods"), QStringLiteral("Comma-separated methods: attention, rollout, gradcam, chefer (default: all)."), QStringLiteral("LIST"));
+    const QCommandLineOption methods(QStringLiteral("methods"), QStringLiteral("Comma-separated methods: %1 (default: all).").arg(intermap::ui::builtinMethods().join(QStringLiteral(", "))), QStringLiteral("LIST"));
     const QCommandLineOption image(QStringLiteral("image"), QStringLiteral("Image to show: relative path, file name or stem."), QStringLiteral("REL_PATH_OR_STEM"));
     const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Save a screenshot of the window once every map is shown, then exit (0; 2 on failure or after 120 s)."), QStringLiteral("FILE.png"));
     // Not "--session": QGuiApplication takes -session/--session for X11 session management.
@@ -74,7 +53,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption trainEpochs(QStringLiteral("train-epochs"),
                                          QStringLiteral("Train a small ViT (%1) on the data set --data for N epochs in the training panel, "
                                                         "then exit (0; 2 on failure). With --screenshot, saves the window first.")
-                                             .arg(QString::fromLatin1(intermap::ui::kDefaultTrainingArchitecture)),
+                                             .arg(QString::fromLatin1(intermap::train::defaults::kInteractiveArchitecture)),
                                          QStringLiteral("N"));
     const QCommandLineOption trainOut(QStringLiteral("train-out"),
                                       QStringLiteral("Run folder of --train-epochs (default: a temporary folder, removed at exit)."),
@@ -92,54 +71,15 @@ int main(int argc, char** argv) {
             return fail(QStringLiteral("--train-epochs must be an integer >= 1, got '%1'").arg(parser.value(trainEpochs)));
         if (!parser.isSet(data))
             return fail(QStringLiteral("--train-epochs needs --data DIR (the data set to train on)"));
-        QTemporaryDir temporary;
-        const QString runFolder = parser.isSet(trainOut) ? parser.value(trainOut) : temporary.filePath(QStringLiteral("run"));
-        intermap::ui::MainWindow window;
-        window.useDefaultLayout();
-        window.setCloseQuestion([](const QString&) { return true; });
-        auto* panel = window.trainingPanel();
-        panel->setDataFolder(parser.value(data));
-        panel->setEpochs(epochs);
-        panel->setRunFolder(runFolder);
-        if (parser.isSet(trainProbe))
-            panel->setProbeImage(parser.value(trainProbe));
-        window.showPage(intermap::ui::MainWindow::Page::Train);
-        window.show();
-        QString error;
-        if (panel->start(&error) < 0)
-            return fail(error);
-        int exitCode = kExitUsage;
-        QObject::connect(panel, &intermap::ui::TrainingPanel::trainingFinished, &window,
-                         [&](bool succeeded, const QString& message) {
-                             if (!succeeded) {
-                                 std::fprintf(stderr, "intermap: training failed: %s\n", qPrintable(message));
-                                 application.exit(kExitUsage);
-                                 return;
-                             }
-                             std::printf("intermap: trained: %s (run folder %s)\n", qPrintable(message),
-                                         qPrintable(QFileInfo(runFolder).absoluteFilePath()));
-                             panel->curves()->replotNow();
-                             // One more event-loop turn so that the curves have painted.
-                             QTimer::singleShot(300, &window, [&] {
-                                 exitCode = !parser.isSet(screenshot) || saveScreenshot(window, parser.value(screenshot)) ? 0 : kExitUsage;
-                                 application.quit();
-                             });
-                         });
-        QTimer::singleShot(kTrainingTimeoutMs, &window, [&] {
-            std::fprintf(stderr, "intermap: training did not finish within %d min\n", kTrainingTimeoutMs / 60000);
-            application.exit(kExitUsage);
-        });
-        const int loopResult = application.exec();
-        return loopResult != 0 ? loopResult : exitCode;
+        return intermap::app::runTraining(application, {parser.value(data), epochs, parser.value(trainOut),
+                                                        parser.value(trainProbe), parser.value(screenshot)});
     }
 
     if (parser.isSet(checkpoint) && parser.isSet(weights))
         return fail(QStringLiteral("--checkpoint and --weights are alternatives: give one"));
     QStringList methodList;
     if (parser.isSet(methods)) {
-        QStringList known;
-        for (const auto& name : intermap::explain::builtinMethodNames())
-            known << QString::fromStdString(name);
+        const QStringList known = intermap::ui::builtinMethods();
         for (const QString& method : parser.value(methods).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
             if (!known.contains(method.trimmed()))
                 return fail(QStringLiteral("unknown method '%1' (known: %2)").arg(method, known.join(QStringLiteral(", "))));
@@ -178,33 +118,5 @@ int main(int argc, char** argv) {
     if (!scripted)
         return application.exec();
 
-    // Scripted screenshot.
-    const QString target = parser.value(screenshot);
-    int exitCode = kExitUsage;
-    auto* controller = window.controller();
-    auto save = [&] {
-        // One more event-loop turn so that the last panel has painted.
-        QTimer::singleShot(200, &window, [&] {
-            exitCode = saveScreenshot(window, target) ? 0 : kExitUsage;
-            application.quit();
-        });
-    };
-    QObject::connect(controller, &intermap::ui::ComparisonController::allPanelsShown, &window, save);
-    QObject::connect(controller, &intermap::ui::ComparisonController::mapFailed, &window, [&](const QString& message) {
-        std::fprintf(stderr, "intermap: a map failed: %s\n", qPrintable(message));
-        application.exit(kExitUsage);
-    });
-    QObject::connect(controller, &intermap::ui::ComparisonController::modelFailed, &window,
-                     [&](const QString& path, const QString& message) {
-                         std::fprintf(stderr, "intermap: %s: %s\n", qPrintable(path), qPrintable(message));
-                         application.exit(kExitUsage);
-                     });
-    QTimer::singleShot(kScreenshotTimeoutMs, &window, [&] {
-        std::fprintf(stderr, "intermap: nothing shown within %d s\n", kScreenshotTimeoutMs / 1000);
-        application.exit(kExitUsage);
-    });
-    if (controller->everyPanelShown())
-        save();
-    const int loopResult = application.exec();
-    return loopResult != 0 ? loopResult : exitCode;
+    return intermap::app::runScreenshot(application, window, parser.value(screenshot));
 }

@@ -34,6 +34,9 @@
 #include <QTimer>
 #include <QtTest/QtTest>
 
+#include "intermap/compute/threading.h"
+#include "intermap/train/train_defaults.h"
+
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -155,6 +158,8 @@ class TestLongJobs : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
+        // As the application's main does, once for the process.
+        intermap::compute::applyThreadPolicy(intermap::compute::threadPolicyFromEnvironment());
         INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/masks"));
         QVERIFY(m_work.isValid());
         m_trainingSet = m_work.filePath(QStringLiteral("cpchild-small"));
@@ -235,7 +240,7 @@ private Q_SLOTS:
         TrainingPanel* panel = window.trainingPanel();
         const QString run = m_work.filePath(QStringLiteral("run-gui"));
         configureTraining(panel, m_trainingSet, run, 3);
-        panel->setArchitecture(QString::fromLatin1(intermap::ui::kDefaultTrainingArchitecture)); // a job of seconds
+        panel->setArchitecture(QString::fromLatin1(intermap::train::defaults::kInteractiveArchitecture)); // a job of seconds
         const QString probe = m_trainingSet + QStringLiteral("/test/polyp/") +
                               QDir(m_trainingSet + QStringLiteral("/test/polyp")).entryList(QDir::Files, QDir::Name).first();
         panel->setProbeImage(probe);

@@ -16,6 +16,8 @@
 #include "intermap/model/vit.h"
 #include "intermap/util/npy.h"
 
+#include "intermap/compute/threading.h"
+
 #include <torch/torch.h>
 
 #include <QApplication>
@@ -75,6 +77,8 @@ class TestMainWindow : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
+        // As the application's main does, once for the process.
+        compute::applyThreadPolicy(compute::threadPolicyFromEnvironment());
         QSettings().clear();
     }
 
@@ -274,7 +278,7 @@ private Q_SLOTS:
         QVERIFY2(window.openWeightsFolder(folder.path(), &error), qPrintable(error));
         QStringList names;
         QCOMPARE(window.modelZoo()->currentDatasetCheckpoints(&names).size(), 2);
-        QCOMPARE(names, (QStringList{QStringLiteral("Random"), QStringLiteral("DINO")}));
+        QCOMPARE(names, (QStringList{ui::initTitle(QStringLiteral("scratch")), ui::initTitle(QStringLiteral("dino"))}));
 
         // One method across the inits: the original + one panel per available init.
         INTERMAP_REQUIRE_SHARED(kImagesDir);
@@ -286,8 +290,8 @@ private Q_SLOTS:
         QVERIFY(waitForPanels(window, 120000));
         ui::ComparisonView* view = window.comparisonView();
         QCOMPARE(view->panelCount(), 3);
-        QVERIFY2(view->panel(1)->title().startsWith(QStringLiteral("Random")), qPrintable(view->panel(1)->title()));
-        QVERIFY2(view->panel(2)->title().startsWith(QStringLiteral("DINO")), qPrintable(view->panel(2)->title()));
+        QVERIFY2(view->panel(1)->title().startsWith(names[0]), qPrintable(view->panel(1)->title()));
+        QVERIFY2(view->panel(2)->title().startsWith(names[1]), qPrintable(view->panel(2)->title()));
         // The same weights under two names give the same map; each panel says its prediction.
         QCOMPARE(view->panel(1)->map(), view->panel(2)->map());
         QVERIFY2(view->panel(1)->caption().contains(QStringLiteral("pred.")), qPrintable(view->panel(1)->caption()));

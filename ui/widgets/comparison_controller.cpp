@@ -15,10 +15,10 @@ QString ComparisonSettings::mapKeySettings() const {
     // cache simple; attention and rollout are cheap to recompute.
     return QStringLiteral("recipe=%1;target=%2;aug=%3;eigen=%4;chefer=%5")
         .arg(recipe)
-        .arg(targetClass)
-        .arg(augSmooth)
-        .arg(eigenSmooth)
-        .arg(QString::fromLatin1(explain::precisionName(cheferPrecision)));
+        .arg(QString::fromStdString(explain::targetName(explainOptions.targetClass)))
+        .arg(explainOptions.augSmooth)
+        .arg(explainOptions.eigenSmooth)
+        .arg(QString::fromLatin1(explain::precisionName(explainOptions.cheferPrecision)));
 }
 
 ComparisonController::ComparisonController(ComparisonView* view, QObject* parent)
@@ -148,10 +148,7 @@ void ComparisonController::refresh() {
     request.modelPaths = missingModels;
     request.methods = missingMethods;
     request.recipe = m_settings.recipe;
-    request.targetClass = m_settings.targetClass;
-    request.augSmooth = m_settings.augSmooth;
-    request.eigenSmooth = m_settings.eigenSmooth;
-    request.cheferPrecision = m_settings.cheferPrecision;
+    request.options = m_settings.explainOptions;
     // Stale work is dropped before its next model pass; the atomic is set here, directly, not
     // through the queue that the running pass is blocking.
     m_worker->supersede(request.generation);

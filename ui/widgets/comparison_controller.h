@@ -3,7 +3,7 @@
 // comparison view's panels from the map cache and asks the worker (on its own thread) for what
 // is missing, one request at a time; a newer request supersedes older ones. GUI thread only.
 #include "view/map_cache.h"
-#include "intermap/explain/method_names.h"
+#include "intermap/explain/explain_options.h"
 #include "widgets/comparison_view.h"
 #include "widgets/explain_worker.h"
 
@@ -19,10 +19,7 @@ struct ComparisonSettings {
                         QString::fromLatin1(explain::kGradCamMethod), QString::fromLatin1(explain::kCheferMethod)};
     QString initsMethod = QString::fromLatin1(explain::kCheferMethod); // the method shown across inits
     QString recipe = QStringLiteral("resize");
-    int targetClass = -1; // -1 = predicted
-    bool augSmooth = false;
-    bool eigenSmooth = false;
-    explain::Precision cheferPrecision = explain::kDefaultCheferPrecision;
+    explain::ExplainOptions explainOptions; // as the worker's explain call takes them
     int maskThreshold = 0;
     double iouTopK = 10.0;
 

@@ -1,7 +1,6 @@
 #include "widgets/explain_worker.h"
 #include "render/mat_image.h"
 
-#include "intermap/compute/memory.h"
 #include "intermap/compute/threading.h"
 #include "intermap/eval/evaluation.h"
 #include "intermap/explain/explainer.h"
@@ -69,8 +68,6 @@ QString describeError(const std::exception& error) {
 } // namespace
 
 void ExplainWorker::initialise() {
-    compute::applyThreadPolicy(compute::threadPolicyFromEnvironment());
-    compute::applyMemoryRetention(compute::memoryRetentionFromEnvironment());
     QString deviceName = QStringLiteral("CPU");
     if (torch::cuda::is_available()) {
         m_models->device = torch::Device(torch::kCUDA, 0);
@@ -129,12 +126,7 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
             result.mask = render::greyMatToImage(eval::maskInModelFrame(request.maskPath.toStdString(), imagePath, recipe));
         const torch::Tensor input = image::toNormalizedTensor(rgb);
 
-        explain::ExplainOptions options;
-        if (request.targetClass >= 0)
-            options.targetClass = request.targetClass;
-        options.augSmooth = request.augSmooth;
-        options.eigenSmooth = request.eigenSmooth;
-        options.cheferPrecision = request.cheferPrecision;
+        const explain::ExplainOptions& options = request.options;
         std::vector<std::string> methods;
         for (const QString& method : request.methods)
             methods.push_back(method.toStdString());

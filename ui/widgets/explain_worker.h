@@ -2,7 +2,7 @@
 // The model side of the desktop application: one QObject living on its own QThread that owns
 // the loaded models and computes maps. The GUI talks to it with queued signals/slots only and
 // never waits for it (ARCHITECTURE.md, "Threads in the GUI"). No Torch in this header.
-#include "intermap/explain/precision.h"
+#include "intermap/explain/explain_options.h"
 
 #include <QImage>
 #include <QMetaType>
@@ -25,7 +25,7 @@ struct ModelDescription {
     QStringList warnings;
 };
 
-// Everything one comparison needs. `targetClass` -1 = each model's predicted class.
+// Everything one comparison needs; `options` go to the explain call as they are.
 struct MapRequest {
     quint64 generation = 0;
     QString imagePath;
@@ -33,10 +33,7 @@ struct MapRequest {
     QStringList modelPaths;
     QStringList methods;
     QString recipe = QStringLiteral("resize"); // "resize" | "center-crop"
-    int targetClass = -1;
-    bool augSmooth = false;
-    bool eigenSmooth = false;
-    explain::Precision cheferPrecision = explain::kDefaultCheferPrecision;
+    explain::ExplainOptions options;
 };
 
 struct ModelMaps {
@@ -68,7 +65,8 @@ public:
     void supersede(quint64 generation) { m_latestGeneration.store(generation); }
 
 public Q_SLOTS:
-    // Thread policy and a quick matrix-product speed check; emits environmentReady.
+    // The device and a quick matrix-product speed check; emits environmentReady. (The thread
+    // policy is the process's, applied once in main.)
     void initialise();
     void describeModel(const QString& path);
     void computeMaps(const intermap::ui::MapRequest& request);

@@ -1,5 +1,7 @@
 #include "widgets/image_browser.h"
 
+#include "intermap/util/image_files.h"
+
 #include <QCheckBox>
 #include <QCoreApplication>
 #include <QComboBox>
@@ -21,11 +23,8 @@ namespace intermap::ui {
 namespace {
 
 constexpr int kThumbnail = 64;
-const QStringList kImageSuffixes{QStringLiteral("png"), QStringLiteral("jpg"), QStringLiteral("jpeg"), QStringLiteral("bmp"),
-                                 QStringLiteral("tif"), QStringLiteral("tiff")};
-
 bool isImageFile(const QFileInfo& info) {
-    return info.isFile() && kImageSuffixes.contains(info.suffix().toLower());
+    return info.isFile() && util::isImageFileName(info.fileName().toStdString());
 }
 
 } // namespace
@@ -83,7 +82,7 @@ ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     m_classFilter = new QComboBox(this);
     m_classFilter->setToolTip(tr("Show one class only"));
     m_correctnessFilter = new QComboBox(this);
-    m_correctnessFilter->addItems({tr("All predictions"), tr("Correct"), tr("Wrong"), tr("Not yet predicted")});
+    m_correctnessFilter->addItems(ImageFilter::predictionTitles());
     m_correctnessFilter->setToolTip(tr("Filter by the current model's prediction"));
     m_maskFilter = new QCheckBox(tr("With mask only"), this);
     m_maskFilter->setToolTip(tr("Show only images that have an annotation mask"));
@@ -121,7 +120,7 @@ bool ImageBrowser::openFolder(const QString& folder, QString* error) {
     QVector<ImageEntry> entries = listImageFolder(folder, &classes);
     if (entries.isEmpty()) {
         if (error)
-            *error = tr("%1 contains no images (%2)").arg(folder, kImageSuffixes.join(QStringLiteral(", ")));
+            *error = tr("%1 contains no images (%2)").arg(folder, QString::fromStdString(util::imageExtensionsText()));
         return false;
     }
     m_folder = QFileInfo(folder).absoluteFilePath();
@@ -152,27 +151,22 @@ const ImageEntry* ImageBrowser::current() const {
     return m_current >= 0 && m_current < m_entries.size() ? &m_entries[m_current] : nullptr;
 }
 
-bool ImageBrowser::passesFilter(const ImageEntry& entry) const {
-    if (m_classFilter->currentIndex() > 0 && entry.classLabel != m_classFilter->currentText())
-        return false;
-    if (m_maskFilter->isChecked() && entry.maskPath.isEmpty())
-        return false;
-    const bool predicted = entry.predictedClass >= 0;
-    const bool correct = predicted && entry.classIndex >= 0 && entry.predictedClass == entry.classIndex;
-    switch (m_correctnessFilter->currentIndex()) {
-    case 1: return correct;
-    case 2: return predicted && entry.classIndex >= 0 && !correct;
-    case 3: return !predicted;
-    default: return true;
-    }
+ImageFilter ImageBrowser::filter() const {
+    ImageFilter filter;
+    if (m_classFilter->currentIndex() > 0)
+        filter.classLabel = m_classFilter->currentText();
+    filter.prediction = static_cast<ImageFilter::Prediction>(std::max(0, m_correctnessFilter->currentIndex()));
+    filter.withMaskOnly = m_maskFilter->isChecked();
+    return filter;
 }
 
 void ImageBrowser::rebuildList() {
     const QSignalBlocker blocker(m_list);
     m_list->clear();
     int currentRow = -1;
+    const ImageFilter shown = filter();
     for (int i = 0; i < m_entries.size(); ++i) {
-        if (!passesFilter(m_entries[i]))
+        if (!shown.accepts(m_entries[i]))
             continue;
         auto* item = new QListWidgetItem(m_list);
         item->setData(Qt::UserRole, i);
@@ -278,7 +272,7 @@ bool ImageBrowser::selectByName(const QString& name) {
 void ImageBrowser::selectIndex(int entryIndex) {
     if (entryIndex < 0 || entryIndex >= m_entries.size())
         return;
-    if (!passesFilter(m_entries[entryIndex])) {
+    if (!filter().accepts(m_entries[entryIndex])) {
         // Show it even if a filter hides it: the user asked for this image.
         const QSignalBlocker a(m_classFilter), b(m_correctnessFilter), c(m_maskFilter);
         m_classFilter->setCurrentIndex(0);

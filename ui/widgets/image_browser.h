@@ -2,6 +2,8 @@
 // The image list: a folder of images (flat, or one sub-folder per class, sorted by relative
 // path), optionally paired by file stem with a mask folder; thumbnails decoded off the GUI
 // thread; prediction and correctness shown once computed; filters; next/previous.
+#include "model/image_filter.h"
+
 #include <QHash>
 #include <QImage>
 #include <QString>
@@ -19,16 +21,7 @@ class QLabel;
 
 namespace intermap::ui {
 
-struct ImageEntry {
-    QString path;          // absolute
-    QString relativePath;  // to the opened folder, '/'-separated
-    QString classLabel;    // the class sub-folder, empty for a flat folder
-    int classIndex = -1;   // position of classLabel among the sorted class folders (ImageFolder)
-    QString maskPath;      // empty when none
-    int predictedClass = -1;
-};
-
-// Lists image files under `folder` (the extensions OpenCV decodes) as the browser does; shared
+// Lists image files under `folder` (util::isImageFileName) as the browser does; shared
 // with the scripted start and the tests. Sorted by relative path.
 QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames);
 // Pairs masks by file stem (searching `maskFolder` recursively); returns how many were paired.
@@ -71,7 +64,7 @@ private:
     void rebuildList();
     void loadThumbnails();
     void updateItem(int entryIndex);
-    bool passesFilter(const ImageEntry& entry) const;
+    ImageFilter filter() const; // as the pickers are set
 
     QString m_folder;
     QString m_maskFolder;

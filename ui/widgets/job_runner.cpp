@@ -9,17 +9,6 @@
 
 namespace intermap::ui {
 
-QString jobStateName(JobState state) {
-    switch (state) {
-    case JobState::Queued: return QObject::tr("queued");
-    case JobState::Running: return QObject::tr("running");
-    case JobState::Succeeded: return QObject::tr("finished");
-    case JobState::Failed: return QObject::tr("failed");
-    case JobState::Cancelled: return QObject::tr("cancelled");
-    }
-    return {};
-}
-
 JobContext::JobContext(JobRunner* runner, int id, std::shared_ptr<std::atomic<bool>> cancel)
     : m_runner(runner), m_id(id), m_cancel(std::move(cancel)) {}
 

@@ -6,6 +6,8 @@
 // Cancellation is an atomic flag set directly from the GUI thread; the body polls it through
 // JobContext (core calls stop at their next batch/item boundary and throw intermap::Cancelled).
 // Progress reaches the GUI at most 10 times a second.
+#include "model/job_info.h"
+
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
@@ -18,9 +20,6 @@
 class QThread;
 
 namespace intermap::ui {
-
-enum class JobState { Queued, Running, Succeeded, Failed, Cancelled };
-QString jobStateName(JobState state);
 
 class JobRunner;
 
@@ -47,16 +46,6 @@ private:
 // The body returns a one-line summary on success and throws on failure (any std::exception;
 // intermap::Cancelled when it stopped on request).
 using JobBody = std::function<QString(JobContext&)>;
-
-struct JobInfo {
-    int id = 0;
-    QString title;
-    JobState state = JobState::Queued;
-    qint64 done = 0, total = 0;
-    QString message;          // progress line while running; summary or error when finished
-    double etaSeconds = -1;   // linear estimate from the progress so far; -1 unknown
-    qint64 elapsedMs = 0;
-};
 
 class JobRunner : public QObject {
     Q_OBJECT
@@ -107,5 +96,3 @@ private:
 };
 
 } // namespace intermap::ui
-
-Q_DECLARE_METATYPE(intermap::ui::JobState)

@@ -1,34 +1,36 @@
 #pragma once
-// The visible job queue: every job with its state, progress, ETA and last message; cancel the
-// selected one or all.
+// The visible job queue: every job with its state, progress, ETA and last message (a
+// JobsTableModel fed by the JobRunner); cancel the selected one or all.
+#include "model/job_info.h"
+
 #include <QWidget>
 
 class QPushButton;
-class QTreeWidget;
+class QTreeView;
 
 namespace intermap::ui {
 
 class JobRunner;
+class JobsTableModel;
 
 class JobsView : public QWidget {
     Q_OBJECT
 public:
     explicit JobsView(JobRunner* runner, QWidget* parent = nullptr);
-    QTreeWidget* tree() const { return m_tree; }
+    QTreeView* tree() const { return m_tree; }
+    JobsTableModel* model() const { return m_model; }
     QSize sizeHint() const override { return {900, 150}; }
 
 private:
-    void refresh(int id);
+    int selectedJob() const; // 0 when none
     void updateButtons();
 
     JobRunner* m_runner;
-    QTreeWidget* m_tree;
+    JobsTableModel* m_model;
+    QTreeView* m_tree;
     QPushButton* m_cancel;
     QPushButton* m_cancelAll;
     QPushButton* m_clear;
 };
-
-// "1 h 02 min", "3 min 05 s", "12 s"
-QString formatDuration(double seconds);
 
 } // namespace intermap::ui

@@ -1,28 +1,26 @@
 #pragma once
-// The desktop application's window: composes the image browser, the model matrix, the method
-// and display controls and the comparison view; owns no model work (ComparisonController and its
-// worker thread do).
+// The desktop application's window: composes the image browser, the model matrix, the controls
+// dock, the comparison view and the training and evaluation pages, and routes between them; owns
+// no model work (ComparisonController and its worker thread do), no file format (session_file.h)
+// and no settings (RecentFiles).
 #include "widgets/comparison_controller.h"
+#include "widgets/recent_files.h"
 
 #include <QMainWindow>
 
 #include <functional>
 
-class QCheckBox;
 class QDockWidget;
 class QTabWidget;
-class QComboBox;
-class QLabel;
 class QMenu;
-class QProgressBar;
-class QSlider;
-class QSpinBox;
 
 namespace intermap::ui {
 
+class ControlsDock;
 class EvaluationPanel;
 class ImageBrowser;
 class JobRunner;
+class JobStatusBar;
 class JobsView;
 class ModelZoo;
 class TrainingPanel;
@@ -78,60 +76,44 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    void buildStatusBar();
     void buildMenus();
-    QWidget* buildControls();
+    void connectController();
     void applySettings();
     void applyDisplay();
     void updateModels();
     void imageChanged(int entryIndex);
-    void rememberRecent(const QString& key, const QString& path);
     void rebuildRecentMenu();
+    void openRecent(RecentFiles::Kind kind, const QString& path);
     void showError(const QString& title, const QString& message);
     void showAbout();
     void showShortcuts();
     void exportFigureInteractively();
     void exportMapsInteractively();
     void pageChanged(int index);
-    void updateJobStatus();
     void openTrainedModel(const QString& checkpoint, const QString& imageFolder);
     void saveSessionInteractively();
     void loadSessionInteractively();
+    QString currentImageStem() const;
 
     ComparisonView* m_view;
     ComparisonController* m_controller;
     ImageBrowser* m_browser;
     ModelZoo* m_zoo;
+    ControlsDock* m_controls;
+    RecentFiles* m_recent;
     QString m_checkpoint;           // the single model (methods mode)
-    QVector<QCheckBox*> m_methodBoxes;
-    QComboBox* m_mode;
-    QComboBox* m_initsMethod;
-    QComboBox* m_colourMap;
-    QSlider* m_opacity;
-    QCheckBox* m_outline;
-    QComboBox* m_target;
-    QComboBox* m_recipe;
-    QCheckBox* m_augSmooth;
-    QCheckBox* m_eigenSmooth;
-    QComboBox* m_cheferPrecision;
-    QSpinBox* m_maskThreshold;
-    QLabel* m_deviceLabel;
-    QLabel* m_timingLabel;
-    QLabel* m_blasWarning;
-    QProgressBar* m_busy;
     QMenu* m_recentMenu;
-    bool m_applyingSettings = false;
     QByteArray m_defaultState;
     QTabWidget* m_pages;
     JobRunner* m_jobs;
     JobsView* m_jobsView;
+    JobStatusBar* m_jobStatus;
     TrainingPanel* m_training;
     EvaluationPanel* m_evaluation = nullptr;
     QVector<QDockWidget*> m_compareDocks;
     QDockWidget* m_jobsDock;
     QVector<bool> m_compareDocksVisible;
-    QLabel* m_jobLabel;
-    QProgressBar* m_jobProgress;
-    QString m_maskFolder;
     QString m_imageFolder;
     QString m_weightsFolder;
     std::function<bool(const QString&)> m_closeQuestion;

@@ -2,23 +2,14 @@
 
 #include "charts/evaluation_charts.h"
 #include "charts/training_curves.h"
-#include "render/mat_image.h"
-#include "render/figure.h"
+#include "model/vocabulary.h"
 #include "widgets/job_runner.h"
 #include "widgets/jobs_view.h"
 #include "widgets/path_row.h"
-
-#include "intermap/explain/explainer.h"
-#include "intermap/image/image_io.h"
-#include "intermap/image/preprocess.h"
-#include "intermap/train/training_job.h"
-#include "intermap/util/errors.h"
-
-#include <torch/torch.h>
+#include "widgets/training_worker.h"
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDateTime>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -27,7 +18,6 @@
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
-#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -36,33 +26,21 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
-#include <cmath>
 #include <limits>
 
 namespace intermap::ui {
 namespace {
 
-constexpr int kProbeThumbnail = 88;
+void addChoices(QComboBox* combo, const QVector<Choice>& choices) {
+    for (const Choice& choice : choices)
+        combo->addItem(choice.title, choice.value);
+}
 
-// Everything the worker needs, made on the GUI thread from the form (values only).
-struct TrainingRequest {
-    train::TrainingJob job;
-    QString probeImage;
-    std::vector<std::string> probeMethods;
-    // A resumed run's best so far (from its history.csv): the marker stays right after resuming.
-    int bestEpoch = 0;
-    double bestLoss = std::numeric_limits<double>::infinity();
-};
-
-charts::EpochPoint toEpochPoint(const train::EpochRecord& record) {
-    charts::EpochPoint point;
-    point.epoch = record.epoch;
-    point.trainLoss = record.trainLoss;
-    point.validationLoss = record.validationLoss;
-    point.validationAccuracy = record.validationAccuracy;
-    point.validationAuc = record.validationAuc;
-    point.learningRate = record.learningRate;
-    return point;
+// Selects the item whose data (or, with byText, text) is `value`; unchanged when there is none.
+void selectChoice(QComboBox* combo, const QString& value, bool byText = false) {
+    const int index = byText ? combo->findText(value) : combo->findData(value);
+    if (index >= 0)
+        combo->setCurrentIndex(index);
 }
 
 } // namespace
@@ -137,13 +115,11 @@ QWidget* TrainingPanel::buildForm() {
                              "normal,lesion=benign+malignant"));
     dataForm->addRow(tr("Classes"), m_classes);
     m_recipe = new QComboBox(dataBox);
-    m_recipe->addItems({QStringLiteral("resize"), QStringLiteral("center-crop")});
+    m_recipe->addItems({QStringLiteral("resize"), QStringLiteral("center-crop")}); // core's recipe names
     m_recipe->setToolTip(tr("Validation/test pre-processing (the study's recipes)"));
     dataForm->addRow(tr("Pre-processing"), m_recipe);
     m_augmentCrop = new QCheckBox(tr("random resized crop (0.8-1)"), dataBox);
-    m_augmentCrop->setChecked(true);
     m_augmentFlip = new QCheckBox(tr("horizontal flip"), dataBox);
-    m_augmentFlip->setChecked(true);
     dataForm->addRow(tr("Augmentation"), m_augmentCrop);
     dataForm->addRow(QString(), m_augmentFlip);
     layout->addWidget(dataBox);
@@ -153,18 +129,14 @@ QWidget* TrainingPanel::buildForm() {
     m_architecture = new QComboBox(modelBox);
     m_architecture->setObjectName(QStringLiteral("trainArchitecture"));
     m_architecture->setEditable(true);
-    m_architecture->addItems({QString::fromLatin1(kDefaultTrainingArchitecture), QStringLiteral("vit-tiny"),
-                              QStringLiteral("vit-small"), QStringLiteral("vit-base")});
+    const QString interactive = QString::fromLatin1(train::defaults::kInteractiveArchitecture);
+    m_architecture->addItems({interactive, QStringLiteral("vit-tiny"), QStringLiteral("vit-small"), QStringLiteral("vit-base")});
     m_architecture->setToolTip(tr("vit-tiny (192x12x3), vit-small (384x12x6), vit-base (768x12x12, the study's) or "
                                   "WIDTHxDEPTHxHEADS; %1 trains in minutes on a CPU")
-                                   .arg(QString::fromLatin1(kDefaultTrainingArchitecture)));
+                                   .arg(interactive));
     modelForm->addRow(tr("Architecture"), m_architecture);
     m_initKind = new QComboBox(modelBox);
-    m_initKind->addItem(tr("random (as timm)"), QStringLiteral("random"));
-    m_initKind->addItem(tr("supervised ImageNet (sup)"), QStringLiteral("sup"));
-    m_initKind->addItem(tr("DINO"), QStringLiteral("dino"));
-    m_initKind->addItem(tr("MAE"), QStringLiteral("mae"));
-    m_initKind->addItem(tr("a checkpoint"), QStringLiteral("file"));
+    addChoices(m_initKind, trainingInitChoices());
     modelForm->addRow(tr("Initialisation"), m_initKind);
     m_initFile = new QLineEdit(modelBox);
     m_initFile->setPlaceholderText(tr("pre-trained weights of the same architecture"));
@@ -180,15 +152,7 @@ QWidget* TrainingPanel::buildForm() {
     m_preset = new QComboBox(optimBox);
     m_preset->setObjectName(QStringLiteral("trainPreset"));
     m_preset->addItem(tr("(set by hand)"), QString());
-    for (const auto& preset : train::studyPresets()) {
-        const QString name = QString::fromStdString(preset.name);
-        m_preset->addItem(tr("%1 — %2 lr %3, %4 epochs, batch %5")
-                              .arg(name, QString::fromStdString(train::optimizerName(preset.optimizer.kind)))
-                              .arg(preset.optimizer.learningRate)
-                              .arg(preset.epochs)
-                              .arg(preset.batchSize),
-                          name);
-    }
+    addChoices(m_preset, trainingPresetChoices());
     m_preset->setToolTip(tr("The study's 16 rows (data set x initialisation); the fields below stay editable"));
     optimForm->addRow(tr("Study preset"), m_preset);
     m_optimizer = new QComboBox(optimBox);
@@ -198,28 +162,23 @@ QWidget* TrainingPanel::buildForm() {
     m_learningRate->setDecimals(6);
     m_learningRate->setRange(1e-6, 1.0);
     m_learningRate->setSingleStep(1e-4);
-    m_learningRate->setValue(3e-4);
     optimForm->addRow(tr("Learning rate"), m_learningRate);
     m_momentum = new QDoubleSpinBox(optimBox);
     m_momentum->setDecimals(3);
     m_momentum->setRange(0.0, 0.999);
-    m_momentum->setValue(0.9);
     m_momentum->setToolTip(tr("SGD momentum / Adam beta1"));
     optimForm->addRow(tr("Momentum"), m_momentum);
     m_weightDecay = new QDoubleSpinBox(optimBox);
     m_weightDecay->setDecimals(6);
     m_weightDecay->setRange(0.0, 1.0);
     m_weightDecay->setSingleStep(1e-4);
-    m_weightDecay->setValue(1e-4);
     optimForm->addRow(tr("Weight decay"), m_weightDecay);
     m_epochs = new QSpinBox(optimBox);
     m_epochs->setObjectName(QStringLiteral("trainEpochs"));
     m_epochs->setRange(1, 10000);
-    m_epochs->setValue(10);
     optimForm->addRow(tr("Epochs"), m_epochs);
     m_batchSize = new QSpinBox(optimBox);
     m_batchSize->setRange(1, 4096);
-    m_batchSize->setValue(32);
     optimForm->addRow(tr("Batch size"), m_batchSize);
     m_patience = new QSpinBox(optimBox);
     m_patience->setRange(0, 10000);
@@ -233,7 +192,7 @@ QWidget* TrainingPanel::buildForm() {
     m_device->addItem(tr("auto (CUDA when present)"), QStringLiteral("auto"));
     m_device->addItem(QStringLiteral("CPU"), QStringLiteral("cpu"));
     m_device->addItem(QStringLiteral("CUDA"), QStringLiteral("cuda"));
-    if (!torch::cuda::is_available()) {
+    if (!cudaAvailable()) {
         m_device->setItemData(2, 0, Qt::UserRole - 1); // disabled: this build or machine has no GPU
         m_device->setItemData(2, tr("No CUDA device in this build or machine"), Qt::ToolTipRole);
     }
@@ -256,17 +215,10 @@ QWidget* TrainingPanel::buildForm() {
     m_probeImage = new QLineEdit(runBox);
     m_probeImage->setPlaceholderText(tr("optional: an image to explain after each epoch"));
     runForm->addRow(tr("Probe image"), makePathRow(runBox, m_probeImage, PathKind::File, tr("Probe image"),
-                                                   tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff);;All files (*)"))
+                                                   tr("Images (%1);;All files (*)").arg(imageNameFilters().join(QLatin1Char(' '))))
                                            .layout);
     m_probeMethods = new QComboBox(runBox);
-    const QString attention = QString::fromLatin1(explain::kAttentionMethod), rollout = QString::fromLatin1(explain::kRolloutMethod),
-                  gradCam = QString::fromLatin1(explain::kGradCamMethod), chefer = QString::fromLatin1(explain::kCheferMethod);
-    m_probeMethods->addItem(tr("attention + Grad-CAM"), QStringList{attention, gradCam}.join(QLatin1Char(',')));
-    m_probeMethods->addItem(tr("all four"), QStringList{attention, rollout, gradCam, chefer}.join(QLatin1Char(',')));
-    m_probeMethods->addItem(attention, attention);
-    m_probeMethods->addItem(rollout, rollout);
-    m_probeMethods->addItem(QStringLiteral("Grad-CAM"), gradCam);
-    m_probeMethods->addItem(QStringLiteral("Chefer"), chefer);
+    addChoices(m_probeMethods, probeMethodChoices());
     m_probeMethods->setToolTip(tr("Maps of the positive (last) class, plain Grad-CAM (no smoothing), after each epoch"));
     runForm->addRow(tr("Probe maps"), m_probeMethods);
     layout->addWidget(runBox);
@@ -305,6 +257,7 @@ QWidget* TrainingPanel::buildForm() {
     connect(m_cancelButton, &QPushButton::clicked, this, &TrainingPanel::cancel);
     connect(m_openButton, &QPushButton::clicked, this,
             [this] { Q_EMIT openInComparison(m_finishedCheckpoint, m_finishedImages); });
+    setForm(TrainingForm{});
     initKindChanged();
     setRunning(false);
     m_openButton->setEnabled(false);
@@ -312,7 +265,7 @@ QWidget* TrainingPanel::buildForm() {
 }
 
 void TrainingPanel::initKindChanged() {
-    const bool needsFile = m_initKind->currentData().toString() != QLatin1String("random");
+    const bool needsFile = form().needsInitFile();
     m_initFile->setEnabled(needsFile);
     m_initBrowse->setEnabled(needsFile);
 }
@@ -329,28 +282,73 @@ QString TrainingPanel::runFolder() const { return m_runFolder->text(); }
 
 QStringList TrainingPanel::presetNames() const {
     QStringList names;
-    for (const auto& preset : train::studyPresets())
-        names << QString::fromStdString(preset.name);
+    for (const Choice& choice : trainingPresetChoices())
+        names << choice.value;
     return names;
 }
 
 bool TrainingPanel::applyPreset(const QString& name) {
-    for (const auto& preset : train::studyPresets()) {
-        if (QString::fromStdString(preset.name) != name)
-            continue;
+    TrainingForm preset = form();
+    if (!preset.applyPreset(name))
+        return false;
+    setForm(preset);
+    return true;
+}
+
+TrainingForm TrainingPanel::form() const {
+    TrainingForm form;
+    form.dataFolder = m_dataFolder->text();
+    form.classes = m_classes->text();
+    form.recipe = m_recipe->currentText();
+    form.augmentCrop = m_augmentCrop->isChecked();
+    form.augmentFlip = m_augmentFlip->isChecked();
+    form.architecture = m_architecture->currentText();
+    form.init = m_initKind->currentData().toString();
+    form.initFile = m_initFile->text();
+    form.preset = m_preset->currentData().toString();
+    form.optimizer = m_optimizer->currentText();
+    form.learningRate = m_learningRate->value();
+    form.momentum = m_momentum->value();
+    form.weightDecay = m_weightDecay->value();
+    form.epochs = m_epochs->value();
+    form.batchSize = m_batchSize->value();
+    form.patience = m_patience->value();
+    form.seed = m_seed->value();
+    form.device = m_device->currentData().toString();
+    form.runFolder = m_runFolder->text();
+    form.resume = m_resume->isChecked();
+    form.probeImage = m_probeImage->text();
+    form.probeMethods = m_probeMethods->currentData().toString();
+    return form;
+}
+
+void TrainingPanel::setForm(const TrainingForm& form) {
+    {
+        // The preset's values are the form's own below: choosing it must not apply it again.
         const QSignalBlocker blocker(m_preset);
-        m_preset->setCurrentIndex(m_preset->findData(name));
-        m_optimizer->setCurrentText(QString::fromStdString(train::optimizerName(preset.optimizer.kind)));
-        m_learningRate->setValue(preset.optimizer.learningRate);
-        m_momentum->setValue(preset.optimizer.momentum);
-        m_weightDecay->setValue(preset.optimizer.weightDecay);
-        m_epochs->setValue(preset.epochs);
-        m_batchSize->setValue(preset.batchSize);
-        const QString init = name.section(QLatin1Char('-'), -1);
-        m_initKind->setCurrentIndex(std::max(0, m_initKind->findData(init == QLatin1String("scratch") ? QStringLiteral("random") : init)));
-        return true;
+        selectChoice(m_preset, form.preset);
     }
-    return false;
+    m_dataFolder->setText(form.dataFolder);
+    m_classes->setText(form.classes);
+    selectChoice(m_recipe, form.recipe, true);
+    m_augmentCrop->setChecked(form.augmentCrop);
+    m_augmentFlip->setChecked(form.augmentFlip);
+    m_architecture->setCurrentText(form.architecture);
+    selectChoice(m_initKind, form.init);
+    m_initFile->setText(form.initFile);
+    selectChoice(m_optimizer, form.optimizer, true);
+    m_learningRate->setValue(form.learningRate);
+    m_momentum->setValue(form.momentum);
+    m_weightDecay->setValue(form.weightDecay);
+    m_epochs->setValue(form.epochs);
+    m_batchSize->setValue(form.batchSize);
+    m_patience->setValue(form.patience);
+    m_seed->setValue(form.seed);
+    selectChoice(m_device, form.device);
+    m_runFolder->setText(form.runFolder);
+    m_resume->setChecked(form.resume);
+    m_probeImage->setText(form.probeImage);
+    selectChoice(m_probeMethods, form.probeMethods);
 }
 
 void TrainingPanel::setRunning(bool running) {
@@ -363,192 +361,43 @@ int TrainingPanel::start(QString* error) {
         *error = tr("a training job of this panel is still running");
         return -1;
     }
-    const QString dataFolder = m_dataFolder->text().trimmed();
-    if (dataFolder.isEmpty() || !QFileInfo(dataFolder).isDir()) {
-        *error = dataFolder.isEmpty() ? tr("no data folder chosen") : tr("%1: no such folder").arg(dataFolder);
+    TrainingForm job = form();
+    // The data folder is checked before a default run folder is named after it.
+    *error = job.validate();
+    if (!error->isEmpty())
         return -1;
+    if (job.runFolder.trimmed().isEmpty()) {
+        job = job.withDefaultRunFolder(QDateTime::currentDateTime());
+        m_runFolder->setText(job.runFolder);
     }
-    const QString initKind = m_initKind->currentData().toString();
-    const QString initFile = m_initFile->text().trimmed();
-    if (initKind != QLatin1String("random") && !QFileInfo(initFile).isFile()) {
-        *error = initFile.isEmpty() ? tr("initialisation '%1' needs its pre-trained weights file").arg(m_initKind->currentText())
-                                    : tr("%1: no such file").arg(initFile);
-        return -1;
-    }
-    const QString probe = m_probeImage->text().trimmed();
-    if (!probe.isEmpty() && !QFileInfo(probe).isFile()) {
-        *error = tr("probe image %1: no such file").arg(probe);
-        return -1;
-    }
-    QString runFolder = m_runFolder->text().trimmed();
-    if (runFolder.isEmpty()) {
-        runFolder = QDir::home().filePath(QStringLiteral("intermap-runs/%1-%2")
-                                              .arg(QFileInfo(dataFolder).fileName(),
-                                                   QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
-        m_runFolder->setText(runFolder);
-    }
-    if (!m_resume->isChecked() && QFileInfo::exists(QDir(runFolder).filePath(QStringLiteral("last.ckpt")))) {
-        *error = tr("%1 holds a run already (last.ckpt): tick 'resume' or choose another run folder").arg(runFolder);
-        return -1;
-    }
-
-    TrainingRequest request;
-    try {
-        auto& settings = request.job.settings;
-        settings.architecture = train::parseArchitecture(m_architecture->currentText().trimmed().toStdString());
-        settings.optimizer = {m_optimizer->currentText() == QLatin1String("adam") ? train::OptimizerKind::Adam
-                                                                                  : train::OptimizerKind::Sgd,
-                              m_learningRate->value(), m_momentum->value(), m_weightDecay->value()};
-        settings.epochs = m_epochs->value();
-        settings.patience = m_patience->value();
-        settings.seed = static_cast<std::uint64_t>(m_seed->value());
-        settings.device = m_device->currentData().toString().toStdString();
-        settings.outDir = runFolder.toStdString();
-        settings.resume = m_resume->isChecked();
-        if (initKind != QLatin1String("random"))
-            settings.initCheckpoint = initFile.toStdString();
-        request.job.presetName = m_preset->currentData().toString().toStdString();
-        request.job.data.root = dataFolder.toStdString();
-        request.job.data.classes = m_classes->text().trimmed().toStdString();
-        auto& streams = request.job.streams;
-        streams.batchSize = m_batchSize->value();
-        streams.recipe = image::parsePreprocessRecipe(m_recipe->currentText().toStdString());
-        streams.augmentOptions.randomResizedCrop = m_augmentCrop->isChecked();
-        streams.augmentOptions.horizontalFlip = m_augmentFlip->isChecked();
-        streams.augmentOptions.recipeWithoutCrop = streams.recipe;
-        streams.augment = m_augmentCrop->isChecked() || m_augmentFlip->isChecked();
-        streams.workers = 2;
-    } catch (const std::exception& failure) {
-        *error = QString::fromStdString(failure.what());
-        return -1;
-    }
-    request.probeImage = probe;
-    if (!probe.isEmpty())
-        for (const QString& method : m_probeMethods->currentData().toString().split(QLatin1Char(',')))
-            request.probeMethods.push_back(method.toStdString());
 
     m_curves->clear();
     resetProbeStrip();
     m_finishedCheckpoint.clear();
     m_openButton->setEnabled(false);
-    if (request.job.settings.resume) {
-        // The epochs before the interruption go on the curves before the new ones arrive; a
-        // malformed history only costs those points (the trainer resumes from last.ckpt).
-        std::vector<train::EpochRecord> history;
-        try {
-            history = train::readHistoryCsv(QDir(runFolder).filePath(QStringLiteral("history.csv")).toStdString());
-        } catch (const std::exception&) {
-        }
-        for (const auto& record : history) {
-            m_curves->addEpoch(toEpochPoint(record));
-            if (record.validationLoss < request.bestLoss) { // as the trainer keeps best.pth
-                request.bestLoss = record.validationLoss;
-                request.bestEpoch = record.epoch;
-            }
-        }
-        m_curves->setBestEpoch(request.bestEpoch);
+    TrainingHistory resumed;
+    if (job.resume) {
+        // The epochs before the interruption go on the curves before the new ones arrive.
+        resumed = readTrainingHistory(job.runFolder.trimmed());
+        for (const auto& point : resumed.epochs)
+            m_curves->addEpoch(point);
+        m_curves->setBestEpoch(resumed.bestEpoch);
     }
 
-    QPointer<TrainingPanel> panel(this);
-    const QString title = tr("train %1 on %2").arg(QString::fromStdString(request.job.settings.architecture.describe()),
-                                                   QFileInfo(dataFolder).fileName());
-    m_job = m_runner->enqueue(title, [request, panel](JobContext& context) -> QString {
-        const auto& settings = request.job.settings;
-        const bool onGpu = settings.device != "cpu" && torch::cuda::is_available();
-        const QString where = onGpu ? QStringLiteral("CUDA") : QStringLiteral("CPU");
-        // The probe image is read before the first epoch: a bad file fails the job at once.
-        torch::Tensor probeInput;
-        QImage probeRgb;
-        if (!request.probeImage.isEmpty()) {
-            const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(request.probeImage.toStdString()),
-                                                      request.job.streams.recipe);
-            probeRgb = render::rgbMatToImage(rgb);
-            probeInput = image::toNormalizedTensor(rgb);
-        }
-        const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
-
-        train::TrainingJobEvents events;
-        events.onDataReady = [&](const data::DatasetSplits& splits) {
-            QString classes;
-            for (const auto& name : splits.classNames)
-                classes += (classes.isEmpty() ? QString() : QStringLiteral(", ")) + QString::fromStdString(name);
-            context.report(0, 1, QObject::tr("[%1] %2 train / %3 val / %4 test images; classes %5")
-                                     .arg(where)
-                                     .arg(splits.train.size())
-                                     .arg(splits.val.size())
-                                     .arg(splits.test.size())
-                                     .arg(classes));
-        };
-        double bestLoss = request.bestLoss;
-        int bestEpoch = request.bestEpoch;
-        events.training.onBatch = [&](int epoch, std::int64_t batch, std::int64_t batches, double loss) {
-            context.post([panel, epoch, batch, batches, loss] {
-                if (panel)
-                    panel->m_curves->addBatchLoss(epoch, batch, batches, loss);
-            });
-            return context.report(static_cast<qint64>(epoch - 1) * batches + batch, static_cast<qint64>(settings.epochs) * batches,
-                                  QObject::tr("[%1] epoch %2/%3 · batch %4/%5 · loss %6")
-                                      .arg(where)
-                                      .arg(epoch)
-                                      .arg(settings.epochs)
-                                      .arg(batch)
-                                      .arg(batches)
-                                      .arg(loss, 0, 'f', 4));
-        };
-        events.training.onEpoch = [&](const train::EpochRecord& record) {
-            if (record.validationLoss < bestLoss) {
-                bestLoss = record.validationLoss;
-                bestEpoch = record.epoch;
-            }
-            const charts::EpochPoint point = toEpochPoint(record);
-            const int best = bestEpoch;
-            context.post([panel, point, best] {
-                if (!panel)
-                    return;
-                panel->m_curves->addEpoch(point);
-                panel->m_curves->setBestEpoch(best);
-            });
-        };
-        if (probeInput.defined()) {
-            events.training.onEpochModel = [&](const train::EpochRecord& record, const model::LoadedVit& current) {
-                explain::ExplainOptions options;
-                options.targetClass = current.config.numClasses - 1; // the positive class, as the study explains
-                const auto device = current.model->parameters().front().device();
-                const auto explained = explain::explainImage(current, probeInput.to(device), request.probeMethods,
-                                                             options, registry);
-                QStringList methods;
-                QVector<QImage> overlays;
-                for (const auto& explanation : explained.maps) {
-                    const torch::Tensor map = explanation.map.to(torch::kCPU).to(torch::kFloat32).contiguous();
-                    const std::vector<float> values(map.data_ptr<float>(), map.data_ptr<float>() + map.numel());
-                    methods << QString::fromStdString(explanation.method);
-                    overlays << render::overlayMap(probeRgb, values, QStringLiteral("jet"), 0.5)
-                                    .scaled(kProbeThumbnail, kProbeThumbnail, Qt::KeepAspectRatio, Qt::SmoothTransformation);
-                }
-                const int epoch = record.epoch;
-                context.post([panel, epoch, methods, overlays] {
-                    if (panel)
-                        panel->addProbeColumn(epoch, methods, overlays);
-                });
-            };
-        }
-        const auto result = train::runTrainingJob(request.job, events);
-        QString summary = QObject::tr("best epoch %1 (val loss %2)%3 on %4")
-                              .arg(result.outcome.bestEpoch)
-                              .arg(result.outcome.bestValidationLoss, 0, 'f', 4)
-                              .arg(result.outcome.stoppedEarly ? QObject::tr(", stopped early") : QString())
-                              .arg(QString::fromStdString(result.outcome.device).toUpper());
-        if (result.test)
-            summary += QObject::tr("; test accuracy %1, ROC AUC %2 (%3 images)")
-                           .arg(result.test->accuracy, 0, 'f', 3)
-                           .arg(result.test->auc, 0, 'f', 3)
-                           .arg(result.test->count);
-        if (!result.skippedImages.empty())
-            summary += QObject::tr("; %1 unreadable images skipped (first: %2)")
-                           .arg(result.skippedImages.size())
-                           .arg(QString::fromStdString(result.skippedImages.front()));
-        return summary;
-    });
+    TrainingProgress progress;
+    progress.receiver = this;
+    progress.batchLoss = [this](int epoch, std::int64_t batch, std::int64_t batches, double loss) {
+        m_curves->addBatchLoss(epoch, batch, batches, loss);
+    };
+    progress.epochDone = [this](const charts::EpochPoint& point, int bestEpoch) {
+        m_curves->addEpoch(point);
+        m_curves->setBestEpoch(bestEpoch);
+    };
+    progress.probeMaps = [this](int epoch, const QStringList& methods, const QVector<QImage>& overlays) {
+        addProbeColumn(epoch, methods, overlays);
+    };
+    const QString title = job.jobTitle();
+    m_job = m_runner->enqueue(title, trainingJobBody(job, resumed, progress));
     m_status->setText(tr("Queued: %1").arg(title));
     setRunning(true);
     return m_job;
@@ -628,68 +477,11 @@ void TrainingPanel::addProbeColumn(int epoch, const QStringList& methods, const 
 }
 
 QJsonObject TrainingPanel::saveState() const {
-    return QJsonObject{{QStringLiteral("data"), m_dataFolder->text()},
-                       {QStringLiteral("classes"), m_classes->text()},
-                       {QStringLiteral("preprocess"), m_recipe->currentText()},
-                       {QStringLiteral("augment_crop"), m_augmentCrop->isChecked()},
-                       {QStringLiteral("augment_flip"), m_augmentFlip->isChecked()},
-                       {QStringLiteral("architecture"), m_architecture->currentText()},
-                       {QStringLiteral("init"), m_initKind->currentData().toString()},
-                       {QStringLiteral("init_file"), m_initFile->text()},
-                       {QStringLiteral("preset"), m_preset->currentData().toString()},
-                       {QStringLiteral("optimizer"), m_optimizer->currentText()},
-                       {QStringLiteral("lr"), m_learningRate->value()},
-                       {QStringLiteral("momentum"), m_momentum->value()},
-                       {QStringLiteral("weight_decay"), m_weightDecay->value()},
-                       {QStringLiteral("epochs"), m_epochs->value()},
-                       {QStringLiteral("batch_size"), m_batchSize->value()},
-                       {QStringLiteral("patience"), m_patience->value()},
-                       {QStringLiteral("seed"), m_seed->value()},
-                       {QStringLiteral("device"), m_device->currentData().toString()},
-                       {QStringLiteral("run_folder"), m_runFolder->text()},
-                       {QStringLiteral("probe_image"), m_probeImage->text()},
-                       {QStringLiteral("probe_methods"), m_probeMethods->currentData().toString()}};
+    return form().toJson();
 }
 
 void TrainingPanel::restoreState(const QJsonObject& state) {
-    auto text = [&](const char* key, QLineEdit* edit) {
-        if (state.contains(QLatin1String(key)))
-            edit->setText(state.value(QLatin1String(key)).toString());
-    };
-    auto choice = [&](const char* key, QComboBox* combo, bool byData) {
-        if (!state.contains(QLatin1String(key)))
-            return;
-        const QString value = state.value(QLatin1String(key)).toString();
-        const int index = byData ? combo->findData(value) : combo->findText(value);
-        if (index >= 0)
-            combo->setCurrentIndex(index);
-    };
-    // The preset first: the explicit values saved after it win.
-    {
-        const QSignalBlocker blocker(m_preset);
-        choice("preset", m_preset, true);
-    }
-    text("data", m_dataFolder);
-    text("classes", m_classes);
-    choice("preprocess", m_recipe, false);
-    m_augmentCrop->setChecked(state.value(QStringLiteral("augment_crop")).toBool(m_augmentCrop->isChecked()));
-    m_augmentFlip->setChecked(state.value(QStringLiteral("augment_flip")).toBool(m_augmentFlip->isChecked()));
-    if (state.contains(QStringLiteral("architecture")))
-        m_architecture->setCurrentText(state.value(QStringLiteral("architecture")).toString());
-    choice("init", m_initKind, true);
-    text("init_file", m_initFile);
-    choice("optimizer", m_optimizer, false);
-    m_learningRate->setValue(state.value(QStringLiteral("lr")).toDouble(m_learningRate->value()));
-    m_momentum->setValue(state.value(QStringLiteral("momentum")).toDouble(m_momentum->value()));
-    m_weightDecay->setValue(state.value(QStringLiteral("weight_decay")).toDouble(m_weightDecay->value()));
-    m_epochs->setValue(state.value(QStringLiteral("epochs")).toInt(m_epochs->value()));
-    m_batchSize->setValue(state.value(QStringLiteral("batch_size")).toInt(m_batchSize->value()));
-    m_patience->setValue(state.value(QStringLiteral("patience")).toInt(m_patience->value()));
-    m_seed->setValue(state.value(QStringLiteral("seed")).toInt(m_seed->value()));
-    choice("device", m_device, true);
-    text("run_folder", m_runFolder);
-    text("probe_image", m_probeImage);
-    choice("probe_methods", m_probeMethods, true);
+    setForm(TrainingForm::fromJson(state, form()));
 }
 
 } // namespace intermap::ui

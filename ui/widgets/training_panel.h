@@ -3,8 +3,11 @@
 // initialisation, one of the study's 16 presets or hand-set hyperparameters, epochs, batch,
 // device, run folder), live curves, an optional probe image whose maps are re-computed after
 // every epoch (a strip, to watch where the model starts to look), and the finished model one
-// click away from the comparison view. The job itself is core's train::runTrainingJob on the
-// JobRunner's worker thread; this widget only collects settings and shows events.
+// click away from the comparison view. The settings are a TrainingForm (ui/model); the job body
+// (core's train::runTrainingJob and the probe explainer) is in training_worker.h, run on the
+// JobRunner's worker thread; this widget only copies the form and shows events.
+#include "model/training_form.h"
+
 #include <QJsonObject>
 #include <QPointer>
 #include <QWidget>
@@ -25,9 +28,6 @@ class TrainingCurves;
 namespace intermap::ui {
 
 class JobRunner;
-
-// The smallest architecture that still learns something on a 2-core CPU in minutes.
-inline constexpr const char* kDefaultTrainingArchitecture = "192x4x3";
 
 class TrainingPanel : public QWidget {
     Q_OBJECT
@@ -58,6 +58,9 @@ public:
     bool exportCurves(const QString& path, QString* error);
     int probeEpochCount() const { return m_probeEpochs; }
 
+    // The form as the widgets show it, and back (the session's "train" part is form().toJson()).
+    TrainingForm form() const;
+    void setForm(const TrainingForm& form);
     QJsonObject saveState() const;
     void restoreState(const QJsonObject& state);
 

@@ -1,0 +1,110 @@
+#include "scripted_runs.h"
+
+#include "charts/training_curves.h"
+#include "widgets/main_window.h"
+#include "widgets/training_panel.h"
+
+#include <QApplication>
+#include <QFileInfo>
+#include <QSaveFile>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace intermap::app {
+namespace {
+
+constexpr int kScreenshotTimeoutMs = 120000;
+constexpr int kTrainingTimeoutMs = 60 * 60 * 1000;
+
+bool saveScreenshot(QWidget& window, const QString& target) {
+    const QPixmap shot = window.grab();
+    QSaveFile file(target);
+    if (file.open(QIODevice::WriteOnly) && shot.save(&file, "PNG") && file.commit()) {
+        std::printf("intermap: screenshot written to %s\n", qPrintable(QFileInfo(target).absoluteFilePath()));
+        return true;
+    }
+    std::fprintf(stderr, "intermap: cannot write %s\n", qPrintable(target));
+    return false;
+}
+
+} // namespace
+
+int fail(const QString& message) {
+    std::fprintf(stderr, "intermap: %s\n", qPrintable(message));
+    return kExitFailure;
+}
+
+int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot) {
+    int exitCode = kExitFailure;
+    auto* controller = window.controller();
+    auto save = [&] {
+        // One more event-loop turn so that the last panel has painted.
+        QTimer::singleShot(200, &window, [&] {
+            exitCode = saveScreenshot(window, screenshot) ? 0 : kExitFailure;
+            application.quit();
+        });
+    };
+    QObject::connect(controller, &ui::ComparisonController::allPanelsShown, &window, save);
+    QObject::connect(controller, &ui::ComparisonController::mapFailed, &window, [&](const QString& message) {
+        std::fprintf(stderr, "intermap: a map failed: %s\n", qPrintable(message));
+        application.exit(kExitFailure);
+    });
+    QObject::connect(controller, &ui::ComparisonController::modelFailed, &window,
+                     [&](const QString& path, const QString& message) {
+                         std::fprintf(stderr, "intermap: %s: %s\n", qPrintable(path), qPrintable(message));
+                         application.exit(kExitFailure);
+                     });
+    QTimer::singleShot(kScreenshotTimeoutMs, &window, [&] {
+        std::fprintf(stderr, "intermap: nothing shown within %d s\n", kScreenshotTimeoutMs / 1000);
+        application.exit(kExitFailure);
+    });
+    if (controller->everyPanelShown())
+        save();
+    const int loopResult = application.exec();
+    return loopResult != 0 ? loopResult : exitCode;
+}
+
+int runTraining(QApplication& application, const ScriptedTraining& training) {
+    QTemporaryDir temporary;
+    const QString runFolder = !training.runFolder.isEmpty() ? training.runFolder : temporary.filePath(QStringLiteral("run"));
+    ui::MainWindow window;
+    window.useDefaultLayout();
+    window.setCloseQuestion([](const QString&) { return true; });
+    auto* panel = window.trainingPanel();
+    panel->setDataFolder(training.data);
+    panel->setEpochs(training.epochs);
+    panel->setRunFolder(runFolder);
+    if (!training.probeImage.isEmpty())
+        panel->setProbeImage(training.probeImage);
+    window.showPage(ui::MainWindow::Page::Train);
+    window.show();
+    QString error;
+    if (panel->start(&error) < 0)
+        return fail(error);
+    int exitCode = kExitFailure;
+    QObject::connect(panel, &ui::TrainingPanel::trainingFinished, &window, [&](bool succeeded, const QString& message) {
+        if (!succeeded) {
+            std::fprintf(stderr, "intermap: training failed: %s\n", qPrintable(message));
+            application.exit(kExitFailure);
+            return;
+        }
+        std::printf("intermap: trained: %s (run folder %s)\n", qPrintable(message),
+                    qPrintable(QFileInfo(runFolder).absoluteFilePath()));
+        panel->curves()->replotNow();
+        // One more event-loop turn so that the curves have painted.
+        QTimer::singleShot(300, &window, [&] {
+            exitCode = training.screenshot.isEmpty() || saveScreenshot(window, training.screenshot) ? 0 : kExitFailure;
+            application.quit();
+        });
+    });
+    QTimer::singleShot(kTrainingTimeoutMs, &window, [&] {
+        std::fprintf(stderr, "intermap: training did not finish within %d min\n", kTrainingTimeoutMs / 60000);
+        application.exit(kExitFailure);
+    });
+    const int loopResult = application.exec();
+    return loopResult != 0 ? loopResult : exitCode;
+}
+
+} // namespace intermap::app

@@ -1,0 +1,35 @@
+#pragma once
+// The desktop application's two scripted modes (tests, documentation screenshots, CI):
+// open a comparison and save a screenshot once every map is shown, or train a small model in the
+// training panel and save a screenshot of its curves. Each runs the event loop and returns the
+// process's exit code: 0, or 2 (kExitFailure) after printing why on stderr.
+#include <QString>
+#include <QStringList>
+
+class QApplication;
+
+namespace intermap::ui {
+class MainWindow;
+}
+
+namespace intermap::app {
+
+inline constexpr int kExitFailure = 2;
+
+// Prints "intermap: <message>" on stderr; returns kExitFailure.
+int fail(const QString& message);
+
+// Waits until every panel of `window`'s comparison is shown, saves `screenshot` and quits;
+// fails on a map or model failure or after 120 s.
+int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot);
+
+struct ScriptedTraining {
+    QString data;       // the data set
+    int epochs = 1;
+    QString runFolder;  // empty: a temporary folder, removed at exit
+    QString probeImage; // empty: none
+    QString screenshot; // empty: none
+};
+int runTraining(QApplication& application, const ScriptedTraining& training);
+
+} // namespace intermap::app

@@ -1,0 +1,91 @@
+#include "widgets/comparison_export.h"
+
+#include "render/figure.h"
+#include "widgets/comparison_controller.h"
+
+#include "intermap/util/npy.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+
+namespace intermap::ui {
+namespace {
+
+QString tr(const char* text) {
+    return QCoreApplication::translate("intermap::ui::ComparisonExport", text);
+}
+
+QString nothingShownYet() {
+    return tr("Nothing to export yet: wait until every map is shown");
+}
+
+} // namespace
+
+bool exportComparisonFigure(const ComparisonController& controller, const PanelDisplay& display, const QString& rowLabel,
+                            const QString& path, int dpi, QString* error) {
+    if (!controller.everyPanelShown()) {
+        *error = nothingShownYet();
+        return false;
+    }
+    std::vector<render::FigureCell> row;
+    const QImage image = controller.currentImage();
+    const QImage mask = display.showOutline ? controller.currentMask() : QImage();
+    row.push_back({image, {}, mask});
+    for (const auto& map : controller.panelMaps())
+        row.push_back({image, map, mask});
+    render::FigureOptions options;
+    options.columnTitles = controller.panelTitles();
+    options.colourMap = display.colourMap;
+    options.overlayAlpha = display.opacity;
+    options.rowLabels = QStringList{rowLabel};
+    options.scale = std::max(0.25, dpi / 96.0);
+    options.cellSize = 200;
+    try {
+        const QString suffix = QFileInfo(path).suffix().toLower();
+        bool ok = false;
+        if (suffix == QLatin1String("svg"))
+            ok = render::saveFigureVector({row}, options, path, render::VectorFormat::Svg);
+        else if (suffix == QLatin1String("pdf"))
+            ok = render::saveFigureVector({row}, options, path, render::VectorFormat::Pdf);
+        else if (suffix == QLatin1String("png"))
+            ok = render::saveFigure(render::renderExplanationGrid({row}, options), path);
+        else {
+            *error = tr("%1: choose a .png, .svg or .pdf file name").arg(path);
+            return false;
+        }
+        if (!ok)
+            *error = tr("%1 could not be written (folder missing or not writable?)").arg(path);
+        return ok;
+    } catch (const std::exception& exception) {
+        *error = tr("%1: %2").arg(path, QString::fromStdString(exception.what()));
+        return false;
+    }
+}
+
+QStringList exportComparisonMaps(const ComparisonController& controller, const QString& imageStem, const QString& folder,
+                                 QString* error) {
+    QStringList written;
+    if (!controller.everyPanelShown()) {
+        *error = nothingShownYet();
+        return written;
+    }
+    const QStringList titles = controller.panelTitles();
+    const auto maps = controller.panelMaps();
+    for (std::size_t i = 0; i < maps.size(); ++i) {
+        QString name = titles.value(static_cast<int>(i) + 1);
+        name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
+        const QString path = QDir(folder).filePath(imageStem + QLatin1Char('_') + name + QStringLiteral(".npy"));
+        try {
+            npy::writeFloat32(path.toStdString(), maps[i].data(), {224, 224});
+            written << path;
+        } catch (const std::exception& exception) {
+            *error = QString::fromStdString(exception.what());
+            return written;
+        }
+    }
+    return written;
+}
+
+} // namespace intermap::ui
