@@ -124,11 +124,11 @@ private Q_SLOTS:
     void barsAreTheTablesNumbers() {
         const auto bars = intermap::ui::barChartData(results(), "cpchild", "pointing_game");
         QCOMPARE(bars.groups, (QStringList{"gradcam", "chefer"}));
-        QCOMPARE(bars.series, (QStringList{"scratch", "sup"}));
+        QCOMPARE(bars.series, (QStringList{"Random (scratch)", "Supervised (sup)"}));
         QCOMPARE(bars.values[0][1], 0.625);
         QVERIFY(std::isnan(bars.values[1][1]));
         QCOMPARE(bars.referenceLines.size(), 2);
-        QCOMPARE(bars.referenceLines[0].first, QStringLiteral("centre"));
+        QCOMPARE(bars.referenceLines[0].first, QStringLiteral("centre baseline"));
         QCOMPARE(bars.referenceLines[0].second, 0.125);
         QCOMPARE(bars.valueLabel, QStringLiteral("Pointing game"));
         QVERIFY(bars.title.startsWith(QStringLiteral("cpchild")));
@@ -138,7 +138,7 @@ private Q_SLOTS:
         const auto curves = intermap::ui::curveChartData(results(), "cpchild");
         QCOMPARE(curves.x, (QVector<double>{5, 10})); // iou_set_top5 is not a rectangle IoU
         QCOMPARE(curves.curves.size(), 4);             // methods x inits
-        QCOMPARE(curves.curves[0].name, QStringLiteral("gradcam / scratch"));
+        QCOMPARE(curves.curves[0].name, QStringLiteral("gradcam / Random (scratch)"));
         QCOMPARE(curves.curves[0].y, (QVector<double>{0.1, 0.2}));
         QCOMPARE(curves.referenceCurves.size(), 2);
         QCOMPARE(curves.referenceCurves[0].name, QStringLiteral("centre baseline"));

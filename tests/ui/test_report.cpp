@@ -7,6 +7,7 @@
 // of a realistic study there. The evaluation report (render/evaluation_report.h) from a small
 // report model: tables with baselines and n, the charts, the per-image strip, in HTML and PDF.
 #include "render/evaluation_report.h"
+#include "render/palette.h"
 #include "render/report.h"
 #include "render/report_charts.h"
 
@@ -602,7 +603,7 @@ private Q_SLOTS:
         for (const QImage& chart : {drawBarChart(dataset.pointingGame), drawCurveChart(dataset.iouVsK)}) {
             QCOMPARE(chart.size(), kReportChartSize * 2);
             // The first series' colour (tab10 blue) is drawn: a bar or a curve of the first init.
-            const QColor blue = reportSeriesColour(0);
+            const QColor blue = seriesColour(0);
             int bluePixels = 0;
             for (int y = 0; y < chart.height(); ++y)
                 for (int x = 0; x < chart.width(); ++x)

@@ -1,4 +1,5 @@
 #include "charts/chart_style.h"
+#include "render/palette.h"
 
 #include <qcustomplot.h>
 
@@ -9,29 +10,20 @@
 namespace intermap::charts {
 namespace {
 
-// Matplotlib's tab10: familiar to the researchers who read these charts next to their notebooks.
-const QColor kTab10[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),  QColor(214, 39, 40),
-                         QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(127, 127, 127),
-                         QColor(188, 189, 34), QColor(23, 190, 207)};
-constexpr int kTab10Size = sizeof(kTab10) / sizeof(kTab10[0]);
+const Qt::PenStyle kReferenceDashes[] = {Qt::DashLine, Qt::DashDotLine, Qt::DotLine, Qt::DashDotDotLine};
+constexpr int kReferenceDashCount = sizeof(kReferenceDashes) / sizeof(kReferenceDashes[0]);
 
-const ReferenceStyle kReferenceStyles[] = {{QColor(70, 70, 70), Qt::DashLine},
-                                           {QColor(130, 130, 130), Qt::DashDotLine},
-                                           {QColor(100, 100, 100), Qt::DotLine},
-                                           {QColor(160, 160, 160), Qt::DashDotDotLine}};
-constexpr int kReferenceStyleCount = sizeof(kReferenceStyles) / sizeof(kReferenceStyles[0]);
-
-const QColor kGridColour(225, 225, 225);
+const QColor kGridColour = render::gridColour();
 constexpr int kLegendColumnSpacing = 14;
 
 } // namespace
 
 QColor seriesColour(int series) {
-    return kTab10[((series % kTab10Size) + kTab10Size) % kTab10Size];
+    return render::seriesColour(series);
 }
 
 ReferenceStyle referenceStyle(int index) {
-    return kReferenceStyles[((index % kReferenceStyleCount) + kReferenceStyleCount) % kReferenceStyleCount];
+    return {render::referenceColour(index), kReferenceDashes[((index % kReferenceDashCount) + kReferenceDashCount) % kReferenceDashCount]};
 }
 
 void styleGrid(QCustomPlot* plot) {

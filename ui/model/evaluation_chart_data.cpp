@@ -1,54 +1,51 @@
 #include "model/evaluation_chart_data.h"
 
-#include "model/evaluation_words.h"
+#include "model/vocabulary.h"
 
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/report_model.h"
 
 namespace intermap::ui {
+namespace {
 
+QVector<double> toVector(const std::vector<double>& values) {
+    return QVector<double>(values.begin(), values.end());
+}
+
+QVector<charts::CurveData::Curve> toCurves(const std::vector<eval::ReportCurveChart::Curve>& curves) {
+    QVector<charts::CurveData::Curve> converted;
+    for (const auto& curve : curves)
+        converted << charts::CurveData::Curve{QString::fromStdString(curve.name), toVector(curve.y)};
+    return converted;
+}
+
+} // namespace
+
+// The report's chart data (core builds it once), as the panel's chart widgets take it.
 charts::GroupedBarData barChartData(const eval::EvaluationResults& results, const std::string& dataset,
                                     const std::string& column) {
-    const QString title = words::metricTitle(QString::fromStdString(column));
+    const eval::ReportBarChart chart = eval::metricBarChart(results, dataset, column);
     charts::GroupedBarData bars;
-    bars.title = QObject::tr("%1 — %2").arg(QString::fromStdString(dataset), title);
-    bars.valueLabel = title;
-    bars.groups = words::fromStd(results.settings.methods);
-    bars.series = words::fromStd(results.settings.inits);
-    for (const auto& method : results.settings.methods) {
-        QVector<double> values;
-        for (const auto& init : results.settings.inits)
-            values << results.cell(dataset, column, method, init).mean;
-        bars.values << values;
-    }
-    for (const auto& baseline : eval::study::baselines())
-        bars.referenceLines << qMakePair(QString::fromStdString(baseline), results.baseline(dataset, baseline, column));
+    bars.title = QString::fromStdString(chart.title);
+    bars.valueLabel = QString::fromStdString(chart.valueTitle);
+    bars.groups = toQStringList(chart.groups);
+    bars.series = toQStringList(chart.series);
+    for (const auto& values : chart.values)
+        bars.values << toVector(values);
+    for (const auto& [name, value] : chart.referenceLines)
+        bars.referenceLines << qMakePair(QString::fromStdString(name), value);
     return bars;
 }
 
 charts::CurveData curveChartData(const eval::EvaluationResults& results, const std::string& dataset) {
+    const eval::ReportCurveChart chart = eval::iouCurveChart(results, dataset);
     charts::CurveData curves;
-    curves.title = QObject::tr("%1 — IoU of the top-k% rectangle").arg(QString::fromStdString(dataset));
-    curves.xLabel = QObject::tr("k (% of the map's pixels kept)");
-    curves.yLabel = QObject::tr("mean IoU with the doctors' box");
-    std::vector<std::string> iouColumns;
-    for (const auto& name : results.columns)
-        if (const auto k = eval::columns::iouRectangleK(name)) {
-            iouColumns.push_back(name);
-            curves.x << QString::fromStdString(*k).toDouble();
-        }
-    for (const auto& method : results.settings.methods)
-        for (const auto& init : results.settings.inits) {
-            charts::CurveData::Curve curve{QObject::tr("%1 / %2").arg(QString::fromStdString(method), QString::fromStdString(init)), {}};
-            for (const auto& iou : iouColumns)
-                curve.y << results.cell(dataset, iou, method, init).mean;
-            curves.curves << curve;
-        }
-    for (const auto& baseline : eval::study::baselines()) {
-        charts::CurveData::Curve curve{words::baselineTitle(QString::fromStdString(baseline)), {}};
-        for (const auto& iou : iouColumns)
-            curve.y << results.baseline(dataset, baseline, iou);
-        curves.referenceCurves << curve;
-    }
+    curves.title = QString::fromStdString(chart.title);
+    curves.xLabel = QString::fromStdString(chart.xTitle);
+    curves.yLabel = QString::fromStdString(chart.yTitle);
+    curves.x = toVector(chart.x);
+    curves.curves = toCurves(chart.curves);
+    curves.referenceCurves = toCurves(chart.referenceCurves);
     return curves;
 }
 

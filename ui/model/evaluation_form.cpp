@@ -1,6 +1,6 @@
 #include "model/evaluation_form.h"
 
-#include "model/evaluation_words.h"
+#include "model/vocabulary.h"
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/util/errors.h"
@@ -61,8 +61,8 @@ bool isFolder(const QString& path) {
 
 EvaluationForm::EvaluationForm() {
     const eval::EvaluationSettings study;
-    inits = words::fromStd(study.inits);
-    methods = words::fromStd(study.methods);
+    inits = toQStringList(study.inits);
+    methods = toQStringList(study.methods);
     QStringList ks;
     for (double k : study.topK)
         ks << QString::number(k);
@@ -77,11 +77,11 @@ EvaluationForm::EvaluationForm() {
 }
 
 QStringList EvaluationForm::initChoices() {
-    return words::studyInits();
+    return studyInits();
 }
 
 QStringList EvaluationForm::methodChoices() {
-    return words::evaluationMethodChoices();
+    return evaluationMethodChoices();
 }
 
 QStringList EvaluationForm::recipeChoices() {

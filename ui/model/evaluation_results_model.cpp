@@ -1,6 +1,6 @@
 #include "model/evaluation_results_model.h"
 
-#include "model/evaluation_words.h"
+#include "model/vocabulary.h"
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/util/csv.h"
@@ -32,9 +32,9 @@ EvaluationResultsModel::EvaluationResultsModel(QObject* parent) : QAbstractTable
 void EvaluationResultsModel::setResults(const eval::EvaluationResults& results, const std::string& dataset,
                                         const std::string& column) {
     beginResetModel();
-    m_metricTitle = words::metricTitle(QString::fromStdString(column));
-    m_methods = words::fromStd(results.settings.methods);
-    m_inits = words::fromStd(results.settings.inits);
+    m_metricTitle = metricTitle(QString::fromStdString(column));
+    m_methods = toQStringList(results.settings.methods);
+    m_inits = toQStringList(results.settings.inits);
     m_means.clear();
     m_counts.clear();
     m_bestOfRow.clear();
@@ -56,8 +56,8 @@ void EvaluationResultsModel::setResults(const eval::EvaluationResults& results, 
     }
     m_baselineTitles.clear();
     m_baselines.clear();
-    for (const QString& baseline : words::baselines()) {
-        m_baselineTitles << words::baselineTitle(baseline);
+    for (const QString& baseline : baselines()) {
+        m_baselineTitles << baselineTitle(baseline);
         m_baselines << results.baseline(dataset, baseline.toStdString(), column);
     }
     endResetModel();

@@ -20,7 +20,8 @@ const QString kScratch = QStringLiteral("scratch");
 // Sessions written before the picker took the study's ids called scratch "random".
 const QString kOldScratch = QStringLiteral("random");
 
-QString initTitle(const QString& init) {
+// The picker's title of an initialisation choice.
+QString initChoiceTitle(const QString& init) {
     for (const Choice& choice : trainingInitChoices())
         if (choice.value == init)
             return choice.title;
@@ -81,7 +82,7 @@ QString TrainingForm::validate() const {
         return data.isEmpty() ? tr("no data folder chosen") : tr("%1: no such folder").arg(data);
     const QString weights = initFile.trimmed();
     if (needsInitFile() && !QFileInfo(weights).isFile())
-        return weights.isEmpty() ? tr("initialisation '%1' needs its pre-trained weights file").arg(initTitle(init))
+        return weights.isEmpty() ? tr("initialisation '%1' needs its pre-trained weights file").arg(initChoiceTitle(init))
                                  : tr("%1: no such file").arg(weights);
     const QString probe = probeImage.trimmed();
     if (!probe.isEmpty() && !QFileInfo(probe).isFile())

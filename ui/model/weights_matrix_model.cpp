@@ -34,10 +34,6 @@ WeightsFolder scanWeightsFolder(const QString& folder) {
     return weights;
 }
 
-QString initTitle(const QString& init) {
-    return QString::fromStdString(eval::study::initTitle(init.toStdString()));
-}
-
 void WeightsMatrixModel::setWeights(const WeightsFolder& weights) {
     beginResetModel();
     m_weights = weights;

@@ -2,6 +2,7 @@
 // A weights folder as the study's matrix (weights/README.md): data sets (rows) x initialisations
 // (columns), each cell available (✓, the checkpoint's path as tooltip) or missing (—). The model
 // zoo shows it; tested without widgets.
+#include "model/vocabulary.h" // initTitle
 #include <QAbstractTableModel>
 #include <QMap>
 #include <QString>
@@ -20,8 +21,6 @@ struct WeightsFolder {
 
 // Scans `folder` for <dataset>_<init>.pth / .safetensors files.
 WeightsFolder scanWeightsFolder(const QString& folder);
-// The init's title as the study writes it (eval::study::initTitle); other inits as they are.
-QString initTitle(const QString& init);
 
 class WeightsMatrixModel : public QAbstractTableModel {
     Q_OBJECT

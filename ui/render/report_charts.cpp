@@ -1,4 +1,5 @@
 #include "render/report_charts.h"
+#include "render/palette.h"
 
 #include <QFont>
 #include <QFontMetricsF>
@@ -13,16 +14,11 @@
 namespace intermap::render {
 namespace {
 
-// matplotlib's tab10, as the panel's QCustomPlot charts use it.
-const QColor kTab10[] = {QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44),  QColor(214, 39, 40),
-                         QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(127, 127, 127),
-                         QColor(188, 189, 34), QColor(23, 190, 207)};
-// Baselines: dark to light greys, each with its own dash.
-const QColor kReferenceColours[] = {QColor(70, 70, 70), QColor(130, 130, 130)};
+// Baselines: the palette's greys, each with its own dash.
 const Qt::PenStyle kReferenceDashes[] = {Qt::DashLine, Qt::DashDotLine};
 const QColor kInk(31, 35, 40);
 const QColor kMuted(101, 109, 118);
-const QColor kGrid(225, 225, 225);
+const QColor kGrid = gridColour();
 
 constexpr double kMargin = 14.0;
 constexpr double kDevicePixelRatio = 2.0;
@@ -38,7 +34,6 @@ QFont chartFont(double pixelSize, bool bold = false) {
 
 QString text(const std::string& value) { return QString::fromStdString(value); }
 
-QColor referenceColour(std::size_t i) { return kReferenceColours[i % 2]; }
 Qt::PenStyle referenceDash(std::size_t i) { return kReferenceDashes[i % 2]; }
 
 
@@ -170,25 +165,17 @@ double smallestFinite(double start, const std::vector<double>& values) {
     return start;
 }
 
-} // namespace
-
-QColor reportSeriesColour(int series) {
-    return kTab10[static_cast<std::size_t>(std::max(0, series)) % std::size(kTab10)];
-}
-
-namespace {
-
 QVector<LegendItem> legendItems(const eval::ReportBarChart& chart) {
     QVector<LegendItem> items;
     for (std::size_t s = 0; s < chart.series.size(); ++s)
-        items.append({text(chart.series[s]), reportSeriesColour(static_cast<int>(s)), Qt::SolidLine, true});
+        items.append({text(chart.series[s]), seriesColour(static_cast<int>(s)), Qt::SolidLine, true});
     return items;
 }
 
 QVector<LegendItem> legendItems(const eval::ReportCurveChart& chart) {
     QVector<LegendItem> items;
     for (std::size_t c = 0; c < chart.curves.size(); ++c)
-        items.append({text(chart.curves[c].name), reportSeriesColour(static_cast<int>(c))});
+        items.append({text(chart.curves[c].name), seriesColour(static_cast<int>(c))});
     for (std::size_t r = 0; r < chart.referenceCurves.size(); ++r)
         items.append({text(chart.referenceCurves[r].name), referenceColour(r), referenceDash(r)});
     return items;
@@ -241,7 +228,7 @@ QImage drawBarChart(const eval::ReportBarChart& chart, QSize size) {
             }
             const double top = axis.yOf(value), zero = axis.yOf(0.0);
             const QRectF bar(slot.left() + 1, std::min(top, zero), slot.width() - 2, std::abs(zero - top));
-            painter.fillRect(bar, reportSeriesColour(static_cast<int>(s)));
+            painter.fillRect(bar, seriesColour(static_cast<int>(s)));
             painter.setPen(QColor(60, 60, 60));
             painter.drawText(QRectF(slot.left() - 6, bar.top() - 16, slot.width() + 12, 15), Qt::AlignCenter | Qt::AlignBottom,
                              QString::number(value, 'f', 2));
@@ -318,7 +305,7 @@ QImage drawCurveChart(const eval::ReportCurveChart& chart, QSize size) {
     for (std::size_t r = 0; r < chart.referenceCurves.size(); ++r)
         drawCurve(chart.referenceCurves[r], QPen(referenceColour(r), 1.5, referenceDash(r)), false);
     for (std::size_t c = 0; c < chart.curves.size(); ++c)
-        drawCurve(chart.curves[c], QPen(reportSeriesColour(static_cast<int>(c)), 2), true);
+        drawCurve(chart.curves[c], QPen(seriesColour(static_cast<int>(c)), 2), true);
     return image;
 }
 

@@ -21,7 +21,4 @@ QImage drawBarChart(const eval::ReportBarChart& chart, QSize size = kReportChart
 // One line with markers per curve (NaN = gap), reference curves dashed grey, the legend below.
 QImage drawCurveChart(const eval::ReportCurveChart& chart, QSize size = kReportChartSize);
 
-// Colour of series index `series` (tab10, cycling), as the panel's charts colour them.
-QColor reportSeriesColour(int series);
-
 } // namespace intermap::render

@@ -1,6 +1,6 @@
 #include "widgets/evaluation_form_view.h"
 
-#include "model/evaluation_words.h"
+#include "model/vocabulary.h"
 #include "widgets/form_rows.h"
 #include "widgets/precision_combo.h"
 
@@ -91,7 +91,7 @@ QWidget* EvaluationFormView::buildGrid() {
                            tr("folder of <dataset>_<init>.pth"), PathKind::Folder, tr("Weights folder"));
     m_initBoxes = addCheckBoxRow(gridForm, gridBox, tr("Initialisations"), EvaluationForm::initChoices());
     for (QCheckBox* box : std::as_const(m_initBoxes))
-        box->setToolTip(words::initTitle(box->text()));
+        box->setToolTip(initTitle(box->text()));
     m_methodBoxes = addCheckBoxRow(gridForm, gridBox, tr("Methods"), EvaluationForm::methodChoices());
     for (QCheckBox* box : std::as_const(m_methodBoxes))
         box->setToolTip(QString::fromStdString(explain::methodDescription(box->text().toStdString())));

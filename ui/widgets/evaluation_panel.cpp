@@ -4,7 +4,7 @@
 #include "model/evaluation_chart_data.h"
 #include "model/evaluation_form.h"
 #include "model/evaluation_results_model.h"
-#include "model/evaluation_words.h"
+#include "model/vocabulary.h"
 #include "render/evaluation_report.h"
 #include "widgets/evaluation_form_view.h"
 #include "widgets/job_panel_controls.h"
@@ -241,7 +241,7 @@ QStringList EvaluationPanel::datasetNames() const {
 }
 
 QStringList EvaluationPanel::metricColumns() const {
-    return m_results ? words::fromStd(m_results->summary.columns) : QStringList();
+    return m_results ? toQStringList(m_results->summary.columns) : QStringList();
 }
 
 void EvaluationPanel::showDataset(const QString& name) {

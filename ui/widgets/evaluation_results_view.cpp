@@ -3,7 +3,7 @@
 #include "charts/evaluation_charts.h"
 #include "model/evaluation_chart_data.h"
 #include "model/evaluation_results_model.h"
-#include "model/evaluation_words.h"
+#include "model/vocabulary.h"
 
 #include "intermap/eval/evaluation.h"
 
@@ -88,8 +88,8 @@ void EvaluationResultsView::setResults(const eval::EvaluationResults* results, c
         for (const auto& dataset : results->settings.datasets)
             m_shownDataset->addItem(QString::fromStdString(dataset.name));
         m_shownMetric->clear();
-        for (const QString& column : words::fromStd(results->columns))
-            m_shownMetric->addItem(words::metricTitle(column), column);
+        for (const QString& column : toQStringList(results->columns))
+            m_shownMetric->addItem(metricTitle(column), column);
         m_shownDataset->setCurrentIndex(std::max(0, m_shownDataset->findText(previousDataset)));
         m_shownMetric->setCurrentIndex(std::max(0, m_shownMetric->findData(previousMetric)));
     }
@@ -158,7 +158,7 @@ void EvaluationResultsView::refreshExtremes() {
                                                      method, init, kExtremesPerSide, &scored);
     m_extremesTitle->setText(tr("<b>%1 / %2</b>, %3: best and worst of %n image(s)", nullptr, scored)
                                  .arg(QString::fromStdString(method), QString::fromStdString(init),
-                                      words::metricTitle(QString::fromStdString(column))));
+                                      metricTitle(QString::fromStdString(column))));
     for (const RankedImage& entry : ranked) {
         auto* item = new QListWidgetItem(tr("%1  %2  (%3)").arg(entry.best ? tr("best") : tr("worst"), entry.image,
                                                                  QString::number(entry.value, 'f', 3)),
