@@ -7,6 +7,7 @@
 #include "widgets/precision_combo.h"
 
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/metric_columns.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
@@ -585,7 +586,7 @@ void EvaluationPanel::refreshResults() {
     const std::string column = m_shownMetric->currentData().toString().toStdString();
     const QStringList methods = toQStringList(summary.settings.methods);
     const QStringList inits = toQStringList(summary.settings.inits);
-    const bool higher = eval::higherIsBetter(column);
+    const bool higher = eval::columns::higherIsBetter(column);
 
     // The study's table: rows = methods, columns = inits; the baselines below, one value a row.
     m_table->clear();
@@ -667,7 +668,7 @@ void EvaluationPanel::refreshExtremes() {
         if (score.dataset == dataset && score.method == method && score.init == init && columnIndex < score.values.size() &&
             !std::isnan(score.values[columnIndex]))
             rows.push_back(&score);
-    const bool higher = eval::higherIsBetter(column);
+    const bool higher = eval::columns::higherIsBetter(column);
     // Best first; ties by image name so the list is stable.
     std::stable_sort(rows.begin(), rows.end(), [&](const eval::PerImageScore* a, const eval::PerImageScore* b) {
         const double va = a->values[columnIndex], vb = b->values[columnIndex];
@@ -814,7 +815,7 @@ bool EvaluationPanel::exportReport(const QString& path, QString* error) {
             table.title = tr("%1 — %2").arg(name, metricTitle(columnName));
             table.columnHeaders = inits;
             table.rowHeaders = methods;
-            table.higherIsBetter = eval::higherIsBetter(column);
+            table.higherIsBetter = eval::columns::higherIsBetter(column);
             for (const QString& method : methods) {
                 QVector<double> values;
                 QVector<qint64> counts;
