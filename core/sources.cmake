@@ -52,7 +52,15 @@ set(INTERMAP_CORE_SOURCES
     data/phantom_endoscopy.cpp
     data/phantom_ultrasound.cpp
     data/phantom_dataset.cpp
-    eval/evaluation.cpp
+    eval/run_settings_io.cpp
+    eval/evaluation_items.cpp
+    eval/map_scoring.cpp
+    eval/map_phase.cpp
+    eval/results_table.cpp
+    eval/results_writers.cpp
+    eval/shard_merge.cpp
+    eval/results_reader.cpp
+    eval/score_folder.cpp
     eval/report_model.cpp
     train/loader_streams.cpp
     train/training_run.cpp

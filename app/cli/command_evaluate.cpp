@@ -6,11 +6,16 @@
 #include "report_output.h"
 
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/study.h"
+#include "intermap/explain/explain_options.h"
+#include "intermap/explain/precision.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/image_files.h"
 
 #include <QCommandLineParser>
 #include <QFile>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace intermap::cli {
@@ -20,6 +25,13 @@ int usageError(const char* command, const QString& message) {
     std::fprintf(stderr, "intermap-cli %s: %s\nRun 'intermap-cli %s --help' for usage.\n", command, qPrintable(message),
                  command);
     return ExitUsage;
+}
+
+QString joinList(const std::vector<std::string>& items) {
+    QStringList parts;
+    for (const auto& item : items)
+        parts << QString::fromStdString(item);
+    return parts.join(QLatin1Char(','));
 }
 
 std::vector<std::string> splitList(const QStringList& values) {
@@ -83,14 +95,16 @@ int runEvaluate(const QStringList& arguments) {
     parser.setApplicationDescription(QStringLiteral(
         "Run the study's evaluation grid: for every data set x initialisation x method, explain each annotated\n"
         "image and score its map (pointing game, IoU of the top-k% rectangle, and measures beyond the study).\n"
-        "Checkpoints: WEIGHTS/<dataset>_<init>.pth. Each mask MASKS/S.* pairs with the image of stem S in IMAGES.\n"
+        "Checkpoints: WEIGHTS/<dataset>_<init>.pth. Each mask MASKS/S.* pairs with the image of stem S in IMAGES\n"
+        "(image files: %1, in any case).\n"
         "Writes to OUT: pg_<dataset>.csv, iou<k>_mean_<dataset>.csv (rows = methods, columns = inits, as the\n"
         "study's pandas tables), per_image.csv, predictions.csv, baselines.csv (centre and random maps),\n"
         "results.json, report.html, and maps/<dataset>/<init>/<method>/<stem>.npy (as `explain` writes them).\n"
         "A missing checkpoint or image leaves its cells empty (n/a in the report); the rest runs.\n"
         "Re-running with the same OUT reuses the maps already written (a killed run resumes); maps made with\n"
         "other settings or another checkpoint are refused, never mixed in.\n"
-        "Exit codes: 0 success, 1 failure, 2 usage error, 3 some items skipped (reported; the rest written)."));
+        "Exit codes: 0 success, 1 failure, 2 usage error, 3 some items skipped (reported; the rest written).")
+                                         .arg(QString::fromStdString(util::imageExtensionsText())));
     parser.addHelpOption();
     const QCommandLineOption weightsOption(QStringLiteral("weights"), QStringLiteral("Folder of <dataset>_<init>.pth checkpoints."),
                                            QStringLiteral("DIR"));
@@ -98,23 +112,31 @@ int runEvaluate(const QStringList& arguments) {
         QStringLiteral("dataset"),
         QStringLiteral("A data set: NAME=IMAGES,MASKS[,resize|center-crop] (pre-processing default resize). Repeat it."),
         QStringLiteral("SPEC"));
-    const QCommandLineOption initsOption(QStringLiteral("inits"), QStringLiteral("Initialisations (default scratch,sup,dino,mae)."),
-                                         QStringLiteral("LIST"), QStringLiteral("scratch,sup,dino,mae"));
-    const QCommandLineOption methodsOption(QStringLiteral("methods"),
-                                           QStringLiteral("Methods (default gradcam,attention,chefer; also rollout)."),
-                                           QStringLiteral("LIST"), QStringLiteral("gradcam,attention,chefer"));
-    const QCommandLineOption targetOption(QStringLiteral("target-class"),
-                                          QStringLiteral("Class explained (default 1, the study's), or 'predicted'."),
-                                          QStringLiteral("N"), QStringLiteral("1"));
+    const eval::EvaluationSettings defaults;
+    const QString defaultInits = joinList(defaults.inits), defaultMethods = joinList(defaults.methods);
+    std::vector<std::string> otherMethods;
+    for (const auto& method : eval::study::evaluationMethodChoices())
+        if (std::find(defaults.methods.begin(), defaults.methods.end(), method) == defaults.methods.end())
+            otherMethods.push_back(method);
+    const QCommandLineOption initsOption(QStringLiteral("inits"), QStringLiteral("Initialisations (default %1).").arg(defaultInits),
+                                         QStringLiteral("LIST"), defaultInits);
+    const QCommandLineOption methodsOption(
+        QStringLiteral("methods"), QStringLiteral("Methods (default %1; also %2).").arg(defaultMethods, joinList(otherMethods)),
+        QStringLiteral("LIST"), defaultMethods);
+    const QString defaultTarget = QString::fromStdString(explain::targetName(defaults.explainOptions.targetClass));
+    const QCommandLineOption targetOption(
+        QStringLiteral("target-class"),
+        QStringLiteral("Class explained (default %1, the study's), or '%2'.").arg(defaultTarget, QLatin1String(explain::kPredictedTarget)),
+        QStringLiteral("N"), defaultTarget);
     const QCommandLineOption topKOption = cli::topKOption();
     const QCommandLineOption thresholdOption = maskThresholdOption();
     const QCommandLineOption faithfulnessOption(
         QStringLiteral("faithfulness"),
         QStringLiteral("Also deletion and insertion AUC (beyond the study; 42 extra forward passes per map)."));
+    const QString defaultEigenSign = QString::fromLatin1(explain::eigenSignName(defaults.explainOptions.eigenSign));
     const QCommandLineOption eigenSignOption(
-        QStringLiteral("eigen-sign"),
-        QStringLiteral("Grad-CAM eigen-smooth sign: 'study' (default) or 'corrected'."), QStringLiteral("MODE"),
-        QStringLiteral("study"));
+        QStringLiteral("eigen-sign"), QString::fromLatin1(explain::eigenSignHelp()) + QStringLiteral(" Default %1.").arg(defaultEigenSign),
+        QStringLiteral("MODE"), defaultEigenSign);
     const QCommandLineOption precisionOption(
         QStringLiteral("precision"), QString::fromLatin1(explain::precisionHelp()), QStringLiteral("TYPE"),
         QString::fromLatin1(explain::precisionName(explain::kDefaultCheferPrecision)));
@@ -158,15 +180,11 @@ int runEvaluate(const QStringList& arguments) {
     settings.inits = splitList(parser.values(initsOption));
     settings.methods = splitList(parser.values(methodsOption));
     const QString target = parser.value(targetOption);
-    if (target == QLatin1String("predicted")) {
-        settings.explainOptions.targetClass.reset();
-    } else {
-        bool ok = false;
-        const qlonglong value = target.toLongLong(&ok);
-        if (!ok || value < 0)
-            return usageError(command, QStringLiteral("--target-class must be a class index >= 0 or 'predicted', got '%1'").arg(target));
-        settings.explainOptions.targetClass = value;
-    }
+    const auto parsedTarget = explain::parseTarget(target.toStdString());
+    if (!parsedTarget.valid)
+        return usageError(command, QStringLiteral("--target-class must be a class index >= 0 or '%1', got '%2'")
+                                       .arg(QLatin1String(explain::kPredictedTarget), target));
+    settings.explainOptions.targetClass = parsedTarget.target;
     const auto topK = parseTopKList(parser.value(topKOption), &error);
     if (!topK)
         return usageError(command, error);
@@ -178,14 +196,18 @@ int runEvaluate(const QStringList& arguments) {
     bool ok = false;
     settings.faithfulness = parser.isSet(faithfulnessOption);
     const QString eigenSign = parser.value(eigenSignOption);
-    if (eigenSign != QLatin1String("study") && eigenSign != QLatin1String("corrected"))
-        return usageError(command, QStringLiteral("--eigen-sign must be 'study' or 'corrected', got '%1'").arg(eigenSign));
-    settings.explainOptions.eigenSign =
-        eigenSign == QLatin1String("study") ? explain::EigenSign::AsSvdReturns : explain::EigenSign::Corrected;
+    const auto parsedEigenSign = explain::parseEigenSign(eigenSign.toStdString());
+    if (!parsedEigenSign)
+        return usageError(command, QStringLiteral("--eigen-sign must be '%1' or '%2', got '%3'")
+                                       .arg(QLatin1String(explain::eigenSignName(explain::EigenSign::AsSvdReturns)),
+                                            QLatin1String(explain::eigenSignName(explain::EigenSign::Corrected)), eigenSign));
+    settings.explainOptions.eigenSign = *parsedEigenSign;
     const QString precision = parser.value(precisionOption);
     const auto parsedPrecision = explain::parsePrecision(precision.toStdString());
     if (!parsedPrecision)
-        return usageError(command, QStringLiteral("--precision must be 'float32' or 'float64', got '%1'").arg(precision));
+        return usageError(command, QStringLiteral("--precision must be '%1' or '%2', got '%3'")
+                                       .arg(QLatin1String(explain::precisionName(explain::Precision::Float32)),
+                                            QLatin1String(explain::precisionName(explain::Precision::Float64)), precision));
     settings.explainOptions.cheferPrecision = *parsedPrecision;
     settings.randomBaselineSeed = parser.value(seedOption).toULongLong(&ok);
     if (!ok)

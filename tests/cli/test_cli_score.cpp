@@ -131,6 +131,22 @@ private Q_SLOTS:
         QCOMPARE(readLines(out).size(), 2);
     }
 
+    void upperCaseExtensionsAreMasks() {
+        // Scanners and Windows shares write .PNG and .TIF: every listed extension counts in any case.
+        writeBoxMask(path(QStringLiteral("masks/a.PNG")), 40, 40, 80, 80);
+        writeBlockMap(path(QStringLiteral("maps/a.npy")), 50, 50, 60, 60);
+        writeBoxMask(path(QStringLiteral("masks/b.TIF")), 0, 0, 20, 20);
+        writeBlockMap(path(QStringLiteral("maps/b.npy")), 100, 100, 224, 224);
+        const QString out = path(QStringLiteral("scores.csv"));
+        const auto result = runCli({QStringLiteral("score"), QStringLiteral("--maps"), path(QStringLiteral("maps")),
+                                    QStringLiteral("--masks"), path(QStringLiteral("masks")), QStringLiteral("--out"), out});
+        QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+        const QStringList lines = readLines(out);
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(lines[1].startsWith(QStringLiteral("a,1.0,")));
+        QVERIFY(lines[2].startsWith(QStringLiteral("b,0.0,")));
+    }
+
     void usageErrors() {
         QCOMPARE(runCli({QStringLiteral("score"), QStringLiteral("--maps"), path(QStringLiteral("maps"))}).exitCode, 2);
         const auto empty = runCli({QStringLiteral("score"), QStringLiteral("--maps"), path(QStringLiteral("maps")),

@@ -1,5 +1,6 @@
 #include "intermap/eval/metrics.h"
 
+#include "intermap/eval/metric_columns.h"
 #include "intermap/util/errors.h"
 
 #include <algorithm>
@@ -252,13 +253,13 @@ std::vector<float> randomPatchBaseline(std::uint64_t seed, std::uint64_t imageIn
 }
 
 std::vector<std::string> metricColumnNames(const std::vector<double>& topK) {
-    std::vector<std::string> names{"pointing_game"};
+    std::vector<std::string> names{columns::kPointingGame};
     for (double k : topK)
-        names.push_back("iou_top" + topKLabel(k));
+        names.push_back(columns::kIouRectanglePrefix + topKLabel(k));
     for (double k : topK)
-        names.push_back("iou_set_top" + topKLabel(k));
-    names.push_back("energy_pointing_game");
-    names.push_back("pointing_game_15px");
+        names.push_back(columns::kIouSetPrefix + topKLabel(k));
+    names.push_back(columns::kEnergyPointingGame);
+    names.push_back(columns::kPointingGameTolerance);
     return names;
 }
 

@@ -143,52 +143,6 @@ ReportMetricTable metricTable(const EvaluationResults& results, const std::strin
     return table;
 }
 
-ReportBarChart pointingGameChart(const EvaluationResults& results, const std::string& dataset) {
-    ReportBarChart bars;
-    const std::string title = columns::title(columns::kPointingGame);
-    bars.title = dataset + " — " + title;
-    bars.valueTitle = title + " (hit rate)";
-    bars.groups = results.settings.methods;
-    for (const auto& init : results.settings.inits)
-        bars.series.push_back(study::initTitle(init));
-    for (const auto& method : results.settings.methods) {
-        std::vector<double> values;
-        for (const auto& init : results.settings.inits)
-            values.push_back(results.cell(dataset, columns::kPointingGame, method, init).mean);
-        bars.values.push_back(std::move(values));
-    }
-    for (const auto& name : study::baselines())
-        bars.referenceLines.emplace_back(name + " baseline", results.baseline(dataset, name, columns::kPointingGame));
-    return bars;
-}
-
-ReportCurveChart iouCurveChart(const EvaluationResults& results, const std::string& dataset) {
-    ReportCurveChart chart;
-    chart.title = dataset + " — IoU of the rectangle around the top k% of the map";
-    chart.xTitle = "k (% of the map's pixels kept)";
-    chart.yTitle = "mean IoU with the annotation's box";
-    std::vector<std::string> iouColumns;
-    for (const auto& column : results.columns)
-        if (const auto k = columns::iouRectangleK(column)) {
-            iouColumns.push_back(column);
-            chart.x.push_back(std::stod(*k));
-        }
-    for (const auto& method : results.settings.methods)
-        for (const auto& init : results.settings.inits) {
-            ReportCurveChart::Curve curve{method + " / " + study::initTitle(init), {}};
-            for (const auto& column : iouColumns)
-                curve.y.push_back(results.cell(dataset, column, method, init).mean);
-            chart.curves.push_back(std::move(curve));
-        }
-    for (const auto& name : study::baselines()) {
-        ReportCurveChart::Curve curve{name + " baseline", {}};
-        for (const auto& column : iouColumns)
-            curve.y.push_back(results.baseline(dataset, name, column));
-        chart.referenceCurves.push_back(std::move(curve));
-    }
-    return chart;
-}
-
 // predictions.csv (dataset,init,image,target_class,predicted_class,...): hits and n per
 // (dataset, init). A missing file counts nothing.
 std::map<std::pair<std::string, std::string>, ReportPredictionCount> readPredictionCounts(const std::string& outDir) {
@@ -237,6 +191,52 @@ std::vector<std::pair<std::string, std::string>> settingRows(const EvaluationSet
 
 } // namespace
 
+ReportBarChart metricBarChart(const EvaluationResults& results, const std::string& dataset, const std::string& column) {
+    ReportBarChart bars;
+    const std::string title = columns::title(column);
+    bars.title = dataset + " — " + title;
+    bars.valueTitle = title;
+    bars.groups = results.settings.methods;
+    for (const auto& init : results.settings.inits)
+        bars.series.push_back(study::initTitle(init));
+    for (const auto& method : results.settings.methods) {
+        std::vector<double> values;
+        for (const auto& init : results.settings.inits)
+            values.push_back(results.cell(dataset, column, method, init).mean);
+        bars.values.push_back(std::move(values));
+    }
+    for (const auto& name : study::baselines())
+        bars.referenceLines.emplace_back(name + " baseline", results.baseline(dataset, name, column));
+    return bars;
+}
+
+ReportCurveChart iouCurveChart(const EvaluationResults& results, const std::string& dataset) {
+    ReportCurveChart chart;
+    chart.title = dataset + " — IoU of the rectangle around the top k% of the map";
+    chart.xTitle = "k (% of the map's pixels kept)";
+    chart.yTitle = "mean IoU with the annotation's box";
+    std::vector<std::string> iouColumns;
+    for (const auto& column : results.columns)
+        if (const auto k = columns::iouRectangleK(column)) {
+            iouColumns.push_back(column);
+            chart.x.push_back(std::stod(*k));
+        }
+    for (const auto& method : results.settings.methods)
+        for (const auto& init : results.settings.inits) {
+            ReportCurveChart::Curve curve{method + " / " + study::initTitle(init), {}};
+            for (const auto& column : iouColumns)
+                curve.y.push_back(results.cell(dataset, column, method, init).mean);
+            chart.curves.push_back(std::move(curve));
+        }
+    for (const auto& name : study::baselines()) {
+        ReportCurveChart::Curve curve{name + " baseline", {}};
+        for (const auto& column : iouColumns)
+            curve.y.push_back(results.baseline(dataset, name, column));
+        chart.referenceCurves.push_back(std::move(curve));
+    }
+    return chart;
+}
+
 EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
     const EvaluationResults results = readEvaluationResults(outDir);
     const auto& settings = results.settings;
@@ -270,7 +270,7 @@ EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
             const auto found = predictions.find({dataset.name, init});
             dataset.predictions.push_back(found == predictions.end() ? ReportPredictionCount{} : found->second);
         }
-        dataset.pointingGame = pointingGameChart(results, dataset.name);
+        dataset.pointingGame = metricBarChart(results, dataset.name, columns::kPointingGame);
         dataset.iouVsK = iouCurveChart(results, dataset.name);
         dataset.strip = strip(settings, d, scoredStems);
         model.datasets.push_back(std::move(dataset));

@@ -81,6 +81,14 @@ struct ReportStrip {
     std::vector<Row> rows;                 // images scored, in mask order
 };
 
+struct EvaluationResults;
+
+// The grouped bars of one metric column of a data set (methods x initialisation titles, the
+// baselines as reference lines) and the rectangle IoU over k: what the report draws and the GUI's
+// evaluation page shows, built once.
+ReportBarChart metricBarChart(const EvaluationResults& results, const std::string& dataset, const std::string& column);
+ReportCurveChart iouCurveChart(const EvaluationResults& results, const std::string& dataset);
+
 struct ReportDataset {
     std::string name;
     std::vector<ReportMetricTable> tables; // the run's columns, in order

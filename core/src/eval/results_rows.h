@@ -10,7 +10,7 @@
 
 namespace intermap::eval {
 
-struct ReportRow { // one line of per_image.csv
+struct PerImageRow { // one line of per_image.csv
     std::size_t datasetIndex;
     std::string init;
     std::string method;
@@ -18,7 +18,7 @@ struct ReportRow { // one line of per_image.csv
     std::vector<double> values; // in the order of the report's columns
 };
 
-struct ReportCell { // one (data set, method, init) cell of every table
+struct TableCell { // one (data set, method, init) cell of every table
     std::size_t datasetIndex;
     std::string method;
     std::string init;
@@ -26,14 +26,14 @@ struct ReportCell { // one (data set, method, init) cell of every table
     std::vector<double> means; // per column; meaningless when n == 0
 };
 
-struct ReportBaseline {
+struct BaselineRow {
     std::size_t datasetIndex;
     std::string name; // "centre" or "random"
     std::int64_t n;
     std::vector<double> values; // the map-metric columns (no faithfulness)
 };
 
-struct ReportPrediction {
+struct PredictionRow {
     std::size_t datasetIndex;
     std::string init;
     std::string stem;

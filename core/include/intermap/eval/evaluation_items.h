@@ -1,0 +1,39 @@
+#pragma once
+// The items of an evaluation grid and where their files live: images paired with masks by stem,
+// the checkpoint of each (data set, init), the map of each (item, method).
+#include "intermap/eval/evaluation_settings.h"
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace intermap::eval {
+
+// One (data set, init, image) of the grid. Images are paired with masks by stem.
+struct EvaluationItem {
+    std::size_t datasetIndex = 0;
+    std::string init;
+    std::string stem;
+    std::string maskPath;
+    std::string imagePath; // empty when no image of this stem exists (reported, skipped)
+    std::int64_t indexInDataset = 0; // position among the data set's masks (random baseline seed)
+};
+
+// The annotation in the pre-processed (224x224) frame (REFERENCE.md): a 224x224 mask is used as
+// is; a mask of the original image's size follows the image's resize or crop with
+// nearest-neighbour sampling (Pillow's NEAREST = OpenCV's INTER_NEAREST_EXACT); any other size is
+// an ImageError naming the mask. CV_8UC1 grey (inside = grey > threshold is the caller's choice).
+cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe);
+
+// Every item of the full grid in the sorted (dataset, init, stem) order, before sharding.
+std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings);
+// The items of this run's shard.
+std::vector<EvaluationItem> shardItems(const EvaluationSettings& settings);
+
+std::string checkpointPath(const EvaluationSettings& settings, const std::string& dataset, const std::string& init);
+// OUT/maps/<dataset>/<init>/<method>/<stem>.npy
+std::string mapPath(const EvaluationSettings& settings, const EvaluationItem& item, const std::string& method);
+
+} // namespace intermap::eval

@@ -1,0 +1,52 @@
+#pragma once
+// What one evaluation run is asked to do (the grid, the explain options, the scoring, the shard)
+// and its record OUT/evaluation.json, read back by resumed runs, merges and the GUI.
+#include "intermap/eval/study.h"
+#include "intermap/explain/explain_options.h"
+#include "intermap/image/preprocess.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace intermap::explain {
+class ExplainerRegistry;
+}
+
+namespace intermap::eval {
+
+struct DatasetSpec {
+    std::string name;      // id used in file names: cpchild, duke, kvasir, mura, or any [A-Za-z0-9_.-]+
+    std::string imagesDir; // images (not recursive)
+    std::string masksDir;  // masks; mask S.* pairs with the image of stem S
+    image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
+};
+
+struct EvaluationSettings {
+    std::string weightsDir; // checkpoints <weightsDir>/<dataset>_<init>.pth
+    std::vector<DatasetSpec> datasets;
+    std::vector<std::string> inits = study::inits();
+    std::vector<std::string> methods = study::methods();
+    explain::ExplainOptions explainOptions = explain::studyExplainOptions();
+    std::vector<double> topK{5, 10, 20, 40};
+    int maskThreshold = 0; // inside = grey > threshold
+    std::optional<std::int64_t> heads; // attention heads (not stored in checkpoints); default dim/64
+    bool faithfulness = false;
+    int faithfulnessSteps = 20;
+    std::uint64_t randomBaselineSeed = 0;
+    int shardIndex = 0; // keep items whose index in the sorted (dataset, init, image) list
+    int shardCount = 1; // is shardIndex modulo shardCount
+    std::string outDir;
+
+    // Throws UsageError naming the first problem (no data set, duplicate names, bad shard, k
+    // outside (0,100), unknown method, ...).
+    void validate(const explain::ExplainerRegistry& registry) const;
+};
+
+// Reads OUT/evaluation.json (the settings a run in OUT was started with).
+EvaluationSettings readRunSettings(const std::string& outDir);
+// Writes OUT/evaluation.json; computeMaps does it at its start.
+void writeRunSettings(const EvaluationSettings& settings);
+
+} // namespace intermap::eval

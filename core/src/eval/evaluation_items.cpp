@@ -1,0 +1,93 @@
+// The grid's items (masks paired with images by stem, sorted, sharded) and the layout of a run
+// folder.
+#include "map_scoring.h"
+#include "run_folder.h"
+
+#include "intermap/util/errors.h"
+#include "intermap/util/image_files.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <tuple>
+
+namespace intermap::eval {
+namespace fs = std::filesystem;
+
+std::vector<std::pair<std::string, std::string>> scoring::imageFilesByStem(const std::string& directory) {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const auto& entry : fs::directory_iterator(directory))
+        if (entry.is_regular_file() && util::isImageFileName(entry.path().filename().string()))
+            files.emplace_back(entry.path().stem().string(), entry.path().string());
+    std::sort(files.begin(), files.end(),
+              [](const auto& a, const auto& b) { return fs::path(a.second).filename() < fs::path(b.second).filename(); });
+    return files;
+}
+
+std::string run_folder::groupDirectory(const EvaluationSettings& settings, const std::string& dataset,
+                                       const std::string& init) {
+    return (fs::path(settings.outDir) / "maps" / dataset / init).string();
+}
+
+std::string run_folder::mapSettingsPath(const EvaluationSettings& settings, const std::string& dataset,
+                                        const std::string& init) {
+    return (fs::path(groupDirectory(settings, dataset, init)) / "map-settings.json").string();
+}
+
+std::string run_folder::itemRecordPath(const EvaluationSettings& settings, const EvaluationItem& item) {
+    return (fs::path(groupDirectory(settings, settings.datasets[item.datasetIndex].name, item.init)) / "items" /
+            (item.stem + ".json"))
+        .string();
+}
+
+std::string checkpointPath(const EvaluationSettings& settings, const std::string& dataset, const std::string& init) {
+    return (fs::path(settings.weightsDir) / (dataset + "_" + init + ".pth")).string();
+}
+
+std::string mapPath(const EvaluationSettings& settings, const EvaluationItem& item, const std::string& method) {
+    return (fs::path(run_folder::groupDirectory(settings, settings.datasets[item.datasetIndex].name, item.init)) /
+            method / (item.stem + ".npy"))
+        .string();
+}
+
+std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings) {
+    std::vector<EvaluationItem> items;
+    for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
+        const auto& dataset = settings.datasets[d];
+        if (!fs::is_directory(dataset.masksDir))
+            throw UsageError("data set '" + dataset.name + "': mask folder " + dataset.masksDir + " does not exist");
+        if (!fs::is_directory(dataset.imagesDir))
+            throw UsageError("data set '" + dataset.name + "': image folder " + dataset.imagesDir + " does not exist");
+        const auto masks = scoring::imageFilesByStem(dataset.masksDir);
+        if (masks.empty())
+            throw UsageError("data set '" + dataset.name + "': no masks (" + util::imageExtensionsText() + ") in " +
+                             dataset.masksDir);
+        std::map<std::string, std::string> imageByStem;
+        for (const auto& [stem, path] : scoring::imageFilesByStem(dataset.imagesDir))
+            imageByStem.emplace(stem, path); // the first by file name wins when stems repeat
+        std::int64_t index = 0;
+        for (const auto& [stem, maskPath] : masks) {
+            const auto image = imageByStem.find(stem);
+            for (const auto& init : settings.inits)
+                items.push_back({d, init, stem, maskPath, image == imageByStem.end() ? std::string() : image->second,
+                                 index});
+            ++index;
+        }
+    }
+    std::sort(items.begin(), items.end(), [&](const EvaluationItem& a, const EvaluationItem& b) {
+        return std::tie(settings.datasets[a.datasetIndex].name, a.init, a.stem) <
+               std::tie(settings.datasets[b.datasetIndex].name, b.init, b.stem);
+    });
+    return items;
+}
+
+std::vector<EvaluationItem> shardItems(const EvaluationSettings& settings) {
+    std::vector<EvaluationItem> all = listEvaluationItems(settings);
+    std::vector<EvaluationItem> kept;
+    for (std::size_t i = 0; i < all.size(); ++i)
+        if (static_cast<int>(i % static_cast<std::size_t>(settings.shardCount)) == settings.shardIndex)
+            kept.push_back(std::move(all[i]));
+    return kept;
+}
+
+} // namespace intermap::eval

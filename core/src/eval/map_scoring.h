@@ -1,0 +1,30 @@
+#pragma once
+// Private to the evaluation (core/src/eval): what the evaluation's scoring and `score`
+// (scoreFolder) share: masks paired with images or maps by stem, masks as metric input, stored
+// maps scored.
+#include "intermap/eval/metrics.h"
+#include "intermap/image/preprocess.h"
+
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace intermap::eval::scoring {
+
+// Maps are scored in the model's input frame.
+inline constexpr int kMapSize = image::kModelInputSize;
+
+// (stem, path) of the image files (util::isImageFileName) directly in `directory`, sorted by file
+// name.
+std::vector<std::pair<std::string, std::string>> imageFilesByStem(const std::string& directory);
+
+// Inside = grey > threshold, for a CV_8UC1 mask.
+Mask maskFromMat(const cv::Mat& grey, int threshold);
+
+// The values of metricColumnNames(topK) for the kMapSize x kMapSize map stored at `path` (an
+// Error naming the file when it is missing, mis-sized or not finite).
+std::vector<double> scoreMapFile(const std::string& path, const Mask& inside, const std::vector<double>& topK);
+
+} // namespace intermap::eval::scoring

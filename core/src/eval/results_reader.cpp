@@ -1,0 +1,86 @@
+// OUT/results.json and OUT/per_image.csv read back for the GUI's tables, charts and reports.
+#include "run_folder.h"
+
+#include "intermap/eval/evaluation_results.h"
+#include "intermap/util/csv.h"
+#include "intermap/util/errors.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+namespace intermap::eval {
+namespace fs = std::filesystem;
+using run_folder::json;
+
+EvaluationResults::Cell EvaluationResults::cell(const std::string& dataset, const std::string& column,
+                                                const std::string& method, const std::string& init) const {
+    const auto found = cells.find(dataset + '\n' + column + '\n' + method + '\n' + init);
+    return found == cells.end() ? Cell{} : found->second;
+}
+
+double EvaluationResults::baseline(const std::string& dataset, const std::string& name, const std::string& column) const {
+    const auto found = baselines.find(dataset + '\n' + name + '\n' + column);
+    return found == baselines.end() ? std::numeric_limits<double>::quiet_NaN() : found->second;
+}
+
+EvaluationResults readEvaluationResults(const std::string& outDir) {
+    const std::string path = (fs::path(outDir) / "results.json").string();
+    if (!fs::exists(path))
+        throw Error(outDir + ": no results.json (the evaluation has not finished in this folder)");
+    try {
+        const json j = run_folder::readJsonFile(path);
+        EvaluationResults results;
+        results.settings = run_folder::settingsFromJson(j.at("settings"), outDir);
+        results.columns = j.at("columns").get<std::vector<std::string>>();
+        results.intermapVersion = j.value("intermap_version", "");
+        results.libtorchVersion = j.value("libtorch_version", "");
+        results.opencvVersion = j.value("opencv_version", "");
+        results.problems = j.at("problems").get<std::vector<std::string>>();
+        for (const auto& [dataset, perColumn] : j.at("tables").items())
+            for (const auto& [column, perMethod] : perColumn.items())
+                for (const auto& [method, perInit] : perMethod.items())
+                    for (const auto& [init, cell] : perInit.items())
+                        results.cells[dataset + '\n' + column + '\n' + method + '\n' + init] = {
+                            cell.at("mean").is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                                      : cell.at("mean").get<double>(),
+                            cell.at("n").get<std::int64_t>()};
+        for (const auto& [dataset, perName] : j.at("baselines").items())
+            for (const auto& [name, baseline] : perName.items())
+                for (const auto& [column, value] : baseline.at("values").items())
+                    results.baselines[dataset + '\n' + name + '\n' + column] = value.get<double>();
+        return results;
+    } catch (const json::exception& error) {
+        throw Error(path + ": unexpected content (" + error.what() + ")");
+    }
+}
+
+std::vector<PerImageScore> readPerImageScores(const std::string& outDir) {
+    const std::string path = (fs::path(outDir) / "per_image.csv").string();
+    std::istringstream text(run_folder::readTextFile(path));
+    std::string line;
+    if (!std::getline(text, line))
+        throw Error(path + ": empty file");
+    const auto header = csv::splitRecord(line);
+    if (header.size() < 5 || header[0] != "dataset" || header[3] != "image")
+        throw Error(path + ": unexpected header (dataset,init,method,image,<metrics>...)");
+    std::vector<PerImageScore> scores;
+    for (int lineNumber = 2; std::getline(text, line); ++lineNumber) {
+        if (line.empty())
+            continue;
+        const auto fields = csv::splitRecord(line);
+        if (fields.size() != header.size())
+            throw Error(path + ": line " + std::to_string(lineNumber) + " has " + std::to_string(fields.size()) +
+                        " fields, the header " + std::to_string(header.size()));
+        PerImageScore score{fields[0], fields[1], fields[2], fields[3], {}};
+        for (std::size_t c = 4; c < fields.size(); ++c) {
+            char* end = nullptr;
+            const double value = std::strtod(fields[c].c_str(), &end);
+            score.values.push_back(end != fields[c].c_str() ? value : std::numeric_limits<double>::quiet_NaN());
+        }
+        scores.push_back(std::move(score));
+    }
+    return scores;
+}
+
+} // namespace intermap::eval

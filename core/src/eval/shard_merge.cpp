@@ -1,0 +1,93 @@
+// Joins the run folders of `evaluate --shard I/N` into the outputs of an unsharded run.
+#include "run_folder.h"
+
+#include "intermap/eval/evaluation.h"
+#include "intermap/util/atomic_file.h"
+#include "intermap/util/errors.h"
+
+#include <filesystem>
+
+namespace intermap::eval {
+namespace fs = std::filesystem;
+using run_folder::json;
+
+namespace {
+
+json settingsWithoutShard(const EvaluationSettings& settings) {
+    json result = run_folder::settingsToJson(settings);
+    result.erase("shard");
+    return result;
+}
+
+// The shard folders by shard index, after checking that they are one complete set run with the
+// same settings (UsageError naming the folder that is not).
+std::vector<std::string> shardsByIndex(const std::vector<std::string>& shardDirs,
+                                       const std::vector<EvaluationSettings>& shards) {
+    const int count = shards.front().shardCount;
+    std::vector<std::string> byIndex(static_cast<std::size_t>(count));
+    const json reference = settingsWithoutShard(shards.front());
+    for (std::size_t s = 0; s < shards.size(); ++s) {
+        if (settingsWithoutShard(shards[s]) != reference)
+            throw UsageError(shardDirs[s] + ": was run with other settings than " + shardDirs.front());
+        if (shards[s].shardCount != count)
+            throw UsageError(shardDirs[s] + ": is a shard of " + std::to_string(shards[s].shardCount) + ", " +
+                             shardDirs.front() + " of " + std::to_string(count));
+        auto& slot = byIndex[static_cast<std::size_t>(shards[s].shardIndex)];
+        if (!slot.empty())
+            throw UsageError(shardDirs[s] + " and " + slot + " are both shard " + std::to_string(shards[s].shardIndex));
+        slot = shardDirs[s];
+    }
+    for (int i = 0; i < count; ++i)
+        if (byIndex[static_cast<std::size_t>(i)].empty())
+            throw UsageError("shard " + std::to_string(i) + "/" + std::to_string(count) + " is missing");
+    return byIndex;
+}
+
+// Copies a shard's maps, item records and map settings into outDir; one group's map settings
+// must agree across shards.
+void copyShardMaps(const std::string& shardDir, const std::string& outDir) {
+    const fs::path maps = fs::path(shardDir) / "maps";
+    if (!fs::exists(maps))
+        return;
+    for (const auto& entry : fs::recursive_directory_iterator(maps)) {
+        if (!entry.is_regular_file())
+            continue;
+        const std::string name = entry.path().filename().string();
+        if (!name.empty() && name[0] == '.')
+            continue; // an interrupted atomic write
+        const fs::path target = fs::path(outDir) / "maps" / fs::relative(entry.path(), maps);
+        const std::string content = run_folder::readTextFile(entry.path().string());
+        if (fs::exists(target)) {
+            if (name == "map-settings.json" && run_folder::readJsonFile(target.string()) != json::parse(content))
+                throw UsageError(entry.path().string() + ": differs from " + target.string() +
+                                 " (shards made with different checkpoints?)");
+            if (run_folder::readTextFile(target.string()) == content)
+                continue;
+        }
+        fs::create_directories(target.parent_path());
+        writeFileAtomically(target.string(), content);
+    }
+}
+
+} // namespace
+
+ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std::string& outDir) {
+    if (shardDirs.empty())
+        throw UsageError("no shard folder given");
+    std::vector<EvaluationSettings> shards;
+    for (const auto& directory : shardDirs)
+        shards.push_back(readRunSettings(directory));
+    const std::vector<std::string> byIndex = shardsByIndex(shardDirs, shards);
+
+    EvaluationSettings merged = shards.front();
+    merged.shardIndex = 0;
+    merged.shardCount = 1;
+    merged.outDir = outDir;
+    for (const auto& directory : byIndex)
+        copyShardMaps(directory, outDir);
+    writeRunSettings(merged);
+    const json runInfo{{"merged_from", byIndex}};
+    return writeResults(merged, listEvaluationItems(merged), runInfo.dump());
+}
+
+} // namespace intermap::eval

@@ -1,0 +1,145 @@
+// The evaluation core (eval::computeMaps, writeResults, mergeShards, runEvaluation) driven in
+// process on the small test ViT and four real CP-CHILD images with their boxes: a cancelled run
+// resumes to the outputs of an uninterrupted one, shards merged equal an unsharded run byte for
+// byte, and a missing checkpoint skips only its items. The CLI's contract on the full grid is
+// tests/cli/test_cli_evaluate.cpp.
+#include "intermap/eval/evaluation.h"
+#include "intermap/util/errors.h"
+
+#include "shared_data.h"
+#include "small_vit.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+namespace {
+
+using namespace intermap;
+
+QByteArray readAll(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// Every CSV two runs with equal results must share byte for byte.
+const QStringList kCsvFiles{QStringLiteral("pg_cpchild.csv"),   QStringLiteral("iou5_mean_cpchild.csv"),
+                            QStringLiteral("iou10_mean_cpchild.csv"), QStringLiteral("iou20_mean_cpchild.csv"),
+                            QStringLiteral("iou40_mean_cpchild.csv"), QStringLiteral("per_image.csv"),
+                            QStringLiteral("predictions.csv"),  QStringLiteral("baselines.csv")};
+
+} // namespace
+
+class TestEvaluation : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_work;
+    QString m_weights, m_masks, m_reference;
+    const explain::ExplainerRegistry m_registry = explain::ExplainerRegistry::withBuiltinMethods();
+
+    // Two inits x four images, one cheap method: eight items.
+    eval::EvaluationSettings settings(const QString& out, const QString& weights = {}) const {
+        eval::EvaluationSettings s;
+        s.weightsDir = (weights.isEmpty() ? m_weights : weights).toStdString();
+        s.datasets = {{"cpchild", test::sharedPathStd(QStringLiteral("data/cp-child-a/test/polyp")), m_masks.toStdString(),
+                       image::PreprocessRecipe::Resize}};
+        s.inits = {"sup", "mae"};
+        s.methods = {explain::kAttentionMethod};
+        s.outDir = m_work.filePath(out).toStdString();
+        return s;
+    }
+
+    void compareCsvWithReference(const eval::EvaluationSettings& other) {
+        for (const QString& name : kCsvFiles) {
+            const QByteArray expected = readAll(m_reference + QLatin1Char('/') + name);
+            QVERIFY2(!expected.isEmpty(), qPrintable(name));
+            QVERIFY2(readAll(QString::fromStdString(other.outDir) + QLatin1Char('/') + name) == expected,
+                     qPrintable(name + QStringLiteral(" differs from the uninterrupted, unsharded run")));
+        }
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("data/cp-child-a/masks"));
+        QVERIFY(m_work.isValid());
+        m_weights = m_work.filePath(QStringLiteral("weights"));
+        m_masks = m_work.filePath(QStringLiteral("masks"));
+        QVERIFY(QDir().mkpath(m_weights) && QDir().mkpath(m_masks));
+        test::writeSmallVitCheckpoint(m_weights + QStringLiteral("/cpchild_sup.pth"), 1001);
+        test::writeSmallVitCheckpoint(m_weights + QStringLiteral("/cpchild_mae.pth"), 1003);
+        const QString allMasks = test::sharedPath(QStringLiteral("data/cp-child-a/masks"));
+        const QStringList names = QDir(allMasks).entryList({QStringLiteral("*.png")}, QDir::Files, QDir::Name);
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(QFile::copy(allMasks + QLatin1Char('/') + names[i], m_masks + QLatin1Char('/') + names[i]));
+
+        const auto reference = settings(QStringLiteral("reference"));
+        m_reference = QString::fromStdString(reference.outDir);
+        const auto run = eval::runEvaluation(reference, m_registry);
+        QCOMPARE(run.maps.itemsComputed, std::int64_t(8));
+        QCOMPARE(run.results.itemsScored, std::int64_t(8));
+        QVERIFY(run.results.problems.empty());
+    }
+
+    void cancelledRunResumes() {
+        const auto resumed = settings(QStringLiteral("cancelled"));
+        std::int64_t reports = 0;
+        const auto cancelAfterThree = [&](std::int64_t done, std::int64_t total, const std::string&) {
+            ++reports;
+            return !(done == 3 && total == 8);
+        };
+        QVERIFY_THROWS_EXCEPTION(Cancelled, eval::computeMaps(resumed, m_registry, cancelAfterThree));
+        QCOMPARE(reports, std::int64_t(3));
+        const auto run = eval::runEvaluation(resumed, m_registry);
+        QCOMPARE(run.maps.itemsReused, std::int64_t(3));
+        QCOMPARE(run.maps.itemsComputed, std::int64_t(5));
+        QCOMPARE(run.maps.mapsReused, std::int64_t(3));
+        compareCsvWithReference(resumed);
+    }
+
+    void shardsMergedEqualTheUnshardedRun() {
+        std::vector<std::string> shardDirs;
+        for (int index = 0; index < 2; ++index) {
+            auto shard = settings(QStringLiteral("shard%1").arg(index));
+            shard.shardIndex = index;
+            shard.shardCount = 2;
+            const auto run = eval::runEvaluation(shard, m_registry);
+            QCOMPARE(run.maps.itemsComputed, std::int64_t(4));
+            shardDirs.push_back(shard.outDir);
+        }
+        const auto merged = settings(QStringLiteral("merged"));
+        const auto results = eval::mergeShards(shardDirs, merged.outDir);
+        QCOMPARE(results.itemsScored, std::int64_t(8));
+        compareCsvWithReference(merged);
+    }
+
+    void missingCheckpointSkipsOnlyItsItems() {
+        const QString weights = m_work.filePath(QStringLiteral("weights-sup-only"));
+        QVERIFY(QDir().mkpath(weights));
+        QVERIFY(QFile::copy(m_weights + QStringLiteral("/cpchild_sup.pth"), weights + QStringLiteral("/cpchild_sup.pth")));
+        const auto partial = settings(QStringLiteral("partial"), weights);
+        const auto run = eval::runEvaluation(partial, m_registry);
+        const std::string missing = eval::checkpointPath(partial, "cpchild", "mae");
+        QCOMPARE(run.maps.missingCheckpoints, std::vector<std::string>{missing});
+        QCOMPARE(run.maps.itemsComputed, std::int64_t(4));
+        QCOMPARE(run.results.itemsScored, std::int64_t(4));
+        QVERIFY(!run.results.problems.empty() && run.results.problems.front().find(missing) != std::string::npos);
+        const auto results = eval::readEvaluationResults(partial.outDir);
+        QCOMPARE(results.cell("cpchild", "pointing_game", explain::kAttentionMethod, "sup").n, std::int64_t(4));
+        QCOMPARE(results.cell("cpchild", "pointing_game", explain::kAttentionMethod, "mae").n, std::int64_t(0));
+        // The scored init's rows are the reference run's rows for that init.
+        const auto reference = eval::readPerImageScores(m_reference.toStdString());
+        const auto scores = eval::readPerImageScores(partial.outDir);
+        QCOMPARE(scores.size(), std::size_t(4));
+        for (const auto& score : scores) {
+            const auto same = std::find_if(reference.begin(), reference.end(), [&](const eval::PerImageScore& r) {
+                return r.init == score.init && r.image == score.image && r.method == score.method;
+            });
+            QVERIFY(same != reference.end());
+            QCOMPARE(score.values, same->values);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEvaluation)
+#include "test_evaluation.moc"
