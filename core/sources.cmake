@@ -29,8 +29,7 @@ set(INTERMAP_COMPUTE_SOURCES
     model/state_dict.cpp
     model/vit.cpp
     explain/explainer.cpp
-    explain/attention_map.cpp
-    explain/attention_rollout.cpp
+    explain/attention_methods.cpp
     explain/gradcam.cpp
     explain/chefer_attribution.cpp
     eval/faithfulness.cpp

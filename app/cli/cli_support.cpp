@@ -1,4 +1,5 @@
 #include "cli_support.h"
+#include "commands.h"
 
 #include <cstdio>
 
@@ -45,6 +46,55 @@ std::optional<int> parseMaskThreshold(const QString& text, QString* error) {
     return threshold;
 }
 
+namespace {
+
+template <typename Value, std::size_t N>
+std::optional<Value> parseWordOption(const QString& flag, const QString& text, const util::Word<Value> (&words)[N],
+                                     QString* error) {
+    const auto value = util::parseWord(text.toStdString(), words);
+    if (!value)
+        *error = QStringLiteral("%1 must be %2, got '%3'").arg(flag, QString::fromStdString(util::allowedWords(words)), text);
+    return value;
+}
+
+} // namespace
+
+QCommandLineOption eigenSignOption(explain::EigenSign defaultSign) {
+    const QString defaultName = QString::fromLatin1(explain::eigenSignName(defaultSign));
+    return QCommandLineOption(QStringLiteral("eigen-sign"),
+                              QString::fromLatin1(explain::eigenSignHelp()) + QStringLiteral(" Default %1.").arg(defaultName),
+                              QStringLiteral("MODE"), defaultName);
+}
+
+QCommandLineOption precisionOption() {
+    return QCommandLineOption(QStringLiteral("precision"), QString::fromLatin1(explain::precisionHelp()),
+                              QStringLiteral("TYPE"), QString::fromLatin1(explain::precisionName(explain::kDefaultCheferPrecision)));
+}
+
+std::optional<explain::EigenSign> parseEigenSignValue(const QString& text, QString* error) {
+    return parseWordOption(QStringLiteral("--eigen-sign"), text, explain::kEigenSignWords, error);
+}
+
+std::optional<explain::Precision> parsePrecisionValue(const QString& text, QString* error) {
+    return parseWordOption(QStringLiteral("--precision"), text, explain::kPrecisionWords, error);
+}
+
+std::optional<int> parseOrHelp(QCommandLineParser& parser, const QStringList& arguments, const char* command) {
+    if (!parser.parse(arguments))
+        return usageError(command, parser.errorText());
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(commandHelp(parser, QString::fromLatin1(command))), stdout);
+        return ExitSuccess;
+    }
+    return std::nullopt;
+}
+
+int usageError(const char* command, const QString& message) {
+    std::fprintf(stderr, "intermap-cli %s: %s\nRun 'intermap-cli %s --help' for usage.\n", command, qPrintable(message),
+                 command);
+    return ExitUsage;
+}
+
 QString commandHelp(const QCommandLineParser& parser, const QString& command) {
     QString help = parser.helpText();
     help.replace(0, help.indexOf(QLatin1String(" [options]")), QStringLiteral("Usage: intermap-cli ") + command);
@@ -52,14 +102,10 @@ QString commandHelp(const QCommandLineParser& parser, const QString& command) {
 }
 
 TerminalProgress::TerminalProgress(std::string label)
-    : m_label(std::move(label)), m_enabled(::isatty(::fileno(stderr)) == 1), m_start(std::chrono::steady_clock::now()),
-      m_lastDraw(m_start - std::chrono::seconds(1)) {}
+    : m_label(std::move(label)), m_enabled(::isatty(::fileno(stderr)) == 1),
+      m_lastDraw(ProgressEstimate::Clock::now() - std::chrono::seconds(1)) {}
 
 namespace {
-
-bool endsWith(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string formatDuration(double seconds) {
     const auto total = static_cast<long long>(seconds + 0.5);
@@ -74,8 +120,7 @@ std::string formatDuration(double seconds) {
 } // namespace
 
 bool TerminalProgress::operator()(std::int64_t done, std::int64_t total, const std::string& message) {
-    if (!endsWith(message, ": reused") && !endsWith(message, ": skipped"))
-        ++m_computed;
+    m_estimate.record(done, total, unitKindOf(message));
     if (!m_enabled)
         return true;
     const auto now = std::chrono::steady_clock::now();
@@ -88,12 +133,11 @@ bool TerminalProgress::operator()(std::int64_t done, std::int64_t total, const s
     const int filled = static_cast<int>(fraction * kWidth);
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(kWidth, '.');
-    const double elapsed = std::chrono::duration<double>(now - m_start).count();
     std::string eta = "ETA --";
-    if (m_computed > 0 && done < total)
-        eta = "ETA " + formatDuration(elapsed / static_cast<double>(m_computed) * static_cast<double>(total - done));
+    if (const auto left = m_estimate.secondsLeft(now))
+        eta = "ETA " + formatDuration(*left);
     else if (done >= total)
-        eta = "took " + formatDuration(elapsed);
+        eta = "took " + formatDuration(m_estimate.secondsElapsed(now));
     std::string shown = message;
     if (shown.size() > 40)
         shown = "..." + shown.substr(shown.size() - 37);

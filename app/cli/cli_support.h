@@ -1,6 +1,7 @@
 #pragma once
 // Small pieces shared by several intermap-cli commands: option parsing and the progress bar.
-#include "intermap/util/progress.h"
+#include "intermap/explain/explain_options.h"
+#include "intermap/util/progress_estimate.h"
 
 #include <QCommandLineParser>
 #include <QString>
@@ -22,13 +23,27 @@ QCommandLineOption maskThresholdOption(); // --mask-threshold T, default 0
 // --mask-threshold's value, 0..255; nullopt (and *error set) otherwise.
 std::optional<int> parseMaskThreshold(const QString& text, QString* error);
 
+// The explain options `explain` and `evaluate` share, with core's words and help texts.
+QCommandLineOption eigenSignOption(explain::EigenSign defaultSign); // --eigen-sign MODE
+QCommandLineOption precisionOption();                              // --precision TYPE
+// Their values; nullopt (and *error set, naming the flag and the allowed words) otherwise.
+std::optional<explain::EigenSign> parseEigenSignValue(const QString& text, QString* error);
+std::optional<explain::Precision> parsePrecisionValue(const QString& text, QString* error);
+
+// Parses `arguments`; the exit code when the command should return at once (a parse error:
+// usage on stderr, ExitUsage; --help: the help on stdout, ExitSuccess), nullopt to go on.
+std::optional<int> parseOrHelp(QCommandLineParser& parser, const QStringList& arguments, const char* command);
+
+// Prints "intermap-cli COMMAND: MESSAGE" and where to find the usage on stderr; returns ExitUsage.
+int usageError(const char* command, const QString& message);
+
 // "--help" text with "Usage: intermap-cli <command>" instead of the executable's name.
 QString commandHelp(const QCommandLineParser& parser, const QString& command);
 
 // A one-line progress bar with ETA on stderr when stderr is a terminal; silent otherwise (logs
-// and pipes get the command's summary only). Usable as an intermap::ProgressSink. The ETA uses
-// the time per computed unit: units whose message ends in ": reused" or ": skipped" cost ~0 and
-// are left out of the rate.
+// and pipes get the command's summary only). Usable as an intermap::ProgressSink. The ETA is
+// core's ProgressEstimate (the GUI's job list uses the same): reused and skipped units cost ~0
+// and are left out of the rate.
 class TerminalProgress {
 public:
     explicit TerminalProgress(std::string label);
@@ -40,9 +55,8 @@ private:
     std::string m_label;
     bool m_enabled;
     bool m_drawn = false;
-    std::chrono::steady_clock::time_point m_start;
+    ProgressEstimate m_estimate;
     std::chrono::steady_clock::time_point m_lastDraw;
-    std::int64_t m_computed = 0;
 };
 
 } // namespace intermap::cli

@@ -30,11 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int usageError(const QString& message) {
-    std::fprintf(stderr, "intermap-cli demo: %s\nRun 'intermap-cli demo --help' for usage.\n", qPrintable(message));
-    return ExitUsage;
-}
-
 // Six held-out positives x (image, every method), the true masks outlined.
 void writeDemoFigure(const demo::DemoResult& result, const std::string& path) {
     const eval::EvaluationSettings& evaluation = result.evaluation;
@@ -113,24 +108,20 @@ int runDemo(const QStringList& arguments) {
         QStringLiteral("confounder"),
         QStringLiteral("Add a corner marker present in 90% of positives and 10% of negatives: a shortcut the maps expose."));
     parser.addOptions({outOption, seedOption, epochsOption, archOption, trainCountOption, confounderOption});
-    if (!parser.parse(arguments))
-        return usageError(parser.errorText());
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("demo"))), stdout);
-        return ExitSuccess;
-    }
+    if (const auto exitNow = parseOrHelp(parser, arguments, "demo"))
+        return *exitNow;
     if (!parser.isSet(outOption))
-        return usageError(QStringLiteral("--out DIR is required"));
+        return usageError("demo", QStringLiteral("--out DIR is required"));
     bool ok = false;
     const std::uint64_t seed = parser.value(seedOption).toULongLong(&ok);
     if (!ok)
-        return usageError(QStringLiteral("--seed must be a non-negative integer"));
+        return usageError("demo", QStringLiteral("--seed must be a non-negative integer"));
     const int epochs = parser.value(epochsOption).toInt(&ok);
     if (!ok || epochs < 1)
-        return usageError(QStringLiteral("--epochs must be an integer >= 1"));
+        return usageError("demo", QStringLiteral("--epochs must be an integer >= 1"));
     const int trainImages = parser.value(trainCountOption).toInt(&ok);
     if (!ok || trainImages < 20)
-        return usageError(QStringLiteral("--train-images must be an integer >= 20"));
+        return usageError("demo", QStringLiteral("--train-images must be an integer >= 20"));
 
     demo::DemoOptions options;
     options.outDir = parser.value(outOption).toStdString();
@@ -178,7 +169,7 @@ int runDemo(const QStringList& arguments) {
         std::printf("\n[%5.0f s] done: %s/summary.json, figure.png, report.html, model/\n", elapsed(), out.c_str());
         return ExitSuccess;
     } catch (const UsageError& usage) {
-        return usageError(QString::fromStdString(usage.what()));
+        return usageError("demo", QString::fromStdString(usage.what()));
     } catch (const std::exception& failure) {
         std::fprintf(stderr, "intermap-cli demo: %s\n", failure.what());
         return ExitFailure;

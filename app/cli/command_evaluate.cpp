@@ -21,12 +21,6 @@
 namespace intermap::cli {
 namespace {
 
-int usageError(const char* command, const QString& message) {
-    std::fprintf(stderr, "intermap-cli %s: %s\nRun 'intermap-cli %s --help' for usage.\n", command, qPrintable(message),
-                 command);
-    return ExitUsage;
-}
-
 QString joinList(const std::vector<std::string>& items) {
     QStringList parts;
     for (const auto& item : items)
@@ -133,13 +127,8 @@ int runEvaluate(const QStringList& arguments) {
     const QCommandLineOption faithfulnessOption(
         QStringLiteral("faithfulness"),
         QStringLiteral("Also deletion and insertion AUC (beyond the study; 42 extra forward passes per map)."));
-    const QString defaultEigenSign = QString::fromLatin1(explain::eigenSignName(defaults.explainOptions.eigenSign));
-    const QCommandLineOption eigenSignOption(
-        QStringLiteral("eigen-sign"), QString::fromLatin1(explain::eigenSignHelp()) + QStringLiteral(" Default %1.").arg(defaultEigenSign),
-        QStringLiteral("MODE"), defaultEigenSign);
-    const QCommandLineOption precisionOption(
-        QStringLiteral("precision"), QString::fromLatin1(explain::precisionHelp()), QStringLiteral("TYPE"),
-        QString::fromLatin1(explain::precisionName(explain::kDefaultCheferPrecision)));
+    const QCommandLineOption eigenSignOption = cli::eigenSignOption(defaults.explainOptions.eigenSign);
+    const QCommandLineOption precisionOption = cli::precisionOption();
     const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of the random baseline (default 0)."),
                                         QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption shardOption(
@@ -155,12 +144,8 @@ int runEvaluate(const QStringList& arguments) {
                        faithfulnessOption, eigenSignOption, precisionOption, seedOption, shardOption, outOption});
 
     const char* command = "evaluate";
-    if (!parser.parse(arguments))
-        return usageError(command, parser.errorText());
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("evaluate"))), stdout);
-        return ExitSuccess;
-    }
+    if (const auto exitNow = parseOrHelp(parser, arguments, command))
+        return *exitNow;
     for (const auto* required : {&weightsOption, &datasetOption, &outOption})
         if (!parser.isSet(*required))
             return usageError(command, QStringLiteral("--%1 is required").arg(required->names().first()));
@@ -195,20 +180,14 @@ int runEvaluate(const QStringList& arguments) {
     settings.maskThreshold = *threshold;
     bool ok = false;
     settings.faithfulness = parser.isSet(faithfulnessOption);
-    const QString eigenSign = parser.value(eigenSignOption);
-    const auto parsedEigenSign = explain::parseEigenSign(eigenSign.toStdString());
-    if (!parsedEigenSign)
-        return usageError(command, QStringLiteral("--eigen-sign must be '%1' or '%2', got '%3'")
-                                       .arg(QLatin1String(explain::eigenSignName(explain::EigenSign::AsSvdReturns)),
-                                            QLatin1String(explain::eigenSignName(explain::EigenSign::Corrected)), eigenSign));
-    settings.explainOptions.eigenSign = *parsedEigenSign;
-    const QString precision = parser.value(precisionOption);
-    const auto parsedPrecision = explain::parsePrecision(precision.toStdString());
-    if (!parsedPrecision)
-        return usageError(command, QStringLiteral("--precision must be '%1' or '%2', got '%3'")
-                                       .arg(QLatin1String(explain::precisionName(explain::Precision::Float32)),
-                                            QLatin1String(explain::precisionName(explain::Precision::Float64)), precision));
-    settings.explainOptions.cheferPrecision = *parsedPrecision;
+    const auto eigenSign = parseEigenSignValue(parser.value(eigenSignOption), &error);
+    if (!eigenSign)
+        return usageError(command, error);
+    settings.explainOptions.eigenSign = *eigenSign;
+    const auto precision = parsePrecisionValue(parser.value(precisionOption), &error);
+    if (!precision)
+        return usageError(command, error);
+    settings.explainOptions.cheferPrecision = *precision;
     settings.randomBaselineSeed = parser.value(seedOption).toULongLong(&ok);
     if (!ok)
         return usageError(command, QStringLiteral("--seed must be a non-negative integer, got '%1'").arg(parser.value(seedOption)));
@@ -277,12 +256,8 @@ int runMerge(const QStringList& arguments) {
     parser.addPositionalArgument(QStringLiteral("SHARD_DIR"), QStringLiteral("Output folders of the shard runs."),
                                  QStringLiteral("SHARD_DIR..."));
     const char* command = "merge";
-    if (!parser.parse(arguments))
-        return usageError(command, parser.errorText());
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("merge"))), stdout);
-        return ExitSuccess;
-    }
+    if (const auto exitNow = parseOrHelp(parser, arguments, command))
+        return *exitNow;
     if (!parser.isSet(outOption))
         return usageError(command, QStringLiteral("--out is required"));
     std::vector<std::string> shards;

@@ -1,4 +1,5 @@
 // intermap-cli explain: maps for images, one .npy per method and image.
+#include "cli_support.h"
 #include "commands.h"
 
 #include "intermap/explain/explainer.h"
@@ -22,11 +23,6 @@ namespace intermap::cli {
 namespace {
 
 void printError(const std::string& message) { std::fprintf(stderr, "intermap-cli explain: %s\n", message.c_str()); }
-
-int usageError(const QString& message) {
-    std::fprintf(stderr, "intermap-cli explain: %s\nRun 'intermap-cli explain --help' for usage.\n", qPrintable(message));
-    return ExitUsage;
-}
 
 std::optional<std::int64_t> parseNonNegative(const QString& text) {
     bool ok = false;
@@ -83,15 +79,8 @@ int runExplain(const QStringList& arguments) {
                                              QStringLiteral("Grad-CAM: average 6 augmented passes (flip x 0.9/1.0/1.1)."));
     const QCommandLineOption eigenSmoothOption(QStringLiteral("eigen-smooth"),
                                                QStringLiteral("Grad-CAM: first principal component of the activations."));
-    const QCommandLineOption eigenSignOption(
-        QStringLiteral("eigen-sign"),
-        QStringLiteral("Grad-CAM eigen-smooth sign: 'study' (as the SVD returns it, the study's ambiguous mode; default) "
-                       "or 'corrected' (per pass, negated when |min| > |max|)."),
-        QStringLiteral("MODE"), QStringLiteral("study"));
-    const QCommandLineOption precisionOption(
-        QStringLiteral("precision"),
-        QString::fromLatin1(explain::precisionHelp()), QStringLiteral("TYPE"),
-        QString::fromLatin1(explain::precisionName(explain::kDefaultCheferPrecision)));
+    const QCommandLineOption eigenSignOption = cli::eigenSignOption(explain::EigenSign::AsSvdReturns);
+    const QCommandLineOption precisionOption = cli::precisionOption();
     const QCommandLineOption preprocessOption(
         QStringLiteral("preprocess"),
         QStringLiteral("resize (to 224x224, Pillow bilinear; CP-CHILD, DUKE) or center-crop (224, no resize; Kvasir, MURA). "
@@ -107,26 +96,19 @@ int runExplain(const QStringList& arguments) {
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF)."),
                                  QStringLiteral("IMAGE..."));
 
-    if (!parser.parse(arguments))
-        return usageError(parser.errorText());
-    if (parser.isSet(QStringLiteral("help"))) {
-        // QCommandLineParser names the executable; the command belongs in the usage line too.
-        QString help = parser.helpText();
-        help.replace(0, help.indexOf(QLatin1String(" [options]")), QStringLiteral("Usage: intermap-cli explain"));
-        std::fputs(qPrintable(help), stdout);
-        return ExitSuccess;
-    }
+    if (const auto exitNow = parseOrHelp(parser, arguments, "explain"))
+        return *exitNow;
 
     ExplainJob job;
     if (!parser.isSet(checkpointOption))
-        return usageError(QStringLiteral("--checkpoint FILE is required"));
+        return usageError("explain", QStringLiteral("--checkpoint FILE is required"));
     if (!parser.isSet(methodOption))
-        return usageError(QStringLiteral("--method LIST is required"));
+        return usageError("explain", QStringLiteral("--method LIST is required"));
     if (!parser.isSet(outOption))
-        return usageError(QStringLiteral("--out PATH is required"));
+        return usageError("explain", QStringLiteral("--out PATH is required"));
     job.images = parser.positionalArguments();
     if (job.images.isEmpty())
-        return usageError(QStringLiteral("no IMAGE given"));
+        return usageError("explain", QStringLiteral("no IMAGE given"));
     job.checkpoint = parser.value(checkpointOption).toStdString();
     job.out = parser.value(outOption);
 
@@ -137,56 +119,53 @@ int runExplain(const QStringList& arguments) {
             try {
                 registry.create(method); // throws UsageError naming the available methods
             } catch (const UsageError& error) {
-                return usageError(QString::fromStdString(error.what()));
+                return usageError("explain", QString::fromStdString(error.what()));
             }
             if (std::find(job.methods.begin(), job.methods.end(), method) == job.methods.end())
                 job.methods.push_back(method);
         }
     if (job.methods.empty())
-        return usageError(QStringLiteral("--method needs at least one method name"));
+        return usageError("explain", QStringLiteral("--method needs at least one method name"));
 
     if (parser.isSet(targetOption)) {
         const auto target = parseNonNegative(parser.value(targetOption));
         if (!target)
-            return usageError(QStringLiteral("--target-class must be a class index >= 0, got '%1'").arg(parser.value(targetOption)));
+            return usageError("explain", QStringLiteral("--target-class must be a class index >= 0, got '%1'").arg(parser.value(targetOption)));
         job.options.targetClass = *target;
     }
     if (parser.isSet(headsOption)) {
         const auto heads = parseNonNegative(parser.value(headsOption));
         if (!heads || *heads == 0)
-            return usageError(QStringLiteral("--heads must be a positive integer, got '%1'").arg(parser.value(headsOption)));
+            return usageError("explain", QStringLiteral("--heads must be a positive integer, got '%1'").arg(parser.value(headsOption)));
         job.heads = *heads;
     }
     job.options.augSmooth = parser.isSet(augSmoothOption);
     job.options.eigenSmooth = parser.isSet(eigenSmoothOption);
-    const QString eigenSign = parser.value(eigenSignOption);
-    if (eigenSign == QLatin1String("study"))
-        job.options.eigenSign = explain::EigenSign::AsSvdReturns;
-    else if (eigenSign == QLatin1String("corrected"))
-        job.options.eigenSign = explain::EigenSign::Corrected;
-    else
-        return usageError(QStringLiteral("--eigen-sign must be 'study' or 'corrected', got '%1'").arg(eigenSign));
-    const QString precision = parser.value(precisionOption);
-    const auto parsedPrecision = explain::parsePrecision(precision.toStdString());
-    if (!parsedPrecision)
-        return usageError(QStringLiteral("--precision must be 'float32' or 'float64', got '%1'").arg(precision));
-    job.options.cheferPrecision = *parsedPrecision;
+    QString optionError;
+    const auto eigenSign = parseEigenSignValue(parser.value(eigenSignOption), &optionError);
+    if (!eigenSign)
+        return usageError("explain", optionError);
+    job.options.eigenSign = *eigenSign;
+    const auto precision = parsePrecisionValue(parser.value(precisionOption), &optionError);
+    if (!precision)
+        return usageError("explain", optionError);
+    job.options.cheferPrecision = *precision;
     try {
         job.recipe = image::parsePreprocessRecipe(parser.value(preprocessOption).toStdString());
     } catch (const Error& error) {
-        return usageError(QString::fromStdString(error.what()));
+        return usageError("explain", QString::fromStdString(error.what()));
     }
 
     job.outIsSingleFile = job.out.endsWith(QStringLiteral(".npy"), Qt::CaseInsensitive);
     if (job.outIsSingleFile && (job.images.size() != 1 || job.methods.size() != 1))
-        return usageError(QStringLiteral("--out %1 is a single .npy file: give exactly one image and one method "
+        return usageError("explain", QStringLiteral("--out %1 is a single .npy file: give exactly one image and one method "
                                          "(or a directory for several)")
                               .arg(job.out));
     QHash<QString, QString> imageByStem;
     for (const QString& image : job.images) {
         const QString stem = QFileInfo(image).completeBaseName();
         if (imageByStem.contains(stem))
-            return usageError(QStringLiteral("'%1' and '%2' have the same stem '%3' and would write the same map file")
+            return usageError("explain", QStringLiteral("'%1' and '%2' have the same stem '%3' and would write the same map file")
                                   .arg(imageByStem.value(stem), image, stem));
         imageByStem.insert(stem, image);
     }
@@ -204,7 +183,7 @@ int runExplain(const QStringList& arguments) {
     for (const auto& warning : vit.warnings)
         std::fprintf(stderr, "warning: %s\n", warning.c_str());
     if (job.options.targetClass && *job.options.targetClass >= vit.config.numClasses)
-        return usageError(QStringLiteral("--target-class %1 is out of range: %2 has %3 classes")
+        return usageError("explain", QStringLiteral("--target-class %1 is out of range: %2 has %3 classes")
                               .arg(*job.options.targetClass)
                               .arg(QString::fromStdString(job.checkpoint))
                               .arg(vit.config.numClasses));

@@ -13,15 +13,6 @@
 #include <cstdio>
 
 namespace intermap::cli {
-namespace {
-
-int usageError(const QString& message) {
-    std::fprintf(stderr, "intermap-cli score: %s\nRun 'intermap-cli score --help' for usage.\n", qPrintable(message));
-    return ExitUsage;
-}
-
-} // namespace
-
 int runScore(const QStringList& arguments) {
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -42,26 +33,22 @@ int runScore(const QStringList& arguments) {
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("CSV file to write."), QStringLiteral("FILE.csv"));
     parser.addOptions({mapsOption, masksOption, topKOption, thresholdOption, outOption});
 
-    if (!parser.parse(arguments))
-        return usageError(parser.errorText());
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("score"))), stdout);
-        return ExitSuccess;
-    }
+    if (const auto exitNow = parseOrHelp(parser, arguments, "score"))
+        return *exitNow;
     for (const auto* required : {&mapsOption, &masksOption, &outOption})
         if (!parser.isSet(*required))
-            return usageError(QStringLiteral("--%1 is required").arg(required->names().first()));
+            return usageError("score", QStringLiteral("--%1 is required").arg(required->names().first()));
     if (!parser.positionalArguments().isEmpty())
-        return usageError(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+        return usageError("score", QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
     eval::ScoreFolderOptions options;
     QString error;
     const auto topK = parseTopKList(parser.value(topKOption), &error);
     if (!topK)
-        return usageError(error);
+        return usageError("score", error);
     options.topK = *topK;
     const auto threshold = parseMaskThreshold(parser.value(thresholdOption), &error);
     if (!threshold)
-        return usageError(error);
+        return usageError("score", error);
     options.maskThreshold = *threshold;
     options.mapsDir = parser.value(mapsOption).toStdString();
     options.masksDir = parser.value(masksOption).toStdString();
@@ -72,7 +59,7 @@ int runScore(const QStringList& arguments) {
     try {
         result = eval::scoreFolder(options);
     } catch (const UsageError& usage) {
-        return usageError(QString::fromStdString(usage.what()));
+        return usageError("score", QString::fromStdString(usage.what()));
     } catch (const Error& failure) {
         std::fprintf(stderr, "intermap-cli score: %s\n", failure.what());
         return ExitFailure;

@@ -19,15 +19,6 @@
 #include <cstdio>
 
 namespace intermap::cli {
-namespace {
-
-int usageError(const QString& message) {
-    std::fprintf(stderr, "intermap-cli train: %s\nRun 'intermap-cli train --help' for usage.\n", qPrintable(message));
-    return ExitUsage;
-}
-
-} // namespace
-
 int runTrain(const QStringList& arguments) {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -86,15 +77,11 @@ int runTrain(const QStringList& arguments) {
     parser.addOptions({dataOption, splitFileOption, classesOption, archOption, initOption, presetOption, optimizerOption,
                        lrOption, momentumOption, weightDecayOption, epochsOption, batchOption, patienceOption,
                        preprocessOption, augmentOption, deviceOption, seedOption, workersOption, resumeOption, outOption});
-    if (!parser.parse(arguments))
-        return usageError(parser.errorText());
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(commandHelp(parser, QStringLiteral("train"))), stdout);
-        return ExitSuccess;
-    }
+    if (const auto exitNow = parseOrHelp(parser, arguments, "train"))
+        return *exitNow;
     for (const auto* required : {&dataOption, &outOption})
         if (!parser.isSet(*required))
-            return usageError(QStringLiteral("--%1 is required").arg(required->names().first()));
+            return usageError("train", QStringLiteral("--%1 is required").arg(required->names().first()));
 
     auto number = [&](const QCommandLineOption& option, double* value) {
         bool ok = false;
@@ -132,28 +119,28 @@ int runTrain(const QStringList& arguments) {
         if (parser.isSet(optimizerOption)) {
             const QString name = parser.value(optimizerOption);
             if (name != QLatin1String("sgd") && name != QLatin1String("adam"))
-                return usageError(QStringLiteral("--optimizer must be sgd or adam, got '%1'").arg(name));
+                return usageError("train", QStringLiteral("--optimizer must be sgd or adam, got '%1'").arg(name));
             settings.optimizer.kind = name == QLatin1String("adam") ? train::OptimizerKind::Adam : train::OptimizerKind::Sgd;
         }
         if (parser.isSet(lrOption) && (!number(lrOption, &settings.optimizer.learningRate) || settings.optimizer.learningRate <= 0))
-            return usageError(QStringLiteral("--lr must be a positive number"));
+            return usageError("train", QStringLiteral("--lr must be a positive number"));
         if (parser.isSet(momentumOption) && (!number(momentumOption, &settings.optimizer.momentum) || settings.optimizer.momentum >= 1))
-            return usageError(QStringLiteral("--momentum must be in [0,1)"));
+            return usageError("train", QStringLiteral("--momentum must be in [0,1)"));
         if (parser.isSet(weightDecayOption) && !number(weightDecayOption, &settings.optimizer.weightDecay))
-            return usageError(QStringLiteral("--weight-decay must be a number >= 0"));
+            return usageError("train", QStringLiteral("--weight-decay must be a number >= 0"));
         if (parser.isSet(epochsOption) && !count(epochsOption, &settings.epochs, 1))
-            return usageError(QStringLiteral("--epochs must be an integer >= 1"));
+            return usageError("train", QStringLiteral("--epochs must be an integer >= 1"));
         if (parser.isSet(batchOption) && !count(batchOption, &batchSize, 1))
-            return usageError(QStringLiteral("--batch-size must be an integer >= 1"));
+            return usageError("train", QStringLiteral("--batch-size must be an integer >= 1"));
         if (!count(patienceOption, &settings.patience, 0))
-            return usageError(QStringLiteral("--patience must be an integer >= 0"));
+            return usageError("train", QStringLiteral("--patience must be an integer >= 0"));
         int workers = 2;
         if (!count(workersOption, &workers, 1))
-            return usageError(QStringLiteral("--workers must be an integer >= 1"));
+            return usageError("train", QStringLiteral("--workers must be an integer >= 1"));
         bool seedOk = false;
         settings.seed = parser.value(seedOption).toULongLong(&seedOk);
         if (!seedOk)
-            return usageError(QStringLiteral("--seed must be a non-negative integer"));
+            return usageError("train", QStringLiteral("--seed must be a non-negative integer"));
         settings.device = parser.value(deviceOption).toStdString();
         settings.outDir = parser.value(outOption).toStdString();
         settings.resume = parser.isSet(resumeOption);
@@ -179,7 +166,7 @@ int runTrain(const QStringList& arguments) {
             else if (part.trimmed() == QLatin1String("flip"))
                 streams.augmentOptions.horizontalFlip = true;
             else if (part.trimmed() != QLatin1String("none"))
-                return usageError(QStringLiteral("--augment takes crop, flip or none, got '%1'").arg(part.trimmed()));
+                return usageError("train", QStringLiteral("--augment takes crop, flip or none, got '%1'").arg(part.trimmed()));
         }
         streams.augment = streams.augmentOptions.randomResizedCrop || streams.augmentOptions.horizontalFlip;
         streams.workers = workers;
@@ -231,7 +218,7 @@ int runTrain(const QStringList& arguments) {
             std::fprintf(stderr, "warning: %s (skipped)\n", warning.c_str());
         return result.skippedImages.empty() ? ExitSuccess : ExitPartialFailure;
     } catch (const UsageError& usage) {
-        return usageError(QString::fromStdString(usage.what()));
+        return usageError("train", QString::fromStdString(usage.what()));
     } catch (const Cancelled&) {
         std::fprintf(stderr, "intermap-cli train: cancelled; --resume continues from the last finished epoch\n");
         return ExitFailure;

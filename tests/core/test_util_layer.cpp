@@ -4,6 +4,9 @@
 #include "intermap/util/file_io.h"
 #include "intermap/util/hash.h"
 #include "intermap/util/seeded_random.h"
+#include "intermap/util/image_files.h"
+#include "intermap/util/words.h"
+#include "intermap/util/progress_estimate.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -137,6 +140,50 @@ private Q_SLOTS:
     }
 
     // ------------------------------------------------------------------ errors
+    void wordsParsePrintAndListTheirChoices() {
+        enum class Colour { Red, Green, Blue };
+        static constexpr intermap::util::Word<Colour> kColours[] = {
+            {"red", Colour::Red}, {"green", Colour::Green}, {"blue", Colour::Blue}};
+        QVERIFY(intermap::util::parseWord("green", kColours) == Colour::Green);
+        QVERIFY(!intermap::util::parseWord("Green", kColours)); // words are exact
+        QVERIFY(!intermap::util::parseWord("", kColours));
+        QCOMPARE(std::string(intermap::util::wordName(Colour::Blue, kColours)), std::string("blue"));
+        QCOMPARE(intermap::util::allowedWords(kColours), std::string("'red', 'green' or 'blue'"));
+        static constexpr intermap::util::Word<int> kTwo[] = {{"one", 1}, {"two", 2}};
+        QCOMPARE(intermap::util::allowedWords(kTwo), std::string("'one' or 'two'"));
+    }
+
+    void imageFilesInAnyCase() {
+        using intermap::util::isImageFileName;
+        for (const char* name : {"a.png", "B.PNG", "c.Jpg", "d.jpeg", "e.bmp", "f.TIF", "g.tiff", "dir/h.TIFF"})
+            QVERIFY2(isImageFileName(name), name);
+        for (const char* name : {"a.npy", "png", "a.png.txt", "dir.png/file", "a.", ""})
+            QVERIFY2(!isImageFileName(name), name);
+        QCOMPARE(intermap::util::imageFileGlobs(), std::string("*.png *.jpg *.jpeg *.bmp *.tif *.tiff"));
+    }
+
+    void timeLeftCountsOnlyComputedUnits() {
+        using intermap::ProgressEstimate;
+        using intermap::UnitKind;
+        const auto start = ProgressEstimate::Clock::time_point{};
+        ProgressEstimate estimate(start);
+        QVERIFY(!estimate.secondsLeft(start));
+        // A resumed run: 60 of 100 units reused at no cost, then 10 computed in 20 s.
+        for (int unit = 1; unit <= 60; ++unit)
+            estimate.record(unit, 100, intermap::unitKindOf("cpchild/sup/img" + std::to_string(unit) + ": reused"));
+        QVERIFY(!estimate.secondsLeft(start)); // no computed unit yet: no rate
+        for (int unit = 61; unit <= 70; ++unit)
+            estimate.record(unit, 100, UnitKind::Computed);
+        const auto now = start + std::chrono::seconds(20);
+        // 2 s per computed unit, 30 units left: 60 s (a linear estimate over all units says 8.6 s).
+        QCOMPARE(*estimate.secondsLeft(now), 60.0);
+        estimate.record(100, 100, UnitKind::Skipped);
+        QVERIFY(estimate.finished());
+        QVERIFY(!estimate.secondsLeft(now));
+        QVERIFY(intermap::unitKindOf("x: skipped") == UnitKind::Skipped);
+        QVERIFY(intermap::unitKindOf("reused images") == UnitKind::Computed);
+    }
+
     void fileErrorsShareOneBaseAndCancelledIsNoError() {
         QVERIFY((std::is_base_of_v<FileError, CheckpointError>));
         QVERIFY((std::is_base_of_v<FileError, ImageError>));

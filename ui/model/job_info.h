@@ -15,7 +15,7 @@ struct JobInfo {
     JobState state = JobState::Queued;
     qint64 done = 0, total = 0;
     QString message;          // progress line while running; summary or error when finished
-    double etaSeconds = -1;   // linear estimate from the progress so far; -1 unknown
+    double etaSeconds = -1;   // ProgressEstimate: at the rate of this run's computed units; -1 unknown
     qint64 elapsedMs = 0;
 
     bool isActive() const { return state == JobState::Queued || state == JobState::Running; }

@@ -2,6 +2,7 @@
 
 #include "model/vocabulary.h"
 
+#include "intermap/train/run_folder.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/train/training_job.h"
 
@@ -88,7 +89,7 @@ QString TrainingForm::validate() const {
     if (!probe.isEmpty() && !QFileInfo(probe).isFile())
         return tr("probe image %1: no such file").arg(probe);
     const QString run = runFolder.trimmed();
-    if (!run.isEmpty() && !resume && QFileInfo::exists(QDir(run).filePath(QStringLiteral("last.ckpt"))))
+    if (!resume && train::holdsTrainingRun(run.toStdString()))
         return tr("%1 holds a run already (last.ckpt): tick 'resume' or choose another run folder").arg(run);
     try {
         (void)toJob(); // core's words for an architecture or recipe it cannot parse

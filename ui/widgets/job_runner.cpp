@@ -17,13 +17,15 @@ bool JobContext::cancelRequested() const {
 }
 
 bool JobContext::report(qint64 done, qint64 total, const QString& message) {
+    m_estimate.record(done, total, unitKindOf(message.toStdString()));
     const bool boundary = done <= 1 || done >= total;
     if (boundary || !m_sinceReport.isValid() || m_sinceReport.elapsed() >= 100) {
         m_sinceReport.start();
         JobRunner* runner = m_runner;
         const int id = m_id;
+        const double eta = m_estimate.secondsLeft().value_or(-1.0);
         QMetaObject::invokeMethod(
-            runner, [runner, id, done, total, message] { runner->progressed(id, done, total, message); },
+            runner, [runner, id, done, total, message, eta] { runner->progressed(id, done, total, message, eta); },
             Qt::QueuedConnection);
     }
     return !cancelRequested();
@@ -160,7 +162,7 @@ void JobRunner::started(int id) {
     Q_EMIT jobChanged(id);
 }
 
-void JobRunner::progressed(int id, qint64 done, qint64 total, const QString& message) {
+void JobRunner::progressed(int id, qint64 done, qint64 total, const QString& message, double etaSeconds) {
     Entry* entry = find(id);
     if (!entry || entry->info.state != JobState::Running)
         return;
@@ -170,9 +172,7 @@ void JobRunner::progressed(int id, qint64 done, qint64 total, const QString& mes
     if (!entry->cancel->load()) // keep "cancelling…" once asked
         info.message = message;
     info.elapsedMs = entry->clock.isValid() ? entry->clock.elapsed() : 0;
-    info.etaSeconds = done > 0 && total >= done
-                          ? info.elapsedMs / 1000.0 * static_cast<double>(total - done) / static_cast<double>(done)
-                          : -1.0;
+    info.etaSeconds = etaSeconds;
     Q_EMIT jobChanged(id);
 }
 

@@ -6,6 +6,7 @@
 // Cancellation is an atomic flag set directly from the GUI thread; the body polls it through
 // JobContext (core calls stop at their next batch/item boundary and throw intermap::Cancelled).
 // Progress reaches the GUI at most 10 times a second.
+#include "intermap/util/progress_estimate.h"
 #include "model/job_info.h"
 
 #include <QElapsedTimer>
@@ -41,6 +42,7 @@ private:
     int m_id;
     std::shared_ptr<std::atomic<bool>> m_cancel;
     QElapsedTimer m_sinceReport;
+    ProgressEstimate m_estimate; // from the job's start, over every unit (reports are throttled)
 };
 
 // The body returns a one-line summary on success and throws on failure (any std::exception;
@@ -84,7 +86,7 @@ private:
     Entry* find(int id);
     const Entry* find(int id) const;
     void started(int id);
-    void progressed(int id, qint64 done, qint64 total, const QString& message);
+    void progressed(int id, qint64 done, qint64 total, const QString& message, double etaSeconds);
     void finished(int id, JobState state, const QString& message);
 
     QThread* m_thread;

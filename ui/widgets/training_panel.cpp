@@ -1,4 +1,5 @@
 #include "widgets/training_panel.h"
+#include "widgets/job_panel_controls.h"
 
 #include "charts/evaluation_charts.h"
 #include "charts/training_curves.h"
@@ -46,20 +47,11 @@ void selectChoice(QComboBox* combo, const QString& value, bool byText = false) {
 } // namespace
 
 TrainingPanel::TrainingPanel(JobRunner* runner, QWidget* parent) : QWidget(parent), m_runner(runner) {
-    auto* splitter = new QSplitter(Qt::Horizontal, this);
-    auto* formScroll = new QScrollArea(splitter);
-    formScroll->setWidgetResizable(true);
-    formScroll->setWidget(buildForm());
-    formScroll->setMinimumWidth(formScroll->widget()->sizeHint().width() + 24);
-    formScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-
-    auto* right = new QWidget(splitter);
+    auto* right = new QWidget(this);
     auto* rightLayout = new QVBoxLayout(right);
     rightLayout->setContentsMargins(4, 0, 0, 0);
-    m_status = new QLabel(tr("No training job yet. Choose a data folder and press Start."), right);
-    m_status->setObjectName(QStringLiteral("trainingStatus"));
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status = makeStatusLabel(tr("No training job yet. Choose a data folder and press Start."),
+                               QStringLiteral("trainingStatus"), right);
     m_curves = new charts::TrainingCurves(right);
     auto* probeBox = new QGroupBox(tr("Probe image: maps after each epoch"), right);
     auto* probeScroll = new QScrollArea(probeBox);
@@ -76,13 +68,7 @@ TrainingPanel::TrainingPanel(JobRunner* runner, QWidget* parent) : QWidget(paren
     probeBox->setMinimumHeight(2 * kProbeThumbnail + 90); // two methods' rows without scrolling
     probeBox->setMaximumHeight(2 * kProbeThumbnail + 110);
     rightLayout->addWidget(probeBox, 0);
-    splitter->addWidget(formScroll);
-    splitter->addWidget(right);
-    splitter->setStretchFactor(1, 1);
-    splitter->setSizes({380, 1000});
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(splitter);
+    layOutFormAndResults(this, buildForm(), right);
     resetProbeStrip();
 
     connect(m_runner, &JobRunner::jobFinished, this,
@@ -249,12 +235,7 @@ QWidget* TrainingPanel::buildForm() {
                                                          : tr("<b>Export failed</b>: %1").arg(error.toHtmlEscaped()));
     });
     layout->addStretch(1);
-    connect(m_startButton, &QPushButton::clicked, this, [this] {
-        QString error;
-        if (start(&error) < 0)
-            m_status->setText(tr("<b>Cannot start:</b> %1").arg(error.toHtmlEscaped()));
-    });
-    connect(m_cancelButton, &QPushButton::clicked, this, &TrainingPanel::cancel);
+    connectStartAndCancel(this, m_startButton, m_cancelButton, m_status);
     connect(m_openButton, &QPushButton::clicked, this,
             [this] { Q_EMIT openInComparison(m_finishedCheckpoint, m_finishedImages); });
     setForm(TrainingForm{});

@@ -159,11 +159,9 @@ torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
     return relevanceRollout(pass.model(), output.records, output.pooled, gradients, targets);
 }
 
-class CheferAttribution final : public Explainer {
+class CheferAttribution final : public BuiltinMethod {
 public:
-    std::string name() const override { return kCheferMethod; }
-    std::string description() const override { return methodDescription(kCheferMethod); }
-    bool isClassSpecific() const override { return true; }
+    CheferAttribution() : BuiltinMethod(kCheferMethod, true) {}
     PassNeeds needs(const ExplainOptions& options) const override {
         PassNeeds needs;
         needs.attentionGradients = true;

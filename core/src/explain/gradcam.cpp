@@ -48,11 +48,9 @@ torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor&
 }
 
 // Grad-CAM (pytorch-grad-cam 1.5.0, ViT reshape) on the last block's norm1 output.
-class GradCam final : public Explainer {
+class GradCam final : public BuiltinMethod {
 public:
-    std::string name() const override { return kGradCamMethod; }
-    std::string description() const override { return methodDescription(kGradCamMethod); }
-    bool isClassSpecific() const override { return true; }
+    GradCam() : BuiltinMethod(kGradCamMethod, true) {}
     PassNeeds needs(const ExplainOptions&) const override {
         PassNeeds needs;
         needs.lastBlockGradient = true;

@@ -40,15 +40,13 @@ inline ExplainOptions studyExplainOptions() {
 }
 
 // "study" (the SVD's sign, as the study) or "corrected".
+inline constexpr util::Word<EigenSign> kEigenSignWords[] = {{"study", EigenSign::AsSvdReturns},
+                                                           {"corrected", EigenSign::Corrected}};
 inline const char* eigenSignName(EigenSign sign) {
-    return sign == EigenSign::AsSvdReturns ? "study" : "corrected";
+    return util::wordName(sign, kEigenSignWords);
 }
 inline std::optional<EigenSign> parseEigenSign(std::string_view name) {
-    if (name == "study")
-        return EigenSign::AsSvdReturns;
-    if (name == "corrected")
-        return EigenSign::Corrected;
-    return std::nullopt;
+    return util::parseWord(name, kEigenSignWords);
 }
 inline const char* eigenSignHelp() {
     return "Grad-CAM eigen-smooth sign: study (whatever the SVD returns, as the study) or corrected "

@@ -5,6 +5,31 @@
 
 namespace intermap::explain {
 
+// What every built-in method shares: its name, its description from the vocabulary
+// (method_names.h) and whether it maps the evidence of one class.
+class BuiltinMethod : public Explainer {
+public:
+    BuiltinMethod(const char* name, bool classSpecific) : m_name(name), m_classSpecific(classSpecific) {}
+    std::string name() const override { return m_name; }
+    std::string description() const override { return methodDescription(m_name); }
+    bool isClassSpecific() const override { return m_classSpecific; }
+
+private:
+    std::string m_name;
+    bool m_classSpecific;
+};
+
+// The class-agnostic methods, which read only the attention probabilities of the shared pass.
+class AttentionOnlyMethod : public BuiltinMethod {
+public:
+    explicit AttentionOnlyMethod(const char* name) : BuiltinMethod(name, false) {}
+    PassNeeds needs(const ExplainOptions&) const override {
+        PassNeeds needs;
+        needs.attentions = true;
+        return needs;
+    }
+};
+
 // "attention": the study's raw attention map (last block, CLS row, mean over heads, kron x16, min-max).
 std::unique_ptr<Explainer> makeAttentionMap();
 // "rollout": Abnar & Zuidema's attention rollout as in Chefer's compute_rollout_attention.

@@ -11,6 +11,8 @@
 // the shared float32 pass. The map is then the exact (all-double) value within ~2e-6 on every
 // machine, batch and thread count. That is the default; float32 is the study's own arithmetic,
 // kept to compare with it.
+#include "intermap/util/words.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,17 +23,16 @@ enum class Precision { Float32, Float64 };
 
 inline constexpr Precision kDefaultCheferPrecision = Precision::Float64;
 
+inline constexpr util::Word<Precision> kPrecisionWords[] = {{"float32", Precision::Float32},
+                                                           {"float64", Precision::Float64}};
+
 inline const char* precisionName(Precision precision) {
-    return precision == Precision::Float32 ? "float32" : "float64";
+    return util::wordName(precision, kPrecisionWords);
 }
 
 // "float32" or "float64"; nullopt for anything else.
 inline std::optional<Precision> parsePrecision(std::string_view name) {
-    if (name == "float32")
-        return Precision::Float32;
-    if (name == "float64")
-        return Precision::Float64;
-    return std::nullopt;
+    return util::parseWord(name, kPrecisionWords);
 }
 
 // One line for --help and tooltips.

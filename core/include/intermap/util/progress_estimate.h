@@ -8,8 +8,22 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace intermap {
+
+// The kind of a unit as long jobs report it today: the evaluation's map phase ends the message of
+// a unit it did not compute in ": reused" or ": skipped".
+inline UnitKind unitKindOf(std::string_view message) {
+    auto endsWith = [&](std::string_view suffix) {
+        return message.size() >= suffix.size() && message.substr(message.size() - suffix.size()) == suffix;
+    };
+    if (endsWith(": reused"))
+        return UnitKind::Reused;
+    if (endsWith(": skipped"))
+        return UnitKind::Skipped;
+    return UnitKind::Computed;
+}
 
 class ProgressEstimate {
 public:

@@ -1,3 +1,5 @@
+// The class-agnostic methods: the study's raw attention map and attention rollout, both read only
+// the attention probabilities of the shared pass.
 #include "intermap/explain/methods.h"
 
 #include <torch/torch.h>
@@ -5,19 +7,26 @@
 namespace intermap::explain {
 namespace {
 
+// The study's attention map: the last block's softmax attention, row of the CLS token to the
+// patch tokens, mean over heads, each value repeated over its 16x16 patch (np.kron), min-max.
+class AttentionMap final : public AttentionOnlyMethod {
+public:
+    AttentionMap() : AttentionOnlyMethod(kAttentionMethod) {}
+
+    torch::Tensor explain(ForwardPass& pass, const ExplainOptions&, const torch::Tensor&) override {
+        const auto& config = pass.model()->config();
+        const torch::Tensor& lastBlock = pass.attentions().back(); // [B, heads, N, N]
+        auto clsToPatches = lastBlock.select(2, 0).slice(2, 1).mean(1); // [B, patches]
+        return minMaxNormalisePerImage(upsampleNearestPatches(clsToPatches, config.gridSize(), config.patchSize));
+    }
+};
+
 // Abnar & Zuidema (2020) as in Chefer's compute_rollout_attention (ViT_explanation_generator.py):
 // per block the head average plus identity, rows divided by their sums; joint = A_i @ joint from
 // the first block up; CLS row to the patches; bilinear x16; min-max.
-class AttentionRollout final : public Explainer {
+class AttentionRollout final : public AttentionOnlyMethod {
 public:
-    std::string name() const override { return kRolloutMethod; }
-    std::string description() const override { return methodDescription(kRolloutMethod); }
-    bool isClassSpecific() const override { return false; }
-    PassNeeds needs(const ExplainOptions&) const override {
-        PassNeeds needs;
-        needs.attentions = true;
-        return needs;
-    }
+    AttentionRollout() : AttentionOnlyMethod(kRolloutMethod) {}
 
     torch::Tensor explain(ForwardPass& pass, const ExplainOptions&, const torch::Tensor&) override {
         const auto& config = pass.model()->config();
@@ -37,6 +46,8 @@ public:
 };
 
 } // namespace
+
+std::unique_ptr<Explainer> makeAttentionMap() { return std::make_unique<AttentionMap>(); }
 
 std::unique_ptr<Explainer> makeAttentionRollout() { return std::make_unique<AttentionRollout>(); }
 
