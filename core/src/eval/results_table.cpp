@@ -169,7 +169,6 @@ std::vector<std::string> ResultsTable::baselineColumns() const {
 ResultsTable buildResultsTable(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items) {
     ResultsTable table;
     table.columns = metricColumnNames(settings.topK);
-    table.studyColumnCount = 1 + settings.topK.size();
     table.baselineColumnCount = table.columns.size();
     if (settings.faithfulness) {
         table.columns.push_back(columns::kDeletionAuc);

@@ -17,7 +17,6 @@ namespace intermap::eval {
 
 struct ResultsTable {
     std::vector<std::string> columns; // pointing_game, iou_top<k>..., beyond the study, then faithfulness
-    std::size_t studyColumnCount = 0;    // the first columns are the study's metrics
     std::size_t baselineColumnCount = 0; // the map-metric columns (baselines have no faithfulness)
     std::vector<PerImageRow> rows;         // per_image.csv order: items, then methods
     std::vector<PredictionRow> predictions;
