@@ -2,6 +2,8 @@
 # (the libraries), tests/gpu/CMakeLists.txt (the LibTorch-only part, rebuilt against another
 # LibTorch) and tests/fuzz/CMakeLists.txt (the checkpoint parser, rebuilt with the sanitizers),
 # so a file added here reaches all three. Paths are absolute: include() it from anywhere.
+# One folder under core/src/ per library (src/util, src/checkpoint, src/compute, src/core); the
+# public headers stay by topic under core/include/intermap/.
 #   INTERMAP_UTIL_SOURCES        std only (errors, files, hashes, seeded randomness, .npy, CSV, metrics)
 #   INTERMAP_CHECKPOINT_SOURCES  + zlib, nlohmann_json: PyTorch zip/pickle and safetensors parsing
 #   INTERMAP_COMPUTE_SOURCES     + LibTorch: the ViT, state dicts, explainers, trainer
@@ -11,32 +13,32 @@ include_guard(GLOBAL)
 set(INTERMAP_CORE_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/src)
 
 set(INTERMAP_UTIL_SOURCES
-    util/atomic_file.cpp
-    util/file_io.cpp
-    util/hash.cpp
-    util/seeded_random.cpp
-    util/npy.cpp
-    util/csv.cpp
-    eval/metrics.cpp)
+    atomic_file.cpp
+    file_io.cpp
+    hash.cpp
+    seeded_random.cpp
+    npy.cpp
+    csv.cpp
+    metrics.cpp)
 
 set(INTERMAP_CHECKPOINT_SOURCES
-    model/zip_archive.cpp
-    model/pickle_reader.cpp
-    model/checkpoint_format.cpp
-    model/safetensors.cpp)
+    zip_archive.cpp
+    pickle_reader.cpp
+    checkpoint_format.cpp
+    safetensors.cpp)
 
 set(INTERMAP_COMPUTE_SOURCES
-    model/state_dict.cpp
-    model/vit.cpp
-    explain/explainer.cpp
-    explain/attention_methods.cpp
-    explain/gradcam.cpp
-    explain/chefer_attribution.cpp
-    eval/faithfulness.cpp
-    compute/threading.cpp
-    compute/memory.cpp
-    compute/numerics.cpp
-    train/trainer.cpp)
+    state_dict.cpp
+    vit.cpp
+    explainer.cpp
+    attention_methods.cpp
+    gradcam.cpp
+    chefer_attribution.cpp
+    faithfulness.cpp
+    threading.cpp
+    memory.cpp
+    numerics.cpp
+    trainer.cpp)
 
 set(INTERMAP_CORE_SOURCES
     image/image_io.cpp
@@ -66,6 +68,9 @@ set(INTERMAP_CORE_SOURCES
     train/training_job.cpp
     demo/demo.cpp)
 
-foreach(list INTERMAP_UTIL_SOURCES INTERMAP_CHECKPOINT_SOURCES INTERMAP_COMPUTE_SOURCES INTERMAP_CORE_SOURCES)
-  list(TRANSFORM ${list} PREPEND ${INTERMAP_CORE_SOURCE_DIR}/)
+# Each list's files lie in its library's own folder, src/<library>/, so a file in the wrong list
+# does not build, and tests/gpu (util + checkpoint + compute) compiles exactly those folders.
+foreach(library util checkpoint compute core)
+  string(TOUPPER ${library} upper)
+  list(TRANSFORM INTERMAP_${upper}_SOURCES PREPEND ${INTERMAP_CORE_SOURCE_DIR}/${library}/)
 endforeach()

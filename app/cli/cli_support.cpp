@@ -119,8 +119,9 @@ std::string formatDuration(double seconds) {
 
 } // namespace
 
-bool TerminalProgress::operator()(std::int64_t done, std::int64_t total, const std::string& message) {
-    m_estimate.record(done, total, unitKindOf(message));
+bool TerminalProgress::operator()(const ProgressStep& step) {
+    m_estimate.record(step);
+    const std::int64_t done = step.done, total = step.total;
     if (!m_enabled)
         return true;
     const auto now = std::chrono::steady_clock::now();
@@ -138,7 +139,7 @@ bool TerminalProgress::operator()(std::int64_t done, std::int64_t total, const s
         eta = "ETA " + formatDuration(*left);
     else if (done >= total)
         eta = "took " + formatDuration(m_estimate.secondsElapsed(now));
-    std::string shown = message;
+    std::string shown = step.message;
     if (shown.size() > 40)
         shown = "..." + shown.substr(shown.size() - 37);
     std::fprintf(stderr, "\r\033[K%s [%s] %lld/%lld %s  %s", m_label.c_str(), bar.c_str(), static_cast<long long>(done),
@@ -156,9 +157,7 @@ void TerminalProgress::finish() {
 }
 
 ProgressSink TerminalProgress::sink() {
-    return [this](std::int64_t done, std::int64_t total, const std::string& message) {
-        return (*this)(done, total, message);
-    };
+    return [this](const ProgressStep& step) { return (*this)(step); };
 }
 
 } // namespace intermap::cli

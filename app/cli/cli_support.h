@@ -47,7 +47,7 @@ QString commandHelp(const QCommandLineParser& parser, const QString& command);
 class TerminalProgress {
 public:
     explicit TerminalProgress(std::string label);
-    bool operator()(std::int64_t done, std::int64_t total, const std::string& message);
+    bool operator()(const ProgressStep& step);
     void finish(); // ends the line
     ProgressSink sink();
 

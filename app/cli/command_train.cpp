@@ -193,8 +193,8 @@ int runTrain(const QStringList& arguments) {
         events.training.onBatch = [&](int epoch, std::int64_t batch, std::int64_t batches, double loss) {
             char message[96];
             std::snprintf(message, sizeof message, "epoch %d/%d loss %.4f", epoch, settings.epochs, loss);
-            return progress(static_cast<std::int64_t>(epoch - 1) * batches + batch,
-                            static_cast<std::int64_t>(settings.epochs) * batches, message);
+            return progress({static_cast<std::int64_t>(epoch - 1) * batches + batch,
+                             static_cast<std::int64_t>(settings.epochs) * batches, message});
         };
         events.training.onEpoch = [&](const train::EpochRecord& record) {
             progress.finish();

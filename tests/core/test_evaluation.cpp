@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <algorithm>
+
 namespace {
 
 using namespace intermap;
@@ -84,13 +86,21 @@ private Q_SLOTS:
     void cancelledRunResumes() {
         const auto resumed = settings(QStringLiteral("cancelled"));
         std::int64_t reports = 0;
-        const auto cancelAfterThree = [&](std::int64_t done, std::int64_t total, const std::string&) {
+        const auto cancelAfterThree = [&](const ProgressStep& step) {
             ++reports;
-            return !(done == 3 && total == 8);
+            return !(step.done == 3 && step.total == 8);
         };
         QVERIFY_THROWS_EXCEPTION(Cancelled, eval::computeMaps(resumed, m_registry, cancelAfterThree));
         QCOMPARE(reports, std::int64_t(3));
-        const auto run = eval::runEvaluation(resumed, m_registry);
+        // The resumed run says, as data, which units it reused: the first three.
+        std::vector<UnitKind> kinds;
+        const auto run = eval::runEvaluation(resumed, m_registry, [&](const ProgressStep& step) {
+            kinds.push_back(step.kind);
+            return true;
+        });
+        QCOMPARE(kinds.size(), std::size_t(8));
+        QCOMPARE(std::count(kinds.begin(), kinds.end(), UnitKind::Reused), 3L);
+        QVERIFY(std::all_of(kinds.begin(), kinds.begin() + 3, [](UnitKind kind) { return kind == UnitKind::Reused; }));
         QCOMPARE(run.maps.itemsReused, std::int64_t(3));
         QCOMPARE(run.maps.itemsComputed, std::int64_t(5));
         QCOMPARE(run.maps.mapsReused, std::int64_t(3));

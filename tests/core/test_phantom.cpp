@@ -348,9 +348,9 @@ private Q_SLOTS:
         options.confounder = true;
         std::int64_t calls = 0;
         const PhantomSummary summary = writePhantomDataset(root.toStdString(), options,
-            [&](std::int64_t done, std::int64_t total, const std::string& message) {
+            [&](const intermap::ProgressStep& step) {
                 ++calls;
-                return done <= total && !message.empty();
+                return step.done <= step.total && !step.message.empty() && step.kind == intermap::UnitKind::Computed;
             });
         QCOMPARE(calls, std::int64_t(25));
         QCOMPARE(summary.train, 12);
@@ -436,7 +436,7 @@ private Q_SLOTS:
         options.testCount = 0;
         const std::string root = dir.filePath("set").toStdString();
         QVERIFY_THROWS_EXCEPTION(Cancelled, writePhantomDataset(root, options,
-            [](std::int64_t done, std::int64_t, const std::string&) { return done < 3; }));
+            [](const intermap::ProgressStep& step) { return step.done < 3; }));
         const QString qroot = QString::fromStdString(root);
         QCOMPARE(pngsIn(qroot + "/train/positive").size() + pngsIn(qroot + "/train/negative").size(), 3);
         QCOMPARE(readJson(qroot + "/phantom.json").value("complete").toBool(), false);

@@ -4,7 +4,7 @@
 An INDEPENDENT oracle: every metric below is written directly from the definitions in
 ../shared/REFERENCE.md ("Evaluation") and from the doc comments of
 core/include/intermap/eval/metrics.h (for the metrics beyond the study), in plain NumPy and in
-float64, without reading or translating core/src/eval/metrics.cpp. It is run once at
+float64, without reading or translating core/src/util/metrics.cpp. It is run once at
 development time; its outputs are committed and the C++ test reads them.
 
 Run with Debian's interpreter (numpy 1.24, Pillow 9.4), NOT the pyenv python3 first on PATH:

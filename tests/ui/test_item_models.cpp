@@ -1,12 +1,15 @@
 // The GUI's item models and filters without widgets: the jobs table, the weights matrix of the
-// model zoo and the image browser's filters.
+// model zoo, the image browser's list and filters.
 #include "model/image_filter.h"
+#include "model/image_list_model.h"
 #include "model/jobs_table_model.h"
 #include "model/weights_matrix_model.h"
 
 #include "intermap/eval/study.h"
 
+#include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -93,6 +96,68 @@ private Q_SLOTS:
         filter.prediction = ImageFilter::Prediction::Correct;
         QVERIFY(!filter.accepts(polyp) && filter.accepts(normal));
         QCOMPARE(ImageFilter::predictionTitles().size(), 4);
+    }
+
+    void imageListShowsWhatTheFilterAccepts() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        auto writeImage = [&](const QString& relative) {
+            QVERIFY(QDir(dir.path()).mkpath(QFileInfo(relative).path()));
+            QImage image(8, 6, QImage::Format_RGB32);
+            image.fill(Qt::gray);
+            QVERIFY(image.save(dir.filePath(relative)));
+        };
+        writeImage(QStringLiteral("images/polyp/b.png"));
+        writeImage(QStringLiteral("images/polyp/a.PNG"));
+        writeImage(QStringLiteral("images/normal/c.jpg"));
+        writeImage(QStringLiteral("masks/a.png"));
+        QFile notAnImage(dir.filePath(QStringLiteral("images/polyp/notes.txt")));
+        QVERIFY(notAnImage.open(QIODevice::WriteOnly));
+        notAnImage.close();
+
+        QStringList classes;
+        ImageListModel images;
+        auto entries = listImageFolder(dir.filePath(QStringLiteral("images")), &classes);
+        images.setEntries(entries, classes);
+        QCOMPARE(images.classNames(), (QStringList{QStringLiteral("normal"), QStringLiteral("polyp")}));
+        QCOMPARE(images.rowCount(), 3); // sorted by relative path, the .txt left out
+        QCOMPARE(images.entries()[0].relativePath, QStringLiteral("normal/c.jpg"));
+        QCOMPARE(images.entries()[1].relativePath, QStringLiteral("polyp/a.PNG"));
+        QCOMPARE(images.entries()[1].classIndex, 1);
+        QCOMPARE(images.setMaskFolder(dir.filePath(QStringLiteral("masks"))), 1);
+        auto text = [&](int row) { return images.data(images.index(row)).toString(); };
+        QCOMPARE(text(1), QStringLiteral("a.PNG\npolyp · mask"));
+        QVERIFY(images.data(images.index(1), Qt::ToolTipRole).toString().endsWith(QStringLiteral("masks/a.png")));
+        const auto placeholder = images.data(images.index(0), Qt::DecorationRole).value<QImage>();
+        QCOMPARE(placeholder.size(), QSize(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize));
+        QImage thumbnail(4, 3, QImage::Format_RGB32);
+        images.setThumbnail(0, thumbnail);
+        QCOMPARE(images.data(images.index(0), Qt::DecorationRole).value<QImage>().size(), QSize(4, 3));
+
+        ImageFilterProxy shown;
+        shown.setSourceModel(&images);
+        QCOMPARE(shown.rowCount(), 3);
+        ImageFilter polypsWithMask;
+        polypsWithMask.classLabel = QStringLiteral("polyp");
+        polypsWithMask.withMaskOnly = true;
+        shown.setFilter(polypsWithMask);
+        QCOMPARE(shown.rowCount(), 1);
+        QCOMPARE(shown.index(0, 0).data(ImageListModel::kEntryIndexRole).toInt(), 1);
+
+        // A prediction updates the row's text ("✗": polyp predicted as normal) but does not filter
+        // the list again until the filter is set again: the image being explained stays listed.
+        ImageFilter notPredicted;
+        notPredicted.prediction = ImageFilter::Prediction::NotPredicted;
+        shown.setFilter(notPredicted);
+        QCOMPARE(shown.rowCount(), 3);
+        images.setPrediction(images.entries()[1].path, 0);
+        QCOMPARE(text(1), QStringLiteral("a.PNG\npolyp · ✗ pred. normal · mask"));
+        QCOMPARE(shown.rowCount(), 3);
+        shown.setFilter(notPredicted);
+        QCOMPARE(shown.rowCount(), 2);
+        images.clearPredictions();
+        shown.setFilter(notPredicted);
+        QCOMPARE(shown.rowCount(), 3);
     }
 };
 

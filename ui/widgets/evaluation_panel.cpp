@@ -31,8 +31,8 @@ namespace {
 // The evaluation job: core's call, as `intermap-cli evaluate` makes it; returns the job's summary line.
 QString runEvaluationJob(const eval::EvaluationSettings& settings, JobContext& context) {
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
-    const auto run = eval::runEvaluation(settings, registry, [&context](std::int64_t done, std::int64_t total, const std::string& message) {
-        return context.report(done, total, QString::fromStdString(message));
+    const auto run = eval::runEvaluation(settings, registry, [&context](const ProgressStep& step) {
+        return context.report(step.done, step.total, QString::fromStdString(step.message), step.kind);
     });
     QString summary = QObject::tr("%1 items scored (%2 computed, %3 reused) in %4 s")
                           .arg(run.results.itemsScored)

@@ -5,13 +5,11 @@
 #include <QCheckBox>
 #include <QCoreApplication>
 #include <QComboBox>
-#include <QDir>
-#include <QDirIterator>
 #include <QFileInfo>
 #include <QImageReader>
+#include <QItemSelectionModel>
 #include <QLabel>
-#include <QListWidget>
-#include <QPainter>
+#include <QListView>
 #include <QPointer>
 #include <QThreadPool>
 #include <QTimer>
@@ -20,61 +18,6 @@
 #include <algorithm>
 
 namespace intermap::ui {
-namespace {
-
-constexpr int kThumbnail = 64;
-bool isImageFile(const QFileInfo& info) {
-    return info.isFile() && util::isImageFileName(info.fileName().toStdString());
-}
-
-} // namespace
-
-QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames) {
-    const QDir root(folder);
-    QVector<ImageEntry> entries;
-    QDirIterator it(folder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QFileInfo info(it.next());
-        if (!isImageFile(info))
-            continue;
-        ImageEntry entry;
-        entry.path = info.absoluteFilePath();
-        entry.relativePath = root.relativeFilePath(entry.path);
-        const auto slash = entry.relativePath.indexOf(QLatin1Char('/'));
-        entry.classLabel = slash > 0 ? entry.relativePath.left(slash) : QString();
-        entries << entry;
-    }
-    std::sort(entries.begin(), entries.end(),
-              [](const ImageEntry& a, const ImageEntry& b) { return a.relativePath < b.relativePath; });
-    QStringList classes;
-    for (const ImageEntry& entry : entries)
-        if (!entry.classLabel.isEmpty() && !classes.contains(entry.classLabel))
-            classes << entry.classLabel;
-    classes.sort();
-    for (ImageEntry& entry : entries)
-        entry.classIndex = entry.classLabel.isEmpty() ? -1 : static_cast<int>(classes.indexOf(entry.classLabel));
-    if (classNames)
-        *classNames = classes;
-    return entries;
-}
-
-int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder) {
-    QHash<QString, QString> byStem;
-    if (!maskFolder.isEmpty()) {
-        QDirIterator it(maskFolder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
-        while (it.hasNext()) {
-            const QFileInfo info(it.next());
-            if (isImageFile(info) && !byStem.contains(info.completeBaseName()))
-                byStem.insert(info.completeBaseName(), info.absoluteFilePath());
-        }
-    }
-    int paired = 0;
-    for (ImageEntry& entry : entries) {
-        entry.maskPath = byStem.value(QFileInfo(entry.path).completeBaseName());
-        paired += entry.maskPath.isEmpty() ? 0 : 1;
-    }
-    return paired;
-}
 
 ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
@@ -86,9 +29,14 @@ ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     m_correctnessFilter->setToolTip(tr("Filter by the current model's prediction"));
     m_maskFilter = new QCheckBox(tr("With mask only"), this);
     m_maskFilter->setToolTip(tr("Show only images that have an annotation mask"));
-    m_list = new QListWidget(this);
+    m_images = new ImageListModel(this);
+    m_shown = new ImageFilterProxy(this);
+    m_shown->setSourceModel(m_images);
+    m_list = new QListView(this);
     m_list->setObjectName(QStringLiteral("imageList"));
-    m_list->setIconSize(QSize(kThumbnail, kThumbnail));
+    m_list->setModel(m_shown);
+    m_list->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_list->setIconSize(QSize(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize));
     m_list->setUniformItemSizes(true);
     m_summary = new QLabel(this);
     layout->addWidget(m_classFilter);
@@ -96,13 +44,13 @@ ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_maskFilter);
     layout->addWidget(m_list, 1);
     layout->addWidget(m_summary);
-    connect(m_classFilter, &QComboBox::currentIndexChanged, this, [this] { rebuildList(); });
-    connect(m_correctnessFilter, &QComboBox::currentIndexChanged, this, [this] { rebuildList(); });
-    connect(m_maskFilter, &QCheckBox::toggled, this, [this] { rebuildList(); });
-    connect(m_list, &QListWidget::currentRowChanged, this, [this](int row) {
-        if (row < 0)
+    connect(m_classFilter, &QComboBox::currentIndexChanged, this, [this] { applyFilter(); });
+    connect(m_correctnessFilter, &QComboBox::currentIndexChanged, this, [this] { applyFilter(); });
+    connect(m_maskFilter, &QCheckBox::toggled, this, [this] { applyFilter(); });
+    connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex& current) {
+        if (!current.isValid())
             return;
-        const int entryIndex = m_list->item(row)->data(Qt::UserRole).toInt();
+        const int entryIndex = current.data(ImageListModel::kEntryIndexRole).toInt();
         if (entryIndex == m_current)
             return;
         m_current = entryIndex;
@@ -124,31 +72,33 @@ bool ImageBrowser::openFolder(const QString& folder, QString* error) {
         return false;
     }
     m_folder = QFileInfo(folder).absoluteFilePath();
-    m_entries = entries;
-    m_classNames = classes;
-    pairMasks(m_entries, m_maskFolder);
-    m_thumbnails.clear();
+    pairMasks(entries, m_maskFolder);
     m_current = -1;
     ++m_folderGeneration;
     {
         const QSignalBlocker blocker(m_classFilter);
         m_classFilter->clear();
         m_classFilter->addItem(tr("All classes"));
-        m_classFilter->addItems(m_classNames);
+        m_classFilter->addItems(classes);
     }
-    rebuildList();
+    {
+        // A new list, no image chosen yet: the view's reset is not the user's choice.
+        const QSignalBlocker blocker(m_list->selectionModel());
+        m_images->setEntries(std::move(entries), std::move(classes));
+    }
+    applyFilter();
     loadThumbnails();
     return true;
 }
 
 void ImageBrowser::setMaskFolder(const QString& folder) {
     m_maskFolder = folder;
-    pairMasks(m_entries, m_maskFolder);
-    rebuildList();
+    m_images->setMaskFolder(m_maskFolder);
+    applyFilter();
 }
 
 const ImageEntry* ImageBrowser::current() const {
-    return m_current >= 0 && m_current < m_entries.size() ? &m_entries[m_current] : nullptr;
+    return m_current >= 0 && m_current < entries().size() ? &entries()[m_current] : nullptr;
 }
 
 ImageFilter ImageBrowser::filter() const {
@@ -160,61 +110,19 @@ ImageFilter ImageBrowser::filter() const {
     return filter;
 }
 
-void ImageBrowser::rebuildList() {
-    const QSignalBlocker blocker(m_list);
-    m_list->clear();
-    int currentRow = -1;
-    const ImageFilter shown = filter();
-    for (int i = 0; i < m_entries.size(); ++i) {
-        if (!shown.accepts(m_entries[i]))
-            continue;
-        auto* item = new QListWidgetItem(m_list);
-        item->setData(Qt::UserRole, i);
-        if (i == m_current)
-            currentRow = m_list->count() - 1;
-        updateItem(i);
+void ImageBrowser::applyFilter() {
+    {
+        // Filtering keeps the chosen image chosen when it stays in the list; the view's
+        // momentary loss of it is not the user's choice.
+        const QSignalBlocker blocker(m_list->selectionModel());
+        m_shown->setFilter(filter());
+        const QModelIndex current = m_shown->mapFromSource(m_images->index(m_current));
+        if (current.isValid())
+            m_list->setCurrentIndex(current);
+        else
+            m_list->selectionModel()->clear();
     }
-    if (currentRow >= 0)
-        m_list->setCurrentRow(currentRow);
-    m_summary->setText(tr("%1 of %2 images").arg(m_list->count()).arg(m_entries.size()));
-}
-
-void ImageBrowser::updateItem(int entryIndex) {
-    for (int row = 0; row < m_list->count(); ++row) {
-        QListWidgetItem* item = m_list->item(row);
-        if (item->data(Qt::UserRole).toInt() != entryIndex)
-            continue;
-        const ImageEntry& entry = m_entries[entryIndex];
-        QString text = QFileInfo(entry.relativePath).fileName();
-        QStringList details;
-        if (!entry.classLabel.isEmpty())
-            details << entry.classLabel;
-        if (entry.predictedClass >= 0) {
-            const QString predictedName = entry.predictedClass < m_classNames.size() ? m_classNames[entry.predictedClass]
-                                                                                     : QString::number(entry.predictedClass);
-            const bool known = entry.classIndex >= 0;
-            details << (known ? (entry.predictedClass == entry.classIndex ? QStringLiteral("✓ ") : QStringLiteral("✗ "))
-                              : QString()) + tr("pred. %1").arg(predictedName);
-        }
-        if (!entry.maskPath.isEmpty())
-            details << tr("mask");
-        item->setText(text + QLatin1Char('\n') + details.join(QStringLiteral(" · ")));
-        item->setToolTip(entry.path + (entry.maskPath.isEmpty() ? QString() : QLatin1Char('\n') + tr("mask: ") + entry.maskPath));
-        const QImage thumbnail = m_thumbnails.value(entryIndex);
-        if (!thumbnail.isNull()) {
-            item->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
-        } else if (item->icon().isNull()) {
-            // A placeholder of the thumbnail's size: rows keep one height, so scrolling to an
-            // item stays right when the thumbnails arrive.
-            static const QIcon placeholder = [] {
-                QPixmap pixmap(kThumbnail, kThumbnail);
-                pixmap.fill(QColor(225, 225, 225));
-                return QIcon(pixmap);
-            }();
-            item->setIcon(placeholder);
-        }
-        return;
-    }
+    m_summary->setText(tr("%1 of %2 images").arg(m_shown->rowCount()).arg(entries().size()));
 }
 
 void ImageBrowser::loadThumbnails() {
@@ -228,7 +136,7 @@ void ImageBrowser::loadThumbnails() {
     const auto stop = m_thumbnailStop;
     const quint64 generation = m_folderGeneration;
     QStringList paths;
-    for (const ImageEntry& entry : m_entries)
+    for (const ImageEntry& entry : entries())
         paths << entry.path;
     QPointer<ImageBrowser> self(this);
     QThreadPool::globalInstance()->start([self, stop, paths, generation] {
@@ -236,7 +144,8 @@ void ImageBrowser::loadThumbnails() {
             QImageReader reader(paths[i]);
             const QSize size = reader.size();
             if (size.isValid())
-                reader.setScaledSize(size.scaled(kThumbnail, kThumbnail, Qt::KeepAspectRatio));
+                reader.setScaledSize(size.scaled(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize,
+                                                 Qt::KeepAspectRatio));
             const QImage thumbnail = reader.read(); // null for a file Qt cannot decode: no icon
             if (thumbnail.isNull())
                 continue;
@@ -245,8 +154,7 @@ void ImageBrowser::loadThumbnails() {
                 [self, i, thumbnail, generation] {
                     if (!self || self->m_folderGeneration != generation)
                         return;
-                    self->m_thumbnails.insert(i, thumbnail);
-                    self->updateItem(i);
+                    self->m_images->setThumbnail(i, thumbnail);
                 },
                 Qt::QueuedConnection);
         }
@@ -259,9 +167,9 @@ ImageBrowser::~ImageBrowser() {
 }
 
 bool ImageBrowser::selectByName(const QString& name) {
-    for (int i = 0; i < m_entries.size(); ++i) {
-        const QFileInfo info(m_entries[i].relativePath);
-        if (m_entries[i].relativePath == name || info.fileName() == name || info.completeBaseName() == name) {
+    for (int i = 0; i < entries().size(); ++i) {
+        const QFileInfo info(entries()[i].relativePath);
+        if (entries()[i].relativePath == name || info.fileName() == name || info.completeBaseName() == name) {
             selectIndex(i);
             return true;
         }
@@ -270,71 +178,66 @@ bool ImageBrowser::selectByName(const QString& name) {
 }
 
 void ImageBrowser::selectIndex(int entryIndex) {
-    if (entryIndex < 0 || entryIndex >= m_entries.size())
+    if (entryIndex < 0 || entryIndex >= entries().size())
         return;
-    if (!filter().accepts(m_entries[entryIndex])) {
+    if (!filter().accepts(entries()[entryIndex])) {
         // Show it even if a filter hides it: the user asked for this image.
         const QSignalBlocker a(m_classFilter), b(m_correctnessFilter), c(m_maskFilter);
         m_classFilter->setCurrentIndex(0);
         m_correctnessFilter->setCurrentIndex(0);
         m_maskFilter->setChecked(false);
-        rebuildList();
+        applyFilter();
     }
-    for (int row = 0; row < m_list->count(); ++row)
-        if (m_list->item(row)->data(Qt::UserRole).toInt() == entryIndex) {
-            m_list->setCurrentRow(row); // emits currentChanged through currentRowChanged
-            // Again once laid out: before the list is shown, scrolling has no geometry to use.
-            QTimer::singleShot(0, m_list, [list = m_list] {
-                if (list->currentItem())
-                    list->scrollToItem(list->currentItem(), QAbstractItemView::PositionAtCenter);
-            });
-            return;
-        }
+    selectRow(m_shown->mapFromSource(m_images->index(entryIndex)).row());
+    // Again once laid out: before the list is shown, scrolling has no geometry to use.
+    scrollToCurrentLater();
+}
+
+void ImageBrowser::selectRow(int row) {
+    if (row >= 0 && row < m_shown->rowCount())
+        m_list->setCurrentIndex(m_shown->index(row, 0)); // emits currentChanged through the selection model
+}
+
+void ImageBrowser::scrollToCurrentLater() {
+    QTimer::singleShot(0, m_list, [list = m_list] {
+        if (list->currentIndex().isValid())
+            list->scrollTo(list->currentIndex(), QAbstractItemView::PositionAtCenter);
+    });
 }
 
 void ImageBrowser::setPrediction(const QString& path, int predictedClass) {
-    for (int i = 0; i < m_entries.size(); ++i)
-        if (m_entries[i].path == path && m_entries[i].predictedClass != predictedClass) {
-            m_entries[i].predictedClass = predictedClass;
-            updateItem(i);
-        }
+    m_images->setPrediction(path, predictedClass);
 }
 
 void ImageBrowser::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
     // A selection made before the window was shown could not scroll (no geometry yet).
-    QTimer::singleShot(0, m_list, [list = m_list] {
-        if (list->currentItem())
-            list->scrollToItem(list->currentItem(), QAbstractItemView::PositionAtCenter);
-    });
+    scrollToCurrentLater();
 }
 
 void ImageBrowser::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
-    if (m_list->currentItem())
-        m_list->scrollToItem(m_list->currentItem(), QAbstractItemView::EnsureVisible);
+    if (m_list->currentIndex().isValid())
+        m_list->scrollTo(m_list->currentIndex(), QAbstractItemView::EnsureVisible);
 }
 
 void ImageBrowser::clearPredictions() {
-    for (ImageEntry& entry : m_entries)
-        entry.predictedClass = -1;
-    rebuildList();
+    m_images->clearPredictions();
+    applyFilter();
 }
 
 int ImageBrowser::visibleCount() const {
-    return m_list->count();
+    return m_shown->rowCount();
 }
 
 void ImageBrowser::selectNext() {
-    const int row = m_list->currentRow();
-    if (row + 1 < m_list->count())
-        m_list->setCurrentRow(row + 1);
+    selectRow(m_list->currentIndex().row() + 1);
 }
 
 void ImageBrowser::selectPrevious() {
-    const int row = m_list->currentRow();
+    const int row = m_list->currentIndex().row();
     if (row > 0)
-        m_list->setCurrentRow(row - 1);
+        selectRow(row - 1);
 }
 
 } // namespace intermap::ui

@@ -1,11 +1,10 @@
 #pragma once
 // The image list: a folder of images (flat, or one sub-folder per class, sorted by relative
 // path), optionally paired by file stem with a mask folder; thumbnails decoded off the GUI
-// thread; prediction and correctness shown once computed; filters; next/previous.
-#include "model/image_filter.h"
+// thread; prediction and correctness shown once computed; filters; next/previous. A view over
+// ImageListModel through ImageFilterProxy (ui/model/image_list_model.h), where the list lives.
+#include "model/image_list_model.h"
 
-#include <QHash>
-#include <QImage>
 #include <QString>
 #include <QStringList>
 #include <QVector>
@@ -16,16 +15,10 @@
 
 class QCheckBox;
 class QComboBox;
-class QListWidget;
+class QListView;
 class QLabel;
 
 namespace intermap::ui {
-
-// Lists image files under `folder` (util::isImageFileName) as the browser does; shared
-// with the scripted start and the tests. Sorted by relative path.
-QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames);
-// Pairs masks by file stem (searching `maskFolder` recursively); returns how many were paired.
-int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder);
 
 class ImageBrowser : public QWidget {
     Q_OBJECT
@@ -38,8 +31,8 @@ public:
     void setMaskFolder(const QString& folder);
     QString folder() const { return m_folder; }
     QString maskFolder() const { return m_maskFolder; }
-    const QVector<ImageEntry>& entries() const { return m_entries; }
-    QStringList classNames() const { return m_classNames; }
+    const QVector<ImageEntry>& entries() const { return m_images->entries(); }
+    QStringList classNames() const { return m_images->classNames(); }
     int currentIndex() const { return m_current; }
     const ImageEntry* current() const;
     // Selects by relative path, file name or stem; false when nothing matches.
@@ -61,23 +54,23 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
 
 private:
-    void rebuildList();
+    void applyFilter();
     void loadThumbnails();
-    void updateItem(int entryIndex);
+    void selectRow(int row); // a row of the shown (filtered) list
+    void scrollToCurrentLater();
     ImageFilter filter() const; // as the pickers are set
 
     QString m_folder;
     QString m_maskFolder;
-    QVector<ImageEntry> m_entries;
-    QStringList m_classNames;
-    QHash<int, QImage> m_thumbnails;
+    ImageListModel* m_images;
+    ImageFilterProxy* m_shown;
     int m_current = -1;
     quint64 m_folderGeneration = 0;
     std::shared_ptr<std::atomic<bool>> m_thumbnailStop; // shared with the decoding task
     QComboBox* m_classFilter;
     QComboBox* m_correctnessFilter;
     QCheckBox* m_maskFilter;
-    QListWidget* m_list;
+    QListView* m_list;
     QLabel* m_summary;
 };
 

@@ -16,8 +16,8 @@ bool JobContext::cancelRequested() const {
     return m_cancel->load();
 }
 
-bool JobContext::report(qint64 done, qint64 total, const QString& message) {
-    m_estimate.record(done, total, unitKindOf(message.toStdString()));
+bool JobContext::report(qint64 done, qint64 total, const QString& message, UnitKind kind) {
+    m_estimate.record({done, total, {}, kind});
     const bool boundary = done <= 1 || done >= total;
     if (boundary || !m_sinceReport.isValid() || m_sinceReport.elapsed() >= 100) {
         m_sinceReport.start();

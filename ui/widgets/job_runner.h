@@ -28,9 +28,10 @@ class JobRunner;
 class JobContext {
 public:
     bool cancelRequested() const;
-    // Progress of the job (done of total units, a one-line message); throttled to 10/s except
-    // the first and the last unit. Returns false once cancel was requested.
-    bool report(qint64 done, qint64 total, const QString& message);
+    // Progress of the job (done of total units, a one-line message, what the unit cost: only
+    // computed units set the ETA's rate); throttled to 10/s except the first and the last unit.
+    // Returns false once cancel was requested.
+    bool report(qint64 done, qint64 total, const QString& message, UnitKind kind = UnitKind::Computed);
     // Runs `function` on the GUI thread (queued, in order). The function must check that what
     // it touches still exists (QPointer).
     void post(std::function<void()> function);

@@ -12,9 +12,17 @@ namespace intermap {
 // computed ones (progress_estimate.h).
 enum class UnitKind { Computed, Reused, Skipped };
 
-// Called by a long job after each unit of work: `done` of `total` units, with a one-line
-// description of the unit just finished. Returning false asks the job to stop at the next safe
-// point (it then throws intermap::Cancelled, leaving every file it wrote complete).
-using ProgressSink = std::function<bool(std::int64_t done, std::int64_t total, const std::string& message)>;
+// One unit of a long job just finished: `done` of `total` units, a one-line description of it for
+// people, and what it cost as data (front ends never parse the message).
+struct ProgressStep {
+    std::int64_t done = 0;
+    std::int64_t total = 0;
+    std::string message;
+    UnitKind kind = UnitKind::Computed;
+};
+
+// Called by a long job after each unit of work. Returning false asks the job to stop at the next
+// safe point (it then throws intermap::Cancelled, leaving every file it wrote complete).
+using ProgressSink = std::function<bool(const ProgressStep& step)>;
 
 } // namespace intermap

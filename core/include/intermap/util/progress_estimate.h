@@ -8,22 +8,8 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 
 namespace intermap {
-
-// The kind of a unit as long jobs report it today: the evaluation's map phase ends the message of
-// a unit it did not compute in ": reused" or ": skipped".
-inline UnitKind unitKindOf(std::string_view message) {
-    auto endsWith = [&](std::string_view suffix) {
-        return message.size() >= suffix.size() && message.substr(message.size() - suffix.size()) == suffix;
-    };
-    if (endsWith(": reused"))
-        return UnitKind::Reused;
-    if (endsWith(": skipped"))
-        return UnitKind::Skipped;
-    return UnitKind::Computed;
-}
 
 class ProgressEstimate {
 public:
@@ -32,10 +18,10 @@ public:
     explicit ProgressEstimate(Clock::time_point start = Clock::now()) : m_start(start) {}
 
     // After each unit, with the job's own counts.
-    void record(std::int64_t done, std::int64_t total, UnitKind kind) {
-        m_done = done;
-        m_total = total;
-        if (kind == UnitKind::Computed)
+    void record(const ProgressStep& step) {
+        m_done = step.done;
+        m_total = step.total;
+        if (step.kind == UnitKind::Computed)
             ++m_computed;
     }
 

@@ -1,9 +1,9 @@
-#include "model/safetensors.h"
+#include "checkpoint/safetensors.h"
 
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/byte_order.h"
 #include "intermap/util/errors.h"
-#include "model/tensor_extent.h"
+#include "checkpoint/tensor_extent.h"
 
 #include <nlohmann/json.hpp>
 

@@ -4,7 +4,7 @@
 // that every size and offset read from the file is checked before it is used. Supports what
 // PyTorch writes (stored entries, Zip64 end records, data descriptors) plus deflated entries.
 // Private to intermap_checkpoint.
-#include "model/byte_source.h"
+#include "checkpoint/byte_source.h"
 
 #include <cstdint>
 #include <map>

@@ -1,11 +1,11 @@
 #include "intermap/model/checkpoint_format.h"
 
 #include "intermap/util/errors.h"
-#include "model/byte_source.h"
-#include "model/pickle_reader.h"
-#include "model/safetensors.h"
-#include "model/tensor_extent.h"
-#include "model/zip_archive.h"
+#include "checkpoint/byte_source.h"
+#include "checkpoint/pickle_reader.h"
+#include "checkpoint/safetensors.h"
+#include "checkpoint/tensor_extent.h"
+#include "checkpoint/zip_archive.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -143,8 +143,8 @@ DemoResult runDemo(const DemoOptions& options, const DemoEvents& events) {
             return true;
         char message[64];
         std::snprintf(message, sizeof message, "epoch %d/%d loss %.4f", epoch, options.epochs, loss);
-        return events.trainProgress(static_cast<std::int64_t>(epoch - 1) * batches + batch,
-                                    static_cast<std::int64_t>(options.epochs) * batches, message);
+        return events.trainProgress({static_cast<std::int64_t>(epoch - 1) * batches + batch,
+                                     static_cast<std::int64_t>(options.epochs) * batches, message});
     };
     trainingEvents.training.onEpoch = [&](const train::EpochRecord& record) {
         trainedNow = true;

@@ -173,7 +173,7 @@ PhantomSummary writePhantomDataset(const std::string& root, const PhantomOptions
             testImages.push_back(std::move(entry));
         }
         ++done;
-        if (progress && !progress(done, total, relative))
+        if (progress && !progress({done, total, relative}))
             throw Cancelled();
     }
 

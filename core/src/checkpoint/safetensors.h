@@ -3,7 +3,7 @@
 // length N, N bytes of JSON, then one flat data buffer. Private to intermap_checkpoint; the public
 // entry points are readStateDict and writeSafetensors.
 #include "intermap/model/checkpoint_format.h"
-#include "model/byte_source.h"
+#include "checkpoint/byte_source.h"
 
 #include <cstdint>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "model/pickle_reader.h"
+#include "checkpoint/pickle_reader.h"
 
 #include "intermap/util/byte_order.h"
 #include "intermap/util/errors.h"

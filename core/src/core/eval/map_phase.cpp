@@ -238,9 +238,10 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
         if (reported.insert(problem).second)
             summary.problems.push_back(problem);
     };
-    auto step = [&](const std::string& message) {
+    auto step = [&](const std::string& where, UnitKind kind) {
         ++done;
-        if (progress && !progress(done, total, message))
+        static constexpr const char* kKindWords[] = {"computed", "reused", "skipped"};
+        if (progress && !progress({done, total, where + ": " + kKindWords[static_cast<int>(kind)], kind}))
             throw Cancelled();
     };
 
@@ -268,40 +269,40 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
             const std::string where = label + "/" + item.stem;
             if (!groupProblem.empty()) {
                 report(groupProblem);
-                step(where + ": skipped");
+                step(where, UnitKind::Skipped);
                 continue;
             }
             if (item.imagePath.empty()) {
                 report(item.maskPath + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir + " (skipped)");
-                step(where + ": skipped");
+                step(where, UnitKind::Skipped);
                 continue;
             }
             if (itemComplete(settings, item)) {
                 ++summary.itemsReused;
                 summary.mapsReused += static_cast<std::int64_t>(settings.methods.size());
-                step(where + ": reused");
+                step(where, UnitKind::Reused);
                 continue;
             }
             if (!model.ensureLoaded(groupProblem)) {
                 report(groupProblem);
-                step(where + ": skipped");
+                step(where, UnitKind::Skipped);
                 continue;
             }
             try {
                 explainItem(settings, registry, model.vit(), dataset, item, summary.mapsWritten);
                 ++summary.itemsComputed;
-                step(where + ": computed");
+                step(where, UnitKind::Computed);
             } catch (const Cancelled&) {
                 throw;
             } catch (const ImageError& error) {
                 report(std::string(error.what()) + " (skipped)");
-                step(where + ": skipped");
+                step(where, UnitKind::Skipped);
             } catch (const Error& error) {
                 report(where + ": " + error.what() + " (skipped)");
-                step(where + ": skipped");
+                step(where, UnitKind::Skipped);
             } catch (const std::exception& error) {
                 report(where + ": " + item.imagePath + ": " + error.what() + " (skipped)");
-                step(where + ": skipped");
+                step(where, UnitKind::Skipped);
             }
         }
         begin = end;

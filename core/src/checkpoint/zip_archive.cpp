@@ -1,4 +1,4 @@
-#include "model/zip_archive.h"
+#include "checkpoint/zip_archive.h"
 
 #include "intermap/util/byte_order.h"
 #include "intermap/util/errors.h"

@@ -1,0 +1,163 @@
+#include "model/image_list_model.h"
+
+#include "intermap/util/image_files.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
+
+#include <algorithm>
+
+namespace intermap::ui {
+namespace {
+
+bool isImageFile(const QFileInfo& info) {
+    return info.isFile() && util::isImageFileName(info.fileName().toStdString());
+}
+
+} // namespace
+
+QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames) {
+    const QDir root(folder);
+    QVector<ImageEntry> entries;
+    QDirIterator it(folder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QFileInfo info(it.next());
+        if (!isImageFile(info))
+            continue;
+        ImageEntry entry;
+        entry.path = info.absoluteFilePath();
+        entry.relativePath = root.relativeFilePath(entry.path);
+        const auto slash = entry.relativePath.indexOf(QLatin1Char('/'));
+        entry.classLabel = slash > 0 ? entry.relativePath.left(slash) : QString();
+        entries << entry;
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const ImageEntry& a, const ImageEntry& b) { return a.relativePath < b.relativePath; });
+    QStringList classes;
+    for (const ImageEntry& entry : entries)
+        if (!entry.classLabel.isEmpty() && !classes.contains(entry.classLabel))
+            classes << entry.classLabel;
+    classes.sort();
+    for (ImageEntry& entry : entries)
+        entry.classIndex = entry.classLabel.isEmpty() ? -1 : static_cast<int>(classes.indexOf(entry.classLabel));
+    if (classNames)
+        *classNames = classes;
+    return entries;
+}
+
+int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder) {
+    QHash<QString, QString> byStem;
+    if (!maskFolder.isEmpty()) {
+        QDirIterator it(maskFolder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QFileInfo info(it.next());
+            if (isImageFile(info) && !byStem.contains(info.completeBaseName()))
+                byStem.insert(info.completeBaseName(), info.absoluteFilePath());
+        }
+    }
+    int paired = 0;
+    for (ImageEntry& entry : entries) {
+        entry.maskPath = byStem.value(QFileInfo(entry.path).completeBaseName());
+        paired += entry.maskPath.isEmpty() ? 0 : 1;
+    }
+    return paired;
+}
+
+void ImageListModel::setEntries(QVector<ImageEntry> entries, QStringList classNames) {
+    beginResetModel();
+    m_entries = std::move(entries);
+    m_classNames = std::move(classNames);
+    m_thumbnails.clear();
+    endResetModel();
+}
+
+int ImageListModel::setMaskFolder(const QString& maskFolder) {
+    const int paired = pairMasks(m_entries, maskFolder);
+    if (!m_entries.isEmpty())
+        Q_EMIT dataChanged(index(0), index(static_cast<int>(m_entries.size()) - 1));
+    return paired;
+}
+
+void ImageListModel::setThumbnail(int row, const QImage& thumbnail) {
+    if (row < 0 || row >= m_entries.size())
+        return;
+    m_thumbnails.insert(row, thumbnail);
+    Q_EMIT dataChanged(index(row), index(row), {Qt::DecorationRole});
+}
+
+void ImageListModel::setPrediction(const QString& path, int predictedClass) {
+    for (int row = 0; row < m_entries.size(); ++row)
+        if (m_entries[row].path == path && m_entries[row].predictedClass != predictedClass) {
+            m_entries[row].predictedClass = predictedClass;
+            Q_EMIT dataChanged(index(row), index(row));
+        }
+}
+
+void ImageListModel::clearPredictions() {
+    for (ImageEntry& entry : m_entries)
+        entry.predictedClass = -1;
+    if (!m_entries.isEmpty())
+        Q_EMIT dataChanged(index(0), index(static_cast<int>(m_entries.size()) - 1));
+}
+
+int ImageListModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(m_entries.size());
+}
+
+QString ImageListModel::text(const ImageEntry& entry) const {
+    QStringList details;
+    if (!entry.classLabel.isEmpty())
+        details << entry.classLabel;
+    if (entry.predictedClass >= 0) {
+        const QString predictedName = entry.predictedClass < m_classNames.size() ? m_classNames[entry.predictedClass]
+                                                                                 : QString::number(entry.predictedClass);
+        const QString mark = entry.classIndex < 0 ? QString()
+                             : entry.predictedClass == entry.classIndex ? QStringLiteral("✓ ")
+                                                                         : QStringLiteral("✗ ");
+        details << mark + tr("pred. %1").arg(predictedName);
+    }
+    if (!entry.maskPath.isEmpty())
+        details << tr("mask");
+    return QFileInfo(entry.relativePath).fileName() + QLatin1Char('\n') + details.join(QStringLiteral(" · "));
+}
+
+QVariant ImageListModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= m_entries.size())
+        return {};
+    const ImageEntry& entry = m_entries[index.row()];
+    switch (role) {
+    case Qt::DisplayRole: return text(entry);
+    case Qt::ToolTipRole:
+        return entry.path + (entry.maskPath.isEmpty() ? QString() : QLatin1Char('\n') + tr("mask: ") + entry.maskPath);
+    case Qt::DecorationRole: {
+        const auto thumbnail = m_thumbnails.constFind(index.row());
+        if (thumbnail != m_thumbnails.constEnd())
+            return *thumbnail;
+        static const QImage placeholder = [] {
+            QImage image(kThumbnailSize, kThumbnailSize, QImage::Format_RGB32);
+            image.fill(QColor(225, 225, 225));
+            return image;
+        }();
+        return placeholder;
+    }
+    case kEntryIndexRole: return index.row();
+    default: return {};
+    }
+}
+
+ImageFilterProxy::ImageFilterProxy(QObject* parent) : QSortFilterProxyModel(parent) {
+    setDynamicSortFilter(false);
+}
+
+void ImageFilterProxy::setFilter(const ImageFilter& filter) {
+    m_filter = filter;
+    invalidateFilter();
+}
+
+bool ImageFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex&) const {
+    const auto* list = qobject_cast<const ImageListModel*>(sourceModel());
+    return list && sourceRow < list->entries().size() && m_filter.accepts(list->entries()[sourceRow]);
+}
+
+} // namespace intermap::ui
