@@ -25,11 +25,14 @@ set(INTERMAP_CHECKPOINT_SOURCES
     zip_archive.cpp
     pickle_reader.cpp
     checkpoint_format.cpp
-    safetensors.cpp)
+    safetensors.cpp
+    huggingface_folder.cpp)
 
 set(INTERMAP_COMPUTE_SOURCES
     state_dict.cpp
     vit.cpp
+    model_family.cpp
+    model_loading.cpp
     explainer.cpp
     attention_methods.cpp
     gradcam.cpp

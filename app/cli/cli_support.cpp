@@ -30,6 +30,28 @@ QCommandLineOption topKOption() {
             QStringLiteral("5,10,20,40")};
 }
 
+QCommandLineOption headsOption() {
+    return {QStringLiteral("heads"),
+            QStringLiteral("Attention heads, for checkpoints that do not store them (all but Hugging Face folders; "
+                           "default width/64)."),
+            QStringLiteral("N")};
+}
+
+bool parseHeads(const QCommandLineParser& parser, const QCommandLineOption& option, std::optional<std::int64_t>* heads,
+                QString* error) {
+    heads->reset();
+    if (!parser.isSet(option))
+        return true;
+    bool ok = false;
+    const qlonglong value = parser.value(option).toLongLong(&ok);
+    if (!ok || value < 1) {
+        *error = QStringLiteral("--heads must be a positive integer, got '%1'").arg(parser.value(option));
+        return false;
+    }
+    *heads = value;
+    return true;
+}
+
 QCommandLineOption maskThresholdOption() {
     return {QStringLiteral("mask-threshold"),
             QStringLiteral("Inside = grey > T (default 0, the study's boxes; use 127 for JPEG masks)."), QStringLiteral("T"),

@@ -20,6 +20,11 @@ std::optional<std::vector<double>> parseTopKList(const QString& text, QString* e
 // The options every scoring command shares, with the study's defaults.
 QCommandLineOption topKOption();          // --top-k LIST, default 5,10,20,40
 QCommandLineOption maskThresholdOption(); // --mask-threshold T, default 0
+// --heads N: attention heads where the checkpoint does not say (all but Hugging Face folders).
+QCommandLineOption headsOption();
+// The --heads value (nullopt when not given); false and `error` set when it is not a positive integer.
+bool parseHeads(const QCommandLineParser& parser, const QCommandLineOption& option, std::optional<std::int64_t>* heads,
+                QString* error);
 // --mask-threshold's value, 0..255; nullopt (and *error set) otherwise.
 std::optional<int> parseMaskThreshold(const QString& text, QString* error);
 

@@ -136,9 +136,7 @@ int runEvaluate(const QStringList& arguments) {
         QStringLiteral("Only items whose index in the sorted (dataset, init, image) list is I mod N (0 <= I < N), "
                        "e.g. $SLURM_ARRAY_TASK_ID/N; join the shard folders with 'intermap-cli merge'."),
         QStringLiteral("I/N"));
-    const QCommandLineOption headsOption(QStringLiteral("heads"),
-                                         QStringLiteral("Attention heads (not stored in checkpoints; default width/64)."),
-                                         QStringLiteral("N"));
+    const QCommandLineOption headsOption = cli::headsOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
     parser.addOptions({headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption, topKOption, thresholdOption,
                        faithfulnessOption, eigenSignOption, precisionOption, seedOption, shardOption, outOption});
@@ -191,12 +189,9 @@ int runEvaluate(const QStringList& arguments) {
     settings.randomBaselineSeed = parser.value(seedOption).toULongLong(&ok);
     if (!ok)
         return usageError(command, QStringLiteral("--seed must be a non-negative integer, got '%1'").arg(parser.value(seedOption)));
-    if (parser.isSet(headsOption)) {
-        const int heads = parser.value(headsOption).toInt(&ok);
-        if (!ok || heads < 1)
-            return usageError(command, QStringLiteral("--heads must be a positive integer, got '%1'").arg(parser.value(headsOption)));
-        settings.heads = heads;
-    }
+    QString headsError;
+    if (!parseHeads(parser, headsOption, &settings.heads, &headsError))
+        return usageError(command, headsError);
     if (parser.isSet(shardOption)) {
         const QStringList parts = parser.value(shardOption).split(QLatin1Char('/'));
         bool indexOk = false, countOk = false;

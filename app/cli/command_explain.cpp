@@ -86,9 +86,7 @@ int runExplain(const QStringList& arguments) {
         QStringLiteral("resize (to 224x224, Pillow bilinear; CP-CHILD, DUKE) or center-crop (224, no resize; Kvasir, MURA). "
                        "Default: resize."),
         QStringLiteral("RECIPE"), QStringLiteral("resize"));
-    const QCommandLineOption headsOption(QStringLiteral("heads"),
-                                         QStringLiteral("Attention heads (not stored in checkpoints; default dim/64)."),
-                                         QStringLiteral("N"));
+    const QCommandLineOption headsOption = cli::headsOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output directory, or a .npy file."),
                                        QStringLiteral("PATH"));
     parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
@@ -133,12 +131,9 @@ int runExplain(const QStringList& arguments) {
             return usageError("explain", QStringLiteral("--target-class must be a class index >= 0, got '%1'").arg(parser.value(targetOption)));
         job.options.targetClass = *target;
     }
-    if (parser.isSet(headsOption)) {
-        const auto heads = parseNonNegative(parser.value(headsOption));
-        if (!heads || *heads == 0)
-            return usageError("explain", QStringLiteral("--heads must be a positive integer, got '%1'").arg(parser.value(headsOption)));
-        job.heads = *heads;
-    }
+    QString headsError;
+    if (!parseHeads(parser, headsOption, &job.heads, &headsError))
+        return usageError("explain", headsError);
     job.options.augSmooth = parser.isSet(augSmoothOption);
     job.options.eigenSmooth = parser.isSet(eigenSmoothOption);
     QString optionError;

@@ -28,6 +28,7 @@ constexpr const char* kUsage =
     "  evaluate  the study's evaluation grid: data sets x inits x methods -> tables, report.html\n"
     "  merge     join the outputs of 'evaluate --shard I/N' runs\n"
     "  train     train a ViT classifier (the study's presets, resumable)\n"
+    "  inspect   what intermap reads from a checkpoint (timm, Hugging Face, torchvision, MONAI, Lightning)\n"
     "  demo      the whole idea on synthetic data: train, explain, score (nothing to download)\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
@@ -92,6 +93,8 @@ int main(int argc, char* argv[]) {
         return intermap::cli::runEvaluate(arguments);
     if (command == QLatin1String("merge"))
         return intermap::cli::runMerge(arguments);
+    if (command == QLatin1String("inspect"))
+        return intermap::cli::runInspect(arguments);
     if (command == QLatin1String("train"))
         return intermap::cli::runTrain(arguments);
     if (isDemo) {

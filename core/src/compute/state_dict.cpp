@@ -58,6 +58,7 @@ StateDict loadStateDict(const std::string& path, bool keepFileDtype) {
     result.sourcePath = path;
     result.placeholderGlobals = std::move(file.placeholderGlobals);
     result.wrapperKey = std::move(file.wrapperKey);
+    result.ignoredEntries = std::move(file.ignoredEntries);
     result.entries.reserve(file.tensors.size());
     for (const auto& record : file.tensors)
         result.entries.emplace_back(record.name, toTensor(record, keepFileDtype));

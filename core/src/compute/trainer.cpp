@@ -158,8 +158,9 @@ void initialiseLikeTimm(model::VisionTransformer& vit) {
 // Weights from any checkpoint the reader loads; the head is always the fresh one (re-created for
 // this task's classes). The checkpoint's architecture must be --arch's.
 void initialiseFromCheckpoint(model::VisionTransformer& vit, const std::string& path, const Architecture& architecture) {
-    model::StateDict dict = model::loadStateDict(path);
-    const model::VitConfig found = model::inferVitConfig(dict, architecture.heads);
+    model::ModelWeights weights = model::readModelWeights(path, architecture.heads);
+    model::StateDict& dict = weights.dict;
+    const model::VitConfig& found = weights.config;
     if (found.embedDim != architecture.width || found.depth != architecture.depth ||
         found.mlpHiddenDim != 4 * architecture.width || found.imageSize != vit->config().imageSize ||
         found.patchSize != vit->config().patchSize)

@@ -273,21 +273,4 @@ void loadWeights(VisionTransformer& model, const StateDict& dict) {
                                                        " (not part of a " + model->config().describe() + ")");
 }
 
-LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads) {
-    StateDict dict = loadStateDict(checkpointPath);
-    LoadedVit loaded;
-    loaded.config = inferVitConfig(dict, numHeads);
-    loaded.model = VisionTransformer(loaded.config);
-    loadWeights(loaded.model, dict);
-    loaded.model->eval();
-    // Explaining needs gradients w.r.t. activations only; weight gradients would cost a full
-    // extra backward. (The trainer builds its own model with trainable parameters.)
-    for (auto& parameter : loaded.model->parameters())
-        parameter.set_requires_grad(false);
-    loaded.checkpointPath = checkpointPath;
-    for (const auto& global : dict.placeholderGlobals)
-        loaded.warnings.push_back(checkpointPath + ": ignored non-tensor object of type " + global + " (never executed)");
-    return loaded;
-}
-
 } // namespace intermap::model

@@ -19,6 +19,7 @@ struct StateDict {
     std::vector<std::pair<std::string, torch::Tensor>> entries;
     std::vector<std::string> placeholderGlobals; // see checkpoint::StateDictFile
     std::string wrapperKey;
+    std::vector<std::string> ignoredEntries; // non-tensor entries beside the state dict (e.g. "epoch")
 
     const torch::Tensor* find(const std::string& name) const;
     bool contains(const std::string& name) const { return find(name) != nullptr; }

@@ -1,7 +1,9 @@
 #pragma once
-// Vision Transformer (timm `vit_*_patch16_224` layout) with explain taps. LibTorch has no
+// Vision Transformer (timm `vit_*_patch16_224` layout; other layouts are mapped onto it by
+// model_family.h) with explain taps. LibTorch has no
 // module hooks, so the tensors the interpretability methods need (per-block attention
 // probabilities, the last block's norm1 output) are returned as ordinary outputs on request.
+#include "intermap/model/model_family.h"
 #include "intermap/model/state_dict.h"
 
 #include <torch/nn/module.h>
@@ -149,12 +151,33 @@ TORCH_MODULE(VisionTransformer);
 // the expected and the found shape. MAE fine-tuned checkpoints' fc_norm.* is accepted as norm.*.
 void loadWeights(VisionTransformer& model, const StateDict& stateDict);
 
+// Everything intermap reads from a checkpoint file or a Hugging Face folder before a model is
+// built: the weights in timm's layout, the architecture, the family and the metadata.
+struct ModelWeights {
+    std::string path;
+    StateDict dict;
+    VitConfig config;
+    FamilyMapping mapping;
+    ModelMetadata metadata;
+    Normalisation normalisation;       // the checkpoint's own when it has one, else ImageNet's
+    std::vector<std::string> warnings; // placeholder globals met in the file, class names dropped, ...
+};
+
+// Reads a checkpoint of any family (model_family.h): a file (.pth/.pt/.bin/.ckpt/.safetensors)
+// or a Hugging Face folder. `numHeads` overrides the checkpoint's (only a Hugging Face
+// config.json has one; elsewhere width/64, timm's head_dim 64). Throws CheckpointError naming the
+// file and what was wrong.
+ModelWeights readModelWeights(const std::string& path, std::optional<std::int64_t> numHeads = std::nullopt);
+
 // The model and where it came from, ready for inference (eval mode, float32, CPU).
 struct LoadedVit {
     VisionTransformer model{nullptr};
     VitConfig config;
     std::string checkpointPath;
-    std::vector<std::string> warnings; // e.g. placeholder globals met in the file
+    FamilyMapping family;
+    std::vector<std::string> classNames; // from the checkpoint's metadata; empty when it has none
+    Normalisation normalisation;
+    std::vector<std::string> warnings;   // e.g. placeholder globals met in the file
 };
 
 LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads = std::nullopt);

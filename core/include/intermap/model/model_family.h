@@ -1,0 +1,40 @@
+#pragma once
+// The ViT layouts researchers' checkpoints come in, mapped onto intermap's one ViT (timm's key
+// names, vit.h). Detection is by keys (and a Hugging Face folder's config.json); each family has
+// one mapping, its layer-norm epsilon, and its notes. A checkpoint of any other architecture is
+// refused with a message naming what was recognised and what is missing, never mis-mapped.
+//
+//   family        recognised by                                           eps
+//   timm          patch_embed.proj.weight                                 1e-6
+//   Hugging Face  [vit.]embeddings.patch_embeddings.projection.weight     config.json layer_norm_eps (1e-12)
+//   torchvision   conv_proj.weight + class_token                          1e-6
+//   MONAI         patch_embedding.patch_embeddings.weight                 1e-5
+// PyTorch Lightning's .ckpt (state_dict with a 'model.'/'net.' prefix) wraps any of them.
+#include "intermap/model/model_metadata.h"
+#include "intermap/model/state_dict.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace intermap::model {
+
+enum class ModelFamily { Timm, HuggingFace, Torchvision, Monai };
+const char* familyName(ModelFamily family); // "timm", "Hugging Face", "torchvision", "MONAI"
+
+// What renaming a checkpoint into timm's layout found out.
+struct FamilyMapping {
+    ModelFamily family = ModelFamily::Timm;
+    std::string layout;                   // e.g. "timm", "PyTorch Lightning (state_dict, prefix 'model.') of timm"
+    double layerNormEps = 1e-6;
+    std::vector<std::string> ignoredKeys; // present in the file, not part of the classifier (said why in notes)
+    std::vector<std::string> notes;       // e.g. MONAI's Tanh head
+};
+
+// Renames `dict`'s entries into timm's key names (splitting nothing, concatenating Hugging Face's
+// query/key/value into qkv, adding MONAI's missing CLS position row as zeros, zero qkv biases where
+// a family leaves them out). Throws CheckpointError naming the file when it is not a ViT of a
+// known family.
+FamilyMapping mapToTimmLayout(StateDict& dict, const ModelMetadata& metadata);
+
+} // namespace intermap::model

@@ -1,0 +1,155 @@
+#include "intermap/model/model_metadata.h"
+
+#include "intermap/util/errors.h"
+#include "intermap/util/file_io.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace intermap::model {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json readJson(const fs::path& path) {
+    const std::string text = util::readWholeFile<CheckpointError>(path.string(), "a JSON file");
+    try {
+        json parsed = json::parse(text);
+        if (!parsed.is_object())
+            throw CheckpointError(path.string(), "expected a JSON object");
+        return parsed;
+    } catch (const json::exception& error) {
+        throw CheckpointError(path.string(), std::string("malformed JSON: ") + error.what());
+    }
+}
+
+template <typename T>
+std::optional<T> optionalNumber(const json& object, const char* key, const fs::path& path) {
+    const auto found = object.find(key);
+    if (found == object.end() || found->is_null())
+        return std::nullopt;
+    if (!found->is_number())
+        throw CheckpointError(path.string(), std::string("'") + key + "' is not a number");
+    return found->get<T>();
+}
+
+std::array<double, 3> channelTriple(const json& value, const char* key, const fs::path& path) {
+    if (value.is_number())
+        return {value.get<double>(), value.get<double>(), value.get<double>()};
+    if (!value.is_array() || value.size() != 3 || !value[0].is_number() || !value[1].is_number() || !value[2].is_number())
+        throw CheckpointError(path.string(), std::string("'") + key + "' must be three numbers (one per RGB channel)");
+    return {value[0].get<double>(), value[1].get<double>(), value[2].get<double>()};
+}
+
+// id2label {"0": "benign", "1": "malignant"} -> names in index order.
+std::vector<std::string> classNamesOf(const json& config, const fs::path& path) {
+    const auto found = config.find("id2label");
+    if (found == config.end() || !found->is_object() || found->empty())
+        return {};
+    std::map<long long, std::string> byIndex;
+    for (const auto& [key, value] : found->items()) {
+        std::size_t used = 0;
+        long long index = -1;
+        try {
+            index = std::stoll(key, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != key.size() || index < 0 || !value.is_string())
+            throw CheckpointError(path.string(), "id2label entry '" + key + "' is not <index>: <name>");
+        byIndex[index] = value.get<std::string>();
+    }
+    std::vector<std::string> names;
+    for (const auto& [index, name] : byIndex) {
+        if (index != static_cast<long long>(names.size()))
+            throw CheckpointError(path.string(), "id2label indices are not 0.." + std::to_string(byIndex.size() - 1));
+        names.push_back(name);
+    }
+    return names;
+}
+
+std::vector<std::string> shardsOf(const fs::path& index) {
+    const json parsed = readJson(index);
+    const auto map = parsed.find("weight_map");
+    if (map == parsed.end() || !map->is_object() || map->empty())
+        throw CheckpointError(index.string(), "no 'weight_map' naming the shards");
+    std::vector<std::string> shards;
+    std::set<std::string> seen;
+    for (const auto& [tensor, file] : map->items()) {
+        if (!file.is_string())
+            throw CheckpointError(index.string(), "weight_map entry '" + tensor + "' is not a file name");
+        const std::string name = file.get<std::string>();
+        // A shard lies in the folder itself: no path components (no '..' escape).
+        if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos || name == "..")
+            throw CheckpointError(index.string(), "shard name '" + name + "' is not a file in this folder");
+        if (seen.insert(name).second)
+            shards.push_back((index.parent_path() / name).string());
+    }
+    return shards;
+}
+
+} // namespace
+
+bool isHuggingFaceFolder(const std::string& path) {
+    std::error_code error;
+    return fs::is_directory(path, error) && fs::is_regular_file(fs::path(path) / "config.json", error);
+}
+
+HuggingFaceFolder readHuggingFaceFolder(const std::string& folder) {
+    const fs::path root(folder);
+    const fs::path configPath = root / "config.json";
+    if (!isHuggingFaceFolder(folder))
+        throw CheckpointError(folder, "not a Hugging Face model folder (no config.json)");
+    HuggingFaceFolder result;
+    result.folder = folder;
+    ModelMetadata& metadata = result.metadata;
+    metadata.sourcePath = configPath.string();
+    const json config = readJson(configPath);
+    metadata.modelType = config.value("model_type", std::string());
+    if (const auto found = config.find("architectures"); found != config.end() && found->is_array())
+        for (const auto& name : *found)
+            if (name.is_string())
+                metadata.architectures.push_back(name.get<std::string>());
+    metadata.numHeads = optionalNumber<std::int64_t>(config, "num_attention_heads", configPath);
+    metadata.imageSize = optionalNumber<std::int64_t>(config, "image_size", configPath);
+    metadata.patchSize = optionalNumber<std::int64_t>(config, "patch_size", configPath);
+    metadata.layerNormEps = optionalNumber<double>(config, "layer_norm_eps", configPath);
+    if (const auto act = config.find("hidden_act"); act != config.end() && act->is_string())
+        metadata.hiddenActivation = act->get<std::string>();
+    metadata.classNames = classNamesOf(config, configPath);
+
+    const fs::path preprocessorPath = root / "preprocessor_config.json";
+    std::error_code error;
+    if (fs::is_regular_file(preprocessorPath, error)) {
+        const json preprocessor = readJson(preprocessorPath);
+        const auto mean = preprocessor.find("image_mean");
+        const auto std = preprocessor.find("image_std");
+        if (mean != preprocessor.end() && std != preprocessor.end()) {
+            Normalisation normalisation;
+            normalisation.mean = channelTriple(*mean, "image_mean", preprocessorPath);
+            normalisation.std = channelTriple(*std, "image_std", preprocessorPath);
+            for (double deviation : normalisation.std)
+                if (!(deviation > 0.0))
+                    throw CheckpointError(preprocessorPath.string(), "'image_std' must be positive");
+            normalisation.source = "preprocessor_config.json";
+            metadata.normalisation = normalisation;
+        }
+    }
+
+    if (fs::is_regular_file(root / "model.safetensors", error))
+        result.weightFiles = {(root / "model.safetensors").string()};
+    else if (fs::is_regular_file(root / "model.safetensors.index.json", error))
+        result.weightFiles = shardsOf(root / "model.safetensors.index.json");
+    else if (fs::is_regular_file(root / "pytorch_model.bin", error))
+        result.weightFiles = {(root / "pytorch_model.bin").string()};
+    else
+        throw CheckpointError(folder, "Hugging Face folder without weights: expected model.safetensors, "
+                                      "model.safetensors.index.json or pytorch_model.bin");
+    return result;
+}
+
+} // namespace intermap::model

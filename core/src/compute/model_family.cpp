@@ -1,0 +1,347 @@
+#include "intermap/model/model_family.h"
+
+#include "intermap/model/vit.h"
+#include "intermap/util/errors.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+namespace intermap::model {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, torch::Tensor>>;
+
+bool startsWith(const std::string& text, const std::string& prefix) {
+    return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+// One renaming rule: a key matching `pattern` at its start becomes `replacement` ($1 = block
+// index) followed by the rest of the key.
+struct Rule {
+    std::regex pattern;
+    std::string replacement;
+};
+
+std::vector<Rule> rules(std::initializer_list<std::pair<const char*, const char*>> table) {
+    std::vector<Rule> result;
+    for (const auto& [pattern, replacement] : table)
+        result.push_back({std::regex(std::string("^") + pattern), replacement});
+    return result;
+}
+
+// The key in timm's layout, or nullopt when no rule matches.
+std::optional<std::string> renamed(const std::string& key, const std::vector<Rule>& table) {
+    for (const Rule& rule : table) {
+        std::smatch match;
+        if (std::regex_search(key, match, rule.pattern))
+            return match.format(rule.replacement) + match.suffix().str();
+    }
+    return std::nullopt;
+}
+
+// Renames every key of `dict` by `table`; keys no rule matches are kept as they are (loading then
+// names them as unexpected), `ignored` ones are dropped and listed.
+Entries renameAll(const StateDict& dict, const std::vector<Rule>& table, const std::vector<std::regex>& ignored,
+                  FamilyMapping& mapping) {
+    Entries out;
+    for (const auto& [key, tensor] : dict.entries) {
+        if (std::any_of(ignored.begin(), ignored.end(), [&](const std::regex& pattern) { return std::regex_search(key, pattern); })) {
+            mapping.ignoredKeys.push_back(key);
+            continue;
+        }
+        out.emplace_back(renamed(key, table).value_or(key), tensor);
+    }
+    return out;
+}
+
+const torch::Tensor* findIn(const Entries& entries, const std::string& key) {
+    for (const auto& [name, tensor] : entries)
+        if (name == key)
+            return &tensor;
+    return nullptr;
+}
+
+// Blocks whose attention has no qkv bias (Hugging Face qkv_bias=False, MONAI's default) get a
+// zero one: the same function, and one ViT shape to load into.
+void addMissingQkvBiases(Entries& entries) {
+    static const std::regex qkvWeight(R"(^blocks\.(\d+)\.attn\.qkv\.weight$)");
+    Entries added;
+    for (const auto& [name, tensor] : entries) {
+        std::smatch match;
+        if (std::regex_match(name, match, qkvWeight)) {
+            const std::string bias = "blocks." + match[1].str() + ".attn.qkv.bias";
+            if (!findIn(entries, bias))
+                added.emplace_back(bias, torch::zeros({tensor.size(0)}, tensor.options()));
+        }
+    }
+    entries.insert(entries.end(), added.begin(), added.end());
+}
+
+std::optional<ModelFamily> detect(const StateDict& dict, std::string& huggingFacePrefix) {
+    if (dict.contains("patch_embed.proj.weight"))
+        return ModelFamily::Timm;
+    for (const char* prefix : {"vit.", ""})
+        if (dict.contains(std::string(prefix) + "embeddings.patch_embeddings.projection.weight")) {
+            huggingFacePrefix = prefix;
+            return ModelFamily::HuggingFace;
+        }
+    if (dict.contains("conv_proj.weight") && dict.contains("class_token"))
+        return ModelFamily::Torchvision;
+    if (dict.contains("patch_embedding.patch_embeddings.weight"))
+        return ModelFamily::Monai;
+    return std::nullopt;
+}
+
+// For a refusal: what the keys look like when they are not a ViT intermap reads.
+std::string recognisedArchitecture(const StateDict& dict) {
+    struct Sign {
+        const char* fragment;
+        const char* architecture;
+    };
+    static const Sign signs[] = {
+        {"relative_position_bias_table", "a Swin Transformer"},
+        {"downsample_layers.", "a ConvNeXt"},
+        {".dwconv.", "a ConvNeXt"},
+        {"layer1.0.conv1.", "a ResNet"},
+        {"patch_embed.backbone.", "a hybrid CNN-ViT"},
+        {"deit.embeddings.", "a Hugging Face DeiT"},
+        {"dinov2.embeddings.", "a Hugging Face DINOv2"},
+        {"embeddings.mask_token", "a Hugging Face DINOv2"},
+        {"patch_embedding.patch_embeddings.1.", "a MONAI ViT with a perceptron patch embedding"},
+        {"features.0.", "a torchvision CNN"},
+    };
+    for (const Sign& sign : signs)
+        for (const auto& entry : dict.entries)
+            if (entry.first.find(sign.fragment) != std::string::npos)
+                return std::string(sign.architecture) + " (key '" + entry.first + "')";
+    return {};
+}
+
+[[noreturn]] void refuseUnknown(const StateDict& dict) {
+    std::string firstKeys;
+    for (std::size_t i = 0; i < dict.entries.size() && i < 4; ++i)
+        firstKeys += (i ? "', '" : "'") + dict.entries[i].first;
+    const std::string recognised = recognisedArchitecture(dict);
+    throw CheckpointError(
+        dict.sourcePath,
+        (recognised.empty() ? std::string("not a Vision Transformer intermap can open")
+                            : "looks like " + recognised + ", not a Vision Transformer intermap can open") +
+            ": none of the ViT layouts it reads matched (timm 'patch_embed.proj.weight', Hugging Face "
+            "'vit.embeddings.patch_embeddings.projection.weight', torchvision 'conv_proj.weight' + 'class_token', "
+            "MONAI 'patch_embedding.patch_embeddings.weight'); the file starts with " +
+            (firstKeys.empty() ? std::string("no keys") : firstKeys + "'"));
+}
+
+// Variants of the timm layout the one ViT does not have yet: refused by name, not mis-loaded.
+void refuseUnsupportedTimmVariants(const StateDict& dict) {
+    const std::pair<const char*, const char*> variants[] = {
+        {"dist_token", "a DeiT distillation token (dist_token, head_dist)"},
+        {"reg_token", "register tokens (reg_token)"},
+        {"blocks.0.ls1.gamma", "LayerScale (blocks.N.ls1.gamma)"},
+        {"blocks.0.ls1.weight", "LayerScale (blocks.N.ls1)"},
+    };
+    for (const auto& [key, what] : variants)
+        if (dict.contains(key))
+            throw CheckpointError(dict.sourcePath, std::string("a timm ViT with ") + what +
+                                                       ", which intermap does not read yet (issue 16)");
+    if (dict.contains("fc_norm.weight") && dict.contains("norm.weight"))
+        throw CheckpointError(dict.sourcePath, "a timm ViT with both norm and fc_norm (a global-average-pooled head), "
+                                               "which intermap does not read yet (issue 16)");
+}
+
+FamilyMapping mapTimm(StateDict& dict) {
+    refuseUnsupportedTimmVariants(dict);
+    FamilyMapping mapping;
+    mapping.family = ModelFamily::Timm;
+    mapping.layerNormEps = 1e-6;
+    return mapping;
+}
+
+FamilyMapping mapTorchvision(StateDict& dict) {
+    if (dict.contains("heads.pre_logits.weight"))
+        throw CheckpointError(dict.sourcePath, "a torchvision ViT with a representation layer (heads.pre_logits: "
+                                               "representation_size was set), which intermap does not read");
+    static const std::vector<Rule> table = rules({
+        {R"(class_token$)", "cls_token"},
+        {R"(encoder\.pos_embedding$)", "pos_embed"},
+        {R"(conv_proj\.)", "patch_embed.proj."},
+        {R"(encoder\.ln\.)", "norm."},
+        {R"(heads\.head\.)", "head."},
+        {R"(encoder\.layers\.encoder_layer_(\d+)\.ln_1\.)", "blocks.$1.norm1."},
+        {R"(encoder\.layers\.encoder_layer_(\d+)\.ln_2\.)", "blocks.$1.norm2."},
+        {R"(encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_weight$)", "blocks.$1.attn.qkv.weight"},
+        {R"(encoder\.layers\.encoder_layer_(\d+)\.self_attention\.in_proj_bias$)", "blocks.$1.attn.qkv.bias"},
+        {R"(encoder\.layers\.encoder_layer_(\d+)\.self_attention\.out_proj\.)", "blocks.$1.attn.proj."},
+        {R"(encoder\.layers\.encoder_layer_(\d+)\.mlp\.(0|linear_1)\.)", "blocks.$1.mlp.fc1."},
+        {R"(encoder\.layers\.encoder_layer_(\d+)\.mlp\.(3|linear_2)\.)", "blocks.$1.mlp.fc2."},
+    });
+    FamilyMapping mapping;
+    mapping.family = ModelFamily::Torchvision;
+    mapping.layerNormEps = 1e-6;
+    dict.entries = renameAll(dict, table, {}, mapping);
+    return mapping;
+}
+
+FamilyMapping mapMonai(StateDict& dict) {
+    if (!dict.contains("cls_token"))
+        throw CheckpointError(dict.sourcePath, "a MONAI ViT without a CLS token (classification=False): "
+                                               "intermap explains classifiers");
+    static const std::vector<Rule> table = rules({
+        {R"(patch_embedding\.patch_embeddings\.)", "patch_embed.proj."},
+        {R"(classification_head\.0\.)", "head."},
+        {R"(classification_head\.)", "head."},
+        {R"(blocks\.(\d+)\.attn\.out_proj\.)", "blocks.$1.attn.proj."},
+        {R"(blocks\.(\d+)\.mlp\.linear1\.)", "blocks.$1.mlp.fc1."},
+        {R"(blocks\.(\d+)\.mlp\.linear2\.)", "blocks.$1.mlp.fc2."},
+    });
+    // Recent MONAI TransformerBlocks carry cross-attention layers that ViT never calls.
+    static const std::vector<std::regex> ignored = {std::regex(R"(^blocks\.\d+\.(norm_cross_attn|cross_attn)\.)")};
+    FamilyMapping mapping;
+    mapping.family = ModelFamily::Monai;
+    mapping.layerNormEps = 1e-5; // nn.LayerNorm's default, which MONAI keeps
+    const bool tanhHead = dict.contains("classification_head.0.weight");
+    const torch::Tensor* positions = dict.find("patch_embedding.position_embeddings");
+    Entries entries = renameAll(dict, table, ignored, mapping);
+    if (positions) {
+        // MONAI adds positions to the patches only; a zero row for CLS is the same model in timm's layout.
+        const torch::Tensor withCls = torch::cat({torch::zeros({1, 1, positions->size(-1)}, positions->options()), *positions}, 1);
+        for (auto& [name, tensor] : entries)
+            if (name == "patch_embedding.position_embeddings") {
+                name = "pos_embed";
+                tensor = withCls;
+            }
+    }
+    addMissingQkvBiases(entries);
+    dict.entries = std::move(entries);
+    if (!mapping.ignoredKeys.empty())
+        mapping.notes.push_back(std::to_string(mapping.ignoredKeys.size()) +
+                                " cross-attention keys ignored (MONAI's TransformerBlock saves them; ViT never calls them)");
+    if (tanhHead)
+        mapping.notes.push_back("MONAI's head ends in Tanh (post_activation): logits and maps are those of the linear "
+                                "layer before it, which Tanh does not reorder");
+    return mapping;
+}
+
+FamilyMapping mapHuggingFace(StateDict& dict, const ModelMetadata& metadata, const std::string& prefix) {
+    if (!metadata.hiddenActivation.empty() && metadata.hiddenActivation != "gelu")
+        throw CheckpointError(metadata.sourcePath, "hidden_act '" + metadata.hiddenActivation +
+                                                       "': intermap's ViT uses the exact GELU ('gelu') only");
+    const std::string p = std::regex_replace(prefix, std::regex(R"(\.)"), R"(\.)");
+    const std::string layer = p + R"(encoder\.layer\.(\d+)\.)";
+    const std::vector<Rule> table = rules({
+        {(p + R"(embeddings\.cls_token$)").c_str(), "cls_token"},
+        {(p + R"(embeddings\.position_embeddings$)").c_str(), "pos_embed"},
+        {(p + R"(embeddings\.patch_embeddings\.projection\.)").c_str(), "patch_embed.proj."},
+        {(p + R"(layernorm\.)").c_str(), "norm."},
+        {R"(classifier\.)", "head."},
+        {(layer + R"(layernorm_before\.)").c_str(), "blocks.$1.norm1."},
+        {(layer + R"(layernorm_after\.)").c_str(), "blocks.$1.norm2."},
+        {(layer + R"(attention\.output\.dense\.)").c_str(), "blocks.$1.attn.proj."},
+        {(layer + R"(intermediate\.dense\.)").c_str(), "blocks.$1.mlp.fc1."},
+        {(layer + R"(output\.dense\.)").c_str(), "blocks.$1.mlp.fc2."},
+        {(layer + R"(attention\.attention\.(query|key|value)\.)").c_str(), "blocks.$1.attn.$2."},
+    });
+    // ViTModel's pooler (dense + tanh on CLS) is not used by ViTForImageClassification's classifier.
+    const std::vector<std::regex> ignored = {std::regex("^" + p + R"(pooler\.)")};
+    FamilyMapping mapping;
+    mapping.family = ModelFamily::HuggingFace;
+    mapping.layerNormEps = metadata.layerNormEps.value_or(1e-12); // ViTConfig's default
+    Entries entries = renameAll(dict, table, ignored, mapping);
+
+    // query, key and value -> one qkv in timm's order (q rows, then k, then v).
+    static const std::regex part(R"(^blocks\.(\d+)\.attn\.(query|key|value)\.(weight|bias)$)");
+    std::map<std::string, std::map<std::string, torch::Tensor>> parts; // "blocks.0.attn.qkv.weight" -> q/k/v
+    Entries merged;
+    for (auto& [name, tensor] : entries) {
+        std::smatch match;
+        if (std::regex_match(name, match, part))
+            parts["blocks." + match[1].str() + ".attn.qkv." + match[3].str()][match[2].str()] = tensor;
+        else
+            merged.emplace_back(name, tensor);
+    }
+    for (auto& [name, qkv] : parts) {
+        for (const char* role : {"query", "key", "value"})
+            if (!qkv.count(role))
+                throw CheckpointError(dict.sourcePath, "'" + name + "': the attention's " + role + " is missing");
+        merged.emplace_back(name, torch::cat({qkv["query"], qkv["key"], qkv["value"]}, 0));
+    }
+    addMissingQkvBiases(merged);
+    dict.entries = std::move(merged);
+    if (!mapping.ignoredKeys.empty())
+        mapping.notes.push_back("the pooler (" + std::to_string(mapping.ignoredKeys.size()) +
+                                " keys) is ignored: ViTForImageClassification classifies the normalised CLS token");
+    return mapping;
+}
+
+// The one first path component every key shares ("model." in a Lightning module's state dict), or "".
+std::string commonFirstComponent(const StateDict& dict) {
+    if (dict.entries.empty())
+        return {};
+    const std::string& first = dict.entries.front().first;
+    const auto dot = first.find('.');
+    if (dot == std::string::npos)
+        return {};
+    const std::string prefix = first.substr(0, dot + 1);
+    for (const auto& entry : dict.entries)
+        if (!startsWith(entry.first, prefix) || entry.first.size() == prefix.size())
+            return {};
+    return prefix;
+}
+
+bool isLightningCheckpoint(const StateDict& dict) {
+    const auto has = [&](const char* name) {
+        return std::find(dict.ignoredEntries.begin(), dict.ignoredEntries.end(), name) != dict.ignoredEntries.end();
+    };
+    return dict.wrapperKey == "state_dict" && (has("pytorch-lightning_version") || (has("epoch") && has("global_step")));
+}
+
+} // namespace
+
+const char* familyName(ModelFamily family) {
+    switch (family) {
+    case ModelFamily::Timm: return "timm";
+    case ModelFamily::HuggingFace: return "Hugging Face";
+    case ModelFamily::Torchvision: return "torchvision";
+    case ModelFamily::Monai: return "MONAI";
+    }
+    return "?";
+}
+
+FamilyMapping mapToTimmLayout(StateDict& dict, const ModelMetadata& metadata) {
+    std::string stripped;
+    std::string huggingFacePrefix;
+    std::optional<ModelFamily> family = detect(dict, huggingFacePrefix);
+    // A training framework's wrapper module (Lightning's self.model, self.net, ...) prefixes every
+    // key with its attribute name; up to two such levels are taken off.
+    for (int level = 0; level < 2 && !family; ++level) {
+        const std::string prefix = commonFirstComponent(dict);
+        if (prefix.empty())
+            break;
+        for (auto& entry : dict.entries)
+            entry.first.erase(0, prefix.size());
+        stripped += prefix;
+        family = detect(dict, huggingFacePrefix);
+    }
+    if (!family)
+        refuseUnknown(dict);
+
+    FamilyMapping mapping;
+    switch (*family) {
+    case ModelFamily::Timm: mapping = mapTimm(dict); break;
+    case ModelFamily::Torchvision: mapping = mapTorchvision(dict); break;
+    case ModelFamily::Monai: mapping = mapMonai(dict); break;
+    case ModelFamily::HuggingFace: mapping = mapHuggingFace(dict, metadata, huggingFacePrefix); break;
+    }
+    mapping.layout = familyName(*family);
+    if (isLightningCheckpoint(dict))
+        mapping.layout = "PyTorch Lightning checkpoint of a " + mapping.layout + " ViT";
+    if (!stripped.empty())
+        mapping.layout += " (keys under '" + stripped + "')";
+    return mapping;
+}
+
+} // namespace intermap::model

@@ -1,0 +1,163 @@
+#include "intermap/model/vit.h"
+#include "intermap/model/model_summary.h"
+
+#include "intermap/util/errors.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+namespace intermap::model {
+namespace {
+
+// A Hugging Face folder's weights: one file, or the shards of model.safetensors.index.json.
+StateDict loadFolderWeights(const HuggingFaceFolder& folder) {
+    StateDict dict;
+    dict.sourcePath = folder.folder;
+    for (const std::string& file : folder.weightFiles) {
+        StateDict shard = loadStateDict(file);
+        for (auto& entry : shard.entries) {
+            if (dict.contains(entry.first))
+                throw CheckpointError(file, "tensor '" + entry.first + "' is also in another shard");
+            dict.entries.push_back(std::move(entry));
+        }
+        dict.placeholderGlobals.insert(dict.placeholderGlobals.end(), shard.placeholderGlobals.begin(),
+                                       shard.placeholderGlobals.end());
+    }
+    return dict;
+}
+
+} // namespace
+
+ModelWeights readModelWeights(const std::string& path, std::optional<std::int64_t> numHeads) {
+    ModelWeights weights;
+    weights.path = path;
+    std::error_code error;
+    if (isHuggingFaceFolder(path)) {
+        const HuggingFaceFolder folder = readHuggingFaceFolder(path);
+        weights.metadata = folder.metadata;
+        weights.dict = loadFolderWeights(folder);
+    } else if (std::filesystem::is_directory(path, error)) {
+        throw CheckpointError(path, "is a folder but not a Hugging Face model folder (no config.json); name a "
+                                    "checkpoint file (.pth, .pt, .bin, .ckpt, .safetensors) or such a folder");
+    } else {
+        weights.dict = loadStateDict(path);
+    }
+    weights.mapping = mapToTimmLayout(weights.dict, weights.metadata);
+    weights.config = inferVitConfig(weights.dict, numHeads ? numHeads : weights.metadata.numHeads);
+    weights.config.layerNormEps = weights.mapping.layerNormEps;
+    if (!weights.metadata.classNames.empty() &&
+        static_cast<std::int64_t>(weights.metadata.classNames.size()) != weights.config.numClasses) {
+        weights.warnings.push_back(weights.metadata.sourcePath + ": id2label names " +
+                                   std::to_string(weights.metadata.classNames.size()) + " classes but the head has " +
+                                   std::to_string(weights.config.numClasses) + "; class names not used");
+        weights.metadata.classNames.clear();
+    }
+    weights.normalisation = weights.metadata.normalisation.value_or(Normalisation{});
+    for (const auto& global : weights.dict.placeholderGlobals)
+        weights.warnings.push_back(path + ": ignored non-tensor object of type " + global + " (never executed)");
+    return weights;
+}
+
+LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads) {
+    ModelWeights weights = readModelWeights(checkpointPath, numHeads);
+    LoadedVit loaded;
+    loaded.config = weights.config;
+    loaded.model = VisionTransformer(loaded.config);
+    loadWeights(loaded.model, weights.dict);
+    loaded.model->eval();
+    // Explaining needs gradients w.r.t. activations only; weight gradients would cost a full
+    // extra backward. (The trainer builds its own model with trainable parameters.)
+    for (auto& parameter : loaded.model->parameters())
+        parameter.set_requires_grad(false);
+    loaded.checkpointPath = checkpointPath;
+    loaded.family = std::move(weights.mapping);
+    loaded.classNames = std::move(weights.metadata.classNames);
+    loaded.normalisation = weights.normalisation;
+    loaded.warnings = std::move(weights.warnings);
+    return loaded;
+}
+
+ModelSummary inspectModel(const std::string& path, std::optional<std::int64_t> numHeads) {
+    ModelWeights weights = readModelWeights(path, numHeads);
+    VisionTransformer model(weights.config);
+    loadWeights(model, weights.dict); // throws with the missing or unexpected key
+    const VitConfig& config = weights.config;
+    ModelSummary summary;
+    summary.path = path;
+    summary.family = familyName(weights.mapping.family);
+    summary.layout = weights.mapping.layout;
+    summary.architecture = config.describe();
+    summary.embedDim = config.embedDim;
+    summary.depth = config.depth;
+    summary.numHeads = config.numHeads;
+    summary.mlpHiddenDim = config.mlpHiddenDim;
+    summary.headsSource = numHeads                  ? "--heads"
+                          : weights.metadata.numHeads ? "config.json"
+                                                    : "width/64, timm's head_dim 64; --heads to change";
+    summary.patchSize = config.patchSize;
+    summary.gridSize = config.gridSize();
+    summary.nativeImageSize = config.imageSize;
+    summary.prefixTokens = {"CLS"};
+    summary.layerNormEps = config.layerNormEps;
+    summary.head = config.hasHead() ? "linear on the normalised CLS token"
+                                    : "none: a backbone, usable as a training initialisation (train --init), not explained";
+    summary.numClasses = config.numClasses;
+    summary.classNames = weights.metadata.classNames;
+    summary.normalisation = weights.normalisation;
+    for (const auto& parameter : model->parameters())
+        summary.parameters += parameter.numel();
+    summary.ignoredKeys = weights.mapping.ignoredKeys;
+    summary.notes = weights.mapping.notes;
+    summary.warnings = weights.warnings;
+    return summary;
+}
+
+std::string ModelSummary::text() const {
+    std::ostringstream out;
+    auto triple = [](const std::array<double, 3>& values) {
+        char text[64];
+        std::snprintf(text, sizeof text, "(%.4g, %.4g, %.4g)", values[0], values[1], values[2]);
+        return std::string(text);
+    };
+    out << "checkpoint:     " << path << "\n"
+        << "family:         " << family << "\n"
+        << "layout:         " << layout << "\n"
+        << "architecture:   " << architecture << "\n"
+        << "width x depth:  " << embedDim << " x " << depth << ", MLP " << mlpHiddenDim << "\n"
+        << "heads:          " << numHeads << " (" << headsSource << ")\n"
+        << "patches:        " << patchSize << " px, grid " << gridSize << "x" << gridSize << ", native input "
+        << nativeImageSize << " px\n"
+        << "prefix tokens:  ";
+    for (std::size_t i = 0; i < prefixTokens.size(); ++i)
+        out << (i ? ", " : "") << prefixTokens[i];
+    out << "\n"
+        << "layer norm eps: " << layerNormEps << "\n"
+        << "head:           " << head << "\n"
+        << "classes:        " << numClasses;
+    if (!classNames.empty()) {
+        out << " (";
+        for (std::size_t i = 0; i < classNames.size(); ++i)
+            out << (i ? ", " : "") << i << " " << classNames[i];
+        out << ")";
+    }
+    out << "\n"
+        << "normalisation:  mean " << triple(normalisation.mean) << ", std " << triple(normalisation.std) << " from "
+        << normalisation.source << "\n"
+        << "parameters:     " << parameters << "\n";
+    if (!ignoredKeys.empty()) {
+        out << "ignored keys:   " << ignoredKeys.size() << " (";
+        for (std::size_t i = 0; i < ignoredKeys.size() && i < 4; ++i)
+            out << (i ? ", " : "") << ignoredKeys[i];
+        out << (ignoredKeys.size() > 4 ? ", ...)" : ")") << "\n";
+    }
+    for (const auto& note : notes)
+        out << "note:           " << note << "\n";
+    for (const auto& warning : warnings)
+        out << "warning:        " << warning << "\n";
+    return out.str();
+}
+
+} // namespace intermap::model
