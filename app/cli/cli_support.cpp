@@ -1,4 +1,6 @@
 #include "cli_support.h"
+
+#include <cmath>
 #include "commands.h"
 
 #include <cstdio>
@@ -28,6 +30,77 @@ std::optional<std::vector<double>> parseTopKList(const QString& text, QString* e
 QCommandLineOption topKOption() {
     return {QStringLiteral("top-k"), QStringLiteral("Comma-separated k (percent). Default 5,10,20,40."), QStringLiteral("LIST"),
             QStringLiteral("5,10,20,40")};
+}
+
+QCommandLineOption imageSizeOption() {
+    return {QStringLiteral("image-size"),
+            QStringLiteral("Run the model at N x N px (a multiple of its patch size; default: the checkpoint's native "
+                           "size). Another size resamples the position embedding as timm does (bicubic, antialiased)."),
+            QStringLiteral("N")};
+}
+
+QCommandLineOption meanOption() {
+    return {QStringLiteral("mean"),
+            QStringLiteral("Input normalisation mean R,G,B (default: the checkpoint's, else ImageNet's 0.485,0.456,0.406)."),
+            QStringLiteral("R,G,B")};
+}
+
+QCommandLineOption stdOption() {
+    return {QStringLiteral("std"),
+            QStringLiteral("Input normalisation std R,G,B (default: the checkpoint's, else ImageNet's 0.229,0.224,0.225)."),
+            QStringLiteral("R,G,B")};
+}
+
+namespace {
+
+std::optional<std::array<double, 3>> parseTriple(const QString& text, bool positive) {
+    const QStringList parts = text.split(QLatin1Char(','));
+    if (parts.size() != 3)
+        return std::nullopt;
+    std::array<double, 3> values{};
+    for (int i = 0; i < 3; ++i) {
+        bool ok = false;
+        values[static_cast<std::size_t>(i)] = parts[i].trimmed().toDouble(&ok);
+        if (!ok || !std::isfinite(values[static_cast<std::size_t>(i)]) || (positive && !(values[static_cast<std::size_t>(i)] > 0.0)))
+            return std::nullopt;
+    }
+    return values;
+}
+
+} // namespace
+
+bool parseModelInputOptions(const QCommandLineParser& parser, const QCommandLineOption& imageSize,
+                            const QCommandLineOption& mean, const QCommandLineOption& std,
+                            std::optional<std::int64_t>* imageSizeValue, std::optional<model::Normalisation>* normalisation,
+                            QString* error) {
+    if (parser.isSet(imageSize)) {
+        bool ok = false;
+        const qlonglong size = parser.value(imageSize).toLongLong(&ok);
+        if (!ok || size < 1) {
+            *error = QStringLiteral("--image-size must be a positive integer, got '%1'").arg(parser.value(imageSize));
+            return false;
+        }
+        *imageSizeValue = size;
+    }
+    if (parser.isSet(mean) != parser.isSet(std)) {
+        *error = QStringLiteral("--mean and --std go together");
+        return false;
+    }
+    if (parser.isSet(mean)) {
+        const auto meanValues = parseTriple(parser.value(mean), false);
+        const auto stdValues = parseTriple(parser.value(std), true);
+        if (!meanValues || !stdValues) {
+            *error = QStringLiteral("--mean and --std take three numbers R,G,B (std > 0), got '%1' and '%2'")
+                         .arg(parser.value(mean), parser.value(std));
+            return false;
+        }
+        model::Normalisation given;
+        given.mean = *meanValues;
+        given.std = *stdValues;
+        given.source = "--mean/--std";
+        *normalisation = given;
+    }
+    return true;
 }
 
 QCommandLineOption headsOption() {

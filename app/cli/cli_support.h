@@ -1,6 +1,7 @@
 #pragma once
 // Small pieces shared by several intermap-cli commands: option parsing and the progress bar.
 #include "intermap/explain/explain_options.h"
+#include "intermap/model/model_metadata.h"
 #include "intermap/util/progress_estimate.h"
 
 #include <QCommandLineParser>
@@ -20,6 +21,17 @@ std::optional<std::vector<double>> parseTopKList(const QString& text, QString* e
 // The options every scoring command shares, with the study's defaults.
 QCommandLineOption topKOption();          // --top-k LIST, default 5,10,20,40
 QCommandLineOption maskThresholdOption(); // --mask-threshold T, default 0
+// --image-size N: run the model at N px (default: the checkpoint's native size).
+QCommandLineOption imageSizeOption();
+// --mean R,G,B and --std R,G,B: the input normalisation, overriding the checkpoint's.
+QCommandLineOption meanOption();
+QCommandLineOption stdOption();
+// The options' values into `open` and `normalisation` (left as they are when not given); false and
+// `error` set for a malformed value. `normalisationOverridden` tells whether --mean/--std were given.
+bool parseModelInputOptions(const QCommandLineParser& parser, const QCommandLineOption& imageSize,
+                            const QCommandLineOption& mean, const QCommandLineOption& std,
+                            std::optional<std::int64_t>* imageSizeValue, std::optional<model::Normalisation>* normalisation,
+                            QString* error);
 // --heads N: attention heads where the checkpoint does not say (all but Hugging Face folders).
 QCommandLineOption headsOption();
 // The --heads value (nullopt when not given); false and `error` set when it is not a positive integer.

@@ -38,6 +38,8 @@ struct ExplainJob {
     explain::ExplainOptions options;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
     std::optional<std::int64_t> heads;
+    std::optional<std::int64_t> imageSize;               // default: the checkpoint's native size
+    std::optional<model::Normalisation> normalisation;   // default: the checkpoint's
     QString out;
     bool outIsSingleFile = false;
     QStringList images;
@@ -56,12 +58,14 @@ int runExplain(const QStringList& arguments) {
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Compute interpretability maps of a ViT classifier for images.\n"
-                       "Maps are float32 224x224 .npy files (C order), higher = more important, written to\n"
+                       "Maps are float32 NxN .npy files (C order; N = the model's input size, 224 for the study's models),\n"
+                       "higher = more important, written to\n"
                        "OUT/<method>/<image-stem>.npy, or to OUT itself when it ends in .npy (one image, one method).\n"
                        "Exit codes: 0 success, 1 failure, 2 usage error, 3 some images skipped (the rest written)."));
     parser.addHelpOption();
     const QCommandLineOption checkpointOption(QStringLiteral("checkpoint"),
-                                              QStringLiteral("PyTorch (.pth) or safetensors checkpoint of a ViT."),
+                                              QStringLiteral("A ViT checkpoint (.pth, .pt, .bin, .ckpt, .safetensors) or Hugging Face folder; "
+                                                             "see 'intermap-cli inspect'."),
                                               QStringLiteral("FILE"));
     const QCommandLineOption methodOption(
         {QStringLiteral("method"), QStringLiteral("methods")},
@@ -87,10 +91,14 @@ int runExplain(const QStringList& arguments) {
                        "Default: resize."),
         QStringLiteral("RECIPE"), QStringLiteral("resize"));
     const QCommandLineOption headsOption = cli::headsOption();
+    const QCommandLineOption imageSizeOption = cli::imageSizeOption();
+    const QCommandLineOption meanOption = cli::meanOption();
+    const QCommandLineOption stdOption = cli::stdOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output directory, or a .npy file."),
                                        QStringLiteral("PATH"));
     parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
-                       eigenSignOption, precisionOption, preprocessOption, headsOption, outOption});
+                       eigenSignOption, precisionOption, preprocessOption, headsOption, imageSizeOption, meanOption,
+                       stdOption, outOption});
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF)."),
                                  QStringLiteral("IMAGE..."));
 
@@ -132,7 +140,9 @@ int runExplain(const QStringList& arguments) {
         job.options.targetClass = *target;
     }
     QString headsError;
-    if (!parseHeads(parser, headsOption, &job.heads, &headsError))
+    if (!parseHeads(parser, headsOption, &job.heads, &headsError) ||
+        !parseModelInputOptions(parser, imageSizeOption, meanOption, stdOption, &job.imageSize, &job.normalisation,
+                                &headsError))
         return usageError("explain", headsError);
     job.options.augSmooth = parser.isSet(augSmoothOption);
     job.options.eigenSmooth = parser.isSet(eigenSmoothOption);
@@ -167,7 +177,9 @@ int runExplain(const QStringList& arguments) {
 
     model::LoadedVit vit;
     try {
-        vit = model::loadVit(job.checkpoint, job.heads);
+        vit = model::loadVit(job.checkpoint, model::ModelOpenOptions{job.heads, job.imageSize});
+    } catch (const UsageError& error) {
+        return usageError("explain", QString::fromStdString(error.what()));
     } catch (const Error& error) {
         printError(error.what());
         return ExitFailure;
@@ -182,13 +194,24 @@ int runExplain(const QStringList& arguments) {
                               .arg(*job.options.targetClass)
                               .arg(QString::fromStdString(job.checkpoint))
                               .arg(vit.config.numClasses));
-    std::fprintf(stderr, "%s: %s\n", job.checkpoint.c_str(), vit.config.describe().c_str());
+    if (job.normalisation)
+        vit.normalisation = *job.normalisation;
+    std::fprintf(stderr, "%s: %s, %s layout, input normalised with %s\n", job.checkpoint.c_str(),
+                 vit.config.describe().c_str(), vit.family.layout.c_str(), vit.normalisation.source.c_str());
+    for (const auto& note : vit.family.notes)
+        std::fprintf(stderr, "note: %s\n", note.c_str());
+    auto className = [&](std::int64_t index) {
+        return index >= 0 && index < static_cast<std::int64_t>(vit.classNames.size())
+                   ? " (" + vit.classNames[static_cast<std::size_t>(index)] + ")"
+                   : std::string();
+    };
 
     int skipped = 0;
     for (int index = 0; index < job.images.size(); ++index) {
         const QString& imagePath = job.images.at(index);
         try {
-            torch::Tensor input = image::loadPreprocessed(imagePath.toStdString(), job.recipe);
+            torch::Tensor input = image::loadPreprocessed(imagePath.toStdString(), job.recipe,
+                                                          static_cast<int>(vit.config.imageSize), vit.normalisation);
             auto result = explain::explainImage(vit, input, job.methods, job.options, registry);
             QStringList written;
             for (const auto& explanation : result.maps) {
@@ -201,9 +224,10 @@ int runExplain(const QStringList& arguments) {
                 written << path;
             }
             const auto probabilities = torch::softmax(result.logits, 0);
-            std::printf("[%d/%d] %s: predicted class %lld (p=%.3f), target class %lld -> %s\n", index + 1,
+            std::printf("[%d/%d] %s: predicted class %lld%s (p=%.3f), target class %lld%s -> %s\n", index + 1,
                         int(job.images.size()), qPrintable(imagePath), static_cast<long long>(result.predictedClass),
-                        probabilities[result.predictedClass].item<double>(), static_cast<long long>(result.targetClass),
+                        className(result.predictedClass).c_str(), probabilities[result.predictedClass].item<double>(),
+                        static_cast<long long>(result.targetClass), className(result.targetClass).c_str(),
                         qPrintable(written.join(QStringLiteral(", "))));
             std::fflush(stdout);
         } catch (const ImageError& error) {

@@ -1,11 +1,16 @@
 // intermap-cli inspect as a user runs it: the family and architecture of each fixture layout
 // (tests/data/families), JSON for scripts, exit 1 with the reason for what it cannot open, 2 for
-// a bad command line.
+// a bad command line. And `explain` on them: a model's native size, its own class names and
+// normalisation, --image-size.
 #include "cli_runner.h"
+#include "shared_data.h"
+
+#include "intermap/util/npy.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 using intermap::test::runCli;
@@ -48,6 +53,35 @@ private Q_SLOTS:
         QCOMPARE(runCli({QStringLiteral("inspect")}).exitCode, 2);
         QCOMPARE(runCli({QStringLiteral("inspect"), QStringLiteral("--heads"), QStringLiteral("0"),
                          kFamilies + QStringLiteral("/timm.pth")}).exitCode, 2);
+    }
+
+    void explainsAHuggingFaceFolderAsItWasTrained() {
+        const QString image = intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/img_1.png"));
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/img_1.png"));
+        QTemporaryDir out;
+        auto explain = [&](const QStringList& extra, const QString& file) {
+            return runCli(QStringList{QStringLiteral("explain"), QStringLiteral("--checkpoint"), kFamilies + QStringLiteral("/hf-safetensors"),
+                                      QStringLiteral("--method"), QStringLiteral("gradcam"), QStringLiteral("--out"), out.filePath(file)} +
+                          extra + QStringList{image});
+        };
+        // Its native size (32 px: maps 32 x 32), its normalisation and its class names.
+        const auto native = explain({}, QStringLiteral("native.npy"));
+        QVERIFY2(native.exitCode == 0, qPrintable(native.standardError));
+        QVERIFY(!intermap::npy::readFloat32(out.filePath(QStringLiteral("native.npy")).toStdString(), {32, 32}).empty());
+        QVERIFY2(native.standardError.contains(QStringLiteral("preprocessor_config.json")), qPrintable(native.standardError));
+        QVERIFY2(native.standardOutput.contains(QRegularExpression(QStringLiteral("predicted class \\d \\((benign|malignant|normal)\\)"))),
+                 qPrintable(native.standardOutput));
+        // Another size: the position embedding is resampled and the maps follow.
+        const auto larger = explain({QStringLiteral("--image-size"), QStringLiteral("64")}, QStringLiteral("larger.npy"));
+        QVERIFY2(larger.exitCode == 0, qPrintable(larger.standardError));
+        QVERIFY(!intermap::npy::readFloat32(out.filePath(QStringLiteral("larger.npy")).toStdString(), {64, 64}).empty());
+        QVERIFY(larger.standardError.contains(QStringLiteral("resampled")));
+        QCOMPARE(explain({QStringLiteral("--image-size"), QStringLiteral("30")}, QStringLiteral("bad.npy")).exitCode, 2);
+        QCOMPARE(explain({QStringLiteral("--mean"), QStringLiteral("0.5,0.5")}, QStringLiteral("bad.npy")).exitCode, 2);
+        const auto overridden = explain({QStringLiteral("--mean"), QStringLiteral("0.5,0.5,0.5"), QStringLiteral("--std"),
+                                         QStringLiteral("0.25,0.25,0.25")}, QStringLiteral("own.npy"));
+        QVERIFY2(overridden.exitCode == 0, qPrintable(overridden.standardError));
+        QVERIFY(overridden.standardError.contains(QStringLiteral("--mean/--std")));
     }
 };
 

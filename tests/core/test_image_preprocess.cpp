@@ -396,13 +396,24 @@ private Q_SLOTS:
         QCOMPARE(tensor.dtype(), torch::kFloat32);
         QCOMPARE(tensor.sizes().vec(), (std::vector<std::int64_t>{1, 3, 2, 3}));
         const std::array<int, 3> values{255, 128, 7};
+        // ImageNet's statistics as torchvision's Normalize receives them: the default.
+        const std::array<float, 3> mean{0.485f, 0.456f, 0.406f}, std{0.229f, 0.224f, 0.225f};
         for (int c = 0; c < 3; ++c) {
             const float unit = float(values[c]) / 255.0f;
-            const float expected = (unit - image::kImageNetMean[c]) / image::kImageNetStd[c];
+            const float expected = (unit - mean[c]) / std[c];
             QVERIFY(tensor[0][c][1][2].item<float>() == expected);
-            const float zero = (0.0f - image::kImageNetMean[c]) / image::kImageNetStd[c];
+            const float zero = (0.0f - mean[c]) / std[c];
             QVERIFY(tensor[0][c][0][0].item<float>() == zero);
         }
+        // A model's own statistics (google/vit's 0.5, 0.5): 255 -> 1, 0 -> -1; toRgb8 inverts them.
+        model::Normalisation half;
+        half.mean = {0.5, 0.5, 0.5};
+        half.std = {0.5, 0.5, 0.5};
+        const torch::Tensor own = image::toNormalizedTensor(rgb, half);
+        QCOMPARE(own[0][0][1][2].item<float>(), 1.0f);
+        QCOMPARE(own[0][0][0][0].item<float>(), -1.0f);
+        const cv::Mat back = image::toRgb8(own, half);
+        QVERIFY(back.at<cv::Vec3b>(1, 2) == cv::Vec3b(255, 128, 7));
         QVERIFY(std::abs(tensor[0][0][1][2].item<float>() - 2.2489083f) < 1e-6f); // (1 - 0.485) / 0.229
     }
 

@@ -187,6 +187,64 @@ private Q_SLOTS:
         }
     }
 
+    // A checkpoint made for 384 px (grid 24) run at 224 px (grid 14): the position embedding is
+    // resampled as timm's resample_abs_pos_embed (tests/tools/make_resample_fixture.py).
+    void anotherImageSizeResamplesPositionsAsTimm() {
+        const std::string checkpoint = fixture("resample/vit_384.pth");
+        QCOMPARE(model::loadVit(checkpoint).config.imageSize, std::int64_t(384)); // native by default
+        model::LoadedVit vit = model::loadVit(checkpoint, model::ModelOpenOptions{std::nullopt, 224});
+        QCOMPARE(vit.config.imageSize, std::int64_t(224));
+        QCOMPARE(vit.config.gridSize(), std::int64_t(14));
+        QVERIFY(!vit.family.notes.empty() && vit.family.notes.back().find("24x24") != std::string::npos);
+
+        const npy::Array positions = npy::read(fixture("resample/pos_embed_224.npy"));
+        const torch::Tensor expected = torch::tensor(positions.values, torch::kFloat64).reshape(positions.shape);
+        const double positionError = maxAbsDifference(vit.model->posEmbed[0], expected);
+        QVERIFY2(positionError < 1e-5, qPrintable(QStringLiteral("resampled positions differ by %1").arg(positionError)));
+        QVERIFY(maxAbsDifference(vit.model->posEmbed[0][0], expected[0]) == 0.0); // CLS row kept as it is
+
+        const npy::Array image = npy::read(fixture("resample/input_224.npy"));
+        const torch::Tensor x = torch::tensor(image.values, torch::kFloat64).reshape(image.shape).to(torch::kFloat32).unsqueeze(0);
+        std::vector<double> values;
+        QFile file(kFamilies + QStringLiteral("/resample/reference.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        for (const auto& value : QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("logits_224")).toArray())
+            values.push_back(value.toDouble());
+        torch::NoGradGuard noGrad;
+        const double logitError = maxAbsDifference(vit.model->forward(x).logits[0], torch::tensor(values, torch::kFloat64));
+        QVERIFY2(logitError < 1e-4, qPrintable(QStringLiteral("logits at 224 px differ from Python's by %1").arg(logitError)));
+
+        QVERIFY_THROWS_EXCEPTION(UsageError, model::loadVit(checkpoint, model::ModelOpenOptions{std::nullopt, 100}));
+    }
+
+    // timm global_pool='avg' (fc_norm, no norm): classified from the patch tokens' mean as Python
+    // does; Grad-CAM explains it, the CLS-row methods refuse with the reason.
+    void meanPooledHeadClassifiesAsPythonAndOnlyGradCamExplainsIt() {
+        model::LoadedVit vit = model::loadVit(fixture("timm_gap.pth"));
+        QVERIFY(vit.config.pooling == model::VitConfig::Pooling::MeanOfPatches);
+        const torch::Tensor x = input();
+        {
+            torch::NoGradGuard noGrad;
+            const double error = maxAbsDifference(vit.model->forward(x).logits[0], referenceLogits("gap_logits"));
+            QVERIFY2(error < 1e-4, qPrintable(QStringLiteral("mean-pooled logits differ from Python's by %1").arg(error)));
+            // Not the CLS-pooled model's logits: the pooling matters here.
+            QVERIFY(maxAbsDifference(referenceLogits("gap_logits"), referenceLogits("logits")) > 1e-2);
+        }
+        const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
+        const auto gradcam = explain::explainImage(vit, x, {"gradcam"}, {}, registry);
+        QCOMPARE(gradcam.maps.front().map.sizes(), torch::IntArrayRef({32, 32}));
+        QVERIFY(gradcam.maps.front().map.max().item<double>() > gradcam.maps.front().map.min().item<double>());
+        for (const char* method : {"attention", "rollout", "chefer"}) {
+            try {
+                explain::explainImage(vit, x, {method}, {}, registry);
+                QFAIL(qPrintable(QStringLiteral("%1 explained a mean-pooled head").arg(QLatin1String(method))));
+            } catch (const UsageError& error) {
+                QVERIFY2(QString::fromUtf8(error.what()).contains(QStringLiteral("CLS token")), error.what());
+            }
+        }
+        QVERIFY(model::inspectModel(fixture("timm_gap.pth")).head.find("mean of the patch tokens") != std::string::npos);
+    }
+
     void brokenHuggingFaceFoldersSayWhatIsWrong() {
         QTemporaryDir dir;
         const QString folder = dir.filePath(QStringLiteral("hf"));

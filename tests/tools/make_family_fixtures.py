@@ -50,10 +50,10 @@ def torchvision_dict(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def timm_dict(tv):
+def timm_dict(tv, depth=DEPTH):
     d = {"cls_token": tv["class_token"], "pos_embed": tv["encoder.pos_embedding"],
          "patch_embed.proj.weight": tv["conv_proj.weight"], "patch_embed.proj.bias": tv["conv_proj.bias"]}
-    for i in range(DEPTH):
+    for i in range(depth):
         s, t = f"encoder.layers.encoder_layer_{i}.", f"blocks.{i}."
         d[t + "norm1.weight"], d[t + "norm1.bias"] = tv[s + "ln_1.weight"], tv[s + "ln_1.bias"]
         d[t + "attn.qkv.weight"], d[t + "attn.qkv.bias"] = tv[s + "self_attention.in_proj_weight"], tv[s + "self_attention.in_proj_bias"]
@@ -165,12 +165,28 @@ def main():
         if folder == "hf-safetensors":  # the .bin folder has none: ImageNet statistics apply
             with open(os.path.join(path, "preprocessor_config.json"), "w") as f:
                 json.dump(preprocessor, f, indent=2)
+    # timm's global_pool='avg' head (MAE's fine-tuning recipe): no final norm, fc_norm after the
+    # mean of the patch tokens. Its reference is computed here block by block.
+    gap = {k: v for k, v in timm.items() if not k.startswith("norm.")}
+    gap["fc_norm.weight"], gap["fc_norm.bias"] = timm["norm.weight"], timm["norm.bias"]
+    torch.save(half(gap), os.path.join(OUT, "timm_gap.pth"))
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.eps = 1e-6
+        tokens = model.conv_proj(x).flatten(2).transpose(1, 2)
+        tokens = torch.cat([model.class_token.expand(1, -1, -1), tokens], 1) + model.encoder.pos_embedding
+        for layer in model.encoder.layers:
+            tokens = layer(tokens)
+        gap_logits = model.heads.head(model.encoder.ln(tokens[:, 1:].mean(1)))[0]
+
     # A state dict of another architecture (ResNet-like keys): inspect must refuse it.
     resnet = {"conv1.weight": torch.zeros(8, 3, 7, 7).half(), "bn1.weight": torch.ones(8).half(),
               "layer1.0.conv1.weight": torch.zeros(8, 8, 3, 3).half(), "fc.weight": torch.zeros(3, 8).half()}
     torch.save(resnet, os.path.join(OUT, "resnet_like.pth"))
 
-    reference = {"logits": logits.tolist(), "monai_logits": monai_logits.tolist(), "class_names": CLASS_NAMES,
+    reference = {"logits": logits.tolist(), "monai_logits": monai_logits.tolist(), "gap_logits": gap_logits.tolist(),
+                 "class_names": CLASS_NAMES,
                  "architecture": {"image_size": IMAGE, "patch_size": PATCH, "dim": DIM, "depth": DEPTH,
                                   "heads": HEADS, "mlp": MLP, "classes": CLASSES},
                  "made_by": f"tests/tools/make_family_fixtures.py, torch {torch.__version__}, torchvision {torchvision.__version__}"}

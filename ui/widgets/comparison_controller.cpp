@@ -173,8 +173,14 @@ void ComparisonController::onMapsReady(const MapResult& result) {
         }
         m_probabilities.insert(modelId(maps.modelPath) + QLatin1Char('|') + result.imagePath + QLatin1Char('|') + m_settings.recipe,
                                maps.probabilities);
+        m_modelClassNames.insert(modelId(maps.modelPath), maps.classNames);
+        // The browser numbers classes as the image folder does: a checkpoint with its own class
+        // names reports its prediction by name (-1, not shown, when the folder has no such class).
+        const int predictedInFolder = maps.classNames.isEmpty() || maps.predictedClass >= maps.classNames.size()
+                                          ? maps.predictedClass
+                                          : static_cast<int>(m_classNames.indexOf(maps.classNames[maps.predictedClass]));
         if (!m_models.isEmpty() && maps.modelPath == m_models.first().path)
-            Q_EMIT predicted(result.imagePath, maps.predictedClass);
+            Q_EMIT predicted(result.imagePath, predictedInFolder);
     }
     if (result.generation != m_pendingGeneration)
         return;
@@ -208,10 +214,16 @@ QString ComparisonController::captionFor(const std::vector<float>* map, const QS
         for (int c = 1; c < probabilities.size(); ++c)
             if (probabilities[c] > probabilities[best])
                 best = c;
-        auto className = [this](int c) { return c < m_classNames.size() ? m_classNames[c] : tr("class %1").arg(c); };
+        // The checkpoint's own class names when it has them (then correctness is by name), else
+        // the image folder's (by index, as ImageFolder numbers them).
+        const QStringList modelNames = m_modelClassNames.value(modelId(modelPath));
+        const QStringList& names = modelNames.isEmpty() ? m_classNames : modelNames;
+        auto className = [&names](int c) { return c < names.size() ? names[c] : tr("class %1").arg(c); };
         QString text = tr("pred. %1").arg(className(best));
-        if (m_trueClass >= 0)
-            text += best == m_trueClass ? QStringLiteral(" ✓") : QStringLiteral(" ✗");
+        const QString trueName = m_trueClass >= 0 && m_trueClass < m_classNames.size() ? m_classNames[m_trueClass] : QString();
+        if (m_trueClass >= 0 && (modelNames.isEmpty() || modelNames.contains(trueName)))
+            text += (modelNames.isEmpty() ? best == m_trueClass : className(best) == trueName) ? QStringLiteral(" ✓")
+                                                                                             : QStringLiteral(" ✗");
         parts << text;
         // Every class's probability on the original panel (few classes: the study's are binary).
         if (!map && probabilities.size() <= 4)

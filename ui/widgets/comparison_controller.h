@@ -90,6 +90,7 @@ private:
     QImage m_mask;
     QString m_imageKey; // image path + recipe + mask the QImages belong to
     QMap<QString, QVector<double>> m_probabilities; // modelId + image + recipe -> softmax
+    QMap<QString, QStringList> m_modelClassNames;   // modelId -> the checkpoint's own class names
     QString m_failure;
     quint64 m_generation = 0;
     quint64 m_pendingGeneration = 0;

@@ -41,7 +41,11 @@ struct ExplainWorker::Models {
                 entries.splice(entries.begin(), entries, it);
                 return entries.front().loaded;
             }
-        Entry entry{path, info.size(), info.lastModified(), model::loadVit(path.toStdString())};
+        // Models are compared side by side on one image at the study's input size: a checkpoint
+        // made for another size runs at 224 with its position embedding resampled (said in its
+        // description).
+        Entry entry{path, info.size(), info.lastModified(),
+                    model::loadVit(path.toStdString(), model::ModelOpenOptions{std::nullopt, image::kModelInputSize})};
         if (!entry.loaded.config.hasHead())
             throw UsageError(path.toStdString() + ": the checkpoint has no classification head (head.weight); "
                                                   "maps need a trained classifier");
@@ -98,6 +102,12 @@ void ExplainWorker::describeModel(const QString& path) {
         description.path = path;
         description.architecture = QString::fromStdString(loaded.config.describe());
         description.numClasses = static_cast<int>(loaded.config.numClasses);
+        description.layout = QString::fromStdString(loaded.family.layout);
+        for (const auto& name : loaded.classNames)
+            description.classNames << QString::fromStdString(name);
+        description.normalisation = QString::fromStdString(loaded.normalisation.source);
+        for (const auto& note : loaded.family.notes)
+            description.notes << QString::fromStdString(note);
         description.device = m_models->device.is_cuda() ? QStringLiteral("CUDA") : QStringLiteral("CPU");
         for (const auto& warning : loaded.warnings)
             description.warnings << QString::fromStdString(warning);
@@ -124,7 +134,6 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         result.image = render::rgbMatToImage(rgb);
         if (!request.maskPath.isEmpty())
             result.mask = render::greyMatToImage(eval::maskInModelFrame(request.maskPath.toStdString(), imagePath, recipe));
-        const torch::Tensor input = image::toNormalizedTensor(rgb);
 
         const explain::ExplainOptions& options = request.options;
         std::vector<std::string> methods;
@@ -141,7 +150,8 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
                 throw UsageError("target class " + std::to_string(*options.targetClass) + " does not exist: " +
                                  modelPath.toStdString() + " has " + std::to_string(loaded.config.numClasses) + " classes");
             const auto explained =
-                explain::explainImage(loaded, input.to(m_models->device), methods, options, m_models->registry);
+                explain::explainImage(loaded, image::toNormalizedTensor(rgb, loaded.normalisation).to(m_models->device),
+                                      methods, options, m_models->registry);
             ModelMaps maps;
             maps.modelPath = modelPath;
             const auto probabilities = torch::softmax(explained.logits.to(torch::kCPU).to(torch::kFloat64), -1);
@@ -149,6 +159,8 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
                 maps.probabilities << probabilities[c].item<double>();
             maps.predictedClass = static_cast<int>(explained.predictedClass);
             maps.targetClass = static_cast<int>(explained.targetClass);
+            for (const auto& name : loaded.classNames)
+                maps.classNames << QString::fromStdString(name);
             for (const auto& explanation : explained.maps) {
                 const torch::Tensor map = explanation.map.to(torch::kCPU).to(torch::kFloat32).contiguous();
                 maps.methods << QString::fromStdString(explanation.method);

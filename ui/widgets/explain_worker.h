@@ -21,6 +21,10 @@ struct ModelDescription {
     QString path;
     QString architecture; // e.g. "ViT 768x12x12 (patch 16, 224 px, 2 classes)"
     int numClasses = 0;
+    QString layout;        // e.g. "Hugging Face", "PyTorch Lightning checkpoint of a timm ViT (keys under 'model.')"
+    QStringList classNames; // from the checkpoint (Hugging Face id2label); empty when it has none
+    QString normalisation; // where the input statistics come from
+    QStringList notes;     // e.g. the position embedding resampled to 224 px
     QString device;       // "CPU" or "CUDA"
     QStringList warnings;
 };
@@ -41,6 +45,7 @@ struct ModelMaps {
     QVector<double> probabilities; // softmax of the logits
     int predictedClass = -1;
     int targetClass = -1;
+    QStringList classNames;               // the checkpoint's own (Hugging Face id2label); empty when it has none
     QStringList methods;                  // in the order asked
     std::vector<std::vector<float>> maps; // one per method, 224 x 224 row-major in [0, 1]
 };

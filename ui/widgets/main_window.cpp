@@ -20,6 +20,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
@@ -119,12 +120,20 @@ void MainWindow::connectController() {
     connect(m_controller, &ComparisonController::mapFailed, this,
             [this](const QString& message) { statusBar()->showMessage(tr("Map failed: %1").arg(message), 15000); });
     connect(m_controller, &ComparisonController::modelDescribed, this, [this](const ModelDescription& description) {
-        QString text = QStringLiteral("<b>%1</b><br>%2 · %3").arg(QFileInfo(description.path).fileName().toHtmlEscaped(),
-                                                                  description.architecture.toHtmlEscaped(), description.device);
+        // The same facts as `intermap-cli inspect`, in short.
+        QString text = QStringLiteral("<b>%1</b><br>%2 · %3<br>%4 · input statistics: %5")
+                           .arg(QFileInfo(description.path).fileName().toHtmlEscaped(), description.architecture.toHtmlEscaped(),
+                                description.device, description.layout.toHtmlEscaped(), description.normalisation.toHtmlEscaped());
+        if (!description.classNames.isEmpty())
+            text += QStringLiteral("<br>classes: %1").arg(description.classNames.join(QStringLiteral(", ")).toHtmlEscaped());
+        for (const QString& note : description.notes)
+            text += QStringLiteral("<br>%1").arg(note.toHtmlEscaped());
         for (const QString& warning : description.warnings)
             text += QStringLiteral("<br><i>%1</i>").arg(warning.toHtmlEscaped());
         m_zoo->setModelSummary(text);
-        m_controls->setClassChoices(description.numClasses, m_browser->classNames());
+        // The checkpoint's own class names when it has them, else the image folder's classes.
+        m_controls->setClassChoices(description.numClasses,
+                                    description.classNames.isEmpty() ? m_browser->classNames() : description.classNames);
     });
     connect(m_controller, &ComparisonController::modelFailed, this, [this](const QString& path, const QString& message) {
         m_zoo->setModelSummary(tr("<b>Cannot use %1</b><br>%2").arg(path.toHtmlEscaped(), message.toHtmlEscaped()));
@@ -153,9 +162,15 @@ void MainWindow::buildMenus() {
     });
     QAction* openModel = file->addAction(tr("Open &checkpoint…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), m_recent->last(RecentFiles::Kind::Checkpoint),
-                                                          tr("Checkpoints (*.pth *.pt *.bin *.safetensors);;All files (*)"));
+                                                          tr("Checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
         if (!path.isEmpty())
             openCheckpoint(path);
+    });
+    file->addAction(tr("Open Hugging Face model &folder…"), this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Hugging Face model folder (config.json + weights)"),
+                                                                 m_recent->last(RecentFiles::Kind::Checkpoint));
+        if (!folder.isEmpty())
+            openCheckpoint(folder);
     });
     openModel->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
     file->addAction(tr("Open &weights folder…"), this, [this] {
@@ -258,8 +273,9 @@ void MainWindow::openMaskFolder(const QString& folder) {
 }
 
 bool MainWindow::openCheckpoint(const QString& path, QString* error) {
-    if (!QFileInfo(path).isFile()) {
-        const QString message = tr("%1 does not exist or is not a file").arg(path);
+    const bool huggingFaceFolder = QFileInfo(path).isDir() && QFileInfo(QDir(path).filePath(QStringLiteral("config.json"))).isFile();
+    if (!QFileInfo(path).isFile() && !huggingFaceFolder) {
+        const QString message = tr("%1 is neither a checkpoint file nor a Hugging Face model folder (config.json)").arg(path);
         if (error)
             *error = message;
         else

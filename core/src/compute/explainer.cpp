@@ -153,6 +153,10 @@ std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const
     PassNeeds needs;
     for (const auto& name : methods) {
         explainers.push_back(registry.create(name)); // unknown names fail before any work
+        if (explainers.back()->needsClsPooledHead() && model.config.pooling != model::VitConfig::Pooling::ClsToken)
+            throw UsageError(model.checkpointPath + ": '" + name + "' reads the CLS token's attention, but this model's "
+                             "head classifies the mean of the patch tokens (global average pooling), which the CLS token "
+                             "does not feed; use gradcam");
         needs |= explainers.back()->needs(options);
     }
 

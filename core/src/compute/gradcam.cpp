@@ -51,6 +51,7 @@ torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor&
 class GradCam final : public BuiltinMethod {
 public:
     GradCam() : BuiltinMethod(kGradCamMethod, true) {}
+    bool needsClsPooledHead() const override { return false; } // gradients reach the patches either way
     PassNeeds needs(const ExplainOptions&) const override {
         PassNeeds needs;
         needs.lastBlockGradient = true;

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -31,7 +32,25 @@ StateDict loadFolderWeights(const HuggingFaceFolder& folder) {
 
 } // namespace
 
-ModelWeights readModelWeights(const std::string& path, std::optional<std::int64_t> numHeads) {
+torch::Tensor resamplePositionEmbedding(const torch::Tensor& posEmbed, std::int64_t prefixTokens, std::int64_t newGrid) {
+    const std::int64_t channels = posEmbed.size(-1);
+    const std::int64_t oldGrid = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(posEmbed.size(1) - prefixTokens))));
+    if (oldGrid == newGrid)
+        return posEmbed;
+    namespace F = torch::nn::functional;
+    const torch::Tensor prefix = posEmbed.slice(1, 0, prefixTokens);
+    torch::Tensor grid = posEmbed.slice(1, prefixTokens).to(torch::kFloat32).reshape({1, oldGrid, oldGrid, channels}).permute({0, 3, 1, 2});
+    grid = F::interpolate(grid, F::InterpolateFuncOptions()
+                                    .size(std::vector<std::int64_t>{newGrid, newGrid})
+                                    .mode(torch::kBicubic)
+                                    .align_corners(false)
+                                    .antialias(true));
+    grid = grid.permute({0, 2, 3, 1}).reshape({1, newGrid * newGrid, channels}).to(posEmbed.scalar_type());
+    return torch::cat({prefix, grid}, 1);
+}
+
+ModelWeights readModelWeights(const std::string& path, const ModelOpenOptions& options) {
+    const std::optional<std::int64_t> numHeads = options.numHeads;
     ModelWeights weights;
     weights.path = path;
     std::error_code error;
@@ -48,6 +67,21 @@ ModelWeights readModelWeights(const std::string& path, std::optional<std::int64_
     weights.mapping = mapToTimmLayout(weights.dict, weights.metadata);
     weights.config = inferVitConfig(weights.dict, numHeads ? numHeads : weights.metadata.numHeads);
     weights.config.layerNormEps = weights.mapping.layerNormEps;
+    if (options.imageSize && *options.imageSize != weights.config.imageSize) {
+        const std::int64_t size = *options.imageSize, patch = weights.config.patchSize;
+        if (size <= 0 || size % patch != 0)
+            throw UsageError("image size " + std::to_string(size) + " is not a positive multiple of the patch size " +
+                             std::to_string(patch) + " of " + path);
+        const std::int64_t oldGrid = weights.config.gridSize();
+        for (auto& [name, tensor] : weights.dict.entries)
+            if (name == "pos_embed")
+                tensor = resamplePositionEmbedding(tensor, 1, size / patch);
+        weights.config.imageSize = size;
+        weights.mapping.notes.push_back("position embedding resampled from a " + std::to_string(oldGrid) + "x" +
+                                        std::to_string(oldGrid) + " grid (" + std::to_string(oldGrid * patch) +
+                                        " px) to " + std::to_string(size / patch) + "x" + std::to_string(size / patch) +
+                                        " (" + std::to_string(size) + " px): bicubic, antialiased, as timm");
+    }
     if (!weights.metadata.classNames.empty() &&
         static_cast<std::int64_t>(weights.metadata.classNames.size()) != weights.config.numClasses) {
         weights.warnings.push_back(weights.metadata.sourcePath + ": id2label names " +
@@ -61,8 +95,8 @@ ModelWeights readModelWeights(const std::string& path, std::optional<std::int64_
     return weights;
 }
 
-LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads) {
-    ModelWeights weights = readModelWeights(checkpointPath, numHeads);
+LoadedVit loadVit(const std::string& checkpointPath, const ModelOpenOptions& options) {
+    ModelWeights weights = readModelWeights(checkpointPath, options);
     LoadedVit loaded;
     loaded.config = weights.config;
     loaded.model = VisionTransformer(loaded.config);
@@ -81,7 +115,7 @@ LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t>
 }
 
 ModelSummary inspectModel(const std::string& path, std::optional<std::int64_t> numHeads) {
-    ModelWeights weights = readModelWeights(path, numHeads);
+    ModelWeights weights = readModelWeights(path, ModelOpenOptions{numHeads, std::nullopt});
     VisionTransformer model(weights.config);
     loadWeights(model, weights.dict); // throws with the missing or unexpected key
     const VitConfig& config = weights.config;
@@ -102,8 +136,11 @@ ModelSummary inspectModel(const std::string& path, std::optional<std::int64_t> n
     summary.nativeImageSize = config.imageSize;
     summary.prefixTokens = {"CLS"};
     summary.layerNormEps = config.layerNormEps;
-    summary.head = config.hasHead() ? "linear on the normalised CLS token"
-                                    : "none: a backbone, usable as a training initialisation (train --init), not explained";
+    summary.head = !config.hasHead() ? "none: a backbone, usable as a training initialisation (train --init), not explained"
+                   : config.pooling == VitConfig::Pooling::ClsToken
+                       ? "linear on the normalised CLS token"
+                       : "linear on the mean of the patch tokens, normalised by fc_norm (global average pooling): gradcam "
+                         "explains it; attention, rollout and chefer read the CLS token, which does not feed it";
     summary.numClasses = config.numClasses;
     summary.classNames = weights.metadata.classNames;
     summary.normalisation = weights.normalisation;

@@ -158,7 +158,7 @@ void initialiseLikeTimm(model::VisionTransformer& vit) {
 // Weights from any checkpoint the reader loads; the head is always the fresh one (re-created for
 // this task's classes). The checkpoint's architecture must be --arch's.
 void initialiseFromCheckpoint(model::VisionTransformer& vit, const std::string& path, const Architecture& architecture) {
-    model::ModelWeights weights = model::readModelWeights(path, architecture.heads);
+    model::ModelWeights weights = model::readModelWeights(path, {architecture.heads, std::nullopt});
     model::StateDict& dict = weights.dict;
     const model::VitConfig& found = weights.config;
     if (found.embedDim != architecture.width || found.depth != architecture.depth ||

@@ -62,7 +62,8 @@ std::string VitConfig::describe() const {
     out << "ViT " << embedDim << "x" << depth << "x" << numHeads << " (patch " << patchSize << ", " << imageSize
         << " px, ";
     if (hasHead())
-        out << numClasses << (numClasses == 1 ? " class)" : " classes)");
+        out << numClasses << (numClasses == 1 ? " class" : " classes")
+            << (pooling == Pooling::MeanOfPatches ? ", mean-pooled)" : ")");
     else
         out << "no classification head)";
     return out.str();
@@ -100,6 +101,8 @@ VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numH
                                                    " blocks but the highest index is " + std::to_string(*blockIndices.rbegin()));
 
     config.mlpHiddenDim = requireTensor(dict, "blocks.0.mlp.fc1.weight", "MLP").size(0);
+    if (dict.contains("fc_norm.weight") && !dict.contains("norm.weight"))
+        config.pooling = VitConfig::Pooling::MeanOfPatches;
 
     if (const torch::Tensor* head = dict.find("head.weight")) {
         if (head->dim() != 2 || head->size(1) != config.embedDim)
@@ -238,7 +241,10 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         if (isLast && taps.lastBlockNorm1)
             output.lastBlockNorm1 = record->norm1;
     }
-    auto pooled = applyLayerNorm(norm, tokens).select(1, 0); // CLS-token pooling
+    // CLS-token pooling after the final norm, or (timm global_pool='avg') the patch tokens' mean
+    // normalised by fc_norm (loaded into `norm`).
+    auto pooled = m_config.pooling == VitConfig::Pooling::ClsToken ? applyLayerNorm(norm, tokens).select(1, 0)
+                                                                   : applyLayerNorm(norm, tokens.slice(1, 1).mean(1));
     if (taps.relevanceRecords)
         output.pooled = pooled;
     output.logits = head ? applyLinear(head, pooled) : pooled;
@@ -248,7 +254,7 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
 void loadWeights(VisionTransformer& model, const StateDict& dict) {
     std::map<std::string, const torch::Tensor*> available;
     for (const auto& [key, tensor] : dict.entries) {
-        // MAE fine-tuned checkpoints call the final norm fc_norm (used with CLS pooling here).
+        // fc_norm: the norm after average pooling (or, for the study's MAE init, used on CLS).
         const bool maeFinalNorm = key.rfind("fc_norm.", 0) == 0 && !dict.contains("norm" + key.substr(7));
         available[maeFinalNorm ? "norm" + key.substr(7) : key] = &tensor;
     }

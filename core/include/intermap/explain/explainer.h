@@ -84,6 +84,9 @@ public:
     virtual bool isClassSpecific() const = 0;
     // What the method reads from the shared pass (for the given options).
     virtual PassNeeds needs(const ExplainOptions& options) const = 0;
+    // Attention, rollout and Chefer read the CLS token's row: they only explain a head fed by the
+    // CLS token (not a mean-pooled one).
+    virtual bool needsClsPooledHead() const { return true; }
     // Maps of every image of the pass for its target ([B] int64): [B,H,W] float32, higher =
     // more important.
     virtual torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options, const torch::Tensor& targets) = 0;

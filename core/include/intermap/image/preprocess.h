@@ -6,6 +6,8 @@
 //   center-crop  torchvision CenterCrop(224) on a PIL image, no resize (Kvasir, MURA)
 // followed by ToTensor() + Normalize(ImageNet mean, std). This file is THE place where a cv::Mat
 // becomes a model input tensor.
+#include "intermap/model/model_metadata.h"
+
 #include <opencv2/core.hpp>
 #include <torch/types.h>
 
@@ -22,8 +24,6 @@ PreprocessRecipe parsePreprocessRecipe(std::string_view name);
 std::string_view toString(PreprocessRecipe recipe);
 
 inline constexpr int kModelInputSize = 224;
-inline constexpr std::array<float, 3> kImageNetMean{0.485f, 0.456f, 0.406f};
-inline constexpr std::array<float, 3> kImageNetStd{0.229f, 0.224f, 0.225f};
 
 // Where torchvision's CenterCrop puts the output window. Sides shorter than `size` are first
 // zero-padded ((size - side) // 2 before, the rest after); then the window starts at
@@ -57,13 +57,15 @@ cv::Mat resizeBilinearPillow(const cv::Mat& image, cv::Size output);
 cv::Mat preprocessRgb8(const cv::Mat& rgb8, PreprocessRecipe recipe, int size = kModelInputSize);
 
 // CV_8UC3 RGB -> float32 [1, 3, H, W]: (v / 255 - mean) / std in float32, the operations of
-// torchvision's ToTensor() + Normalize(). A deep copy: the tensor never aliases the Mat.
-torch::Tensor toNormalizedTensor(const cv::Mat& rgb8);
+// torchvision's ToTensor() + Normalize(), with the model's statistics (default ImageNet's, the
+// study's). A deep copy: the tensor never aliases the Mat.
+torch::Tensor toNormalizedTensor(const cv::Mat& rgb8, const model::Normalisation& normalisation = {});
 
 // The inverse, for display: [1, 3, H, W] or [3, H, W] float -> CV_8UC3 RGB, rounded and clipped.
-cv::Mat toRgb8(const torch::Tensor& normalized);
+cv::Mat toRgb8(const torch::Tensor& normalized, const model::Normalisation& normalisation = {});
 
 // readImageRgb8 + preprocessRgb8 + toNormalizedTensor: a model input from an image file.
-torch::Tensor loadPreprocessed(const std::string& path, PreprocessRecipe recipe, int size = kModelInputSize);
+torch::Tensor loadPreprocessed(const std::string& path, PreprocessRecipe recipe, int size = kModelInputSize,
+                               const model::Normalisation& normalisation = {});
 
 } // namespace intermap::image

@@ -31,6 +31,10 @@ struct VitConfig {
     std::int64_t mlpHiddenDim = 3072; // MLP ratio 4
     std::int64_t numClasses = 2;      // 0 = headless (e.g. a DINO backbone)
     double layerNormEps = 1e-6;
+    // What the head classifies: the normalised CLS token (the study's), or the mean of the patch
+    // tokens normalised by fc_norm (timm global_pool='avg', MAE's fine-tuning recipe).
+    enum class Pooling { ClsToken, MeanOfPatches };
+    Pooling pooling = Pooling::ClsToken;
 
     std::int64_t gridSize() const { return imageSize / patchSize; }
     std::int64_t numPatches() const { return gridSize() * gridSize(); }
@@ -43,7 +47,7 @@ struct VitConfig {
 
 // Reads the architecture from a state dict: patch size from patch_embed.proj.weight, embed dim,
 // depth (number of blocks), MLP width, classes (head.weight rows; 0 without a head), image size
-// from pos_embed. Heads are not stored in a state dict: timm's head_dim 64 (dim/64) unless given.
+// from pos_embed, pooling (fc_norm without norm: the mean of the patch tokens). Heads are not stored in a state dict: timm's head_dim 64 (dim/64) unless given.
 // Throws CheckpointError (naming the file) when the dict is not a ViT of this layout.
 VitConfig inferVitConfig(const StateDict& stateDict, std::optional<std::int64_t> numHeads = std::nullopt);
 
@@ -148,7 +152,9 @@ TORCH_MODULE(VisionTransformer);
 
 // Copies a state dict into a model of that config. Every model parameter must be present with
 // the same shape and every dict entry must be used; otherwise CheckpointError naming the key,
-// the expected and the found shape. MAE fine-tuned checkpoints' fc_norm.* is accepted as norm.*.
+// the expected and the found shape. fc_norm.* (without norm.*) is loaded into `norm`: the model
+// applies it after pooling when its config says MeanOfPatches (and, as the study does for its MAE
+// initialisation, to the CLS token when the caller builds a CLS-pooled model).
 void loadWeights(VisionTransformer& model, const StateDict& stateDict);
 
 // Everything intermap reads from a checkpoint file or a Hugging Face folder before a model is
@@ -163,11 +169,25 @@ struct ModelWeights {
     std::vector<std::string> warnings; // placeholder globals met in the file, class names dropped, ...
 };
 
+// How to read a checkpoint, where the caller has a say.
+struct ModelOpenOptions {
+    // Overrides the checkpoint's head count (only a Hugging Face config.json has one; elsewhere
+    // width/64, timm's head_dim 64).
+    std::optional<std::int64_t> numHeads;
+    // Input size to run at; default the checkpoint's native size (position grid x patch). Another
+    // size (a multiple of the patch) resamples the position embedding (resamplePositionEmbedding).
+    std::optional<std::int64_t> imageSize;
+};
+
 // Reads a checkpoint of any family (model_family.h): a file (.pth/.pt/.bin/.ckpt/.safetensors)
-// or a Hugging Face folder. `numHeads` overrides the checkpoint's (only a Hugging Face
-// config.json has one; elsewhere width/64, timm's head_dim 64). Throws CheckpointError naming the
-// file and what was wrong.
-ModelWeights readModelWeights(const std::string& path, std::optional<std::int64_t> numHeads = std::nullopt);
+// or a Hugging Face folder. Throws CheckpointError naming the file and what was wrong, UsageError
+// for an image size that is not a positive multiple of the patch size.
+ModelWeights readModelWeights(const std::string& path, const ModelOpenOptions& options = {});
+
+// The position embedding [1, prefix + g*g, C] for another square grid, as timm's
+// resample_abs_pos_embed: the prefix tokens' rows kept, the grid resized with bicubic
+// interpolation, antialiased (when shrinking), align_corners=False.
+torch::Tensor resamplePositionEmbedding(const torch::Tensor& posEmbed, std::int64_t prefixTokens, std::int64_t newGrid);
 
 // The model and where it came from, ready for inference (eval mode, float32, CPU).
 struct LoadedVit {
@@ -180,6 +200,10 @@ struct LoadedVit {
     std::vector<std::string> warnings;   // e.g. placeholder globals met in the file
 };
 
-LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads = std::nullopt);
+LoadedVit loadVit(const std::string& checkpointPath, const ModelOpenOptions& options = {});
+// The same with only a head count (nullopt: the checkpoint's).
+inline LoadedVit loadVit(const std::string& checkpointPath, std::optional<std::int64_t> numHeads) {
+    return loadVit(checkpointPath, ModelOpenOptions{numHeads, std::nullopt});
+}
 
 } // namespace intermap::model

@@ -5,6 +5,7 @@
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/faithfulness.h"
 #include "intermap/eval/metric_columns.h"
+#include "intermap/image/preprocess.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/hash.h"
 #include "intermap/util/errors.h"
@@ -161,7 +162,9 @@ public:
         if (m_vit)
             return true;
         try {
-            m_vit = model::loadVit(m_checkpoint, m_settings.heads);
+            // The study's grid runs at its input size (masks and map files are 224 x 224): a
+            // checkpoint made for another size runs there with its position embedding resampled.
+            m_vit = model::loadVit(m_checkpoint, model::ModelOpenOptions{m_settings.heads, image::kModelInputSize});
             if (m_vit->config.numClasses == 0)
                 throw CheckpointError(m_checkpoint, "has no classification head: a fine-tuned classifier is needed");
             const auto target = m_settings.explainOptions.targetClass;
@@ -191,7 +194,7 @@ private:
 // item complete). Counts each map in `mapsWritten` as it is written.
 void explainItem(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry, model::LoadedVit& vit,
                  const DatasetSpec& dataset, const EvaluationItem& item, std::int64_t& mapsWritten) {
-    const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe);
+    const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe, image::kModelInputSize, vit.normalisation);
     const auto result = explain::explainImage(vit, input, settings.methods, settings.explainOptions, registry);
     json record{{"image", fs::path(item.imagePath).filename().string()},
                 {"predicted_class", result.predictedClass},

@@ -221,8 +221,13 @@ cv::Mat preprocessRgb8(const cv::Mat& rgb8, PreprocessRecipe recipe, int size) {
     throw Error("preprocessRgb8: unknown recipe");
 }
 
-torch::Tensor toNormalizedTensor(const cv::Mat& rgb8) {
+torch::Tensor toNormalizedTensor(const cv::Mat& rgb8, const model::Normalisation& normalisation) {
     requireRgb8(rgb8, "toNormalizedTensor");
+    float mean[3], deviation[3];
+    for (int c = 0; c < 3; ++c) {
+        mean[c] = static_cast<float>(normalisation.mean[c]);
+        deviation[c] = static_cast<float>(normalisation.std[c]);
+    }
     const int height = rgb8.rows;
     const int width = rgb8.cols;
     auto tensor = torch::empty({1, 3, height, width}, torch::TensorOptions().dtype(torch::kFloat32));
@@ -235,14 +240,14 @@ torch::Tensor toNormalizedTensor(const cv::Mat& rgb8) {
                 // Float32 division then subtraction then division, the order of ToTensor()'s
                 // div(255) and Normalize's sub_(mean).div_(std); the same bits as torchvision.
                 const float unit = static_cast<float>(row[x * 3 + c]) / 255.0f;
-                out[c * plane + static_cast<std::size_t>(y) * width + x] = (unit - kImageNetMean[c]) / kImageNetStd[c];
+                out[c * plane + static_cast<std::size_t>(y) * width + x] = (unit - mean[c]) / deviation[c];
             }
         }
     }
     return tensor;
 }
 
-cv::Mat toRgb8(const torch::Tensor& normalized) {
+cv::Mat toRgb8(const torch::Tensor& normalized, const model::Normalisation& normalisation) {
     torch::Tensor chw = normalized;
     if (chw.dim() == 4 && chw.size(0) == 1)
         chw = chw.squeeze(0);
@@ -259,7 +264,8 @@ cv::Mat toRgb8(const torch::Tensor& normalized) {
         for (int x = 0; x < width; ++x) {
             for (int c = 0; c < 3; ++c) {
                 const float value = in[c * plane + static_cast<std::size_t>(y) * width + x];
-                const float level = (value * kImageNetStd[c] + kImageNetMean[c]) * 255.0f;
+                const float level = (value * static_cast<float>(normalisation.std[c]) +
+                                     static_cast<float>(normalisation.mean[c])) * 255.0f;
                 const float clipped = std::clamp(std::round(level), 0.0f, 255.0f);
                 row[x * 3 + c] = static_cast<std::uint8_t>(std::isnan(clipped) ? 0.0f : clipped);
             }
@@ -268,8 +274,9 @@ cv::Mat toRgb8(const torch::Tensor& normalized) {
     return rgb;
 }
 
-torch::Tensor loadPreprocessed(const std::string& path, PreprocessRecipe recipe, int size) {
-    return toNormalizedTensor(preprocessRgb8(readImageRgb8(path), recipe, size));
+torch::Tensor loadPreprocessed(const std::string& path, PreprocessRecipe recipe, int size,
+                               const model::Normalisation& normalisation) {
+    return toNormalizedTensor(preprocessRgb8(readImageRgb8(path), recipe, size), normalisation);
 }
 
 } // namespace intermap::image
