@@ -176,14 +176,14 @@ private Q_SLOTS:
         }
         // A timm variant the one ViT does not have yet is refused by name, not half-loaded.
         auto timm = model::loadStateDict(fixture("timm.pth"));
-        timm.entries.emplace_back("blocks.0.ls1.gamma", torch::ones({128}));
-        const std::string layerScale = dir.filePath(QStringLiteral("layerscale.pth")).toStdString();
-        model::saveStateDict(layerScale, timm.entries);
+        timm.entries.emplace_back("reg_token", torch::zeros({1, 4, 128}));
+        const std::string registers = dir.filePath(QStringLiteral("registers.pth")).toStdString();
+        model::saveStateDict(registers, timm.entries);
         try {
-            model::loadVit(layerScale);
-            QFAIL("a LayerScale checkpoint was accepted");
+            model::loadVit(registers);
+            QFAIL("a checkpoint with register tokens was accepted");
         } catch (const CheckpointError& error) {
-            QVERIFY2(QString::fromUtf8(error.what()).contains(QStringLiteral("LayerScale")), error.what());
+            QVERIFY2(QString::fromUtf8(error.what()).contains(QStringLiteral("register tokens")), error.what());
         }
     }
 
@@ -243,6 +243,38 @@ private Q_SLOTS:
             }
         }
         QVERIFY(model::inspectModel(fixture("timm_gap.pth")).head.find("mean of the patch tokens") != std::string::npos);
+    }
+
+    // LayerScale (DINOv2's block) with patch 14: Python's logits; and every map equal to that of
+    // the same function with each gamma folded into proj / fc2 — for Chefer this is the issue's
+    // rule (relevance passes a constant positive scale unchanged).
+    void layerScaleModelMatchesPythonAndItsFoldedTwin() {
+        model::LoadedVit scaled = model::loadVit(fixture("timm_layerscale_p14.pth"));
+        QVERIFY(scaled.config.layerScale);
+        QCOMPARE(scaled.config.patchSize, std::int64_t(14));
+        QCOMPARE(scaled.config.gridSize(), std::int64_t(4));
+        const npy::Array array = npy::read(fixture("input_56.npy"));
+        const torch::Tensor x = torch::tensor(array.values, torch::kFloat64).reshape(array.shape).to(torch::kFloat32).unsqueeze(0);
+        {
+            torch::NoGradGuard noGrad;
+            const double error = maxAbsDifference(scaled.model->forward(x).logits[0], referenceLogits("layerscale_logits"));
+            QVERIFY2(error < 1e-4, qPrintable(QStringLiteral("LayerScale logits differ from Python's by %1").arg(error)));
+        }
+        const model::LoadedVit folded = model::loadVit(fixture("timm_layerscale_folded.pth"));
+        QVERIFY(!folded.config.layerScale);
+        const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
+        const std::vector<std::string> methods = {"attention", "rollout", "gradcam", "chefer"};
+        explain::ExplainOptions options;
+        options.targetClass = 0;
+        const auto scaledMaps = explain::explainImage(scaled, x, methods, options, registry);
+        const auto foldedMaps = explain::explainImage(folded, x, methods, options, registry);
+        for (std::size_t i = 0; i < methods.size(); ++i) {
+            QCOMPARE(scaledMaps.maps[i].map.sizes(), torch::IntArrayRef({56, 56}));
+            const double error = maxAbsDifference(explain::minMaxNormalise(scaledMaps.maps[i].map),
+                                                  explain::minMaxNormalise(foldedMaps.maps[i].map));
+            QVERIFY2(error < 1e-3, qPrintable(QStringLiteral("%1: LayerScale map differs from the folded model's by %2")
+                                                  .arg(QString::fromStdString(methods[i])).arg(error)));
+        }
     }
 
     void brokenHuggingFaceFoldersSayWhatIsWrong() {

@@ -120,6 +120,50 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
+def layerscale_fixture():
+    """A patch-14 ViT with LayerScale (DINOv2's block) in timm's layout, Python's logits for it, and
+    the same function with each gamma folded into proj / fc2 (no LayerScale): maps must agree."""
+    torch.manual_seed(14)
+    model = torchvision.models.VisionTransformer(image_size=56, patch_size=14, num_layers=DEPTH, num_heads=HEADS,
+                                                 hidden_dim=DIM, mlp_dim=MLP, num_classes=CLASSES)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() >= 2 and "pos_embedding" not in name and "class_token" not in name:
+                p.copy_(torch.randn_like(p) / p[0].numel() ** 0.5)
+            elif name.endswith("ln_1.weight") or name.endswith("ln_2.weight") or name == "encoder.ln.weight":
+                p.copy_(1.0 + 0.2 * torch.randn_like(p))
+            else:
+                p.copy_(0.2 * torch.randn_like(p))
+            p.copy_(p.half().float())
+        for m in model.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.eps = 1e-6
+    gammas = [[(0.3 + 1.2 * torch.rand(DIM)).half().float() for _ in range(2)] for _ in range(DEPTH)]
+    timm = timm_dict(model.state_dict())
+    folded = dict(timm)
+    for i in range(DEPTH):
+        timm[f"blocks.{i}.ls1.gamma"], timm[f"blocks.{i}.ls2.gamma"] = gammas[i]
+        for layer, g in (("attn.proj", gammas[i][0]), ("mlp.fc2", gammas[i][1])):
+            folded[f"blocks.{i}.{layer}.weight"] = timm[f"blocks.{i}.{layer}.weight"] * g[:, None]
+            folded[f"blocks.{i}.{layer}.bias"] = timm[f"blocks.{i}.{layer}.bias"] * g
+    torch.save(half(timm), os.path.join(OUT, "timm_layerscale_p14.pth"))
+    # float32 on purpose: folding rounds differently in float16.
+    torch.save({k: v.contiguous() for k, v in folded.items()}, os.path.join(OUT, "timm_layerscale_folded.pth"))
+    torch.manual_seed(3)
+    x = torch.randn(1, 3, 56, 56)
+    with torch.no_grad():
+        t = model.conv_proj(x).flatten(2).transpose(1, 2)
+        t = torch.cat([model.class_token.expand(1, -1, -1), t], 1) + model.encoder.pos_embedding
+        for i, layer in enumerate(model.encoder.layers):
+            h = layer.ln_1(t)
+            attended, _ = layer.self_attention(h, h, h, need_weights=False)
+            t = t + gammas[i][0] * attended
+            t = t + gammas[i][1] * layer.mlp(layer.ln_2(t))
+        logits = model.heads.head(model.encoder.ln(t)[:, 0])[0]
+    np.save(os.path.join(OUT, "input_56.npy"), x[0].numpy().astype(np.float32))
+    return logits.tolist()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     model = reference_model()
@@ -185,7 +229,9 @@ def main():
               "layer1.0.conv1.weight": torch.zeros(8, 8, 3, 3).half(), "fc.weight": torch.zeros(3, 8).half()}
     torch.save(resnet, os.path.join(OUT, "resnet_like.pth"))
 
+    layerscale_logits = layerscale_fixture()
     reference = {"logits": logits.tolist(), "monai_logits": monai_logits.tolist(), "gap_logits": gap_logits.tolist(),
+                 "layerscale_logits": layerscale_logits,
                  "class_names": CLASS_NAMES,
                  "architecture": {"image_size": IMAGE, "patch_size": PATCH, "dim": DIM, "depth": DEPTH,
                                   "heads": HEADS, "mlp": MLP, "classes": CLASSES},

@@ -141,8 +141,6 @@ void refuseUnsupportedTimmVariants(const StateDict& dict) {
     const std::pair<const char*, const char*> variants[] = {
         {"dist_token", "a DeiT distillation token (dist_token, head_dist)"},
         {"reg_token", "register tokens (reg_token)"},
-        {"blocks.0.ls1.gamma", "LayerScale (blocks.N.ls1.gamma)"},
-        {"blocks.0.ls1.weight", "LayerScale (blocks.N.ls1)"},
     };
     for (const auto& [key, what] : variants)
         if (dict.contains(key))

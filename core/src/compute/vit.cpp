@@ -63,7 +63,7 @@ std::string VitConfig::describe() const {
         << " px, ";
     if (hasHead())
         out << numClasses << (numClasses == 1 ? " class" : " classes")
-            << (pooling == Pooling::MeanOfPatches ? ", mean-pooled)" : ")");
+            << (pooling == Pooling::MeanOfPatches ? ", mean-pooled" : "") << (layerScale ? ", LayerScale)" : ")");
     else
         out << "no classification head)";
     return out.str();
@@ -103,6 +103,7 @@ VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numH
     config.mlpHiddenDim = requireTensor(dict, "blocks.0.mlp.fc1.weight", "MLP").size(0);
     if (dict.contains("fc_norm.weight") && !dict.contains("norm.weight"))
         config.pooling = VitConfig::Pooling::MeanOfPatches;
+    config.layerScale = dict.contains("blocks.0.ls1.gamma");
 
     if (const torch::Tensor* head = dict.find("head.weight")) {
         if (head->dim() != 2 || head->size(1) != config.embedDim)
@@ -158,27 +159,42 @@ torch::Tensor VitMlpImpl::forward(const torch::Tensor& x) {
     return applyLinear(fc2, torch::gelu(applyLinear(fc1, x)));
 }
 
+LayerScaleImpl::LayerScaleImpl(std::int64_t dim) {
+    gamma = register_parameter("gamma", torch::ones({dim}));
+}
+
 VitBlockImpl::VitBlockImpl(const VitConfig& config) {
     norm1 = register_module("norm1", makeLayerNorm(config.embedDim, config.layerNormEps));
     attn = register_module("attn", VitAttention(config.embedDim, config.numHeads));
     norm2 = register_module("norm2", makeLayerNorm(config.embedDim, config.layerNormEps));
     mlp = register_module("mlp", VitMlp(config.embedDim, config.mlpHiddenDim));
+    if (config.layerScale) {
+        ls1 = register_module("ls1", LayerScale(config.embedDim));
+        ls2 = register_module("ls2", LayerScale(config.embedDim));
+    }
+}
+
+torch::Tensor VitBlockImpl::scaled(const LayerScale& scale, const torch::Tensor& branch) const {
+    return scale ? branch * inDtypeOf(scale->gamma, branch) : branch;
 }
 
 torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record, bool full) {
     auto normalised = applyLayerNorm(norm1, x);
-    auto y = x + attn(normalised, record);
+    auto attended = scaled(ls1, attn(normalised, record));
+    if (record)
+        record->attentionOut = attended;
+    auto y = x + attended;
     if (!record || !full) {
         if (record)
             record->norm1 = normalised;
-        return y + mlp(applyLayerNorm(norm2, y));
+        return y + scaled(ls2, mlp(applyLayerNorm(norm2, y)));
     }
     record->input = x;
     record->norm1 = normalised;
     record->afterAttention = y;
     record->norm2 = applyLayerNorm(norm2, y);
     record->hidden = torch::gelu(applyLinear(mlp->fc1, record->norm2));
-    record->mlpOut = applyLinear(mlp->fc2, record->hidden);
+    record->mlpOut = scaled(ls2, applyLinear(mlp->fc2, record->hidden));
     return y + record->mlpOut;
 }
 

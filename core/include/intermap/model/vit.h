@@ -35,6 +35,9 @@ struct VitConfig {
     // tokens normalised by fc_norm (timm global_pool='avg', MAE's fine-tuning recipe).
     enum class Pooling { ClsToken, MeanOfPatches };
     Pooling pooling = Pooling::ClsToken;
+    // LayerScale (CaiT, DINOv2): each residual branch's output times a learnt per-channel gamma
+    // (timm blocks.N.ls1.gamma / ls2.gamma).
+    bool layerScale = false;
 
     std::int64_t gridSize() const { return imageSize / patchSize; }
     std::int64_t numPatches() const { return gridSize() * gridSize(); }
@@ -64,6 +67,8 @@ struct VitTaps {
 
 // The tensors of one block's forward that Chefer's LRP reads (names as in the block:
 // x = input; y = x + proj(attn @ v); output = y + fc2(gelu(fc1(norm2(y))))).
+// With LayerScale, attentionOut and mlpOut are the scaled branch outputs (the residual sums'
+// summands): relevance passes a constant scale unchanged, so Chefer's LRP needs nothing else.
 struct BlockRecord {
     torch::Tensor input;         // [B,N,C]
     torch::Tensor norm1;         // [B,N,C]: qkv input
@@ -108,6 +113,14 @@ public:
 };
 TORCH_MODULE(VitMlp);
 
+// LayerScale: a per-channel factor on a residual branch ("gamma", as timm names it).
+class LayerScaleImpl : public torch::nn::Module {
+public:
+    explicit LayerScaleImpl(std::int64_t dim);
+    torch::Tensor gamma;
+};
+TORCH_MODULE(LayerScale);
+
 class VitBlockImpl : public torch::nn::Module {
 public:
     VitBlockImpl(const VitConfig& config);
@@ -118,6 +131,11 @@ public:
     VitAttention attn{nullptr};
     torch::nn::LayerNorm norm2{nullptr};
     VitMlp mlp{nullptr};
+    LayerScale ls1{nullptr}; // null without LayerScale
+    LayerScale ls2{nullptr};
+
+private:
+    torch::Tensor scaled(const LayerScale& scale, const torch::Tensor& branch) const;
 };
 TORCH_MODULE(VitBlock);
 
