@@ -303,6 +303,10 @@ private Q_SLOTS:
         writeText(folder + QStringLiteral("/config.json"), "{not json");
         QVERIFY2(messageOf().contains(QStringLiteral("malformed JSON")) && messageOf().contains(QStringLiteral("config.json")),
                  qPrintable(messageOf()));
+        QJsonObject hostile = QJsonDocument::fromJson(goodConfig).object();
+        hostile[QStringLiteral("num_attention_heads")] = 1e300;
+        writeText(folder + QStringLiteral("/config.json"), QJsonDocument(hostile).toJson());
+        QVERIFY2(messageOf().contains(QStringLiteral("num_attention_heads")), qPrintable(messageOf()));
         QJsonObject gelu = QJsonDocument::fromJson(goodConfig).object();
         gelu[QStringLiteral("hidden_act")] = QStringLiteral("gelu_new");
         writeText(folder + QStringLiteral("/config.json"), QJsonDocument(gelu).toJson());

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -27,14 +28,25 @@ json readJson(const fs::path& path) {
     }
 }
 
-template <typename T>
-std::optional<T> optionalNumber(const json& object, const char* key, const fs::path& path) {
+// A size or count: a whole number in [1, 2^20] (a hostile 1e300 must not reach a cast).
+std::optional<std::int64_t> optionalCount(const json& object, const char* key, const fs::path& path) {
     const auto found = object.find(key);
     if (found == object.end() || found->is_null())
         return std::nullopt;
-    if (!found->is_number())
-        throw CheckpointError(path.string(), std::string("'") + key + "' is not a number");
-    return found->get<T>();
+    constexpr std::int64_t kLargest = std::int64_t(1) << 20;
+    if (!found->is_number_integer() || found->get<std::int64_t>() < 1 || found->get<std::int64_t>() > kLargest)
+        throw CheckpointError(path.string(), std::string("'") + key + "' must be a whole number from 1 to " +
+                                                 std::to_string(kLargest) + ", found " + found->dump());
+    return found->get<std::int64_t>();
+}
+
+std::optional<double> optionalPositive(const json& object, const char* key, const fs::path& path) {
+    const auto found = object.find(key);
+    if (found == object.end() || found->is_null())
+        return std::nullopt;
+    if (!found->is_number() || !(found->get<double>() > 0.0) || !std::isfinite(found->get<double>()))
+        throw CheckpointError(path.string(), std::string("'") + key + "' must be a positive number, found " + found->dump());
+    return found->get<double>();
 }
 
 std::array<double, 3> channelTriple(const json& value, const char* key, const fs::path& path) {
@@ -42,7 +54,11 @@ std::array<double, 3> channelTriple(const json& value, const char* key, const fs
         return {value.get<double>(), value.get<double>(), value.get<double>()};
     if (!value.is_array() || value.size() != 3 || !value[0].is_number() || !value[1].is_number() || !value[2].is_number())
         throw CheckpointError(path.string(), std::string("'") + key + "' must be three numbers (one per RGB channel)");
-    return {value[0].get<double>(), value[1].get<double>(), value[2].get<double>()};
+    const std::array<double, 3> triple{value[0].get<double>(), value[1].get<double>(), value[2].get<double>()};
+    for (double channel : triple)
+        if (!std::isfinite(channel))
+            throw CheckpointError(path.string(), std::string("'") + key + "' must be finite");
+    return triple;
 }
 
 // id2label {"0": "benign", "1": "malignant"} -> names in index order.
@@ -114,10 +130,10 @@ HuggingFaceFolder readHuggingFaceFolder(const std::string& folder) {
         for (const auto& name : *found)
             if (name.is_string())
                 metadata.architectures.push_back(name.get<std::string>());
-    metadata.numHeads = optionalNumber<std::int64_t>(config, "num_attention_heads", configPath);
-    metadata.imageSize = optionalNumber<std::int64_t>(config, "image_size", configPath);
-    metadata.patchSize = optionalNumber<std::int64_t>(config, "patch_size", configPath);
-    metadata.layerNormEps = optionalNumber<double>(config, "layer_norm_eps", configPath);
+    metadata.numHeads = optionalCount(config, "num_attention_heads", configPath);
+    metadata.imageSize = optionalCount(config, "image_size", configPath);
+    metadata.patchSize = optionalCount(config, "patch_size", configPath);
+    metadata.layerNormEps = optionalPositive(config, "layer_norm_eps", configPath);
     if (const auto act = config.find("hidden_act"); act != config.end() && act->is_string())
         metadata.hiddenActivation = act->get<std::string>();
     metadata.classNames = classNamesOf(config, configPath);
