@@ -4,6 +4,7 @@
 // byte, and a missing checkpoint skips only its items. The CLI's contract on the full grid is
 // tests/cli/test_cli_evaluate.cpp.
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/evaluation_items.h"
 #include "intermap/util/errors.h"
 
 #include "shared_data.h"
@@ -81,6 +82,28 @@ private Q_SLOTS:
         QCOMPARE(run.maps.itemsComputed, std::int64_t(8));
         QCOMPARE(run.results.itemsScored, std::int64_t(8));
         QVERIFY(run.results.problems.empty());
+    }
+
+    // The weights folder may hold any layout intermap reads: here a Hugging Face folder and a
+    // PyTorch Lightning checkpoint (32 px models, run at the grid's 224 px with resampled positions).
+    void weightsFolderTakesEveryLayout() {
+        const QString families = QStringLiteral(INTERMAP_TEST_DATA_DIR "/families");
+        const QString weights = m_work.filePath(QStringLiteral("weights-layouts"));
+        QVERIFY(QDir().mkpath(weights + QStringLiteral("/cpchild_sup")));
+        for (const char* file : {"config.json", "model.safetensors", "preprocessor_config.json"})
+            QVERIFY(QFile::copy(families + QStringLiteral("/hf-safetensors/") + QLatin1String(file),
+                                weights + QStringLiteral("/cpchild_sup/") + QLatin1String(file)));
+        QVERIFY(QFile::copy(families + QStringLiteral("/lightning.ckpt"), weights + QStringLiteral("/cpchild_mae.ckpt")));
+        const auto layouts = settings(QStringLiteral("layouts"), weights);
+        QCOMPARE(QString::fromStdString(eval::checkpointPath(layouts, "cpchild", "sup")), weights + QStringLiteral("/cpchild_sup"));
+        QCOMPARE(QString::fromStdString(eval::checkpointPath(layouts, "cpchild", "mae")), weights + QStringLiteral("/cpchild_mae.ckpt"));
+        QCOMPARE(QString::fromStdString(eval::checkpointPath(layouts, "cpchild", "dino")), weights + QStringLiteral("/cpchild_dino.pth"));
+        const auto run = eval::runEvaluation(layouts, m_registry);
+        QVERIFY2(run.maps.problems.empty(), run.maps.problems.empty() ? "" : run.maps.problems.front().c_str());
+        QCOMPARE(run.maps.itemsComputed, std::int64_t(8));
+        QVERIFY(run.maps.missingCheckpoints.empty());
+        // A second run reuses every map: the folder's fingerprint is stable.
+        QCOMPARE(eval::runEvaluation(layouts, m_registry).maps.itemsReused, std::int64_t(8));
     }
 
     void cancelledRunResumes() {

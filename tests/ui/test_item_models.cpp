@@ -74,6 +74,20 @@ private Q_SLOTS:
         QVERIFY(path.endsWith(QStringLiteral("cpchild_scratch.pth")));
         QCOMPARE(model.indexOf(path), scratch);
         QVERIFY(!model.indexOf(QStringLiteral("/elsewhere.pth")).isValid());
+
+        // Every layout evaluate reads: a Hugging Face folder and a Lightning .ckpt fill their cells;
+        // a plain folder does not; of two layouts of one cell, evaluate's choice (.pth first).
+        QVERIFY(QDir(folder.path()).mkpath(QStringLiteral("busi_sup")));
+        QVERIFY(QDir(folder.path()).mkpath(QStringLiteral("busi_dino")));
+        for (const char* name : {"busi_sup/config.json", "busi_mae.ckpt", "kvasir_sup.pth"}) {
+            QFile file(folder.filePath(QLatin1String(name)));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+        }
+        const WeightsFolder layouts = scanWeightsFolder(folder.path());
+        QVERIFY(layouts.checkpoints.value(QStringLiteral("busi_sup")).endsWith(QStringLiteral("/busi_sup")));
+        QVERIFY(layouts.checkpoints.value(QStringLiteral("busi_mae")).endsWith(QStringLiteral("busi_mae.ckpt")));
+        QVERIFY(!layouts.checkpoints.contains(QStringLiteral("busi_dino")));
+        QVERIFY(layouts.checkpoints.value(QStringLiteral("kvasir_sup")).endsWith(QStringLiteral("kvasir_sup.pth")));
     }
 
     void imageFilterAcceptsWhatThePickersSay() {

@@ -2,6 +2,8 @@
 
 #include "model/vocabulary.h"
 
+#include "intermap/eval/evaluation_items.h"
+
 #include <QColor>
 #include <QDir>
 #include <QFileInfo>
@@ -13,10 +15,20 @@ WeightsFolder scanWeightsFolder(const QString& folder) {
     weights.folder = QFileInfo(folder).absoluteFilePath();
     const QStringList studyInits = toQStringList(eval::study::inits());
     QStringList otherInits;
-    const QFileInfoList files = QDir(folder).entryInfoList({QStringLiteral("*.pth"), QStringLiteral("*.safetensors")},
-                                                           QDir::Files, QDir::Name);
+    // <dataset>_<init> is a checkpoint file of any layout intermap reads, or a Hugging Face folder.
+    const QFileInfoList files = QDir(folder).entryInfoList({QStringLiteral("*.pth"), QStringLiteral("*.safetensors"),
+                                                            QStringLiteral("*.bin"), QStringLiteral("*.ckpt"), QStringLiteral("*")},
+                                                           QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
     for (const QFileInfo& info : files) {
-        const QString stem = info.completeBaseName();
+        const bool checkpointFile = info.isFile() && QStringList{QStringLiteral("pth"), QStringLiteral("safetensors"),
+                                                                 QStringLiteral("bin"), QStringLiteral("ckpt")}
+                                                         .contains(info.suffix());
+        const bool huggingFaceFolder = info.isDir() && QFileInfo::exists(info.filePath() + QStringLiteral("/config.json"));
+        if (!checkpointFile && !huggingFaceFolder)
+            continue;
+        const QString stem = info.isDir() ? info.fileName() : info.completeBaseName();
+        if (weights.checkpoints.contains(stem))
+            continue;
         const auto underscore = stem.lastIndexOf(QLatin1Char('_'));
         if (underscore <= 0 || underscore == stem.size() - 1)
             continue;
@@ -26,7 +38,9 @@ WeightsFolder scanWeightsFolder(const QString& folder) {
             weights.datasets << dataset;
         if (!studyInits.contains(init) && !otherInits.contains(init))
             otherInits << init;
-        weights.checkpoints.insert(stem, info.absoluteFilePath());
+        // The one evaluate reads when several layouts share the stem.
+        weights.checkpoints.insert(stem, QFileInfo(QString::fromStdString(eval::checkpointInFolder(
+                                             weights.folder.toStdString(), stem.toStdString()))).absoluteFilePath());
     }
     weights.datasets.sort();
     otherInits.sort();

@@ -32,6 +32,11 @@ std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settin
 // The items of this run's shard.
 std::vector<EvaluationItem> shardItems(const EvaluationSettings& settings);
 
+// The checkpoint <folder>/<stem>: the first of <stem>.pth, .safetensors, .bin, .ckpt that is a
+// file, else a Hugging Face folder <stem>/ (config.json); "" when there is none.
+std::string checkpointInFolder(const std::string& folder, const std::string& stem);
+// WEIGHTS/<dataset>_<init> as checkpointInFolder finds it; WEIGHTS/<dataset>_<init>.pth (the
+// study's name, for the "missing" message) when there is none.
 std::string checkpointPath(const EvaluationSettings& settings, const std::string& dataset, const std::string& init);
 // OUT/maps/<dataset>/<init>/<method>/<stem>.npy
 std::string mapPath(const EvaluationSettings& settings, const EvaluationItem& item, const std::string& method);

@@ -4,6 +4,7 @@
 #include "run_folder.h"
 
 #include "intermap/util/errors.h"
+#include "intermap/model/model_metadata.h"
 #include "intermap/util/image_files.h"
 
 #include <algorithm>
@@ -40,8 +41,21 @@ std::string run_folder::itemRecordPath(const EvaluationSettings& settings, const
         .string();
 }
 
+std::string checkpointInFolder(const std::string& folder, const std::string& stem) {
+    const fs::path base = fs::path(folder) / stem;
+    std::error_code error;
+    for (const char* extension : {".pth", ".safetensors", ".bin", ".ckpt"}) {
+        const fs::path file = base.string() + extension;
+        if (fs::is_regular_file(file, error))
+            return file.string();
+    }
+    return model::isHuggingFaceFolder(base.string()) ? base.string() : std::string();
+}
+
 std::string checkpointPath(const EvaluationSettings& settings, const std::string& dataset, const std::string& init) {
-    return (fs::path(settings.weightsDir) / (dataset + "_" + init + ".pth")).string();
+    const std::string stem = dataset + "_" + init;
+    const std::string found = checkpointInFolder(settings.weightsDir, stem);
+    return found.empty() ? (fs::path(settings.weightsDir) / (stem + ".pth")).string() : found;
 }
 
 std::string mapPath(const EvaluationSettings& settings, const EvaluationItem& item, const std::string& method) {

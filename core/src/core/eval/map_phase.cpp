@@ -6,6 +6,7 @@
 #include "intermap/eval/faithfulness.h"
 #include "intermap/eval/metric_columns.h"
 #include "intermap/image/preprocess.h"
+#include "intermap/model/model_metadata.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/hash.h"
 #include "intermap/util/errors.h"
@@ -31,7 +32,19 @@ namespace {
 // A cheap identity of a checkpoint that survives copying (unlike its modification time): its size
 // and an FNV-1a hash of its first and last MiB. Two different trainings of the same architecture
 // differ in both.
+std::string fileFingerprint(const std::string& path);
+
+// A checkpoint file's fingerprint, or a Hugging Face folder's: its config.json's and weight files'.
 std::string checkpointFingerprint(const std::string& path) {
+    if (!model::isHuggingFaceFolder(path))
+        return fileFingerprint(path);
+    std::string combined = fileFingerprint((fs::path(path) / "config.json").string());
+    for (const std::string& weights : model::readHuggingFaceFolder(path).weightFiles)
+        combined += "+" + fileFingerprint(weights);
+    return combined;
+}
+
+std::string fileFingerprint(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw CheckpointError(path, "cannot open for reading");
@@ -124,7 +137,7 @@ std::map<GroupKey, json> checkGroupSettings(const EvaluationSettings& settings, 
             continue;
         const auto& dataset = settings.datasets[item.datasetIndex];
         const std::string checkpoint = checkpointPath(settings, dataset.name, item.init);
-        if (!fs::is_regular_file(checkpoint)) {
+        if (!fs::is_regular_file(checkpoint) && !model::isHuggingFaceFolder(checkpoint)) {
             groupSettings[key] = nullptr;
             continue;
         }
