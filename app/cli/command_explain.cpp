@@ -139,14 +139,13 @@ int runExplain(const QStringList& arguments) {
             return usageError("explain", QStringLiteral("--target-class must be a class index >= 0, got '%1'").arg(parser.value(targetOption)));
         job.options.targetClass = *target;
     }
-    QString headsError;
-    if (!parseHeads(parser, headsOption, &job.heads, &headsError) ||
+    QString optionError;
+    if (!parseHeads(parser, headsOption, &job.heads, &optionError) ||
         !parseModelInputOptions(parser, imageSizeOption, meanOption, stdOption, &job.imageSize, &job.normalisation,
-                                &headsError))
-        return usageError("explain", headsError);
+                                &optionError))
+        return usageError("explain", optionError);
     job.options.augSmooth = parser.isSet(augSmoothOption);
     job.options.eigenSmooth = parser.isSet(eigenSmoothOption);
-    QString optionError;
     const auto eigenSign = parseEigenSignValue(parser.value(eigenSignOption), &optionError);
     if (!eigenSign)
         return usageError("explain", optionError);

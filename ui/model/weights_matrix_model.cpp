@@ -15,19 +15,15 @@ WeightsFolder scanWeightsFolder(const QString& folder) {
     weights.folder = QFileInfo(folder).absoluteFilePath();
     const QStringList studyInits = toQStringList(eval::study::inits());
     QStringList otherInits;
-    // <dataset>_<init> is a checkpoint file of any layout intermap reads, or a Hugging Face folder.
-    const QFileInfoList files = QDir(folder).entryInfoList({QStringLiteral("*.pth"), QStringLiteral("*.safetensors"),
-                                                            QStringLiteral("*.bin"), QStringLiteral("*.ckpt"), QStringLiteral("*")},
-                                                           QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
-    for (const QFileInfo& info : files) {
-        const bool checkpointFile = info.isFile() && QStringList{QStringLiteral("pth"), QStringLiteral("safetensors"),
-                                                                 QStringLiteral("bin"), QStringLiteral("ckpt")}
-                                                         .contains(info.suffix());
-        const bool huggingFaceFolder = info.isDir() && QFileInfo::exists(info.filePath() + QStringLiteral("/config.json"));
-        if (!checkpointFile && !huggingFaceFolder)
-            continue;
+    // <dataset>_<init> is whatever evaluate reads under that stem (eval::checkpointInFolder: a
+    // checkpoint file of any layout, or a Hugging Face folder).
+    const QFileInfoList entries = QDir(folder).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+    for (const QFileInfo& info : entries) {
         const QString stem = info.isDir() ? info.fileName() : info.completeBaseName();
         if (weights.checkpoints.contains(stem))
+            continue;
+        const std::string checkpoint = eval::checkpointInFolder(weights.folder.toStdString(), stem.toStdString());
+        if (checkpoint.empty())
             continue;
         const auto underscore = stem.lastIndexOf(QLatin1Char('_'));
         if (underscore <= 0 || underscore == stem.size() - 1)
@@ -38,9 +34,7 @@ WeightsFolder scanWeightsFolder(const QString& folder) {
             weights.datasets << dataset;
         if (!studyInits.contains(init) && !otherInits.contains(init))
             otherInits << init;
-        // The one evaluate reads when several layouts share the stem.
-        weights.checkpoints.insert(stem, QFileInfo(QString::fromStdString(eval::checkpointInFolder(
-                                             weights.folder.toStdString(), stem.toStdString()))).absoluteFilePath());
+        weights.checkpoints.insert(stem, QFileInfo(QString::fromStdString(checkpoint)).absoluteFilePath());
     }
     weights.datasets.sort();
     otherInits.sort();

@@ -1,5 +1,7 @@
 #include "widgets/main_window.h"
 
+#include "intermap/model/model_metadata.h"
+
 #include "widgets/comparison_export.h"
 #include "widgets/controls_dock.h"
 #include "widgets/evaluation_panel.h"
@@ -273,8 +275,7 @@ void MainWindow::openMaskFolder(const QString& folder) {
 }
 
 bool MainWindow::openCheckpoint(const QString& path, QString* error) {
-    const bool huggingFaceFolder = QFileInfo(path).isDir() && QFileInfo(QDir(path).filePath(QStringLiteral("config.json"))).isFile();
-    if (!QFileInfo(path).isFile() && !huggingFaceFolder) {
+    if (!QFileInfo(path).isFile() && !model::isHuggingFaceFolder(path.toStdString())) {
         const QString message = tr("%1 is neither a checkpoint file nor a Hugging Face model folder (config.json)").arg(path);
         if (error)
             *error = message;
