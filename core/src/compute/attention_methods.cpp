@@ -8,7 +8,7 @@ namespace intermap::explain {
 namespace {
 
 // The study's attention map: the last block's softmax attention, row of the CLS token to the
-// patch tokens, mean over heads, each value repeated over its 16x16 patch (np.kron), min-max.
+// patch tokens (other prefix tokens, such as registers, are not patches), mean over heads, each value repeated over its 16x16 patch (np.kron), min-max.
 class AttentionMap final : public AttentionOnlyMethod {
 public:
     AttentionMap() : AttentionOnlyMethod(kAttentionMethod) {}
@@ -16,7 +16,7 @@ public:
     torch::Tensor explain(ForwardPass& pass, const ExplainOptions&, const torch::Tensor&) override {
         const auto& config = pass.model()->config();
         const torch::Tensor& lastBlock = pass.attentions().back(); // [B, heads, N, N]
-        auto clsToPatches = lastBlock.select(2, 0).slice(2, 1).mean(1); // [B, patches]
+        auto clsToPatches = lastBlock.select(2, 0).slice(2, config.prefixTokens()).mean(1); // [B, patches]
         return minMaxNormalisePerImage(upsampleNearestPatches(clsToPatches, config.gridSize(), config.patchSize));
     }
 };
@@ -40,7 +40,7 @@ public:
             mixed = mixed / mixed.sum(-1, /*keepdim=*/true);
             joint = joint.defined() ? torch::matmul(mixed, joint) : mixed;
         }
-        auto clsToPatches = joint.select(1, 0).slice(1, 1); // [B, patches]
+        auto clsToPatches = joint.select(1, 0).slice(1, config.prefixTokens()); // [B, patches]
         return minMaxNormalisePerImage(upsampleBilinearPatches(clsToPatches, config.gridSize(), config.patchSize));
     }
 };

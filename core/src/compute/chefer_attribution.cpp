@@ -96,24 +96,42 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
 
 namespace {
 
+// Relevance at the last block's output tokens: the target's one-hot (a 0/1 vector, not the
+// logit value) through the head to the pooled token, R_token = x (R / x) there (IndexSelect's
+// relprop), zero at every other token; the final norm passes it. A DeiT's two heads, whose mean
+// is the logit, share the one-hot as Chefer's Add splits a sum (in proportion to each head's
+// output; the mean's 1/2 scales both alike) and each passes its share to its own token.
+torch::Tensor headRelevance(model::VisionTransformer vit, const torch::Tensor& pooled, const torch::Tensor& pooledDistillation,
+                            const torch::Tensor& targets, c10::IntArrayRef tokenShape) {
+    auto oneHot = torch::zeros({pooled.size(0), vit->config().numClasses}, pooled.options());
+    oneHot.scatter_(1, targets.unsqueeze(1), 1.0);
+    auto relevance = torch::zeros(tokenShape, pooled.options());
+    if (!vit->headDist) {
+        const auto atPooled = linearRelevance(pooled, vit->head->weight, oneHot);
+        relevance.select(1, 0).copy_(pooled * safeDivide(atPooled, pooled));
+        return relevance;
+    }
+    const auto withBias = [](const torch::nn::Linear& head, const torch::Tensor& x) {
+        return torch::linear(x, head->weight.to(x.scalar_type()), head->bias.to(x.scalar_type()));
+    };
+    const auto [atClassHead, atDistillationHead] =
+        addRelevance(withBias(vit->head, pooled), withBias(vit->headDist, pooledDistillation), oneHot);
+    const auto atCls = linearRelevance(pooled, vit->head->weight, atClassHead);
+    const auto atDistillation = linearRelevance(pooledDistillation, vit->headDist->weight, atDistillationHead);
+    relevance.select(1, 0).copy_(pooled * safeDivide(atCls, pooled));
+    relevance.select(1, 1).copy_(pooledDistillation * safeDivide(atDistillation, pooledDistillation));
+    return relevance;
+}
+
 // The LRP from the target's one-hot at the head down to block 0, then the gradient-weighted
 // rollout. `records` and `pooled` fix the arithmetic (`vit`'s weights are cast to their
 // dtype); `attentionGradients` (per block [B,heads,N,N], any float dtype) only weight the
 // relevance, a well-conditioned product of non-negative terms.
 torch::Tensor relevanceRollout(model::VisionTransformer vit, const std::vector<model::BlockRecord>& records,
-                               const torch::Tensor& pooled, const std::vector<torch::Tensor>& attentionGradients,
-                               const torch::Tensor& targets) {
+                               const torch::Tensor& pooled, const torch::Tensor& pooledDistillation,
+                               const std::vector<torch::Tensor>& attentionGradients, const torch::Tensor& targets) {
     torch::NoGradGuard noGrad; // after the backward: the LRP itself builds no graph
-    const auto classes = vit->config().numClasses;
-
-    // Start: the one-hot target (a 0/1 vector, not the logit value), through the head.
-    auto oneHot = torch::zeros({pooled.size(0), classes}, pooled.options());
-    oneHot.scatter_(1, targets.unsqueeze(1), 1.0);
-    const auto atPooled = linearRelevance(pooled, vit->head->weight, oneHot);
-    // CLS pooling: R_cls = x_cls (R / x_cls), zero at every other token; the final norm passes it.
-    const auto& lastOutputShape = records.back().input.sizes();
-    auto relevance = torch::zeros(lastOutputShape, pooled.options());
-    relevance.select(1, 0).copy_(pooled * safeDivide(atPooled, pooled));
+    auto relevance = headRelevance(vit, pooled, pooledDistillation, targets, records.back().input.sizes());
 
     std::vector<torch::Tensor> attentionRelevance(records.size());
     for (std::int64_t i = static_cast<std::int64_t>(records.size()) - 1; i >= 0; --i) {
@@ -130,7 +148,7 @@ torch::Tensor relevanceRollout(model::VisionTransformer vit, const std::vector<m
         cam = cam + torch::eye(cam.size(-1), cam.options());
         joint = joint.defined() ? torch::matmul(cam, joint) : cam;
     }
-    return joint.select(1, 0).slice(1, 1); // CLS row to the patches: [B, patches]
+    return joint.select(1, 0).slice(1, vit->config().prefixTokens()); // CLS row to the patches: [B, patches]
 }
 
 } // namespace
@@ -138,7 +156,9 @@ torch::Tensor relevanceRollout(model::VisionTransformer vit, const std::vector<m
 torch::Tensor cheferRelevanceRollout(ForwardPass& pass, const torch::Tensor& targets) {
     const auto& records = pass.blockRecords(targets);
     const auto& attentionGradients = pass.attentionGradients(targets);
-    return relevanceRollout(pass.model(), records, pass.pooled(targets).detach(), attentionGradients, targets);
+    const auto& distillation = pass.pooledDistillation(targets);
+    return relevanceRollout(pass.model(), records, pass.pooled(targets).detach(),
+                            distillation.defined() ? distillation.detach() : distillation, attentionGradients, targets);
 }
 
 namespace {
@@ -156,12 +176,18 @@ torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
     model::VitTaps taps;
     taps.relevanceRecords = true;
     const auto output = pass.model()->forward(pass.input().to(torch::kFloat64), taps);
-    return relevanceRollout(pass.model(), output.records, output.pooled, gradients, targets);
+    return relevanceRollout(pass.model(), output.records, output.pooled, output.pooledDistillation, gradients, targets);
 }
 
 class CheferAttribution final : public BuiltinMethod {
 public:
     CheferAttribution() : BuiltinMethod(kCheferMethod, true) {}
+    std::optional<std::string> refusal(const model::VitConfig& config) const override {
+        if (config.pooling == model::VitConfig::Pooling::ClsAndPatchMean)
+            return std::string("starts its relevance at a head on the CLS token, but this model's head reads the CLS token "
+                               "beside the mean of the patch tokens; use attention, rollout or gradcam");
+        return Explainer::refusal(config);
+    }
     PassNeeds needs(const ExplainOptions& options) const override {
         PassNeeds needs;
         needs.attentionGradients = true;

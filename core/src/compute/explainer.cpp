@@ -88,9 +88,21 @@ const torch::Tensor& ForwardPass::pooled(const torch::Tensor& targets) {
     return m_output.pooled;
 }
 
+const torch::Tensor& ForwardPass::pooledDistillation(const torch::Tensor& targets) {
+    runBackward(targets);
+    return m_output.pooledDistillation;
+}
+
 const std::vector<torch::Tensor>& ForwardPass::attentionGradients(const torch::Tensor& targets) {
     runBackward(targets);
     return m_attentionGradients;
+}
+
+std::optional<std::string> Explainer::refusal(const model::VitConfig& config) const {
+    if (config.pooling == model::VitConfig::Pooling::MeanOfPatches)
+        return std::string("reads the CLS token's attention, but this model's head classifies the mean of the patch tokens "
+                           "(global average pooling), which the CLS token does not feed; use gradcam");
+    return std::nullopt;
 }
 
 torch::Tensor ForwardPass::predictedClasses() {
@@ -153,10 +165,8 @@ std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const
     PassNeeds needs;
     for (const auto& name : methods) {
         explainers.push_back(registry.create(name)); // unknown names fail before any work
-        if (explainers.back()->needsClsPooledHead() && model.config.pooling != model::VitConfig::Pooling::ClsToken)
-            throw UsageError(model.checkpointPath + ": '" + name + "' reads the CLS token's attention, but this model's "
-                             "head classifies the mean of the patch tokens (global average pooling), which the CLS token "
-                             "does not feed; use gradcam");
+        if (const auto refusal = explainers.back()->refusal(model.config))
+            throw UsageError(model.checkpointPath + ": '" + name + "' " + *refusal);
         needs |= explainers.back()->needs(options);
     }
 

@@ -12,13 +12,14 @@ torch::Tensor scaleCam(const torch::Tensor& cam) {
 }
 
 // One Grad-CAM pass on one image: `activations` and `gradients` are the last block's norm1
-// output and d(target logit)/d(it), [N,C] with the CLS token first.
-torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor& gradients, std::int64_t grid,
-                          std::int64_t imageSize, const ExplainOptions& options) {
-    // Drop CLS; the 196 tokens are the 14x14 grid row-major: [grid*grid, C] (the ViT
+// output and d(target logit)/d(it), [N,C] with the prefix tokens (CLS, ...) first.
+torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor& gradients, const model::VitConfig& config,
+                          const ExplainOptions& options) {
+    const std::int64_t grid = config.gridSize(), imageSize = config.imageSize;
+    // Drop the prefix tokens; the rest are the grid row-major: [grid*grid, C] (the ViT
     // reshape_transform's [B,14,14,C] -> [B,C,14,14], kept here as positions x channels).
-    const auto patchActivations = activations.slice(0, 1);
-    const auto weights = gradients.slice(0, 1).mean(0); // mean of the gradients over the grid, [C]
+    const auto patchActivations = activations.slice(0, config.prefixTokens());
+    const auto weights = gradients.slice(0, config.prefixTokens()).mean(0); // mean of the gradients over the grid, [C]
     const auto weighted = patchActivations * weights;     // [positions, C]
     torch::Tensor cam;
     if (options.eigenSmooth) {
@@ -51,7 +52,8 @@ torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor&
 class GradCam final : public BuiltinMethod {
 public:
     GradCam() : BuiltinMethod(kGradCamMethod, true) {}
-    bool needsClsPooledHead() const override { return false; } // gradients reach the patches either way
+    // Gradients reach the patches whatever the head reads.
+    std::optional<std::string> refusal(const model::VitConfig&) const override { return std::nullopt; }
     PassNeeds needs(const ExplainOptions&) const override {
         PassNeeds needs;
         needs.lastBlockGradient = true;
@@ -66,7 +68,7 @@ public:
         const auto& gradients = pass.lastBlockNorm1Gradient(targets);
         std::vector<torch::Tensor> maps;
         for (std::int64_t i = 0; i < batch; ++i)
-            maps.push_back(gradCamPass(activations[i], gradients[i], config.gridSize(), config.imageSize, options));
+            maps.push_back(gradCamPass(activations[i], gradients[i], config, options));
         if (!options.augSmooth)
             return torch::stack(maps);
 
@@ -97,8 +99,7 @@ public:
             auto sum = maps[static_cast<size_t>(i)].clone();
             for (size_t a = 0; a < others.size(); ++a) {
                 const auto row = static_cast<std::int64_t>(a) * batch + i;
-                auto map = gradCamPass(augmentedActivations[row], augmentedGradients[row], config.gridSize(),
-                                       config.imageSize, options);
+                auto map = gradCamPass(augmentedActivations[row], augmentedGradients[row], config, options);
                 sum += others[a].flip ? map.flip({1}) : map;
             }
             // The average of the six maps is not re-normalised (as the study's maps).

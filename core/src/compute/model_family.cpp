@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <regex>
 #include <set>
@@ -84,7 +85,8 @@ void addMissingQkvBiases(Entries& entries) {
 std::optional<ModelFamily> detect(const StateDict& dict, std::string& huggingFacePrefix) {
     if (dict.contains("patch_embed.proj.weight"))
         return ModelFamily::Timm;
-    for (const char* prefix : {"vit.", ""})
+    // ViTForImageClassification, DeiTFor..., Dinov2For..., Dinov2WithRegistersFor..., or a bare model.
+    for (const char* prefix : {"vit.", "deit.", "dinov2.", "dinov2_with_registers.", ""})
         if (dict.contains(std::string(prefix) + "embeddings.patch_embeddings.projection.weight")) {
             huggingFacePrefix = prefix;
             return ModelFamily::HuggingFace;
@@ -108,9 +110,6 @@ std::string recognisedArchitecture(const StateDict& dict) {
         {".dwconv.", "a ConvNeXt"},
         {"layer1.0.conv1.", "a ResNet"},
         {"patch_embed.backbone.", "a hybrid CNN-ViT"},
-        {"deit.embeddings.", "a Hugging Face DeiT"},
-        {"dinov2.embeddings.", "a Hugging Face DINOv2"},
-        {"embeddings.mask_token", "a Hugging Face DINOv2"},
         {"patch_embedding.patch_embeddings.1.", "a MONAI ViT with a perceptron patch embedding"},
         {"features.0.", "a torchvision CNN"},
     };
@@ -136,26 +135,66 @@ std::string recognisedArchitecture(const StateDict& dict) {
             (firstKeys.empty() ? std::string("no keys") : firstKeys + "'"));
 }
 
-// Variants of the timm layout the one ViT does not have yet: refused by name, not mis-loaded.
-void refuseUnsupportedTimmVariants(const StateDict& dict) {
-    const std::pair<const char*, const char*> variants[] = {
-        {"dist_token", "a DeiT distillation token (dist_token, head_dist)"},
-        {"reg_token", "register tokens (reg_token)"},
-    };
-    for (const auto& [key, what] : variants)
-        if (dict.contains(key))
-            throw CheckpointError(dict.sourcePath, std::string("a timm ViT with ") + what +
-                                                       ", which intermap does not read yet (issue 16)");
-    if (dict.contains("fc_norm.weight") && dict.contains("norm.weight"))
-        throw CheckpointError(dict.sourcePath, "a timm ViT with both norm and fc_norm (a global-average-pooled head), "
-                                               "which intermap does not read yet (issue 16)");
+// Blocks intermap's ViT does not have: refused by name, not mis-loaded.
+void refuseUnsupportedBlocks(const StateDict& dict, const Entries& entries) {
+    for (const auto& [key, tensor] : entries)
+        if (key.find(".mlp.w12.") != std::string::npos || key.find(".mlp.weights_in.") != std::string::npos)
+            throw CheckpointError(dict.sourcePath, "a ViT with a SwiGLU MLP (key '" + key +
+                                                       "', e.g. DINOv2 giant), which intermap's ViT (GELU MLP) does not have");
+}
+
+// The position rows of every prefix token (CLS, distillation, registers) in pos_embed, zero
+// where the family adds no position: timm's no_embed_class models (DeiT III, DINOv2 with
+// registers) add positions to the patches only; Meta's DINOv2 and Hugging Face insert the
+// registers after adding positions to CLS and the patches. The same function in the one layout.
+void completePrefixPositions(Entries& entries, FamilyMapping& mapping) {
+    const torch::Tensor* registers = findIn(entries, "reg_token");
+    const std::int64_t registerCount = registers && registers->dim() == 3 ? registers->size(1) : 0;
+    const std::int64_t beforeRegisters = 1 + (findIn(entries, "dist_token") ? 1 : 0);
+    const std::int64_t prefix = beforeRegisters + registerCount;
+    for (auto& [name, positions] : entries) {
+        if (name != "pos_embed" || positions.dim() != 3)
+            continue;
+        const auto isSquare = [](std::int64_t n) {
+            const auto root = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<std::int64_t>(n, 0)))));
+            return n > 0 && root * root == n;
+        };
+        const std::int64_t rows = positions.size(1);
+        const auto zeros = [&](std::int64_t count) {
+            return torch::zeros({1, count, positions.size(2)}, positions.options());
+        };
+        if (isSquare(rows - prefix))
+            return;
+        if (registerCount > 0 && isSquare(rows - beforeRegisters)) {
+            positions = torch::cat({positions.slice(1, 0, beforeRegisters), zeros(registerCount), positions.slice(1, beforeRegisters)}, 1);
+            mapping.notes.push_back("the register tokens are added after the position embedding (no position of their own)");
+        } else if (isSquare(rows)) {
+            positions = torch::cat({zeros(prefix), positions}, 1);
+            mapping.notes.push_back("positions are added to the patches only (timm's no_embed_class)");
+        }
+        return;
+    }
 }
 
 FamilyMapping mapTimm(StateDict& dict) {
-    refuseUnsupportedTimmVariants(dict);
+    if (dict.contains("fc_norm.weight") && dict.contains("norm.weight"))
+        throw CheckpointError(dict.sourcePath, "a timm ViT with both norm and fc_norm (a global-average-pooled head "
+                                               "after a final norm), which intermap does not read");
     FamilyMapping mapping;
     mapping.family = ModelFamily::Timm;
     mapping.layerNormEps = 1e-6;
+    // Meta's DINOv2 (torch.hub) saves timm's block names with register_tokens and a mask_token.
+    const bool metaDinov2 = dict.contains("register_tokens") || dict.contains("mask_token");
+    static const std::vector<Rule> table = rules({{R"(register_tokens$)", "reg_token"}});
+    static const std::vector<std::regex> ignored = {std::regex(R"(^mask_token$)")};
+    Entries entries = renameAll(dict, table, ignored, mapping);
+    refuseUnsupportedBlocks(dict, entries);
+    completePrefixPositions(entries, mapping);
+    dict.entries = std::move(entries);
+    if (metaDinov2)
+        mapping.layout = "Meta DINOv2 (torch.hub)";
+    if (!mapping.ignoredKeys.empty())
+        mapping.notes.push_back("the mask token is ignored (used in masked-image pre-training only)");
     return mapping;
 }
 
@@ -232,22 +271,32 @@ FamilyMapping mapHuggingFace(StateDict& dict, const ModelMetadata& metadata, con
     const std::string layer = p + R"(encoder\.layer\.(\d+)\.)";
     const std::vector<Rule> table = rules({
         {(p + R"(embeddings\.cls_token$)").c_str(), "cls_token"},
+        {(p + R"(embeddings\.distillation_token$)").c_str(), "dist_token"},
+        {(p + R"(embeddings\.register_tokens$)").c_str(), "reg_token"},
         {(p + R"(embeddings\.position_embeddings$)").c_str(), "pos_embed"},
         {(p + R"(embeddings\.patch_embeddings\.projection\.)").c_str(), "patch_embed.proj."},
         {(p + R"(layernorm\.)").c_str(), "norm."},
-        {R"(classifier\.)", "head."},
+        {R"((cls_)?classifier\.)", "head."},
+        {R"(distillation_classifier\.)", "head_dist."},
         {(layer + R"(layernorm_before\.)").c_str(), "blocks.$1.norm1."},
         {(layer + R"(layernorm_after\.)").c_str(), "blocks.$1.norm2."},
         {(layer + R"(attention\.output\.dense\.)").c_str(), "blocks.$1.attn.proj."},
         {(layer + R"(intermediate\.dense\.)").c_str(), "blocks.$1.mlp.fc1."},
         {(layer + R"(output\.dense\.)").c_str(), "blocks.$1.mlp.fc2."},
         {(layer + R"(attention\.attention\.(query|key|value)\.)").c_str(), "blocks.$1.attn.$2."},
+        // DINOv2's block names
+        {(layer + R"(norm(1|2)\.)").c_str(), "blocks.$1.norm$2."},
+        {(layer + R"(mlp\.(fc1|fc2)\.)").c_str(), "blocks.$1.mlp.$2."},
+        {(layer + R"(layer_scale(1|2)\.lambda1$)").c_str(), "blocks.$1.ls$2.gamma"},
     });
     // ViTModel's pooler (dense + tanh on CLS) is not used by ViTForImageClassification's classifier.
-    const std::vector<std::regex> ignored = {std::regex("^" + p + R"(pooler\.)")};
+    const std::vector<std::regex> ignored = {std::regex("^" + p + R"(pooler\.)"),
+                                             std::regex("^" + p + R"(embeddings\.mask_token$)")};
     FamilyMapping mapping;
     mapping.family = ModelFamily::HuggingFace;
-    mapping.layerNormEps = metadata.layerNormEps.value_or(1e-12); // ViTConfig's default
+    // ViTConfig's and DeiTConfig's default 1e-12; Dinov2Config's 1e-6.
+    const bool dinov2 = metadata.modelType.rfind("dinov2", 0) == 0 || startsWith(prefix, "dinov2");
+    mapping.layerNormEps = metadata.layerNormEps.value_or(dinov2 ? 1e-6 : 1e-12);
     Entries entries = renameAll(dict, table, ignored, mapping);
 
     // query, key and value -> one qkv in timm's order (q rows, then k, then v).
@@ -268,10 +317,17 @@ FamilyMapping mapHuggingFace(StateDict& dict, const ModelMetadata& metadata, con
         merged.emplace_back(name, torch::cat({qkv["query"], qkv["key"], qkv["value"]}, 0));
     }
     addMissingQkvBiases(merged);
+    refuseUnsupportedBlocks(dict, merged);
+    completePrefixPositions(merged, mapping);
     dict.entries = std::move(merged);
-    if (!mapping.ignoredKeys.empty())
-        mapping.notes.push_back("the pooler (" + std::to_string(mapping.ignoredKeys.size()) +
-                                " keys) is ignored: ViTForImageClassification classifies the normalised CLS token");
+    for (const auto& key : mapping.ignoredKeys)
+        if (key.find("pooler.") != std::string::npos) {
+            mapping.notes.push_back("the pooler is ignored: the image classifiers classify the normalised tokens");
+            break;
+        }
+    if (std::any_of(mapping.ignoredKeys.begin(), mapping.ignoredKeys.end(),
+                    [](const std::string& key) { return key.find("mask_token") != std::string::npos; }))
+        mapping.notes.push_back("the mask token is ignored (used in masked-image pre-training only)");
     return mapping;
 }
 
@@ -334,7 +390,8 @@ FamilyMapping mapToTimmLayout(StateDict& dict, const ModelMetadata& metadata) {
     case ModelFamily::Monai: mapping = mapMonai(dict); break;
     case ModelFamily::HuggingFace: mapping = mapHuggingFace(dict, metadata, huggingFacePrefix); break;
     }
-    mapping.layout = familyName(*family);
+    if (mapping.layout.empty())
+        mapping.layout = familyName(*family);
     if (isLightningCheckpoint(dict))
         mapping.layout = "PyTorch Lightning checkpoint of a " + mapping.layout + " ViT";
     if (!stripped.empty())

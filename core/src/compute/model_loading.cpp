@@ -75,7 +75,7 @@ ModelWeights readModelWeights(const std::string& path, const ModelOpenOptions& o
         const std::int64_t oldGrid = weights.config.gridSize();
         for (auto& [name, tensor] : weights.dict.entries)
             if (name == "pos_embed")
-                tensor = resamplePositionEmbedding(tensor, 1, size / patch);
+                tensor = resamplePositionEmbedding(tensor, weights.config.prefixTokens(), size / patch);
         weights.config.imageSize = size;
         weights.mapping.notes.push_back("position embedding resampled from a " + std::to_string(oldGrid) + "x" +
                                         std::to_string(oldGrid) + " grid (" + std::to_string(oldGrid * patch) +
@@ -95,12 +95,43 @@ ModelWeights readModelWeights(const std::string& path, const ModelOpenOptions& o
     return weights;
 }
 
+namespace {
+
+// The model of the weights' architecture with the weights in it; throws naming a missing or
+// unexpected key.
+VisionTransformer buildModel(const ModelWeights& weights) {
+    VisionTransformer model(weights.config);
+    loadWeights(model, weights.dict);
+    return model;
+}
+
+std::string headDescription(const VitConfig& config) {
+    if (!config.hasHead())
+        return "none: a backbone, usable as a training initialisation (train --init), not explained";
+    std::string head;
+    switch (config.pooling) {
+    case VitConfig::Pooling::ClsToken: head = "linear on the normalised CLS token"; break;
+    case VitConfig::Pooling::MeanOfPatches:
+        head = "linear on the mean of the patch tokens, normalised by fc_norm (global average pooling): gradcam explains "
+               "it; attention, rollout and chefer read the CLS token, which does not feed it";
+        break;
+    case VitConfig::Pooling::ClsAndPatchMean:
+        head = "linear on the normalised CLS token beside the mean of the normalised patch tokens (Hugging Face "
+               "DINOv2): attention, rollout and gradcam explain it; chefer (whose relevance starts at a CLS head) does not";
+        break;
+    }
+    if (config.distillationHead)
+        head += "; a second head on the distillation token (head_dist), logits = the mean of both (DeiT)";
+    return head;
+}
+
+} // namespace
+
 LoadedVit loadVit(const std::string& checkpointPath, const ModelOpenOptions& options) {
     ModelWeights weights = readModelWeights(checkpointPath, options);
     LoadedVit loaded;
     loaded.config = weights.config;
-    loaded.model = VisionTransformer(loaded.config);
-    loadWeights(loaded.model, weights.dict);
+    loaded.model = buildModel(weights);
     loaded.model->eval();
     // Explaining needs gradients w.r.t. activations only; weight gradients would cost a full
     // extra backward. (The trainer builds its own model with trainable parameters.)
@@ -116,8 +147,7 @@ LoadedVit loadVit(const std::string& checkpointPath, const ModelOpenOptions& opt
 
 ModelSummary inspectModel(const std::string& path, std::optional<std::int64_t> numHeads) {
     ModelWeights weights = readModelWeights(path, ModelOpenOptions{numHeads, std::nullopt});
-    VisionTransformer model(weights.config);
-    loadWeights(model, weights.dict); // throws with the missing or unexpected key
+    const VisionTransformer model = buildModel(weights);
     const VitConfig& config = weights.config;
     ModelSummary summary;
     summary.path = path;
@@ -135,12 +165,12 @@ ModelSummary inspectModel(const std::string& path, std::optional<std::int64_t> n
     summary.gridSize = config.gridSize();
     summary.nativeImageSize = config.imageSize;
     summary.prefixTokens = {"CLS"};
+    if (config.distillationToken)
+        summary.prefixTokens.push_back("distillation");
+    if (config.registerTokens > 0)
+        summary.prefixTokens.push_back(std::to_string(config.registerTokens) + " registers");
     summary.layerNormEps = config.layerNormEps;
-    summary.head = !config.hasHead() ? "none: a backbone, usable as a training initialisation (train --init), not explained"
-                   : config.pooling == VitConfig::Pooling::ClsToken
-                       ? "linear on the normalised CLS token"
-                       : "linear on the mean of the patch tokens, normalised by fc_norm (global average pooling): gradcam "
-                         "explains it; attention, rollout and chefer read the CLS token, which does not feed it";
+    summary.head = headDescription(config);
     summary.numClasses = config.numClasses;
     summary.classNames = weights.metadata.classNames;
     summary.normalisation = weights.normalisation;

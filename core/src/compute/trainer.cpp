@@ -141,7 +141,7 @@ void initialiseLikeTimm(model::VisionTransformer& vit) {
         const std::string& name = parameter.key();
         auto value = parameter.value();
         const bool isNorm = name.find("norm") != std::string::npos;
-        if (name == "pos_embed" || name == "cls_token") {
+        if (name == "pos_embed" || name == "cls_token" || name == "dist_token" || name == "reg_token") {
             truncatedNormal(value);
         } else if (name.rfind("patch_embed", 0) == 0) {
             continue;

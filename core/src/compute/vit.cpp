@@ -63,9 +63,16 @@ std::string VitConfig::describe() const {
         << " px, ";
     if (hasHead())
         out << numClasses << (numClasses == 1 ? " class" : " classes")
-            << (pooling == Pooling::MeanOfPatches ? ", mean-pooled" : "") << (layerScale ? ", LayerScale)" : ")");
+            << (pooling == Pooling::MeanOfPatches     ? ", mean-pooled"
+                : pooling == Pooling::ClsAndPatchMean ? ", CLS + patch mean"
+                                                      : "");
     else
-        out << "no classification head)";
+        out << "no classification head";
+    if (distillationToken)
+        out << (distillationHead ? ", distilled" : ", distillation token");
+    if (registerTokens > 0)
+        out << ", " << registerTokens << (registerTokens == 1 ? " register" : " registers");
+    out << (layerScale ? ", LayerScale)" : ")");
     return out.str();
 }
 
@@ -78,12 +85,24 @@ VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numH
     config.embedDim = patchWeight.size(0);
     config.patchSize = patchWeight.size(2);
 
+    // Prefix tokens: CLS, then a distillation token, then registers (their order in the sequence).
+    requireTensor(dict, "cls_token", "class token");
+    config.distillationToken = dict.contains("dist_token");
+    if (const torch::Tensor* registers = dict.find("reg_token")) {
+        if (registers->dim() != 3 || registers->size(0) != 1 || registers->size(1) < 1 || registers->size(2) != config.embedDim)
+            throw CheckpointError(dict.sourcePath, "reg_token has shape " + shapeString(registers->sizes()) +
+                                                       ", expected [1, registers, " + std::to_string(config.embedDim) + "]");
+        config.registerTokens = registers->size(1);
+    }
+    const std::int64_t prefix = config.prefixTokens();
     const auto& posEmbed = requireTensor(dict, "pos_embed", "position embedding");
     const std::int64_t tokens = posEmbed.dim() == 3 ? posEmbed.size(1) : -1;
-    const auto grid = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<std::int64_t>(tokens - 1, 0)))));
-    if (posEmbed.dim() != 3 || posEmbed.size(0) != 1 || posEmbed.size(2) != config.embedDim || grid * grid + 1 != tokens)
-        throw CheckpointError(dict.sourcePath, "pos_embed has shape " + shapeString(posEmbed.sizes()) +
-                                                   ", expected [1, 1+grid*grid, " + std::to_string(config.embedDim) + "]");
+    const auto grid = static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<std::int64_t>(tokens - prefix, 0)))));
+    if (posEmbed.dim() != 3 || posEmbed.size(0) != 1 || posEmbed.size(2) != config.embedDim || grid < 1 ||
+        grid * grid + prefix != tokens)
+        throw CheckpointError(dict.sourcePath, "pos_embed has shape " + shapeString(posEmbed.sizes()) + ", expected [1, " +
+                                                   std::to_string(prefix) + "+grid*grid, " + std::to_string(config.embedDim) +
+                                                   "] (" + std::to_string(prefix) + " prefix tokens)");
     config.imageSize = grid * config.patchSize;
 
     static const std::regex blockKey(R"(^blocks\.(\d+)\.)");
@@ -106,13 +125,18 @@ VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numH
     config.layerScale = dict.contains("blocks.0.ls1.gamma");
 
     if (const torch::Tensor* head = dict.find("head.weight")) {
-        if (head->dim() != 2 || head->size(1) != config.embedDim)
+        // A head twice as wide as the model reads CLS and the patch mean side by side (HF DINOv2).
+        if (head->dim() == 2 && head->size(1) == 2 * config.embedDim && config.pooling == VitConfig::Pooling::ClsToken)
+            config.pooling = VitConfig::Pooling::ClsAndPatchMean;
+        if (head->dim() != 2 || head->size(1) != config.headInputs())
             throw CheckpointError(dict.sourcePath, "head.weight has shape " + shapeString(head->sizes()) +
-                                                       ", expected [classes," + std::to_string(config.embedDim) + "]");
+                                                       ", expected [classes," + std::to_string(config.headInputs()) + "]");
         config.numClasses = head->size(0);
     } else {
         config.numClasses = 0;
     }
+    config.distillationHead = config.distillationToken && config.hasHead() && config.pooling == VitConfig::Pooling::ClsToken &&
+                              dict.contains("head_dist.weight");
 
     // timm's convention (head_dim 64) is the only information there is; the user can override.
     config.numHeads = numHeads.value_or(std::max<std::int64_t>(1, config.embedDim / 64));
@@ -211,13 +235,19 @@ torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) {
 VisionTransformerImpl::VisionTransformerImpl(const VitConfig& config) : m_config(config) {
     patchEmbed = register_module("patch_embed", PatchEmbed(config.patchSize, config.embedDim));
     clsToken = register_parameter("cls_token", torch::zeros({1, 1, config.embedDim}));
+    if (config.distillationToken)
+        distToken = register_parameter("dist_token", torch::zeros({1, 1, config.embedDim}));
+    if (config.registerTokens > 0)
+        regToken = register_parameter("reg_token", torch::zeros({1, config.registerTokens, config.embedDim}));
     posEmbed = register_parameter("pos_embed", torch::zeros({1, config.numTokens(), config.embedDim}));
     blocks = register_module("blocks", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config.depth; ++i)
         blocks->push_back(VitBlock(config));
     norm = register_module("norm", makeLayerNorm(config.embedDim, config.layerNormEps));
     if (config.hasHead())
-        head = register_module("head", torch::nn::Linear(config.embedDim, config.numClasses));
+        head = register_module("head", torch::nn::Linear(config.headInputs(), config.numClasses));
+    if (config.distillationHead)
+        headDist = register_module("head_dist", torch::nn::Linear(config.embedDim, config.numClasses));
 }
 
 VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& taps) {
@@ -236,7 +266,12 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
 
     VitOutput output;
     auto tokens = patchEmbed(x);
-    tokens = torch::cat({inDtypeOf(clsToken, x).expand({x.size(0), -1, -1}), tokens}, 1) + inDtypeOf(posEmbed, x);
+    std::vector<torch::Tensor> sequence{inDtypeOf(clsToken, x).expand({x.size(0), -1, -1})};
+    for (const torch::Tensor& prefix : {distToken, regToken})
+        if (prefix.defined())
+            sequence.push_back(inDtypeOf(prefix, x).expand({x.size(0), -1, -1}));
+    sequence.push_back(tokens);
+    tokens = torch::cat(sequence, 1) + inDtypeOf(posEmbed, x);
     if (taps.attentionProbabilities)
         output.attentions.resize(static_cast<size_t>(depth));
     if (taps.relevanceRecords)
@@ -257,13 +292,34 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         if (isLast && taps.lastBlockNorm1)
             output.lastBlockNorm1 = record->norm1;
     }
-    // CLS-token pooling after the final norm, or (timm global_pool='avg') the patch tokens' mean
-    // normalised by fc_norm (loaded into `norm`).
-    auto pooled = m_config.pooling == VitConfig::Pooling::ClsToken ? applyLayerNorm(norm, tokens).select(1, 0)
-                                                                   : applyLayerNorm(norm, tokens.slice(1, 1).mean(1));
+    // CLS-token pooling after the final norm; or (timm global_pool='avg') the patch tokens' mean
+    // normalised by fc_norm (loaded into `norm`); or (HF DINOv2) the normalised CLS token beside
+    // the mean of the normalised patch tokens.
+    const std::int64_t firstPatch = m_config.prefixTokens();
+    torch::Tensor pooled;
+    torch::Tensor normalised;
+    switch (m_config.pooling) {
+    case VitConfig::Pooling::ClsToken:
+        normalised = applyLayerNorm(norm, tokens);
+        pooled = normalised.select(1, 0);
+        break;
+    case VitConfig::Pooling::MeanOfPatches:
+        pooled = applyLayerNorm(norm, tokens.slice(1, firstPatch).mean(1));
+        break;
+    case VitConfig::Pooling::ClsAndPatchMean:
+        normalised = applyLayerNorm(norm, tokens);
+        pooled = torch::cat({normalised.select(1, 0), normalised.slice(1, firstPatch).mean(1)}, 1);
+        break;
+    }
     if (taps.relevanceRecords)
         output.pooled = pooled;
     output.logits = head ? applyLinear(head, pooled) : pooled;
+    if (headDist) {
+        const auto distillation = normalised.select(1, 1);
+        if (taps.relevanceRecords)
+            output.pooledDistillation = distillation;
+        output.logits = (output.logits + applyLinear(headDist, distillation)) / 2;
+    }
     return output;
 }
 

@@ -56,6 +56,7 @@ public:
     const torch::Tensor& lastBlockNorm1Gradient(const torch::Tensor& targets); // [B,N,C]
     const std::vector<model::BlockRecord>& blockRecords(const torch::Tensor& targets);
     const torch::Tensor& pooled(const torch::Tensor& targets);                  // [B,C]
+    const torch::Tensor& pooledDistillation(const torch::Tensor& targets);      // [B,C]; undefined without head_dist
     const std::vector<torch::Tensor>& attentionGradients(const torch::Tensor& targets); // per block [B,heads,N,N]
 
 private:
@@ -84,9 +85,9 @@ public:
     virtual bool isClassSpecific() const = 0;
     // What the method reads from the shared pass (for the given options).
     virtual PassNeeds needs(const ExplainOptions& options) const = 0;
-    // Attention, rollout and Chefer read the CLS token's row: they only explain a head fed by the
-    // CLS token (not a mean-pooled one).
-    virtual bool needsClsPooledHead() const { return true; }
+    // Why this method cannot explain a model with this head, or nullopt when it can. Attention,
+    // rollout and Chefer read the CLS token's row, so they need a head the CLS token feeds.
+    virtual std::optional<std::string> refusal(const model::VitConfig& config) const;
     // Maps of every image of the pass for its target ([B] int64): [B,H,W] float32, higher =
     // more important.
     virtual torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options, const torch::Tensor& targets) = 0;

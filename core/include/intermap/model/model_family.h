@@ -5,8 +5,10 @@
 // refused with a message naming what was recognised and what is missing, never mis-mapped.
 //
 //   family        recognised by                                           eps
-//   timm          patch_embed.proj.weight                                 1e-6
-//   Hugging Face  [vit.]embeddings.patch_embeddings.projection.weight     config.json layer_norm_eps (1e-12)
+//   timm          patch_embed.proj.weight (+ dist_token, reg_token;       1e-6
+//                 Meta's DINOv2 hub: register_tokens, mask_token)
+//   Hugging Face  [vit.|deit.|dinov2.|dinov2_with_registers.]           config.json layer_norm_eps
+//                 embeddings.patch_embeddings.projection.weight         (1e-12; DINOv2 1e-6)
 //   torchvision   conv_proj.weight + class_token                          1e-6
 //   MONAI         patch_embedding.patch_embeddings.weight                 1e-5
 // PyTorch Lightning's .ckpt (state_dict with a 'model.'/'net.' prefix) wraps any of them.
@@ -32,8 +34,9 @@ struct FamilyMapping {
 };
 
 // Renames `dict`'s entries into timm's key names (splitting nothing, concatenating Hugging Face's
-// query/key/value into qkv, adding MONAI's missing CLS position row as zeros, zero qkv biases where
-// a family leaves them out). Throws CheckpointError naming the file when it is not a ViT of a
+// query/key/value into qkv, zero position rows for the prefix tokens a family adds no position
+// to — MONAI's CLS, registers, no_embed_class models —, zero qkv biases where a family leaves them
+// out). Throws CheckpointError naming the file when it is not a ViT of a
 // known family.
 FamilyMapping mapToTimmLayout(StateDict& dict, const ModelMetadata& metadata);
 

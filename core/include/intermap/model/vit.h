@@ -33,24 +33,41 @@ struct VitConfig {
     double layerNormEps = 1e-6;
     // What the head classifies: the normalised CLS token (the study's), or the mean of the patch
     // tokens normalised by fc_norm (timm global_pool='avg', MAE's fine-tuning recipe).
-    enum class Pooling { ClsToken, MeanOfPatches };
+    // Or (Hugging Face Dinov2ForImageClassification) the normalised CLS token concatenated with the
+    // mean of the normalised patch tokens: a head of 2 x width inputs.
+    enum class Pooling { ClsToken, MeanOfPatches, ClsAndPatchMean };
     Pooling pooling = Pooling::ClsToken;
+    // Prefix tokens before the patches, in this order: CLS, the distillation token (DeiT), the
+    // register tokens (DINOv2 with registers). They take part in attention but are not patches:
+    // maps cover the patches only. Their position rows are part of pos_embed (zero where the
+    // family adds no position to them).
+    bool distillationToken = false;
+    // DeiT's second head on the distillation token (head_dist): logits are the mean of both heads
+    // (timm's and Hugging Face's inference). A distillation token without it feeds no head.
+    bool distillationHead = false;
+    std::int64_t registerTokens = 0;
     // LayerScale (CaiT, DINOv2): each residual branch's output times a learnt per-channel gamma
     // (timm blocks.N.ls1.gamma / ls2.gamma).
     bool layerScale = false;
 
     std::int64_t gridSize() const { return imageSize / patchSize; }
     std::int64_t numPatches() const { return gridSize() * gridSize(); }
-    std::int64_t numTokens() const { return numPatches() + 1; }
+    std::int64_t prefixTokens() const { return 1 + (distillationToken ? 1 : 0) + registerTokens; }
+    std::int64_t numTokens() const { return numPatches() + prefixTokens(); }
+    // Inputs of the classification head: the width, or twice it for ClsAndPatchMean.
+    std::int64_t headInputs() const { return pooling == Pooling::ClsAndPatchMean ? 2 * embedDim : embedDim; }
     std::int64_t headDim() const { return embedDim / numHeads; }
     bool hasHead() const { return numClasses > 0; }
     // e.g. "ViT 768x12x12 (patch 16, 224 px, 2 classes)"
     std::string describe() const;
 };
 
-// Reads the architecture from a state dict: patch size from patch_embed.proj.weight, embed dim,
-// depth (number of blocks), MLP width, classes (head.weight rows; 0 without a head), image size
-// from pos_embed, pooling (fc_norm without norm: the mean of the patch tokens). Heads are not stored in a state dict: timm's head_dim 64 (dim/64) unless given.
+// Reads the architecture from a state dict in the canonical layout (model_family.h): patch size
+// from patch_embed.proj.weight, embed dim, depth (number of blocks), MLP width, classes
+// (head.weight rows; 0 without a head), prefix tokens (cls_token, dist_token, reg_token), image
+// size from pos_embed's rows beyond the prefix, pooling (fc_norm without norm: the mean of the
+// patch tokens; a head twice as wide as the model: CLS + patch mean). Heads are not stored in a
+// state dict: timm's head_dim 64 (dim/64) unless given.
 // Throws CheckpointError (naming the file) when the dict is not a ViT of this layout.
 VitConfig inferVitConfig(const StateDict& stateDict, std::optional<std::int64_t> numHeads = std::nullopt);
 
@@ -88,6 +105,7 @@ struct VitOutput {
     torch::Tensor lastBlockNorm1;            // undefined unless requested
     std::vector<BlockRecord> records;        // empty unless relevanceRecords
     torch::Tensor pooled;                    // [B,C] normalised CLS token (head input), with records
+    torch::Tensor pooledDistillation;        // [B,C] normalised distillation token (head_dist input), with records
 };
 
 class VitAttentionImpl : public torch::nn::Module {
@@ -151,17 +169,20 @@ TORCH_MODULE(PatchEmbed);
 class VisionTransformerImpl : public torch::nn::Module {
 public:
     explicit VisionTransformerImpl(const VitConfig& config);
-    // x: [B, 3, imageSize, imageSize], ImageNet-normalised. The model computes in x's dtype:
+    // x: [B, 3, imageSize, imageSize], normalised as the model's training was. The model computes in x's dtype:
     // a float64 input runs in double on the (float32) weights, cast one layer at a time.
     VitOutput forward(const torch::Tensor& x, const VitTaps& taps = {});
     const VitConfig& config() const { return m_config; }
 
     PatchEmbed patchEmbed{nullptr};            // "patch_embed.proj.*"
     torch::Tensor clsToken;                    // "cls_token" [1,1,C]
+    torch::Tensor distToken;                   // "dist_token" [1,1,C], undefined without
+    torch::Tensor regToken;                    // "reg_token" [1,R,C], undefined without
     torch::Tensor posEmbed;                    // "pos_embed" [1,N,C]
     torch::nn::ModuleList blocks{nullptr};
     torch::nn::LayerNorm norm{nullptr};
     torch::nn::Linear head{nullptr};           // null when headless
+    torch::nn::Linear headDist{nullptr};       // "head_dist", null without a distillation head
 
 private:
     VitConfig m_config;
