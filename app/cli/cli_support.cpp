@@ -32,10 +32,12 @@ QCommandLineOption topKOption() {
             QStringLiteral("5,10,20,40")};
 }
 
-QCommandLineOption imageSizeOption() {
+QCommandLineOption imageSizeOption(const QString& defaultSize) {
     return {QStringLiteral("image-size"),
-            QStringLiteral("Run the model at N x N px (a multiple of its patch size; default: the checkpoint's native "
-                           "size). Another size resamples the position embedding as timm does (bicubic, antialiased)."),
+            QStringLiteral("Run the model at N x N px (a multiple of its patch size; default: %1). Another size than "
+                           "a checkpoint's native one resamples its position embedding as timm does (bicubic, "
+                           "antialiased).")
+                .arg(defaultSize),
             QStringLiteral("N")};
 }
 

@@ -21,8 +21,8 @@ std::optional<std::vector<double>> parseTopKList(const QString& text, QString* e
 // The options every scoring command shares, with the study's defaults.
 QCommandLineOption topKOption();          // --top-k LIST, default 5,10,20,40
 QCommandLineOption maskThresholdOption(); // --mask-threshold T, default 0
-// --image-size N: run the model at N px (default: the checkpoint's native size).
-QCommandLineOption imageSizeOption();
+// --image-size N: run the model at N px; `defaultSize` says what applies without it.
+QCommandLineOption imageSizeOption(const QString& defaultSize = QStringLiteral("the checkpoint's native size"));
 // --mean R,G,B and --std R,G,B: the input normalisation, overriding the checkpoint's.
 QCommandLineOption meanOption();
 QCommandLineOption stdOption();

@@ -137,9 +137,15 @@ int runEvaluate(const QStringList& arguments) {
                        "e.g. $SLURM_ARRAY_TASK_ID/N; join the shard folders with 'intermap-cli merge'."),
         QStringLiteral("I/N"));
     const QCommandLineOption headsOption = cli::headsOption();
+    const QCommandLineOption imageSizeOption =
+        cli::imageSizeOption(QStringLiteral("224, the study's frame; one size for every checkpoint of the grid, so that "
+                                            "maps, masks and metrics compare"));
+    const QCommandLineOption meanOption = cli::meanOption();
+    const QCommandLineOption stdOption = cli::stdOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
     parser.addOptions({headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption, topKOption, thresholdOption,
-                       faithfulnessOption, eigenSignOption, precisionOption, seedOption, shardOption, outOption});
+                       faithfulnessOption, eigenSignOption, precisionOption, seedOption, shardOption, imageSizeOption,
+                       meanOption, stdOption, outOption});
 
     const char* command = "evaluate";
     if (const auto exitNow = parseOrHelp(parser, arguments, command))
@@ -192,6 +198,12 @@ int runEvaluate(const QStringList& arguments) {
     QString headsError;
     if (!parseHeads(parser, headsOption, &settings.heads, &headsError))
         return usageError(command, headsError);
+    std::optional<std::int64_t> imageSize;
+    if (!parseModelInputOptions(parser, imageSizeOption, meanOption, stdOption, &imageSize, &settings.normalisation,
+                                &headsError))
+        return usageError(command, headsError);
+    if (imageSize)
+        settings.imageSize = static_cast<int>(std::min<std::int64_t>(*imageSize, 1 << 20)); // validate() names the range
     if (parser.isSet(shardOption)) {
         const QStringList parts = parser.value(shardOption).split(QLatin1Char('/'));
         bool indexOk = false, countOk = false;

@@ -6,6 +6,7 @@
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/evaluation_items.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/npy.h"
 
 #include "shared_data.h"
 #include "small_vit.h"
@@ -104,6 +105,36 @@ private Q_SLOTS:
         QVERIFY(run.maps.missingCheckpoints.empty());
         // A second run reuses every map: the folder's fingerprint is stable.
         QCOMPARE(eval::runEvaluation(layouts, m_registry).maps.itemsReused, std::int64_t(8));
+    }
+
+    // --image-size: the whole grid at another input size (here 112 px: grid 7 for patch 16), maps
+    // and masks in that frame, recorded in evaluation.json; --mean/--std override every model's
+    // statistics; a resumed run with another size is refused before any work.
+    void anotherImageSizeRunsTheGridInThatFrame() {
+        auto small = settings(QStringLiteral("size-112"));
+        small.imageSize = 112;
+        model::Normalisation half;
+        half.mean = {0.5, 0.5, 0.5};
+        half.std = {0.5, 0.5, 0.5};
+        small.normalisation = half;
+        const auto run = eval::runEvaluation(small, m_registry);
+        QVERIFY2(run.maps.problems.empty(), run.maps.problems.empty() ? "" : run.maps.problems.front().c_str());
+        QVERIFY2(run.results.problems.empty(), run.results.problems.empty() ? "" : run.results.problems.front().c_str());
+        QCOMPARE(run.results.itemsScored, std::int64_t(8));
+        const eval::EvaluationSettings stored = eval::readRunSettings(small.outDir);
+        QCOMPARE(stored.imageSize, 112);
+        QVERIFY(stored.normalisation && stored.normalisation->mean[0] == 0.5);
+        eval::EvaluationItem first = eval::listEvaluationItems(small).front();
+        const npy::Array map = npy::read(eval::mapPath(small, first, explain::kAttentionMethod));
+        QCOMPARE(map.shape, (std::vector<std::int64_t>{112, 112}));
+        // The scores are those of another frame (and normalisation): not the 224 px run's.
+        QVERIFY(readAll(QString::fromStdString(small.outDir) + QStringLiteral("/per_image.csv")) !=
+                readAll(m_reference + QStringLiteral("/per_image.csv")));
+        auto other = small;
+        other.imageSize = 224;
+        QVERIFY_THROWS_EXCEPTION(UsageError, eval::runEvaluation(other, m_registry));
+        other.imageSize = 8;
+        QVERIFY_THROWS_EXCEPTION(UsageError, other.validate(m_registry));
     }
 
     void cancelledRunResumes() {

@@ -178,6 +178,29 @@ private Q_SLOTS:
             QVERIFY2(QString::fromStdString(error.what()).contains(QStringLiteral("64x3x2")), error.what());
         }
     }
+
+    // A backbone of another family and shape (Meta's DINOv2 layout: patch 14, 56 px, 4 registers,
+    // LayerScale, no head) initialises a classifier at 224 px: its tokens, gammas and epsilon are
+    // kept, its positions resampled to the 16x16 grid, and a fresh head is trained.
+    void initFromAnotherFamilysBackbone() {
+        const std::string backbone = INTERMAP_TEST_DATA_DIR "/families/prefix/meta_dinov2_reg.pth";
+        QTemporaryDir run;
+        auto settings = tinySettings(run.path());
+        settings.architecture = train::parseArchitecture("128x2x2");
+        settings.initCheckpoint = backbone;
+        settings.epochs = 1;
+        train::trainClassifier(settings, syntheticData());
+        const model::LoadedVit trained = model::loadVit(run.filePath(QStringLiteral("best.pth")).toStdString(), 2);
+        QCOMPARE(trained.config.patchSize, std::int64_t(14));
+        QCOMPARE(trained.config.imageSize, std::int64_t(224));
+        QCOMPARE(trained.config.registerTokens, std::int64_t(4));
+        QVERIFY(trained.config.layerScale);
+        QCOMPARE(trained.config.numClasses, std::int64_t(2));
+        const model::LoadedVit init = model::loadVit(backbone, model::ModelOpenOptions{2, 224});
+        // One epoch of Adam moves every weight a little; the init is still recognisable.
+        const double moved = (trained.model->regToken - init.model->regToken).abs().max().item<double>();
+        QVERIFY2(moved > 0.0 && moved < 0.05, qPrintable(QStringLiteral("register tokens moved by %1").arg(moved)));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTrainer)

@@ -155,20 +155,42 @@ void initialiseLikeTimm(model::VisionTransformer& vit) {
     }
 }
 
-// Weights from any checkpoint the reader loads; the head is always the fresh one (re-created for
-// this task's classes). The checkpoint's architecture must be --arch's.
-void initialiseFromCheckpoint(model::VisionTransformer& vit, const std::string& path, const Architecture& architecture) {
-    model::ModelWeights weights = model::readModelWeights(path, {architecture.heads, std::nullopt});
+// The model a training run builds: --arch's at the study's 224 px (patch 16) from random weights;
+// from an --init checkpoint (of any family) its own patch size, prefix tokens (distillation,
+// registers), LayerScale and layer-norm epsilon, its position embedding resampled to 224 px when
+// it was made for another size, and its MLP width — width and depth must be --arch's. The classifier is always
+// a fresh one on the CLS token (an init's fc_norm is the final norm, as the study's MAE init).
+struct TrainingModel {
+    model::VitConfig config;
+    std::optional<model::ModelWeights> init;
+};
+
+TrainingModel trainingModel(const TrainSettings& settings) {
+    TrainingModel result{vitConfig(settings.architecture, settings.numClasses), std::nullopt};
+    if (settings.initCheckpoint.empty())
+        return result;
+    const Architecture& architecture = settings.architecture;
+    result.init = model::readModelWeights(settings.initCheckpoint, {architecture.heads, result.config.imageSize});
+    const model::VitConfig& found = result.init->config;
+    if (found.embedDim != architecture.width || found.depth != architecture.depth)
+        throw CheckpointError(settings.initCheckpoint, "is a " + found.describe() + ", but --arch asks for " +
+                                                           architecture.describe() + " (width x depth x heads)");
+    result.config.mlpHiddenDim = found.mlpHiddenDim;
+    result.config.patchSize = found.patchSize;
+    result.config.distillationToken = found.distillationToken;
+    result.config.registerTokens = found.registerTokens;
+    result.config.layerScale = found.layerScale;
+    result.config.layerNormEps = found.layerNormEps;
+    return result;
+}
+
+// The init's weights into `vit`, every classification head (head, head_dist) left as `vit` has it.
+void initialiseFromCheckpoint(model::VisionTransformer& vit, model::ModelWeights& weights) {
     model::StateDict& dict = weights.dict;
-    const model::VitConfig& found = weights.config;
-    if (found.embedDim != architecture.width || found.depth != architecture.depth ||
-        found.mlpHiddenDim != 4 * architecture.width || found.imageSize != vit->config().imageSize ||
-        found.patchSize != vit->config().patchSize)
-        throw CheckpointError(path, "is a " + found.describe() + ", but --arch asks for " + architecture.describe() +
-                                        " (patch 16, 224 px, MLP 4x)");
+    const auto isHead = [](const std::string& key) { return key.rfind("head.", 0) == 0 || key.rfind("head_dist.", 0) == 0; };
     std::vector<std::pair<std::string, torch::Tensor>> kept;
     for (auto& entry : dict.entries)
-        if (entry.first.rfind("head.", 0) != 0)
+        if (!isHead(entry.first))
             kept.push_back(std::move(entry));
     for (const auto& parameter : vit->named_parameters())
         if (parameter.key().rfind("head.", 0) == 0)
@@ -326,10 +348,12 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
     const std::string historyPath = (fs::path(settings.outDir) / "history.csv").string();
 
     torch::manual_seed(settings.seed);
-    model::VisionTransformer vit(vitConfig(settings.architecture, settings.numClasses));
+    TrainingModel built = trainingModel(settings);
+    model::VisionTransformer vit(built.config);
     initialiseLikeTimm(vit);
-    if (!settings.initCheckpoint.empty())
-        initialiseFromCheckpoint(vit, settings.initCheckpoint, settings.architecture);
+    if (built.init)
+        initialiseFromCheckpoint(vit, *built.init);
+    built.init.reset(); // the init's tensors are in the model now
     vit->to(device);
     auto optimizer = makeOptimizer(vit, settings.optimizer);
 
@@ -437,7 +461,10 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
             callbacks.onEpoch(record);
         if (callbacks.onEpochModel) {
             const torch::AutoGradMode gradients(true); // gradient-based maps need them
-            const model::LoadedVit current{vit, vitConfig(settings.architecture, settings.numClasses), lastPath, {}};
+            model::LoadedVit current;
+            current.model = vit;
+            current.config = vit->config();
+            current.checkpointPath = lastPath;
             callbacks.onEpochModel(record, current);
         }
     }

@@ -21,11 +21,13 @@ struct EvaluationItem {
     std::int64_t indexInDataset = 0; // position among the data set's masks (random baseline seed)
 };
 
-// The annotation in the pre-processed (224x224) frame (REFERENCE.md): a 224x224 mask is used as
-// is; a mask of the original image's size follows the image's resize or crop with
+// The annotation in the pre-processed (size x size; the study's 224) frame (REFERENCE.md): a
+// size x size mask is used as is, a 224x224 one (the study's frame) is resized to it; a mask of
+// the original image's size follows the image's resize or crop with
 // nearest-neighbour sampling (Pillow's NEAREST = OpenCV's INTER_NEAREST_EXACT); any other size is
 // an ImageError naming the mask. CV_8UC1 grey (inside = grey > threshold is the caller's choice).
-cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe);
+cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe,
+                         int size = image::kModelInputSize);
 
 // Every item of the full grid in the sorted (dataset, init, stem) order, before sharding.
 std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings);

@@ -32,6 +32,12 @@ struct EvaluationSettings {
     std::vector<double> topK{5, 10, 20, 40};
     int maskThreshold = 0; // inside = grey > threshold
     std::optional<std::int64_t> heads; // attention heads (not stored in checkpoints); default dim/64
+    // The input size every checkpoint runs at (its position embedding resampled when it was made
+    // for another): one frame for the whole grid, so maps, masks and metrics compare. The study's
+    // 224 by default.
+    int imageSize = image::kModelInputSize;
+    // Overrides every checkpoint's own input normalisation (--mean/--std); nullopt: each its own.
+    std::optional<model::Normalisation> normalisation;
     bool faithfulness = false;
     int faithfulnessSteps = 20;
     std::uint64_t randomBaselineSeed = 0;

@@ -175,9 +175,11 @@ public:
         if (m_vit)
             return true;
         try {
-            // The study's grid runs at its input size (masks and map files are 224 x 224): a
-            // checkpoint made for another size runs there with its position embedding resampled.
-            m_vit = model::loadVit(m_checkpoint, model::ModelOpenOptions{m_settings.heads, image::kModelInputSize});
+            // The grid runs at one input size (the study's 224 unless --image-size): a checkpoint
+            // made for another runs there with its position embedding resampled.
+            m_vit = model::loadVit(m_checkpoint, model::ModelOpenOptions{m_settings.heads, m_settings.imageSize});
+            if (m_settings.normalisation)
+                m_vit->normalisation = *m_settings.normalisation;
             if (m_vit->config.numClasses == 0)
                 throw CheckpointError(m_checkpoint, "has no classification head: a fine-tuned classifier is needed");
             const auto target = m_settings.explainOptions.targetClass;
@@ -207,7 +209,7 @@ private:
 // item complete). Counts each map in `mapsWritten` as it is written.
 void explainItem(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry, model::LoadedVit& vit,
                  const DatasetSpec& dataset, const EvaluationItem& item, std::int64_t& mapsWritten) {
-    const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe, image::kModelInputSize, vit.normalisation);
+    const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe, settings.imageSize, vit.normalisation);
     const auto result = explain::explainImage(vit, input, settings.methods, settings.explainOptions, registry);
     json record{{"image", fs::path(item.imagePath).filename().string()},
                 {"predicted_class", result.predictedClass},

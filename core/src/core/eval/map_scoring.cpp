@@ -9,20 +9,26 @@
 
 namespace intermap::eval {
 
-cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe) {
-    using scoring::kMapSize;
+cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe,
+                         int size) {
     const cv::Mat grey = image::readMaskGrey(maskPath);
-    if (grey.cols == kMapSize && grey.rows == kMapSize)
+    if (grey.cols == size && grey.rows == size)
         return grey;
+    cv::Mat resized;
+    if (grey.cols == image::kModelInputSize && grey.rows == image::kModelInputSize) {
+        // The study's pre-processed frame, brought to this run's (nearest neighbour, as any mask).
+        cv::resize(grey, resized, cv::Size(size, size), 0, 0, cv::INTER_NEAREST_EXACT);
+        return resized;
+    }
     const cv::Mat original = image::readImageRgb8(imagePath);
     if (grey.size() != original.size())
         throw ImageError(maskPath, "mask is " + std::to_string(grey.cols) + "x" + std::to_string(grey.rows) +
-                                       ", expected 224x224 (the pre-processed frame) or the image's " +
+                                       ", expected " + std::to_string(size) + "x" + std::to_string(size) +
+                                       " (the pre-processed frame), 224x224 (the study's) or the image's " +
                                        std::to_string(original.cols) + "x" + std::to_string(original.rows));
     if (recipe == image::PreprocessRecipe::CenterCrop)
-        return image::applyCropGeometry(grey, image::centerCropGeometry(grey.size()));
-    cv::Mat resized;
-    cv::resize(grey, resized, cv::Size(kMapSize, kMapSize), 0, 0, cv::INTER_NEAREST_EXACT);
+        return image::applyCropGeometry(grey, image::centerCropGeometry(grey.size(), size));
+    cv::resize(grey, resized, cv::Size(size, size), 0, 0, cv::INTER_NEAREST_EXACT);
     return resized;
 }
 
@@ -34,10 +40,10 @@ Mask maskFromMat(const cv::Mat& grey, int threshold) {
                         threshold);
 }
 
-std::vector<double> scoreMapFile(const std::string& path, const Mask& inside, const std::vector<double>& topK) {
-    const auto stored = npy::readFloat32(path, {kMapSize, kMapSize});
-    const auto map = scoringMap(MapView(stored, kMapSize, kMapSize), path);
-    return scoreAllMetrics(MapView(map, kMapSize, kMapSize), inside, topK);
+std::vector<double> scoreMapFile(const std::string& path, const Mask& inside, const std::vector<double>& topK, int size) {
+    const auto stored = npy::readFloat32(path, {size, size});
+    const auto map = scoringMap(MapView(stored, size, size), path);
+    return scoreAllMetrics(MapView(map, size, size), inside, topK);
 }
 
 } // namespace scoring

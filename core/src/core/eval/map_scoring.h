@@ -13,7 +13,7 @@
 
 namespace intermap::eval::scoring {
 
-// Maps are scored in the model's input frame.
+// Maps are scored in the model's input frame (the study's 224 unless the evaluation says otherwise).
 inline constexpr int kMapSize = image::kModelInputSize;
 
 // (stem, path) of the image files (util::isImageFileName) directly in `directory`, sorted by file
@@ -23,8 +23,9 @@ std::vector<std::pair<std::string, std::string>> imageFilesByStem(const std::str
 // Inside = grey > threshold, for a CV_8UC1 mask.
 Mask maskFromMat(const cv::Mat& grey, int threshold);
 
-// The values of metricColumnNames(topK) for the kMapSize x kMapSize map stored at `path` (an
-// Error naming the file when it is missing, mis-sized or not finite).
-std::vector<double> scoreMapFile(const std::string& path, const Mask& inside, const std::vector<double>& topK);
+// The values of metricColumnNames(topK) for the size x size map stored at `path` (an Error naming
+// the file when it is missing, mis-sized or not finite).
+std::vector<double> scoreMapFile(const std::string& path, const Mask& inside, const std::vector<double>& topK,
+                                 int size = kMapSize);
 
 } // namespace intermap::eval::scoring

@@ -25,8 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kMapSize = 224;
-
 std::string joined(const std::vector<std::string>& values) {
     std::string text;
     for (const auto& value : values)
@@ -55,8 +53,8 @@ void drawAnnotation(cv::Mat& rgb, const cv::Mat& maskGrey, int threshold) {
 
 // The map in scoring form, coloured (jet) and blended over the image, with the annotation's outline.
 cv::Mat overlay(const cv::Mat& rgb, const std::vector<float>& scoring, const cv::Mat& maskGrey, int threshold) {
-    cv::Mat grey(kMapSize, kMapSize, CV_8UC1);
-    for (int i = 0; i < kMapSize * kMapSize; ++i)
+    cv::Mat grey(rgb.rows, rgb.cols, CV_8UC1);
+    for (int i = 0; i < rgb.rows * rgb.cols; ++i)
         grey.data[i] =
             static_cast<unsigned char>(std::clamp(scoring[static_cast<std::size_t>(i)], 0.0f, 1.0f) * 255.0f + 0.5f);
     cv::Mat colouredBgr, coloured, blended;
@@ -88,8 +86,8 @@ ReportStrip strip(const EvaluationSettings& settings, std::size_t d, const std::
         row.image.title = item.stem;
         cv::Mat rgb, mask;
         try {
-            mask = maskInModelFrame(item.maskPath, item.imagePath, dataset.recipe);
-            rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), dataset.recipe);
+            mask = maskInModelFrame(item.maskPath, item.imagePath, dataset.recipe, settings.imageSize);
+            rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), dataset.recipe, settings.imageSize);
             cv::Mat annotated = rgb.clone();
             drawAnnotation(annotated, mask, settings.maskThreshold);
             row.image.jpeg = thumbnailJpeg(annotated);
@@ -104,8 +102,9 @@ ReportStrip strip(const EvaluationSettings& settings, std::size_t d, const std::
                 const std::string path = mapPath(settings, cell, method);
                 try {
                     if (!rgb.empty()) {
-                        const auto stored = npy::readFloat32(path, {kMapSize, kMapSize});
-                        const auto scoring = scoringMap(MapView(stored, kMapSize, kMapSize), path);
+                        const int size = settings.imageSize;
+                        const auto stored = npy::readFloat32(path, {size, size});
+                        const auto scoring = scoringMap(MapView(stored, size, size), path);
                         map.jpeg = thumbnailJpeg(overlay(rgb, scoring, mask, settings.maskThreshold));
                     }
                 } catch (const Error&) {

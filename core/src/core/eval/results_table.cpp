@@ -15,7 +15,6 @@
 namespace intermap::eval {
 namespace fs = std::filesystem;
 using run_folder::json;
-using scoring::kMapSize;
 
 namespace {
 
@@ -60,7 +59,7 @@ void scoreItems(const EvaluationSettings& settings, const std::vector<Evaluation
             continue;
         if (!table.masks.count(maskKey)) {
             try {
-                table.masks[maskKey] = maskInModelFrame(item.maskPath, item.imagePath, dataset.recipe);
+                table.masks[maskKey] = maskInModelFrame(item.maskPath, item.imagePath, dataset.recipe, settings.imageSize);
             } catch (const Error& error) {
                 problems.report(std::string(error.what()) + " (not scored)");
                 unreadableMasks.insert(maskKey);
@@ -73,7 +72,7 @@ void scoreItems(const EvaluationSettings& settings, const std::vector<Evaluation
             std::vector<PerImageRow> itemRows;
             for (const auto& method : settings.methods) {
                 PerImageRow row{item.datasetIndex, item.init, method, item.stem,
-                              scoring::scoreMapFile(mapPath(settings, item, method), inside, settings.topK)};
+                              scoring::scoreMapFile(mapPath(settings, item, method), inside, settings.topK, settings.imageSize)};
                 if (settings.faithfulness) {
                     const auto& curves = record.at("faithfulness").at(method);
                     row.values.push_back(curves.at(columns::kDeletionAuc).get<double>());
@@ -99,7 +98,8 @@ void scoreItems(const EvaluationSettings& settings, const std::vector<Evaluation
 // Baselines over the images scored in each data set (under any init), in mask order; the random
 // map of an image is seeded by its index among the data set's masks.
 void scoreBaselines(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items, ResultsTable& table) {
-    const auto centre = centreBaseline(kMapSize, kMapSize);
+    const int size = settings.imageSize;
+    const auto centre = centreBaseline(size, size);
     const std::size_t columnCount = table.baselineColumnCount;
     for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
         std::set<std::string> scoredStems;
@@ -117,9 +117,9 @@ void scoreBaselines(const EvaluationSettings& settings, const std::vector<Evalua
         BaselineRow randomRow{d, study::kRandomBaseline, centreRow.n, std::vector<double>(columnCount, 0.0)};
         for (const auto& [index, stem] : stemByIndex) {
             const Mask inside = scoring::maskFromMat(table.masks[{d, stem}], settings.maskThreshold);
-            const auto random = randomPatchBaseline(settings.randomBaselineSeed, static_cast<std::uint64_t>(index));
-            const auto centreValues = scoreAllMetrics(MapView(centre, kMapSize, kMapSize), inside, settings.topK);
-            const auto randomValues = scoreAllMetrics(MapView(random, kMapSize, kMapSize), inside, settings.topK);
+            const auto random = randomPatchBaseline(settings.randomBaselineSeed, static_cast<std::uint64_t>(index), 16, size, size);
+            const auto centreValues = scoreAllMetrics(MapView(centre, size, size), inside, settings.topK);
+            const auto randomValues = scoreAllMetrics(MapView(random, size, size), inside, settings.topK);
             for (std::size_t c = 0; c < columnCount; ++c) {
                 centreRow.values[c] += centreValues[c];
                 randomRow.values[c] += randomValues[c];

@@ -54,12 +54,23 @@ void writeJsonFile(const std::string& path, const json& value) {
     writeFileAtomically(path, value.dump(2) + "\n");
 }
 
+// The model input where it is not the default (the study's 224, each checkpoint's own
+// normalisation): settings of earlier runs, which had no choice, stay equal.
+void addModelInput(const EvaluationSettings& settings, json& j) {
+    if (settings.imageSize != image::kModelInputSize)
+        j["image_size"] = settings.imageSize;
+    if (settings.normalisation)
+        j["normalisation"] = {{"mean", settings.normalisation->mean}, {"std", settings.normalisation->std}};
+}
+
 json explainSettingsJson(const EvaluationSettings& settings) {
     const auto& options = settings.explainOptions;
-    return json{{"target_class", targetClassJson(options)},
-                {"gradcam", gradCamJson(options)},
-                {"chefer_precision", explain::precisionName(options.cheferPrecision)},
-                {"heads", headsJson(settings)}};
+    json j{{"target_class", targetClassJson(options)},
+           {"gradcam", gradCamJson(options)},
+           {"chefer_precision", explain::precisionName(options.cheferPrecision)},
+           {"heads", headsJson(settings)}};
+    addModelInput(settings, j);
+    return j;
 }
 
 json settingsToJson(const EvaluationSettings& settings) {
@@ -70,20 +81,22 @@ json settingsToJson(const EvaluationSettings& settings) {
                             {"masks", dataset.masksDir},
                             {"preprocess", std::string(image::toString(dataset.recipe))}});
     const auto& options = settings.explainOptions;
-    return json{{"weights", settings.weightsDir},
-                {"datasets", datasets},
-                {"inits", settings.inits},
-                {"methods", settings.methods},
-                {"target_class", targetClassJson(options)},
-                {"gradcam", gradCamJson(options)},
-                {"chefer_precision", explain::precisionName(options.cheferPrecision)},
-                {"top_k", settings.topK},
-                {"mask_threshold", settings.maskThreshold},
-                {"heads", headsJson(settings)},
-                {"faithfulness", settings.faithfulness},
-                {"faithfulness_steps", settings.faithfulnessSteps},
-                {"random_baseline_seed", settings.randomBaselineSeed},
-                {"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}}};
+    json j{{"weights", settings.weightsDir},
+           {"datasets", datasets},
+           {"inits", settings.inits},
+           {"methods", settings.methods},
+           {"target_class", targetClassJson(options)},
+           {"gradcam", gradCamJson(options)},
+           {"chefer_precision", explain::precisionName(options.cheferPrecision)},
+           {"top_k", settings.topK},
+           {"mask_threshold", settings.maskThreshold},
+           {"heads", headsJson(settings)},
+           {"faithfulness", settings.faithfulness},
+           {"faithfulness_steps", settings.faithfulnessSteps},
+           {"random_baseline_seed", settings.randomBaselineSeed},
+           {"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}}};
+    addModelInput(settings, j);
+    return j;
 }
 
 EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
@@ -114,6 +127,15 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
     settings.maskThreshold = j.at("mask_threshold").get<int>();
     if (j.contains("heads") && !j.at("heads").is_null())
         settings.heads = j.at("heads").get<std::int64_t>();
+    if (j.contains("image_size"))
+        settings.imageSize = j.at("image_size").get<int>();
+    if (j.contains("normalisation")) {
+        model::Normalisation normalisation;
+        normalisation.mean = j.at("normalisation").at("mean").get<std::array<double, 3>>();
+        normalisation.std = j.at("normalisation").at("std").get<std::array<double, 3>>();
+        normalisation.source = "--mean/--std";
+        settings.normalisation = normalisation;
+    }
     settings.faithfulness = j.at("faithfulness").get<bool>();
     settings.faithfulnessSteps = j.at("faithfulness_steps").get<int>();
     settings.randomBaselineSeed = j.at("random_baseline_seed").get<std::uint64_t>();
@@ -169,6 +191,8 @@ void EvaluationSettings::validate(const explain::ExplainerRegistry& registry) co
             throw UsageError("top-k values must satisfy 0 < k < 100, got " + topKLabel(k));
     if (maskThreshold < 0 || maskThreshold > 255)
         throw UsageError("mask threshold must be 0..255, got " + std::to_string(maskThreshold));
+    if (imageSize < 16 || imageSize > 4096)
+        throw UsageError("image size must be 16..4096 pixels, got " + std::to_string(imageSize));
     if (faithfulnessSteps < 1)
         throw UsageError("faithfulness steps must be >= 1");
     if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)
