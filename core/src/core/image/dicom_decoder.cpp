@@ -514,6 +514,12 @@ DecodedDicom decodeDicom(std::string_view encoded, const std::string& source, co
         throw ImageError(source, "compressed transfer syntax " + metadata.transferSyntaxUid +
                                      " but the Pixel Data is not encapsulated in fragments");
     }
+    // GDCM 3.0.21's RLE codec interleaves the byte segments of 16- and 32-bit colour samples in the
+    // wrong order (pydicom's SC_rgb_rle_16bit.dcm comes out with its channels' bytes shuffled):
+    // refused rather than shown in wrong colours.
+    if (transferSyntax == gdcm::TransferSyntax::RLELossless && layout.samplesPerPixel == 3 && layout.bitsAllocated > 8)
+        throw ImageError(source, "RLE Lossless colour with " + std::to_string(layout.bitsAllocated) +
+                                     "-bit samples is not supported (GDCM 3.0 decodes it wrongly)");
     gdcm::Image image;
     image.SetNumberOfDimensions(layout.frames > 1 ? 3 : 2);
     image.SetDimension(0, static_cast<unsigned int>(layout.columns));
@@ -545,6 +551,13 @@ DecodedDicom decodeDicom(std::string_view encoded, const std::string& source, co
                                      "): unsupported or corrupt");
     }
 
+    // Big-endian Pixel Data is OW: GDCM swaps it in 16-bit words, so a 32-bit sample still has its
+    // two halves the wrong way round.
+    if (transferSyntax.GetSwapCode() == gdcm::SwapCode::BigEndian && layout.bitsAllocated == 32)
+        for (std::size_t i = 0; i + 3 < buffer.size(); i += 4) {
+            std::swap(buffer[i], buffer[i + 2]);
+            std::swap(buffer[i + 1], buffer[i + 3]);
+        }
     const SampleReader sample(buffer, layout);
     const std::size_t frameSamples = static_cast<std::size_t>(layout.rows * layout.columns) * static_cast<std::size_t>(layout.samplesPerPixel);
     const std::size_t firstSample = static_cast<std::size_t>(options.frame - 1) * frameSamples;
