@@ -6,6 +6,8 @@
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
 
+#include "dicom_test_data.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -26,27 +28,10 @@ using namespace intermap;
 
 namespace {
 
-const QString kDicomDataDir = QStringLiteral(INTERMAP_TEST_DATA_DIR "/dicom");
-
-// Where python3-pydicom keeps its test files (INTERMAP_PYDICOM_TEST_FILES overrides).
-QString pydicomTestFiles() {
-    const char* fromEnvironment = std::getenv("INTERMAP_PYDICOM_TEST_FILES");
-    if (fromEnvironment && *fromEnvironment)
-        return QString::fromLocal8Bit(fromEnvironment);
-    return QStringLiteral("/usr/lib/python3/dist-packages/pydicom/data/test_files");
-}
-
-QJsonObject readManifest() {
-    QFile file(kDicomDataDir + QStringLiteral("/manifest.json"));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-QString sourcePath(const QJsonObject& entry) {
-    const QString root = entry.value(QStringLiteral("source")).toString() == QLatin1String("pydicom") ? pydicomTestFiles() : kDicomDataDir;
-    return root + QLatin1Char('/') + entry.value(QStringLiteral("file")).toString();
-}
+using intermap::test::dicomSourcePath;
+using intermap::test::kDicomDataDir;
+using intermap::test::pydicomTestFiles;
+using intermap::test::readDicomManifest;
 
 // Files pydicom decodes and GDCM 3.0.21 does not: the reader refuses them with an ImageError (an
 // expected failure here, which turns into an unexpected pass once GDCM gets them right).
@@ -117,13 +102,13 @@ private Q_SLOTS:
         QVERIFY2(QFileInfo::exists(pydicomTestFiles() + QStringLiteral("/CT_small.dcm")),
                  qPrintable(QStringLiteral("python3-pydicom's test files are missing (%1): apt-get install python3-pydicom")
                                 .arg(pydicomTestFiles())));
-        const QJsonObject manifest = readManifest();
+        const QJsonObject manifest = readDicomManifest();
         QVERIFY2(manifest.value(QStringLiteral("cases")).toArray().size() >= 60, "tests/data/dicom/manifest.json is incomplete");
     }
 
     void matchesPydicom_data() {
         QTest::addColumn<QJsonObject>("entry");
-        for (const QJsonValue& value : readManifest().value(QStringLiteral("cases")).toArray()) {
+        for (const QJsonValue& value : readDicomManifest().value(QStringLiteral("cases")).toArray()) {
             const QJsonObject entry = value.toObject();
             QTest::newRow(qPrintable(entry.value(QStringLiteral("expected")).toString())) << entry;
         }
@@ -131,7 +116,7 @@ private Q_SLOTS:
 
     void matchesPydicom() {
         QFETCH(QJsonObject, entry);
-        const QString path = sourcePath(entry);
+        const QString path = dicomSourcePath(entry);
         if (!QFileInfo::exists(path))
             QSKIP(qPrintable(QStringLiteral("source file absent: ") + path));
         image::ImageReadOptions options;
@@ -170,8 +155,8 @@ private Q_SLOTS:
 
     void refusedFilesAreImageErrors_data() {
         QTest::addColumn<QString>("path");
-        for (const QJsonValue& value : readManifest().value(QStringLiteral("rejected")).toArray())
-            QTest::newRow(qPrintable(value.toObject().value(QStringLiteral("file")).toString())) << sourcePath(value.toObject());
+        for (const QJsonValue& value : readDicomManifest().value(QStringLiteral("rejected")).toArray())
+            QTest::newRow(qPrintable(value.toObject().value(QStringLiteral("file")).toString())) << dicomSourcePath(value.toObject());
         QTest::newRow("huge_header.dcm") << kDicomDataDir + QStringLiteral("/refused/huge_header.dcm");
     }
 
@@ -300,9 +285,10 @@ private Q_SLOTS:
         writeBytes(dir.filePath(QStringLiteral("short")), QByteArray("DICM"));
         writeBytes(dir.filePath(QStringLiteral("readme.txt")), QByteArray(200, 'x'));
         QVERIFY(QFile::copy(mono1, dir.filePath(QStringLiteral("scan.txt"))));
+        QVERIFY(QFile::copy(mono1, dir.filePath(QStringLiteral("DICOMDIR")))); // a medium's index, never an image
         for (const char* name : {"IM0001", "1.2.840.113619.5", "b.DCM", "c.dicom"})
             QVERIFY2(util::isImageFile(dir.filePath(QString::fromLatin1(name)).toStdString()), name);
-        for (const char* name : {"notes", "short", "readme.txt", "scan.txt", "missing"})
+        for (const char* name : {"notes", "short", "readme.txt", "scan.txt", "missing", "DICOMDIR"})
             QVERIFY2(!util::isImageFile(dir.filePath(QString::fromLatin1(name)).toStdString()), name);
         QCOMPARE(util::imageFileStem("dir/1.2.840.113619.5"), std::string("1.2.840.113619.5"));
         QCOMPARE(util::imageFileStem("dir/scan.v2.DCM"), std::string("scan.v2"));
