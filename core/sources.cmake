@@ -15,6 +15,7 @@ set(INTERMAP_CORE_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/src)
 set(INTERMAP_UTIL_SOURCES
     atomic_file.cpp
     file_io.cpp
+    image_files.cpp
     hash.cpp
     seeded_random.cpp
     npy.cpp
@@ -45,6 +46,9 @@ set(INTERMAP_COMPUTE_SOURCES
 
 set(INTERMAP_CORE_SOURCES
     image/image_io.cpp
+    image/claimed_size.cpp
+    image/dicom_decoder.cpp
+    image/dicom_reader.cpp
     image/preprocess.cpp
     data/dataset.cpp
     data/dataset_listing.cpp
@@ -77,3 +81,6 @@ foreach(library util checkpoint compute core)
   string(TOUPPER ${library} upper)
   list(TRANSFORM INTERMAP_${upper}_SOURCES PREPEND ${INTERMAP_CORE_SOURCE_DIR}/${library}/)
 endforeach()
+
+# The DICOM decoder alone (GDCM + std, no OpenCV): tests/fuzz builds it with the sanitizers.
+set(INTERMAP_DICOM_DECODER_SOURCES ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_decoder.cpp)

@@ -3,6 +3,8 @@
 #include <cmath>
 #include "commands.h"
 
+#include "intermap/util/errors.h"
+
 #include <cstdio>
 
 #include <unistd.h>
@@ -30,6 +32,41 @@ std::optional<std::vector<double>> parseTopKList(const QString& text, QString* e
 QCommandLineOption topKOption() {
     return {QStringLiteral("top-k"), QStringLiteral("Comma-separated k (percent). Default 5,10,20,40."), QStringLiteral("LIST"),
             QStringLiteral("5,10,20,40")};
+}
+
+QCommandLineOption frameOption() {
+    return {QStringLiteral("frame"),
+            QStringLiteral("DICOM: the frame of a multi-frame file, numbered from 1 (default 1)."), QStringLiteral("N"),
+            QStringLiteral("1")};
+}
+
+QCommandLineOption windowOption() {
+    return {QStringLiteral("window"),
+            QStringLiteral("DICOM grey images: the VOI window, 'C,W' (centre, width >= 1, in rescaled units such as "
+                           "Hounsfield) or 'minmax'. Default: the file's first window, else its VOI LUT, else min-max."),
+            QStringLiteral("C,W|minmax")};
+}
+
+bool parseImageReadOptions(const QCommandLineParser& parser, const QCommandLineOption& frame, const QCommandLineOption& window,
+                           image::ImageReadOptions* options, QString* error) {
+    if (parser.isSet(frame)) {
+        bool ok = false;
+        const int value = parser.value(frame).toInt(&ok);
+        if (!ok || value < 1) {
+            *error = QStringLiteral("--frame must be a frame number >= 1, got '%1'").arg(parser.value(frame));
+            return false;
+        }
+        options->frame = value;
+    }
+    if (parser.isSet(window)) {
+        try {
+            options->window = image::parseWindowChoice(parser.value(window).trimmed().toStdString());
+        } catch (const UsageError& usage) {
+            *error = QString::fromStdString(usage.what());
+            return false;
+        }
+    }
+    return true;
 }
 
 QCommandLineOption imageSizeOption(const QString& defaultSize) {

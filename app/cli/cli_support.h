@@ -1,6 +1,7 @@
 #pragma once
 // Small pieces shared by several intermap-cli commands: option parsing and the progress bar.
 #include "intermap/explain/explain_options.h"
+#include "intermap/image/image_read_options.h"
 #include "intermap/model/model_metadata.h"
 #include "intermap/util/progress_estimate.h"
 
@@ -37,6 +38,13 @@ QCommandLineOption headsOption();
 // The --heads value (nullopt when not given); false and `error` set when it is not a positive integer.
 bool parseHeads(const QCommandLineParser& parser, const QCommandLineOption& option, std::optional<std::int64_t>* heads,
                 QString* error);
+// --frame N and --window C,W|minmax: how a DICOM file becomes the model's 8-bit image (dicom.h).
+QCommandLineOption frameOption();
+QCommandLineOption windowOption();
+// Their values into `options` (left at the defaults when not given); false and `error` set for a
+// malformed value.
+bool parseImageReadOptions(const QCommandLineParser& parser, const QCommandLineOption& frame, const QCommandLineOption& window,
+                           image::ImageReadOptions* options, QString* error);
 // --mask-threshold's value, 0..255; nullopt (and *error set) otherwise.
 std::optional<int> parseMaskThreshold(const QString& text, QString* error);
 

@@ -3,9 +3,11 @@
 #include "commands.h"
 
 #include "intermap/explain/explainer.h"
+#include "intermap/image/image_io.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/image_files.h"
 #include "intermap/util/npy.h"
 
 #include <QCommandLineParser>
@@ -37,6 +39,7 @@ struct ExplainJob {
     std::vector<std::string> methods;
     explain::ExplainOptions options;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
+    image::ImageReadOptions readOptions;                 // DICOM frame and window
     std::optional<std::int64_t> heads;
     std::optional<std::int64_t> imageSize;               // default: the checkpoint's native size
     std::optional<model::Normalisation> normalisation;   // default: the checkpoint's
@@ -48,8 +51,8 @@ struct ExplainJob {
 QString mapPath(const ExplainJob& job, const std::string& method, const QString& image) {
     if (job.outIsSingleFile)
         return job.out;
-    return QDir(job.out).filePath(QString::fromStdString(method) + QLatin1Char('/') + QFileInfo(image).completeBaseName() +
-                                  QStringLiteral(".npy"));
+    return QDir(job.out).filePath(QString::fromStdString(method) + QLatin1Char('/') +
+                                  QString::fromStdString(util::imageFileStem(image.toStdString())) + QStringLiteral(".npy"));
 }
 
 } // namespace
@@ -96,10 +99,12 @@ int runExplain(const QStringList& arguments) {
     const QCommandLineOption stdOption = cli::stdOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output directory, or a .npy file."),
                                        QStringLiteral("PATH"));
+    const QCommandLineOption frameOption = cli::frameOption();
+    const QCommandLineOption windowOption = cli::windowOption();
     parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
                        eigenSignOption, precisionOption, preprocessOption, headsOption, imageSizeOption, meanOption,
-                       stdOption, outOption});
-    parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF)."),
+                       stdOption, frameOption, windowOption, outOption});
+    parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF, DICOM)."),
                                  QStringLiteral("IMAGE..."));
 
     if (const auto exitNow = parseOrHelp(parser, arguments, "explain"))
@@ -141,6 +146,7 @@ int runExplain(const QStringList& arguments) {
     }
     QString optionError;
     if (!parseHeads(parser, headsOption, &job.heads, &optionError) ||
+        !parseImageReadOptions(parser, frameOption, windowOption, &job.readOptions, &optionError) ||
         !parseModelInputOptions(parser, imageSizeOption, meanOption, stdOption, &job.imageSize, &job.normalisation,
                                 &optionError))
         return usageError("explain", optionError);
@@ -167,7 +173,7 @@ int runExplain(const QStringList& arguments) {
                               .arg(job.out));
     QHash<QString, QString> imageByStem;
     for (const QString& image : job.images) {
-        const QString stem = QFileInfo(image).completeBaseName();
+        const QString stem = QString::fromStdString(util::imageFileStem(image.toStdString()));
         if (imageByStem.contains(stem))
             return usageError("explain", QStringLiteral("'%1' and '%2' have the same stem '%3' and would write the same map file")
                                   .arg(imageByStem.value(stem), image, stem));
@@ -209,8 +215,10 @@ int runExplain(const QStringList& arguments) {
     for (int index = 0; index < job.images.size(); ++index) {
         const QString& imagePath = job.images.at(index);
         try {
-            torch::Tensor input = image::loadPreprocessed(imagePath.toStdString(), job.recipe,
-                                                          static_cast<int>(vit.config.imageSize), vit.normalisation);
+            torch::Tensor input = image::toNormalizedTensor(
+                image::preprocessRgb8(image::readImageRgb8(imagePath.toStdString(), job.readOptions), job.recipe,
+                                      static_cast<int>(vit.config.imageSize)),
+                vit.normalisation);
             auto result = explain::explainImage(vit, input, job.methods, job.options, registry);
             QStringList written;
             for (const auto& explanation : result.maps) {

@@ -18,6 +18,7 @@ int runEvaluate(const QStringList& arguments);
 int runMerge(const QStringList& arguments);
 int runTrain(const QStringList& arguments);
 int runInspect(const QStringList& arguments);
+int runConvert(const QStringList& arguments);
 int runDemo(const QStringList& arguments); // only with INTERMAP_WITH_DEMO (the figure needs ui/render)
 
 } // namespace intermap::cli

@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "  merge     join the outputs of 'evaluate --shard I/N' runs\n"
     "  train     train a ViT classifier (the study's presets, resumable)\n"
     "  inspect   what intermap reads from a checkpoint (timm, Hugging Face, torchvision, MONAI, Lightning)\n"
+    "  convert   write the 8-bit image a model sees (DICOM window/level applied) as PNG\n"
     "  demo      the whole idea on synthetic data: train, explain, score (nothing to download)\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
@@ -95,6 +96,8 @@ int main(int argc, char* argv[]) {
         return intermap::cli::runMerge(arguments);
     if (command == QLatin1String("inspect"))
         return intermap::cli::runInspect(arguments);
+    if (command == QLatin1String("convert"))
+        return intermap::cli::runConvert(arguments);
     if (command == QLatin1String("train"))
         return intermap::cli::runTrain(arguments);
     if (isDemo) {

@@ -46,6 +46,7 @@ private Q_SLOTS:
     void studyTrioMatchesTheReference();
     void defaultCheferIsTheExactValue();
     void badMethodOptionsAreUsageErrors();
+    void dicomMapsEqualTheMapsOfItsConvertedPng();
 };
 
 void TestCliExplain::versionAndHelp() {
@@ -256,6 +257,45 @@ void TestCliExplain::badMethodOptionsAreUsageErrors() {
     const auto recipe = runCli(base + QStringList{QStringLiteral("--preprocess"), QStringLiteral("squash")});
     QCOMPARE(recipe.exitCode, 2);
     QVERIFY(recipe.standardError.contains(QStringLiteral("squash")));
+}
+
+
+// The three maps on a DICOM file (MONOCHROME1, 12-bit signed, RLE; its last frame, an explicit
+// window): the model must see exactly what `convert` writes, so the maps equal those of that PNG.
+void TestCliExplain::dicomMapsEqualTheMapsOfItsConvertedPng() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    const QString dicom = QStringLiteral(INTERMAP_TEST_DATA_DIR "/dicom/synthetic_mono1_rle.dcm");
+    const QString png = out.filePath(QStringLiteral("png/synthetic_mono1_rle.png"));
+    const QStringList readOptions{QStringLiteral("--frame"), QStringLiteral("2"), QStringLiteral("--window"), QStringLiteral("1000,2000")};
+    const auto converted = runCli(QStringList{QStringLiteral("convert"), QStringLiteral("--out"), png, dicom} + readOptions);
+    QVERIFY2(converted.exitCode == 0, qPrintable(converted.standardError));
+    const QStringList methods{QStringLiteral("attention"), QStringLiteral("rollout"), QStringLiteral("gradcam")};
+    const auto explain = [&](const QString& image, const QString& outDir, const QStringList& extra) {
+        return runCli(QStringList{QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                  QStringLiteral("--methods"), methods.join(QLatin1Char(',')), QStringLiteral("--heads"),
+                                  QStringLiteral("3"), QStringLiteral("--out"), outDir, image} +
+                      extra);
+    };
+    const auto fromDicom = explain(dicom, out.filePath(QStringLiteral("dicom")), readOptions);
+    QVERIFY2(fromDicom.exitCode == 0, qPrintable(fromDicom.standardError));
+    const auto fromPng = explain(png, out.filePath(QStringLiteral("png-maps")), {});
+    QVERIFY2(fromPng.exitCode == 0, qPrintable(fromPng.standardError));
+    for (const QString& method : methods) {
+        const auto dicomMap = intermap::npy::readFloat32(
+            out.filePath(QStringLiteral("dicom/%1/synthetic_mono1_rle.npy").arg(method)).toStdString(), {224, 224});
+        const auto pngMap = intermap::npy::readFloat32(
+            out.filePath(QStringLiteral("png-maps/%1/synthetic_mono1_rle.npy").arg(method)).toStdString(), {224, 224});
+        QVERIFY2(*std::max_element(dicomMap.begin(), dicomMap.end()) > *std::min_element(dicomMap.begin(), dicomMap.end()),
+                 qPrintable(method));
+        QVERIFY2(maxAbsDifference(dicomMap, pngMap) == 0.0, qPrintable(method));
+    }
+    // Another window is another model input, hence other maps.
+    const auto otherWindow = explain(dicom, out.filePath(QStringLiteral("other")), {QStringLiteral("--frame"), QStringLiteral("2")});
+    QVERIFY2(otherWindow.exitCode == 0, qPrintable(otherWindow.standardError));
+    const auto other = intermap::npy::readFloat32(out.filePath(QStringLiteral("other/gradcam/synthetic_mono1_rle.npy")).toStdString(), {224, 224});
+    const auto windowed = intermap::npy::readFloat32(out.filePath(QStringLiteral("dicom/gradcam/synthetic_mono1_rle.npy")).toStdString(), {224, 224});
+    QVERIFY(maxAbsDifference(other, windowed) > 0.0);
 }
 
 QTEST_GUILESS_MAIN(TestCliExplain)

@@ -255,7 +255,7 @@ private Q_SLOTS:
         QTest::newRow("JPEG without EOI") << "noeoi.jpg" << jpeg.left(jpeg.size() - 2) << "truncated";
         QTest::newRow("truncated BMP") << "cut.bmp" << bmp.left(bmp.size() / 2) << "cannot decode image";
         QTest::newRow("truncated TIFF") << "cut.tif" << tiff.left(tiff.size() / 2) << "cannot decode image";
-        QTest::newRow("random bytes") << "random.png" << random << "not a PNG, JPEG, BMP or TIFF";
+        QTest::newRow("random bytes") << "random.png" << random << "not a PNG, JPEG, BMP, TIFF or DICOM";
         QTest::newRow("PNG signature, garbage") << "sig.png" << (png.left(8) + random) << "cannot decode image";
         QTest::newRow("empty file") << "empty.jpg" << QByteArray() << "empty";
     }

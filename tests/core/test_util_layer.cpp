@@ -155,11 +155,11 @@ private Q_SLOTS:
 
     void imageFilesInAnyCase() {
         using intermap::util::isImageFileName;
-        for (const char* name : {"a.png", "B.PNG", "c.Jpg", "d.jpeg", "e.bmp", "f.TIF", "g.tiff", "dir/h.TIFF"})
+        for (const char* name : {"a.png", "B.PNG", "c.Jpg", "d.jpeg", "e.bmp", "f.TIF", "g.tiff", "dir/h.TIFF", "i.dcm", "J.DICOM"})
             QVERIFY2(isImageFileName(name), name);
         for (const char* name : {"a.npy", "png", "a.png.txt", "dir.png/file", "a.", ""})
             QVERIFY2(!isImageFileName(name), name);
-        QCOMPARE(intermap::util::imageFileGlobs(), std::string("*.png *.jpg *.jpeg *.bmp *.tif *.tiff"));
+        QCOMPARE(intermap::util::imageFileGlobs(), std::string("*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.dcm *.dicom"));
     }
 
     void timeLeftCountsOnlyComputedUnits() {

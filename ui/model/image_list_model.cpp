@@ -12,7 +12,7 @@ namespace intermap::ui {
 namespace {
 
 bool isImageFile(const QFileInfo& info) {
-    return info.isFile() && util::isImageFileName(info.fileName().toStdString());
+    return info.isFile() && util::isImageFile(info.filePath().toStdString());
 }
 
 } // namespace

@@ -12,7 +12,7 @@
 
 namespace intermap::ui {
 
-// Lists image files under `folder` (util::isImageFileName), sorted by relative path; the first
+// Lists image files under `folder` (util::isImageFile), sorted by relative path; the first
 // path component is the class label when images lie in class sub-folders (ImageFolder).
 QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames);
 // Pairs masks by file stem (searching `maskFolder` recursively); returns how many were paired.

@@ -1,5 +1,6 @@
 #pragma once
-// Image decoding (PNG, JPEG, BMP, TIFF through OpenCV's imgcodecs) with the semantics of the
+// Image decoding (PNG, JPEG, BMP, TIFF through OpenCV's imgcodecs; DICOM through GDCM, see
+// dicom.h, recognised by its "DICM" prefix or a .dcm/.dicom name) with the semantics of the
 // study's Python code, which opened images with PIL: Image.open(path).convert('RGB') for images
 // and .convert('L') for annotation masks. In particular:
 //   * EXIF orientation is ignored (Image.open does not apply it; the pixels are used as stored);
@@ -8,6 +9,8 @@
 //   * a truncated file is an error (PIL raises "image file is truncated"; libjpeg alone would
 //     silently fill the missing part with grey).
 // Every failure is an intermap::ImageError naming the file and the reason.
+#include "intermap/image/image_read_options.h"
+
 #include <opencv2/core.hpp>
 
 #include <string>
@@ -18,10 +21,12 @@ namespace intermap::image {
 // CV_8UC3 in RGB order. 16-bit samples become round(v * 255 / 65535) — a deliberate departure
 // from PIL, whose convert('RGB') clips 16-bit greyscale to 255 (and keeps the high byte of
 // 16-bit colour), which would wreck 16-bit medical images.
-cv::Mat readImageRgb8(const std::string& path);
+// DICOM files follow dicom.h's rule with `options` (default: frame 1, the file's window).
+cv::Mat readImageRgb8(const std::string& path, const ImageReadOptions& options = {});
 
-// As readImageRgb8, from an encoded file held in memory; `sourceName` names it in errors.
-cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName);
+// As readImageRgb8, from an encoded file held in memory; `sourceName` names it in errors (and a
+// .dcm/.dicom ending of it lets a DICOM file without the "DICM" prefix through to GDCM).
+cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options = {});
 
 // CV_8UC1 exactly as PIL's Image.open(path).convert('L'), how the evaluation reads masks:
 // colour becomes L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (Pillow's integer form of

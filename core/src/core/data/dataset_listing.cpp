@@ -87,7 +87,7 @@ std::vector<std::string> imageFileNames(const fs::path& folder, const std::strin
         const std::string name = it->path().filename().string();
         if (isHidden(name))
             continue;
-        if (isRegularFile(it->path()) && util::isImageFileName(name))
+        if (isRegularFile(it->path()) && util::isImageFile(it->path().string()))
             names.push_back(name);
         else if (!(subfoldersExpected && isDirectory(it->path())))
             ignored.push_back(name);

@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 std::vector<std::pair<std::string, std::string>> scoring::imageFilesByStem(const std::string& directory) {
     std::vector<std::pair<std::string, std::string>> files;
     for (const auto& entry : fs::directory_iterator(directory))
-        if (entry.is_regular_file() && util::isImageFileName(entry.path().filename().string()))
-            files.emplace_back(entry.path().stem().string(), entry.path().string());
+        if (entry.is_regular_file() && util::isImageFile(entry.path().string()))
+            files.emplace_back(util::imageFileStem(entry.path().filename().string()), entry.path().string());
     std::sort(files.begin(), files.end(),
               [](const auto& a, const auto& b) { return fs::path(a.second).filename() < fs::path(b.second).filename(); });
     return files;

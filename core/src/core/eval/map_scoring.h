@@ -16,7 +16,7 @@ namespace intermap::eval::scoring {
 // Maps are scored in the model's input frame (the study's 224 unless the evaluation says otherwise).
 inline constexpr int kMapSize = image::kModelInputSize;
 
-// (stem, path) of the image files (util::isImageFileName) directly in `directory`, sorted by file
+// (stem, path) of the image files (util::isImageFile) directly in `directory`, sorted by file
 // name.
 std::vector<std::pair<std::string, std::string>> imageFilesByStem(const std::string& directory);
 

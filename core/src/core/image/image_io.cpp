@@ -1,12 +1,17 @@
 #include "intermap/image/image_io.h"
 
+#include "claimed_size.h"
+#include "intermap/image/dicom.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/file_io.h"
+#include "intermap/util/image_files.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace intermap::image {
@@ -43,7 +48,7 @@ Format sniffFormat(std::string_view bytes, const std::string& sourceName) {
     if (startsWith(bytes, "II*\0"sv) || startsWith(bytes, "MM\0*"sv) || startsWith(bytes, "II+\0"sv) ||
         startsWith(bytes, "MM\0+"sv))
         return Format::Tiff;
-    throw ImageError(sourceName, "cannot decode image: not a PNG, JPEG, BMP or TIFF file (unrecognised signature)");
+    throw ImageError(sourceName, "cannot decode image: not a PNG, JPEG, BMP, TIFF or DICOM file (unrecognised signature)");
 }
 
 // libjpeg decodes a truncated file without failing: it warns and fills the missing rows with
@@ -109,6 +114,10 @@ cv::Mat decodeRaw(std::string_view encoded, const std::string& sourceName) {
         throw ImageError(sourceName, "cannot decode image: JPEG data is truncated or corrupt (no end-of-image marker)");
     if (encoded.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
         throw ImageError(sourceName, "cannot decode image: file larger than 2 GB");
+    if (const auto claimed = claimedImageSize(encoded); claimed && claimed->pixels() > kMaxImagePixels)
+        throw ImageError(sourceName, std::string(formatName(format)) + " header claims " + std::to_string(claimed->width) +
+                                         " x " + std::to_string(claimed->height) + " pixels, more than the limit of " +
+                                         std::to_string(kMaxImagePixels) + " (2^28); refused before decoding");
 
     const cv::Mat buffer(1, static_cast<int>(encoded.size()), CV_8UC1,
                          const_cast<char*>(encoded.data())); // imdecode only reads it
@@ -171,9 +180,48 @@ cv::Mat firstChannel(const cv::Mat& image) {
     return channel;
 }
 
+// DICOM is recognised by its Part 10 prefix, or by a .dcm/.dicom name (files written without the
+// 128-byte preamble, which GDCM still reads).
+bool isDicom(std::string_view encoded, const std::string& sourceName) {
+    return util::hasDicomPrefix(encoded) || util::isDicomFileName(sourceName);
+}
+
 } // namespace
 
-cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName) {
+WindowChoice parseWindowChoice(std::string_view text) {
+    const std::string value(text);
+    if (value == "minmax")
+        return WindowChoice{WindowChoice::Kind::MinMax, 0, 0};
+    const auto comma = value.find(',');
+    const auto fail = [&] {
+        throw UsageError("--window must be 'C,W' (centre and width in the image's rescaled units, width >= 1) or 'minmax', got '" +
+                         value + "'");
+    };
+    if (comma == std::string::npos)
+        fail();
+    const std::string centreText = value.substr(0, comma);
+    const std::string widthText = value.substr(comma + 1);
+    // from_chars, not strtod: Qt applications run under the user's locale, where "40.5" may not parse.
+    const auto parseNumber = [&](const std::string& number) {
+        double parsed = 0;
+        const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), parsed);
+        if (number.empty() || error != std::errc() || end != number.data() + number.size() || !std::isfinite(parsed))
+            fail();
+        return parsed;
+    };
+    const double centre = parseNumber(centreText);
+    const double width = parseNumber(widthText);
+    if (width < 1)
+        fail();
+    return WindowChoice{WindowChoice::Kind::Explicit, centre, width};
+}
+
+cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {
+    if (isDicom(encoded, sourceName))
+        return decodeDicomRgb8(encoded, sourceName, options).rgb;
+    if (options.frame != 1)
+        throw ImageError(sourceName, "frame " + std::to_string(options.frame) +
+                                         " requested, but only DICOM files have several frames (this one has 1)");
     cv::Mat decoded = decodeRaw(encoded, sourceName);
     if (decoded.depth() == CV_16U)
         decoded = scaleTo8Bit(decoded);
@@ -195,7 +243,9 @@ cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName)
     return rgb;
 }
 
-cv::Mat readImageRgb8(const std::string& path) { return decodeImageRgb8(util::readWholeFile<ImageError>(path, "an image file"), path); }
+cv::Mat readImageRgb8(const std::string& path, const ImageReadOptions& options) {
+    return decodeImageRgb8(util::readWholeFile<ImageError>(path, "an image file"), path, options);
+}
 
 cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName) {
     cv::Mat decoded = decodeRaw(encoded, sourceName);

@@ -1,0 +1,38 @@
+#pragma once
+// How an image file is read: the pixel cap every reader enforces, and the DICOM frame and VOI
+// window (dicom.h has the rule they feed). Std only, so the DICOM decoder's fuzz build needs
+// neither OpenCV nor LibTorch.
+#include <cstdint>
+#include <string_view>
+
+namespace intermap::image {
+
+// The one pixel cap of every image reader: a header claiming more pixels (width x height, times
+// the frames of a multi-frame DICOM, which GDCM decodes together) is refused with an ImageError
+// before any pixel memory is allocated. 2^28 = 16384 x 16384: larger than any radiograph or
+// whole-mammogram scan the study uses, and 768 MB as 8-bit RGB.
+inline constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 28;
+
+// Step 2 of the DICOM rule (dicom.h): which VOI window turns grey values into 8 bits.
+struct WindowChoice {
+    enum class Kind {
+        FromFile, // the file's first Window Center/Width, else its VOI LUT, else min-max
+        MinMax,   // min-max of the selected frame's rescaled values (`--window minmax`)
+        Explicit  // `--window C,W` (width >= 1, in rescaled units, e.g. Hounsfield for CT)
+    };
+    Kind kind = Kind::FromFile;
+    double center = 0;
+    double width = 0;
+};
+
+// "C,W" (width >= 1) or "minmax"; anything else is a UsageError saying what is accepted.
+WindowChoice parseWindowChoice(std::string_view text);
+
+// How a file becomes an image. Only DICOM has frames and windows: for other formats `window` is
+// ignored and a frame other than 1 is an ImageError.
+struct ImageReadOptions {
+    int frame = 1; // numbered from 1
+    WindowChoice window;
+};
+
+} // namespace intermap::image

@@ -1,0 +1,23 @@
+#pragma once
+// The DICOM decoder behind dicom.h, on GDCM and std types only, so that tests/fuzz can build it
+// with the sanitizers and without OpenCV or LibTorch. dicom_reader.cpp wraps it into a cv::Mat.
+#include "intermap/image/dicom_metadata.h"
+#include "intermap/image/image_read_options.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace intermap::image {
+
+struct DecodedDicom {
+    std::vector<std::uint8_t> rgb; // rows x columns x 3, row-major, RGB: dicom.h's rule applied
+    DicomMetadata metadata;
+    std::string voiApplied;        // as DicomImage::voiApplied
+};
+
+// Throws ImageError(sourceName, reason) for anything that is not a decodable DICOM image.
+DecodedDicom decodeDicom(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options);
+
+} // namespace intermap::image

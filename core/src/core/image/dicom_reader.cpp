@@ -1,0 +1,22 @@
+#include "intermap/image/dicom.h"
+
+#include "dicom_decoder.h"
+#include "intermap/util/errors.h"
+#include "intermap/util/file_io.h"
+
+namespace intermap::image {
+
+DicomImage decodeDicomRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {
+    DecodedDicom decoded = decodeDicom(encoded, sourceName, options);
+    DicomImage image;
+    image.rgb = cv::Mat(decoded.metadata.rows, decoded.metadata.columns, CV_8UC3, decoded.rgb.data()).clone();
+    image.metadata = std::move(decoded.metadata);
+    image.voiApplied = std::move(decoded.voiApplied);
+    return image;
+}
+
+DicomImage readDicomRgb8(const std::string& path, const ImageReadOptions& options) {
+    return decodeDicomRgb8(util::readWholeFile<ImageError>(path, "a DICOM file"), path, options);
+}
+
+} // namespace intermap::image
