@@ -16,6 +16,7 @@
 #include "widgets/main_window.h"
 
 #include "intermap/compute/memory.h"
+#include "intermap/image/image_read_options.h"
 #include "intermap/compute/threading.h"
 #include "intermap/train/train_defaults.h"
 #include "intermap/version.h"
@@ -61,7 +62,16 @@ int main(int argc, char** argv) {
     const QCommandLineOption trainProbe(QStringLiteral("train-probe"),
                                         QStringLiteral("Probe image of --train-epochs: its maps are shown after each epoch."),
                                         QStringLiteral("IMAGE"));
-    parser.addOptions({data, masks, checkpoint, weights, methods, image, screenshot, session, trainEpochs, trainOut, trainProbe});
+    const QCommandLineOption frameOption(QStringLiteral("frame"), QStringLiteral("DICOM: the frame of the image shown, from 1."),
+                                   QStringLiteral("N"));
+    const QCommandLineOption windowOption(QStringLiteral("window"),
+                                    QStringLiteral("DICOM: the display window 'C,W' or 'minmax' (the maps keep the file's "
+                                                   "window unless --model-uses-window)."),
+                                    QStringLiteral("C,W|minmax"));
+    const QCommandLineOption modelWindowOption(QStringLiteral("model-uses-window"),
+                                             QStringLiteral("The model input uses the display window too."));
+    parser.addOptions({data, masks, checkpoint, weights, methods, image, screenshot, session, trainEpochs, trainOut, trainProbe,
+                       frameOption, windowOption, modelWindowOption});
     parser.process(application);
 
     if (parser.isSet(trainEpochs)) {
@@ -111,6 +121,23 @@ int main(int argc, char** argv) {
         if (scripted)
             return fail(QStringLiteral("no image '%1' in %2").arg(parser.value(image), parser.value(data)));
         std::fprintf(stderr, "intermap: no image '%s'\n", qPrintable(parser.value(image)));
+    }
+    if (parser.isSet(frameOption) || parser.isSet(windowOption) || parser.isSet(modelWindowOption)) {
+        intermap::view::ImageReading reading;
+        bool ok = true;
+        if (parser.isSet(frameOption))
+            reading.frame = parser.value(frameOption).toInt(&ok);
+        if (!ok || reading.frame < 1)
+            return fail(QStringLiteral("--frame must be a frame number >= 1, got '%1'").arg(parser.value(frameOption)));
+        if (parser.isSet(windowOption)) {
+            try {
+                reading.displayWindow = intermap::image::parseWindowChoice(parser.value(windowOption).trimmed().toStdString());
+            } catch (const std::exception& error) {
+                return fail(QString::fromUtf8(error.what()));
+            }
+        }
+        reading.modelUsesDisplayWindow = parser.isSet(modelWindowOption);
+        window.setImageReading(reading);
     }
     if (scripted)
         window.useDefaultLayout(); // reproducible screenshots, whatever the user's last layout

@@ -5,7 +5,9 @@
 #include "shared_data.h"
 
 #include "render/figure.h"
+#include "dicom_test_data.h"
 #include "widgets/comparison_view.h"
+#include "widgets/controls_dock.h"
 #include "widgets/image_browser.h"
 #include "widgets/main_window.h"
 #include "widgets/model_zoo.h"
@@ -23,8 +25,10 @@
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QLabel>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -241,6 +245,69 @@ private Q_SLOTS:
         QCOMPARE(written.size(), 2);
         const auto values = npy::readFloat32(written.first().toStdString(), {224, 224});
         QCOMPARE(values, view->panel(1)->map());
+    }
+
+    // DICOM in the browser: the info panel, window/level by right-drag changes the display only
+    // (the maps stay those of the file's window), the switch makes the model read it too, and a
+    // multi-frame file offers its frames.
+    void dicomWindowLevelChangesTheDisplayOnly() {
+        INTERMAP_REQUIRE_SHARED(kCheckpoint);
+        const QString ct = test::pydicomTestFiles() + QStringLiteral("/CT_small.dcm");
+        QVERIFY2(QFile::exists(ct), "python3-pydicom's test files are missing (packaging/debian-deps.txt)");
+        QTemporaryDir folder;
+        QVERIFY(QFile::copy(ct, folder.filePath(QStringLiteral("CT_small.dcm"))));
+        QVERIFY(QFile::copy(test::kDicomDataDir + QStringLiteral("/synthetic_mono1_rle.dcm"),
+                            folder.filePath(QStringLiteral("mono1.dcm"))));
+        ui::MainWindow window;
+        window.resize(1400, 800);
+        window.show();
+        window.setMethods({QStringLiteral("attention")});
+        QString error;
+        QVERIFY2(window.openCheckpoint(test::sharedPath(kCheckpoint), &error), qPrintable(error));
+        QVERIFY2(window.openImageFolder(folder.path(), &error), qPrintable(error));
+        QCOMPARE(window.imageBrowser()->entries().size(), 2);
+        QVERIFY(window.selectImage(QStringLiteral("CT_small")));
+        QVERIFY2(waitForPanels(window, 120000), "maps did not appear");
+        ui::ImageWindowBox* box = window.controlsDock()->imageBox();
+        const QString info = box->findChild<QLabel*>(QStringLiteral("imageInfo"))->text();
+        QVERIFY2(info.contains(QStringLiteral("Modality: CT")) && info.contains(QStringLiteral("Frames: 1")), qPrintable(info));
+        QVERIFY(!box->findChild<QSpinBox*>(QStringLiteral("frame"))->isEnabled());
+        const QImage before = window.controller()->currentImage();
+        const std::vector<float> mapBefore = window.comparisonView()->panel(1)->map();
+
+        // Right-drag on the original: wider (less contrast) and a higher level.
+        ui::MapPanel* original = window.comparisonView()->panel(0);
+        const QPoint start = original->imageRect().center().toPoint();
+        QTest::mousePress(original, Qt::RightButton, {}, start);
+        QMouseEvent move(QEvent::MouseMove, QPointF(start + QPoint(120, 60)), original->mapToGlobal(QPointF(start + QPoint(120, 60))),
+                         Qt::NoButton, Qt::RightButton, Qt::NoModifier);
+        QApplication::sendEvent(original, &move);
+        QTest::mouseRelease(original, Qt::RightButton, {}, start + QPoint(120, 60));
+        const view::ImageReading dragged = box->reading();
+        QVERIFY(dragged.displayWindow.kind == image::WindowChoice::Kind::Explicit);
+        QVERIFY(!dragged.modelUsesDisplayWindow);
+        QVERIFY2(waitForPanels(window, 120000), "the re-windowed image did not appear");
+        QVERIFY2(window.controller()->currentImage() != before, "the display did not change");
+        QCOMPARE(window.comparisonView()->panel(1)->map(), mapBefore); // the model's input did not change
+
+        // The model reads the shown window: other maps.
+        view::ImageReading modelToo = dragged;
+        modelToo.modelUsesDisplayWindow = true;
+        window.setImageReading(modelToo);
+        QVERIFY2(waitForPanels(window, 120000), "maps with the window did not appear");
+        QVERIFY(window.comparisonView()->panel(1)->map() != mapBefore);
+
+        // A two-frame MONOCHROME1 file: the frame box offers both; frame 2 is another image.
+        QVERIFY(window.selectImage(QStringLiteral("mono1")));
+        QVERIFY2(waitForPanels(window, 120000), "the MONOCHROME1 maps did not appear");
+        auto* frame = box->findChild<QSpinBox*>(QStringLiteral("frame"));
+        QVERIFY(frame->isEnabled());
+        QCOMPARE(frame->maximum(), 2);
+        QCOMPARE(box->reading().frame, 1); // a new image starts at its first frame, its own window
+        const QImage first = window.controller()->currentImage();
+        frame->setValue(2);
+        QVERIFY2(waitForPanels(window, 120000), "frame 2 did not appear");
+        QVERIFY(window.controller()->currentImage() != first);
     }
 
     void badInputIsReportedNotFatal() {

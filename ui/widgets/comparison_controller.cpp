@@ -13,12 +13,19 @@ namespace intermap::ui {
 QString ComparisonSettings::mapKeySettings() const {
     // Grad-CAM and Chefer options also change their maps only, but one key for all keeps the
     // cache simple; attention and rollout are cheap to recompute.
-    return QStringLiteral("recipe=%1;target=%2;aug=%3;eigen=%4;chefer=%5")
+    return QStringLiteral("recipe=%1;target=%2;aug=%3;eigen=%4;chefer=%5;%6")
         .arg(recipe)
         .arg(QString::fromStdString(explain::targetName(explainOptions.targetClass)))
         .arg(explainOptions.augSmooth)
         .arg(explainOptions.eigenSmooth)
-        .arg(QString::fromLatin1(explain::precisionName(explainOptions.cheferPrecision)));
+        .arg(QString::fromLatin1(explain::precisionName(explainOptions.cheferPrecision)))
+        .arg(reading.modelKey());
+}
+
+QString ComparisonController::imageKey() const {
+    const view::ImageReading displayOnly{m_settings.reading.frame, m_settings.reading.displayWindow, true};
+    return m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + m_maskPath + QLatin1Char('|') +
+           displayOnly.modelKey();
 }
 
 ComparisonController::ComparisonController(ComparisonView* view, QObject* parent)
@@ -118,21 +125,23 @@ void ComparisonController::refresh() {
                                                 : m_models;
     const QStringList methods = m_settings.mode == ComparisonSettings::Mode::Methods ? m_settings.methods
                                                                                     : QStringList{m_settings.initsMethod};
-    const QString imageKey = m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + m_maskPath;
+    const QString currentImageKey = imageKey();
     for (const ComparisonModel& model : models)
         for (const QString& method : methods)
-            if (!m_cache.contains(keyFor(model.path, method)) || imageKey != m_imageKey) {
+            if (!m_cache.contains(keyFor(model.path, method))) {
                 if (!missingModels.contains(model.path))
                     missingModels << model.path;
                 if (!missingMethods.contains(method))
                     missingMethods << method;
             }
-    if (imageKey != m_imageKey) {
+    // Only the display changed (window/level, frame for cached maps): the image alone is asked for.
+    const bool imageMissing = currentImageKey != m_imageKey;
+    if (imageMissing) {
         m_image = QImage();
         m_mask = QImage();
     }
     fillPanels();
-    if (missingModels.isEmpty()) {
+    if (missingModels.isEmpty() && !imageMissing) {
         if (m_pendingGeneration) {
             m_worker->supersede(++m_generation);
             m_pendingGeneration = 0;
@@ -149,6 +158,7 @@ void ComparisonController::refresh() {
     request.methods = missingMethods;
     request.recipe = m_settings.recipe;
     request.options = m_settings.explainOptions;
+    request.reading = m_settings.reading;
     // Stale work is dropped before its next model pass; the atomic is set here, directly, not
     // through the queue that the running pass is blocking.
     m_worker->supersede(request.generation);
@@ -186,7 +196,8 @@ void ComparisonController::onMapsReady(const MapResult& result) {
         return;
     m_image = result.image;
     m_mask = result.mask;
-    m_imageKey = m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + m_maskPath;
+    m_imageKey = imageKey();
+    Q_EMIT imageFacts(result.facts);
     m_pendingGeneration = 0;
     Q_EMIT busyChanged(false);
     Q_EMIT timing(result.seconds);

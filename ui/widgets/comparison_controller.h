@@ -20,6 +20,7 @@ struct ComparisonSettings {
     QString initsMethod = QString::fromLatin1(explain::kCheferMethod); // the method shown across inits
     QString recipe = QStringLiteral("resize");
     explain::ExplainOptions explainOptions; // as the worker's explain call takes them
+    view::ImageReading reading;             // the image's frame and window (DICOM)
     int maskThreshold = 0;
     double iouTopK = 10.0;
 
@@ -62,6 +63,7 @@ Q_SIGNALS:
     void modelFailed(const QString& path, const QString& message);
     void environmentReady(const QString& device, const QString& threads, double gflops);
     void timing(double seconds);
+    void imageFacts(const intermap::view::ImageFacts& facts); // of the image shown
 
     // To the worker (queued).
     void requestMaps(const intermap::ui::MapRequest& request);
@@ -88,7 +90,8 @@ private:
     int m_trueClass = -1;
     QImage m_image; // pre-processed, from the last result for this image + recipe
     QImage m_mask;
-    QString m_imageKey; // image path + recipe + mask the QImages belong to
+    QString m_imageKey; // image path + recipe + mask + display reading the QImages belong to
+    QString imageKey() const;
     QMap<QString, QVector<double>> m_probabilities; // modelId + image + recipe -> softmax
     QMap<QString, QStringList> m_modelClassNames;   // modelId -> the checkpoint's own class names
     QString m_failure;

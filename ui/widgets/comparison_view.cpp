@@ -35,6 +35,8 @@ void ComparisonView::setPanelTitles(const QStringList& titles) {
         panel->setTitle(titles[i]);
         panel->setDisplay(m_display);
         connect(panel, &MapPanel::hovered, this, &ComparisonView::showReadout);
+        connect(panel, &MapPanel::windowDragStarted, this, &ComparisonView::windowDragStarted);
+        connect(panel, &MapPanel::windowDragged, this, &ComparisonView::windowDragged);
         m_panels << panel;
     }
     m_columns = 0;

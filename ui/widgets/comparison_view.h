@@ -27,6 +27,10 @@ public:
     void fitTo(const QSize& imageSize);
     QString readoutText() const { return m_readout->text(); }
 
+Q_SIGNALS:
+    void windowDragStarted();               // a right-drag on any panel
+    void windowDragged(QPoint deltaSincePress);
+
 protected:
     void resizeEvent(QResizeEvent* event) override;
 

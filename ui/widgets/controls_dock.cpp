@@ -23,6 +23,9 @@ ControlsDock::ControlsDock(QWidget* parent) : QScrollArea(parent) {
     layout->addWidget(buildMethods(container));
     layout->addWidget(buildComputation(container));
     layout->addWidget(buildDisplay(container));
+    m_image = new ImageWindowBox(container);
+    layout->addWidget(m_image);
+    connect(m_image, &ImageWindowBox::readingChanged, this, &ControlsDock::settingsEdited);
     layout->addStretch(1);
     enableForMode();
     setWidget(container);
@@ -148,6 +151,7 @@ ComparisonSettings ControlsDock::settings() const {
     settings.explainOptions.eigenSmooth = m_eigenSmooth->isChecked();
     settings.explainOptions.cheferPrecision = comboPrecision(m_cheferPrecision);
     settings.maskThreshold = m_maskThreshold->value();
+    settings.reading = m_image->reading();
     return settings;
 }
 

@@ -4,6 +4,7 @@
 // state of its own beyond its widgets: settings() and display() read them as the values the
 // controller and the view take, setSettings()/setDisplay() put a saved session back.
 #include "widgets/comparison_controller.h"
+#include "widgets/image_window_box.h"
 #include "widgets/map_panel.h"
 
 #include <QScrollArea>
@@ -30,6 +31,7 @@ public:
     // The target picker follows the model's classes; the chosen target stays when it exists.
     void setClassChoices(int numClasses, const QStringList& classNames);
     void toggleOutline();
+    ImageWindowBox* imageBox() const { return m_image; }
 
 Q_SIGNALS:
     void settingsChanged(); // anything that changes a map or the panels
@@ -55,6 +57,7 @@ private:
     QComboBox* m_colourMap;
     QSlider* m_opacity;
     QCheckBox* m_outline;
+    ImageWindowBox* m_image;
     bool m_applying = false; // setSettings/setDisplay: one signal at the end
 };
 

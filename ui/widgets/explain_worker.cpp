@@ -127,11 +127,20 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
     try {
         const auto recipe = image::parsePreprocessRecipe(request.recipe.toStdString());
         const std::string imagePath = request.imagePath.toStdString();
-        const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(imagePath), recipe);
+        // The image as displayed (its window/level) and, when the model input reads it otherwise,
+        // as the model sees it.
+        const image::DescribedImage shown = image::readImageDescribed(imagePath, request.reading.display());
+        const cv::Mat displayed = image::preprocessRgb8(shown.rgb, recipe);
+        const bool modelReadsAsShown = request.reading.modelUsesDisplayWindow ||
+                                       request.reading.displayWindow.kind == image::WindowChoice::Kind::FromFile;
+        const cv::Mat rgb = modelReadsAsShown || request.modelPaths.isEmpty()
+                                ? displayed
+                                : image::preprocessRgb8(image::readImageRgb8(imagePath, request.reading.modelInput()), recipe);
         MapResult result;
         result.generation = request.generation;
         result.imagePath = request.imagePath;
-        result.image = render::rgbMatToImage(rgb);
+        result.image = render::rgbMatToImage(displayed);
+        result.facts = {shown.dicom, shown.voiWindow, QString::fromStdString(shown.voiApplied)};
         if (!request.maskPath.isEmpty())
             result.mask = render::greyMatToImage(eval::maskInModelFrame(request.maskPath.toStdString(), imagePath, recipe));
 

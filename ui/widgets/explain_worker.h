@@ -3,6 +3,7 @@
 // the loaded models and computes maps. The GUI talks to it with queued signals/slots only and
 // never waits for it (ARCHITECTURE.md, "Threads in the GUI"). No Torch in this header.
 #include "intermap/explain/explain_options.h"
+#include "view/image_window.h"
 
 #include <QImage>
 #include <QMetaType>
@@ -38,6 +39,7 @@ struct MapRequest {
     QStringList methods;
     QString recipe = QStringLiteral("resize"); // "resize" | "center-crop"
     explain::ExplainOptions options;
+    view::ImageReading reading; // frame, display window, whether the model input uses it
 };
 
 struct ModelMaps {
@@ -53,7 +55,8 @@ struct ModelMaps {
 struct MapResult {
     quint64 generation = 0;
     QString imagePath;
-    QImage image;     // the pre-processed RGB image the maps belong to
+    QImage image;     // the pre-processed RGB image the maps belong to, with the display window
+    view::ImageFacts facts;
     QImage mask;      // the mask in the same frame (Grayscale8), null when none
     std::vector<ModelMaps> models;
     double seconds = 0.0;

@@ -1,5 +1,7 @@
 #include "widgets/image_browser.h"
 
+#include "intermap/image/image_io.h"
+#include "render/mat_image.h"
 #include "intermap/util/image_files.h"
 
 #include <QCheckBox>
@@ -146,9 +148,18 @@ void ImageBrowser::loadThumbnails() {
             if (size.isValid())
                 reader.setScaledSize(size.scaled(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize,
                                                  Qt::KeepAspectRatio));
-            const QImage thumbnail = reader.read(); // null for a file Qt cannot decode: no icon
-            if (thumbnail.isNull())
-                continue;
+            QImage thumbnail = reader.read();
+            if (thumbnail.isNull()) {
+                // DICOM (which Qt does not read) through core's reader, with the file's own window;
+                // a file neither can decode gets no icon.
+                try {
+                    thumbnail = render::rgbMatToImage(image::readImageRgb8(paths[i].toStdString()))
+                                    .scaled(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize,
+                                            Qt::KeepAspectRatio, Qt::SmoothTransformation);
+                } catch (const std::exception&) {
+                    continue;
+                }
+            }
             QMetaObject::invokeMethod(
                 QCoreApplication::instance(),
                 [self, i, thumbnail, generation] {

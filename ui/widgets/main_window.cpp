@@ -79,6 +79,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connectController();
     connect(m_controls, &ControlsDock::settingsChanged, this, &MainWindow::applySettings);
     connect(m_controls, &ControlsDock::displayChanged, this, &MainWindow::applyDisplay);
+    connect(m_view, &ComparisonView::windowDragStarted, m_controls->imageBox(), &ImageWindowBox::beginWindowDrag);
+    connect(m_view, &ComparisonView::windowDragged, m_controls->imageBox(), &ImageWindowBox::dragWindow);
     connect(m_jobs, &JobRunner::idle, this, [this] {
         m_jobStatus->update();
         if (m_closeWhenIdle)
@@ -119,6 +121,7 @@ void MainWindow::buildStatusBar() {
 
 void MainWindow::connectController() {
     connect(m_controller, &ComparisonController::predicted, m_browser, &ImageBrowser::setPrediction);
+    connect(m_controller, &ComparisonController::imageFacts, m_controls->imageBox(), &ImageWindowBox::setFacts);
     connect(m_controller, &ComparisonController::mapFailed, this,
             [this](const QString& message) { statusBar()->showMessage(tr("Map failed: %1").arg(message), 15000); });
     connect(m_controller, &ComparisonController::modelDescribed, this, [this](const ModelDescription& description) {
@@ -324,6 +327,10 @@ void MainWindow::setMethods(const QStringList& methods) {
     m_controls->setMethods(methods);
 }
 
+void MainWindow::setImageReading(const view::ImageReading& reading) {
+    m_controls->imageBox()->setReading(reading);
+}
+
 void MainWindow::setAcrossInits(bool acrossInits, const QString& method) {
     m_controls->setAcrossInits(acrossInits, method);
 }
@@ -334,6 +341,9 @@ void MainWindow::imageChanged(int entryIndex) {
         return;
     const ImageEntry& entry = entries[entryIndex];
     setWindowTitle(QStringLiteral("intermap — %1").arg(entry.relativePath));
+    // Another image: its first frame and its own window (the settings follow before it is read).
+    m_controls->imageBox()->resetForNewImage();
+    m_controller->setSettings(m_controls->settings());
     m_controller->setImage(entry.path, entry.maskPath, m_browser->classNames(), entry.classIndex);
 }
 

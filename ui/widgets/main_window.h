@@ -40,6 +40,8 @@ public:
     bool selectImage(const QString& relativePathOrStem);
     void setMethods(const QStringList& methods);
     void setAcrossInits(bool acrossInits, const QString& method = QString());
+    // The current image's frame and window (DICOM), as the dock's Image group sets them.
+    void setImageReading(const view::ImageReading& reading);
 
     // Export of what the comparison shows. PNG at `dpi` (96 = screen size), SVG and PDF by the
     // file's suffix. Returns false with `error` set on failure.
@@ -51,6 +53,7 @@ public:
     ComparisonController* controller() const { return m_controller; }
     ImageBrowser* imageBrowser() const { return m_browser; }
     ModelZoo* modelZoo() const { return m_zoo; }
+    ControlsDock* controlsDock() const { return m_controls; }
     PanelDisplay display() const;
     // The built-in window size and dock layout, ignoring the remembered ones (screenshots).
     void useDefaultLayout();

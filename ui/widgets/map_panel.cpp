@@ -132,6 +132,11 @@ void MapPanel::wheelEvent(QWheelEvent* event) {
 }
 
 void MapPanel::mousePressEvent(QMouseEvent* event) {
+    if (event->button() == Qt::RightButton && !m_image.isNull()) {
+        m_windowDragOrigin = event->position();
+        Q_EMIT windowDragStarted();
+        return;
+    }
     if (event->button() == Qt::LeftButton) {
         m_dragging = true;
         m_lastDrag = event->position();
@@ -142,6 +147,10 @@ void MapPanel::mousePressEvent(QMouseEvent* event) {
 void MapPanel::mouseMoveEvent(QMouseEvent* event) {
     if (m_image.isNull())
         return;
+    if (m_windowDragOrigin && (event->buttons() & Qt::RightButton)) {
+        Q_EMIT windowDragged((event->position() - *m_windowDragOrigin).toPoint());
+        return;
+    }
     if (m_dragging) {
         view::ViewState state = m_link->state();
         state.panBy(event->position() - m_lastDrag, imageSize(), viewportSize());
@@ -152,6 +161,8 @@ void MapPanel::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void MapPanel::mouseReleaseEvent(QMouseEvent* event) {
+    if (event->button() == Qt::RightButton)
+        m_windowDragOrigin.reset();
     if (event->button() == Qt::LeftButton) {
         m_dragging = false;
         unsetCursor();

@@ -8,6 +8,7 @@
 #include <QString>
 #include <QWidget>
 
+#include <optional>
 #include <vector>
 
 namespace intermap::ui {
@@ -64,6 +65,9 @@ Q_SIGNALS:
     // Image pixel under the cursor (outside the image: a point outside [0,w)x[0,h)).
     void hovered(const QPointF& imagePoint);
     void left();
+    // Right button held: window/level, as in every DICOM viewer (the display, not the map).
+    void windowDragStarted();
+    void windowDragged(QPoint deltaSincePress);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -90,6 +94,7 @@ private:
     QImage m_composed;
     QImage m_outline;
     bool m_dragging = false;
+    std::optional<QPointF> m_windowDragOrigin;
     QPointF m_lastDrag;
 };
 

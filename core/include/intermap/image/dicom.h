@@ -21,6 +21,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,9 @@ struct DicomImage {
     // How step 2 was done for this image, for logs and the GUI: "window 40/400 (file)",
     // "VOI LUT sequence (file)", "min-max -1024..1918", "window 40/400 (--window)"; empty for colour.
     std::string voiApplied;
+    // Step 2 as a linear window (centre, width; explanation "file", "--window" or "min-max"): where
+    // a viewer's window/level starts. None for colour images and a VOI LUT sequence.
+    std::optional<DicomWindow> voiWindow;
 };
 
 // Reads the file and applies the rule; ImageError naming the file for anything unreadable:

@@ -9,10 +9,12 @@
 //   * a truncated file is an error (PIL raises "image file is truncated"; libjpeg alone would
 //     silently fill the missing part with grey).
 // Every failure is an intermap::ImageError naming the file and the reason.
+#include "intermap/image/dicom_metadata.h"
 #include "intermap/image/image_read_options.h"
 
 #include <opencv2/core.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,16 @@ cv::Mat readImageRgb8(const std::string& path, const ImageReadOptions& options =
 // As readImageRgb8, from an encoded file held in memory; `sourceName` names it in errors (and a
 // .dcm/.dicom ending of it lets a DICOM file without the "DICM" prefix through to GDCM).
 cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options = {});
+
+// readImageRgb8 with what the file says about itself, for a viewer: a DICOM file's technical
+// metadata (never a patient attribute) and the VOI it was made with; nothing more for other formats.
+struct DescribedImage {
+    cv::Mat rgb;
+    std::optional<DicomMetadata> dicom;   // nullopt: not DICOM
+    std::optional<DicomWindow> voiWindow; // dicom.h's DicomImage::voiWindow
+    std::string voiApplied;               // dicom.h's DicomImage::voiApplied
+};
+DescribedImage readImageDescribed(const std::string& path, const ImageReadOptions& options = {});
 
 // CV_8UC1 exactly as PIL's Image.open(path).convert('L'), how the evaluation reads masks:
 // colour becomes L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (Pillow's integer form of

@@ -335,12 +335,15 @@ void applyGreyRule(const Attributes& attributes, const PixelLayout& layout, cons
         for (std::size_t i = 0; i < pixels; ++i)
             windowed[i] = linearWindow(values[i], center, width);
         out.voiApplied = "window " + formatNumber(center) + "/" + formatNumber(width) + " (" + origin + ")";
+        out.voiWindow = DicomWindow{center, width, origin};
     };
     const auto applyMinMax = [&] {
         const auto [low, high] = std::minmax_element(values.begin(), values.end());
         for (std::size_t i = 0; i < pixels; ++i)
             windowed[i] = *high > *low ? (values[i] - *low) / (*high - *low) * 255 : 0;
         out.voiApplied = "min-max " + formatNumber(*low) + ".." + formatNumber(*high);
+        // The same mapping as the linear window with w - 1 = high - low centred between them.
+        out.voiWindow = DicomWindow{(*low + *high) / 2 + 0.5, *high - *low + 1, "min-max"};
     };
     const DicomMetadata& metadata = out.metadata;
     if (options.window.kind == WindowChoice::Kind::Explicit) {

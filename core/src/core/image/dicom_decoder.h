@@ -5,6 +5,7 @@
 #include "intermap/image/image_read_options.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@ struct DecodedDicom {
     std::vector<std::uint8_t> rgb; // rows x columns x 3, row-major, RGB: dicom.h's rule applied
     DicomMetadata metadata;
     std::string voiApplied;        // as DicomImage::voiApplied
+    std::optional<DicomWindow> voiWindow; // as DicomImage::voiWindow
 };
 
 // Throws ImageError(sourceName, reason) for anything that is not a decodable DICOM image.

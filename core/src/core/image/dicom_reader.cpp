@@ -12,6 +12,7 @@ DicomImage decodeDicomRgb8(std::string_view encoded, const std::string& sourceNa
     image.rgb = cv::Mat(decoded.metadata.rows, decoded.metadata.columns, CV_8UC3, decoded.rgb.data()).clone();
     image.metadata = std::move(decoded.metadata);
     image.voiApplied = std::move(decoded.voiApplied);
+    image.voiWindow = std::move(decoded.voiWindow);
     return image;
 }
 

@@ -247,6 +247,21 @@ cv::Mat readImageRgb8(const std::string& path, const ImageReadOptions& options) 
     return decodeImageRgb8(util::readWholeFile<ImageError>(path, "an image file"), path, options);
 }
 
+DescribedImage readImageDescribed(const std::string& path, const ImageReadOptions& options) {
+    const std::string encoded = util::readWholeFile<ImageError>(path, "an image file");
+    DescribedImage described;
+    if (isDicom(encoded, path)) {
+        DicomImage dicom = decodeDicomRgb8(encoded, path, options);
+        described.rgb = std::move(dicom.rgb);
+        described.dicom = std::move(dicom.metadata);
+        described.voiWindow = std::move(dicom.voiWindow);
+        described.voiApplied = std::move(dicom.voiApplied);
+    } else {
+        described.rgb = decodeImageRgb8(encoded, path, options);
+    }
+    return described;
+}
+
 cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName) {
     cv::Mat decoded = decodeRaw(encoded, sourceName);
     if (decoded.channels() <= 2) {
