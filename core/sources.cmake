@@ -54,6 +54,8 @@ set(INTERMAP_CORE_SOURCES
     data/dataset_listing.cpp
     data/dataset_splits.cpp
     data/dataset_masks.cpp
+    data/annotation_json.cpp
+    data/coco_rle.cpp
     data/dataset_fingerprint.cpp
     data/batch_loader.cpp
     data/phantom.cpp

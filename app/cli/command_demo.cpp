@@ -9,6 +9,7 @@
 #include "report_output.h"
 #include "render/mat_image.h"
 
+#include "intermap/data/annotations.h"
 #include "intermap/demo/demo.h"
 #include "intermap/eval/metric_columns.h"
 #include "intermap/eval/metrics.h"
@@ -39,7 +40,7 @@ void writeDemoFigure(const demo::DemoResult& result, const std::string& path) {
     for (std::size_t i = 0; i < items.size() && rows.size() < 6; i += std::max<std::size_t>(1, items.size() / 6)) {
         const auto& item = items[i];
         const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), image::PreprocessRecipe::Resize);
-        const QImage mask = render::greyMatToImage(image::readMaskGrey(item.maskPath));
+        const QImage mask = render::greyMatToImage(data::readAnnotationMask(item.mask, item.imagePath));
         std::vector<render::FigureCell> row;
         row.push_back({render::rgbMatToImage(rgb), {}, mask});
         for (const auto& method : evaluation.methods) {

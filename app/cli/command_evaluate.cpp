@@ -5,6 +5,7 @@
 #include "cli_support.h"
 #include "report_output.h"
 
+#include "intermap/data/annotations.h"
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/study.h"
 #include "intermap/explain/explain_options.h"
@@ -47,7 +48,13 @@ std::optional<eval::DatasetSpec> parseDataset(const QString& text, QString* erro
     eval::DatasetSpec spec;
     spec.name = text.left(equals).toStdString();
     spec.imagesDir = parts[0].toStdString();
-    spec.masksDir = parts[1].toStdString();
+    spec.masks = parts[1].toStdString();
+    try {
+        data::MaskSource::parse(spec.masks); // a mask folder or FILE.json#Label
+    } catch (const Error& masksError) {
+        *error = QStringLiteral("--dataset %1: %2").arg(text, QString::fromStdString(masksError.what()));
+        return std::nullopt;
+    }
     if (parts.size() == 3) {
         try {
             spec.recipe = image::parsePreprocessRecipe(parts[2].trimmed().toStdString());
@@ -90,7 +97,7 @@ int runEvaluate(const QStringList& arguments) {
         "Run the study's evaluation grid: for every data set x initialisation x method, explain each annotated\n"
         "image and score its map (pointing game, IoU of the top-k% rectangle, and measures beyond the study).\n"
         "Checkpoints: WEIGHTS/<dataset>_<init>.pth. Each mask MASKS/S.* pairs with the image of stem S in IMAGES\n"
-        "(image files: %1, in any case).\n"
+        "(image files: %1, in any case); with MASKS = FILE.json#Label, each image id S that has the label.\n"
         "Writes to OUT: pg_<dataset>.csv, iou<k>_mean_<dataset>.csv (rows = methods, columns = inits, as the\n"
         "study's pandas tables), per_image.csv, predictions.csv, baselines.csv (centre and random maps),\n"
         "results.json, report.html, and maps/<dataset>/<init>/<method>/<stem>.npy (as `explain` writes them).\n"
@@ -104,7 +111,8 @@ int runEvaluate(const QStringList& arguments) {
                                            QStringLiteral("DIR"));
     const QCommandLineOption datasetOption(
         QStringLiteral("dataset"),
-        QStringLiteral("A data set: NAME=IMAGES,MASKS[,resize|center-crop] (pre-processing default resize). Repeat it."),
+        QStringLiteral("A data set: NAME=IMAGES,MASKS[,resize|center-crop] (pre-processing default resize); MASKS is a\n"
+                       "folder or FILE.json#Label (COCO RLE or polygons by image id, CheXlocalize's layout). Repeat it."),
         QStringLiteral("SPEC"));
     const eval::EvaluationSettings defaults;
     const QString defaultInits = joinList(defaults.inits), defaultMethods = joinList(defaults.methods);

@@ -17,7 +17,8 @@ int runScore(const QStringList& arguments) {
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Score saliency maps against annotation masks.\n"
-                       "For each mask NAME.<ext> in --masks (ext: %1, in any case), reads MAPS/NAME.npy (224x224) and\n"
+                       "For each mask NAME.<ext> in --masks (ext: %1, in any case), or each image id NAME of\n"
+                       "--masks FILE.json#Label (COCO RLE or polygons, CheXlocalize's layout), reads MAPS/NAME.npy (224x224) and\n"
                        "writes one CSV row: image, pointing_game, iou_top<k>... (the study's metrics, in this order), then,\n"
                        "beyond the study: iou_set_top<k>..., energy_pointing_game, pointing_game_15px. Means are printed on\n"
                        "stdout. A map with every value in [0,1] is scored as stored; any other map is min-max normalised first.\n"
@@ -26,8 +27,8 @@ int runScore(const QStringList& arguments) {
             .arg(QString::fromStdString(util::imageExtensionsText())));
     parser.addHelpOption();
     const QCommandLineOption mapsOption(QStringLiteral("maps"), QStringLiteral("Folder of NAME.npy maps."), QStringLiteral("DIR"));
-    const QCommandLineOption masksOption(QStringLiteral("masks"), QStringLiteral("Folder of annotation masks (224x224)."),
-                                         QStringLiteral("DIR"));
+    const QCommandLineOption masksOption(QStringLiteral("masks"), QStringLiteral("Folder of annotation masks, or FILE.json#Label (224x224)."),
+                                         QStringLiteral("DIR|FILE.json#Label"));
     const QCommandLineOption topKOption = cli::topKOption();
     const QCommandLineOption thresholdOption = maskThresholdOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("CSV file to write."), QStringLiteral("FILE.csv"));
@@ -51,7 +52,7 @@ int runScore(const QStringList& arguments) {
         return usageError("score", error);
     options.maskThreshold = *threshold;
     options.mapsDir = parser.value(mapsOption).toStdString();
-    options.masksDir = parser.value(masksOption).toStdString();
+    options.masks = parser.value(masksOption).toStdString();
     options.outPath = parser.value(outOption).toStdString();
     options.maskSkipped = [](const std::string& problem) { std::fprintf(stderr, "intermap-cli score: %s\n", problem.c_str()); };
 

@@ -1,4 +1,6 @@
 // The `intermap-cli score` contract, driven through the executable on small hand-made cases.
+#include "intermap/data/annotations.h"
+#include "intermap/image/image_io.h"
 #include "intermap/util/npy.h"
 
 #include "cli_runner.h"
@@ -155,6 +157,45 @@ private Q_SLOTS:
         QCOMPARE(empty.exitCode, 2);
         QVERIFY(empty.standardError.contains(QStringLiteral("no masks")));
         QCOMPARE(runCli({QStringLiteral("score"), QStringLiteral("--help")}).exitCode, 0);
+    }
+
+    // --masks FILE.json#Label: image "a" as compressed COCO RLE scores exactly as its PNG mask;
+    // "b"'s counts do not sum to h*w (reported naming the file and the image, skipped, exit 3);
+    // "c" has another label only (no annotation, not scored).
+    void annotationJsonMasks() {
+        writeBoxMask(path(QStringLiteral("masks/a.png")), 40, 40, 80, 80);
+        writeBlockMap(path(QStringLiteral("maps/a.npy")), 50, 50, 60, 60);
+        writeBlockMap(path(QStringLiteral("maps/b.npy")), 50, 50, 60, 60);
+        const cv::Mat box = intermap::image::readMaskGrey(path(QStringLiteral("masks/a.png")).toStdString());
+        const std::string counts = intermap::data::coco::encodeCounts(intermap::data::coco::countsOfMask(box));
+        const QString annotations = path(QStringLiteral("gt.json"));
+        QFile file(annotations);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QStringLiteral("{\"a\": {\"Polyp\": {\"size\": [224, 224], \"counts\": \"%1\"}},"
+                                  " \"b\": {\"Polyp\": {\"size\": [224, 224], \"counts\": [100, 5]}},"
+                                  " \"c\": {\"Other\": {\"size\": [224, 224], \"counts\": [50176]}}}")
+                       .arg(QString::fromStdString(counts))
+                       .toUtf8());
+        file.close();
+        const QString fromPng = path(QStringLiteral("png.csv")), fromJson = path(QStringLiteral("json.csv"));
+        QCOMPARE(runCli({QStringLiteral("score"), QStringLiteral("--maps"), path(QStringLiteral("maps")), QStringLiteral("--masks"),
+                         path(QStringLiteral("masks")), QStringLiteral("--out"), fromPng})
+                     .exitCode,
+                 0);
+        const auto result = runCli({QStringLiteral("score"), QStringLiteral("--maps"), path(QStringLiteral("maps")),
+                                    QStringLiteral("--masks"), annotations + QStringLiteral("#Polyp"), QStringLiteral("--out"), fromJson});
+        QCOMPARE(result.exitCode, 3);
+        QVERIFY2(result.standardError.contains(annotations + QStringLiteral("#Polyp, image 'b'")) &&
+                     result.standardError.contains(QStringLiteral("counts sum to 105, expected h * w = 50176")),
+                 qPrintable(result.standardError));
+        QCOMPARE(readLines(fromJson), readLines(fromPng)); // header + "a", byte for byte
+        QCOMPARE(readLines(fromJson).size(), 2);
+
+        const auto noLabel = runCli({QStringLiteral("score"), QStringLiteral("--maps"), path(QStringLiteral("maps")),
+                                     QStringLiteral("--masks"), annotations + QStringLiteral("#Edema"), QStringLiteral("--out"), fromJson});
+        QCOMPARE(noLabel.exitCode, 2);
+        QVERIFY2(noLabel.standardError.contains(QStringLiteral("no image has the label 'Edema' (labels found: Other, Polyp)")),
+                 qPrintable(noLabel.standardError));
     }
 
 private:

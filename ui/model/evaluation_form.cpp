@@ -2,6 +2,7 @@
 
 #include "model/vocabulary.h"
 
+#include "intermap/data/annotations.h"
 #include "intermap/eval/evaluation.h"
 #include "intermap/util/errors.h"
 
@@ -57,6 +58,18 @@ bool isFolder(const QString& path) {
     return QFileInfo(path).isDir();
 }
 
+// The masks named FILE.json#Label: the folder holding the file when it exists, so that the
+// folder check below accepts it; a folder as it is (data::MaskSource).
+QString annotationFileOrFolder(const QString& masks) {
+    try {
+        const data::MaskSource source = data::MaskSource::parse(masks.toStdString());
+        if (source.isAnnotationFile() && QFileInfo(QString::fromStdString(source.path)).isFile())
+            return QFileInfo(QString::fromStdString(source.path)).absolutePath();
+    } catch (const Error&) {
+    }
+    return masks;
+}
+
 } // namespace
 
 EvaluationForm::EvaluationForm() {
@@ -99,7 +112,7 @@ eval::EvaluationSettings EvaluationForm::toSettings() const {
         eval::DatasetSpec spec;
         spec.name = row.name.trimmed().toStdString();
         spec.imagesDir = row.imagesFolder.trimmed().toStdString();
-        spec.masksDir = row.masksFolder.trimmed().toStdString();
+        spec.masks = row.masksFolder.trimmed().toStdString();
         spec.recipe = image::parsePreprocessRecipe(row.recipe.isEmpty() ? recipeChoices().front().toStdString()
                                                                          : row.recipe.toStdString());
         settings.datasets.push_back(spec);
@@ -137,7 +150,7 @@ QString EvaluationForm::validate() const {
     if (!isFolder(weightsFolder.trimmed()))
         return QObject::tr("%1: no such folder").arg(weightsFolder);
     for (const EvaluationDatasetRow& row : datasets)
-        for (const QString& folder : {row.imagesFolder.trimmed(), row.masksFolder.trimmed()})
+        for (const QString& folder : {row.imagesFolder.trimmed(), annotationFileOrFolder(row.masksFolder.trimmed())})
             if (!isFolder(folder))
                 return QObject::tr("data set %1: %2").arg(row.name.trimmed(), folder.isEmpty() ? QObject::tr("a folder is missing")
                                                                                                 : QObject::tr("%1: no such folder").arg(folder));

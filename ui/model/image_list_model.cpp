@@ -1,5 +1,7 @@
 #include "model/image_list_model.h"
 
+#include "intermap/data/annotations.h"
+#include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
 
 #include <QDir>
@@ -13,6 +15,15 @@ namespace {
 
 bool isImageFile(const QFileInfo& info) {
     return info.isFile() && util::isImageFile(info.filePath().toStdString());
+}
+
+// FILE.json#Label, or a folder (also for text that parse refuses, such as a bare FILE.json).
+data::MaskSource annotationSource(const QString& maskFolder) {
+    try {
+        return data::MaskSource::parse(maskFolder.toStdString());
+    } catch (const Error&) {
+        return {maskFolder.toStdString(), {}};
+    }
 }
 
 } // namespace
@@ -48,7 +59,15 @@ QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNam
 
 int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder) {
     QHash<QString, QString> byStem;
-    if (!maskFolder.isEmpty()) {
+    const data::MaskSource source = annotationSource(maskFolder);
+    if (source.isAnnotationFile()) {
+        try {
+            for (const auto& annotated : data::listAnnotatedImages(source))
+                byStem.insert(QString::fromStdString(annotated.stem), maskFolder);
+        } catch (const Error&) {
+            // An unreadable annotation file pairs nothing; reading a mask reports the reason.
+        }
+    } else if (!maskFolder.isEmpty()) {
         QDirIterator it(maskFolder, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
         while (it.hasNext()) {
             const QFileInfo info(it.next());

@@ -15,7 +15,9 @@ namespace intermap::ui {
 // Lists image files under `folder` (util::isImageFile), sorted by relative path; the first
 // path component is the class label when images lie in class sub-folders (ImageFolder).
 QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames);
-// Pairs masks by file stem (searching `maskFolder` recursively); returns how many were paired.
+// Pairs masks by file stem (searching `maskFolder` recursively), or with the image ids of an
+// annotation file named FILE.json#Label (data/annotations.h; the entry's maskPath is that text);
+// returns how many were paired.
 int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder);
 
 class ImageListModel : public QAbstractListModel {

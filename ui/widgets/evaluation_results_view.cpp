@@ -177,7 +177,7 @@ void EvaluationResultsView::openExtreme(int row) {
     if (datasetIt == settings.datasets.end())
         return;
     const std::string& init = settings.inits[static_cast<std::size_t>(m_selectedColumn)];
-    Q_EMIT openInComparison(QString::fromStdString(datasetIt->imagesDir), QString::fromStdString(datasetIt->masksDir),
+    Q_EMIT openInComparison(QString::fromStdString(datasetIt->imagesDir), QString::fromStdString(datasetIt->masks),
                             QString::fromStdString(eval::checkpointPath(settings, datasetIt->name, init)),
                             QString::fromStdString(settings.methods[static_cast<std::size_t>(m_selectedRow)]),
                             m_extremes->item(row)->data(Qt::UserRole).toString());

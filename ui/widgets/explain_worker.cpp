@@ -2,6 +2,7 @@
 #include "render/mat_image.h"
 
 #include "intermap/compute/threading.h"
+#include "intermap/data/annotations.h"
 #include "intermap/eval/evaluation.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/image/image_io.h"
@@ -142,7 +143,9 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         result.image = render::rgbMatToImage(displayed);
         result.facts = {shown.dicom, shown.voiWindow, QString::fromStdString(shown.voiApplied)};
         if (!request.maskPath.isEmpty())
-            result.mask = render::greyMatToImage(eval::maskInModelFrame(request.maskPath.toStdString(), imagePath, recipe));
+            result.mask = render::greyMatToImage(eval::maskInModelFrame(
+                data::maskReferenceOf(request.maskPath.toStdString(), QFileInfo(request.imagePath).completeBaseName().toStdString()),
+                imagePath, recipe));
 
         const explain::ExplainOptions& options = request.options;
         std::vector<std::string> methods;

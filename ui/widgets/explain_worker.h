@@ -34,7 +34,7 @@ struct ModelDescription {
 struct MapRequest {
     quint64 generation = 0;
     QString imagePath;
-    QString maskPath;     // empty = none
+    QString maskPath;     // a mask file, or FILE.json#Label (the image's entry); empty = none
     QStringList modelPaths;
     QStringList methods;
     QString recipe = QStringLiteral("resize"); // "resize" | "center-crop"

@@ -1,6 +1,7 @@
 #pragma once
 // The items of an evaluation grid and where their files live: images paired with masks by stem,
 // the checkpoint of each (data set, init), the map of each (item, method).
+#include "intermap/data/annotations.h"
 #include "intermap/eval/evaluation_settings.h"
 
 #include <opencv2/core.hpp>
@@ -16,17 +17,18 @@ struct EvaluationItem {
     std::size_t datasetIndex = 0;
     std::string init;
     std::string stem;
-    std::string maskPath;
+    data::MaskReference mask;
     std::string imagePath; // empty when no image of this stem exists (reported, skipped)
     std::int64_t indexInDataset = 0; // position among the data set's masks (random baseline seed)
 };
 
-// The annotation in the pre-processed (size x size; the study's 224) frame (REFERENCE.md): a
-// size x size mask is used as is, a 224x224 one (the study's frame) is resized to it; a mask of
+// The annotation (a mask image, or an annotation JSON's entry decoded at the original image's
+// size: data/annotations.h) in the pre-processed (size x size; the study's 224) frame
+// (REFERENCE.md): a size x size mask is used as is, a 224x224 one (the study's frame) is resized to it; a mask of
 // the original image's size follows the image's resize or crop with
 // nearest-neighbour sampling (Pillow's NEAREST = OpenCV's INTER_NEAREST_EXACT); any other size is
 // an ImageError naming the mask. CV_8UC1 grey (inside = grey > threshold is the caller's choice).
-cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe,
+cv::Mat maskInModelFrame(const data::MaskReference& mask, const std::string& imagePath, image::PreprocessRecipe recipe,
                          int size = image::kModelInputSize);
 
 // Every item of the full grid in the sorted (dataset, init, stem) order, before sharding.

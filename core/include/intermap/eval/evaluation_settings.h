@@ -19,7 +19,9 @@ namespace intermap::eval {
 struct DatasetSpec {
     std::string name;      // id used in file names: cpchild, duke, kvasir, mura, or any [A-Za-z0-9_.-]+
     std::string imagesDir; // images (not recursive)
-    std::string masksDir;  // masks; mask S.* pairs with the image of stem S
+    // A mask folder (mask S.* pairs with the image of stem S) or FILE.json#Label (the entries of
+    // image id S): data::MaskSource's text.
+    std::string masks;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
 };
 

@@ -10,7 +10,9 @@ namespace intermap::eval {
 
 struct ScoreFolderOptions {
     std::string mapsDir;  // MAPS/NAME.npy, 224x224
-    std::string masksDir; // NAME.<image extension, any case>, 224x224 (the pre-processed frame)
+    // A folder of NAME.<image extension, any case>, or FILE.json#Label (data::MaskSource's text;
+    // image id NAME); 224x224 (the pre-processed frame).
+    std::string masks;
     std::vector<double> topK{5, 10, 20, 40};
     int maskThreshold = 0; // inside = grey > threshold
     std::string outPath;   // the CSV written (its folder is created)
@@ -34,7 +36,7 @@ struct ScoreFolderResult {
 
 // Writes outPath: "image,<columns>" and one row per scored mask, numbers at full precision (the
 // shortest text that reads back to the same double, as pandas writes). Throws UsageError when
-// the mask folder does not exist or holds no mask; Error naming the file when a map is missing,
+// the mask folder or annotation file does not exist or holds no mask (data::listAnnotatedImages); Error naming the file when a map is missing,
 // mis-sized or not finite (nothing written), when no mask can be read, or when outPath cannot be
 // written.
 ScoreFolderResult scoreFolder(const ScoreFolderOptions& options);

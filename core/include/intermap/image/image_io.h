@@ -44,6 +44,8 @@ DescribedImage readImageDescribed(const std::string& path, const ImageReadOption
 // colour becomes L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (Pillow's integer form of
 // ITU-R 601-2 luma); 8-bit grey is kept; alpha is ignored. For 16 bits it follows PIL too
 // (grey is clipped to 255, colour keeps its high byte), so a mask pixel of value 1 stays > 0.
+// A grey DICOM mask (DICOM SEG, binary image; frame 1) is 255 where its rescaled value is
+// non-zero, else 0 (no window, no MONOCHROME1 inversion).
 cv::Mat readMaskGrey(const std::string& path);
 
 cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName);

@@ -18,7 +18,9 @@ struct WindowChoice {
     enum class Kind {
         FromFile, // the file's first Window Center/Width, else its VOI LUT, else min-max
         MinMax,   // min-max of the selected frame's rescaled values (`--window minmax`)
-        Explicit  // `--window C,W` (width >= 1, in rescaled units, e.g. Hounsfield for CT)
+        Explicit, // `--window C,W` (width >= 1, in rescaled units, e.g. Hounsfield for CT)
+        NonZero   // masks (readMaskGrey): a rescaled value != 0 -> 255, else 0; MONOCHROME1 not
+                  // inverted, since a DICOM SEG or binary mask marks inside by non-zero values
     };
     Kind kind = Kind::FromFile;
     double center = 0;

@@ -1,4 +1,4 @@
-// The grid's items (masks paired with images by stem, sorted, sharded) and the layout of a run
+// The grid's items (masks or annotation entries paired with images by stem, sorted, sharded) and the layout of a run
 // folder.
 #include "map_scoring.h"
 #include "run_folder.h"
@@ -68,23 +68,28 @@ std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settin
     std::vector<EvaluationItem> items;
     for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
         const auto& dataset = settings.datasets[d];
-        if (!fs::is_directory(dataset.masksDir))
-            throw UsageError("data set '" + dataset.name + "': mask folder " + dataset.masksDir + " does not exist");
+        const data::MaskSource source = data::MaskSource::parse(dataset.masks);
+        if (!source.isAnnotationFile() && !fs::is_directory(source.path))
+            throw UsageError("data set '" + dataset.name + "': mask folder " + source.path + " does not exist");
         if (!fs::is_directory(dataset.imagesDir))
             throw UsageError("data set '" + dataset.name + "': image folder " + dataset.imagesDir + " does not exist");
-        const auto masks = scoring::imageFilesByStem(dataset.masksDir);
+        std::vector<data::AnnotatedImage> masks;
+        try {
+            masks = data::listAnnotatedImages(source);
+        } catch (const UsageError& error) {
+            throw UsageError("data set '" + dataset.name + "': " + error.what());
+        }
         if (masks.empty())
             throw UsageError("data set '" + dataset.name + "': no masks (" + util::imageExtensionsText() + ") in " +
-                             dataset.masksDir);
+                             source.path);
         std::map<std::string, std::string> imageByStem;
         for (const auto& [stem, path] : scoring::imageFilesByStem(dataset.imagesDir))
             imageByStem.emplace(stem, path); // the first by file name wins when stems repeat
         std::int64_t index = 0;
-        for (const auto& [stem, maskPath] : masks) {
+        for (const auto& [stem, mask] : masks) {
             const auto image = imageByStem.find(stem);
             for (const auto& init : settings.inits)
-                items.push_back({d, init, stem, maskPath, image == imageByStem.end() ? std::string() : image->second,
-                                 index});
+                items.push_back({d, init, stem, mask, image == imageByStem.end() ? std::string() : image->second, index});
             ++index;
         }
     }

@@ -291,7 +291,7 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
                 continue;
             }
             if (item.imagePath.empty()) {
-                report(item.maskPath + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir + " (skipped)");
+                report(item.mask.describe() + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir + " (skipped)");
                 step(where, UnitKind::Skipped);
                 continue;
             }

@@ -9,9 +9,9 @@
 
 namespace intermap::eval {
 
-cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePath, image::PreprocessRecipe recipe,
+cv::Mat maskInModelFrame(const data::MaskReference& mask, const std::string& imagePath, image::PreprocessRecipe recipe,
                          int size) {
-    const cv::Mat grey = image::readMaskGrey(maskPath);
+    const cv::Mat grey = data::readAnnotationMask(mask, imagePath);
     if (grey.cols == size && grey.rows == size)
         return grey;
     cv::Mat resized;
@@ -22,7 +22,7 @@ cv::Mat maskInModelFrame(const std::string& maskPath, const std::string& imagePa
     }
     const cv::Mat original = image::readImageRgb8(imagePath);
     if (grey.size() != original.size())
-        throw ImageError(maskPath, "mask is " + std::to_string(grey.cols) + "x" + std::to_string(grey.rows) +
+        throw ImageError(mask.describe(), "mask is " + std::to_string(grey.cols) + "x" + std::to_string(grey.rows) +
                                        ", expected " + std::to_string(size) + "x" + std::to_string(size) +
                                        " (the pre-processed frame), 224x224 (the study's) or the image's " +
                                        std::to_string(original.cols) + "x" + std::to_string(original.rows));

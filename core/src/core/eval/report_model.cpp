@@ -86,7 +86,7 @@ ReportStrip strip(const EvaluationSettings& settings, std::size_t d, const std::
         row.image.title = item.stem;
         cv::Mat rgb, mask;
         try {
-            mask = maskInModelFrame(item.maskPath, item.imagePath, dataset.recipe, settings.imageSize);
+            mask = maskInModelFrame(item.mask, item.imagePath, dataset.recipe, settings.imageSize);
             rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), dataset.recipe, settings.imageSize);
             cv::Mat annotated = rgb.clone();
             drawAnnotation(annotated, mask, settings.maskThreshold);
@@ -166,7 +166,7 @@ std::vector<std::pair<std::string, std::string>> settingRows(const EvaluationSet
     rows.emplace_back("results folder", settings.outDir);
     rows.emplace_back("weights", settings.weightsDir);
     for (const auto& dataset : settings.datasets)
-        rows.emplace_back("data set " + dataset.name, "images " + dataset.imagesDir + ", masks " + dataset.masksDir +
+        rows.emplace_back("data set " + dataset.name, "images " + dataset.imagesDir + ", masks " + dataset.masks +
                                                           ", " + std::string(image::toString(dataset.recipe)));
     rows.emplace_back("initialisations", joined(settings.inits));
     rows.emplace_back("methods", joined(settings.methods));

@@ -39,7 +39,7 @@ std::string missingMapsReason(const EvaluationSettings& settings, const Evaluati
     if (!fs::is_regular_file(checkpoint))
         return checkpoint + ": checkpoint missing (cells left empty)";
     if (item.imagePath.empty())
-        return item.maskPath + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir;
+        return item.mask.describe() + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir;
     return dataset.name + "/" + item.init + "/" + item.stem + ": no maps (the run reported why)";
 }
 
@@ -59,7 +59,7 @@ void scoreItems(const EvaluationSettings& settings, const std::vector<Evaluation
             continue;
         if (!table.masks.count(maskKey)) {
             try {
-                table.masks[maskKey] = maskInModelFrame(item.maskPath, item.imagePath, dataset.recipe, settings.imageSize);
+                table.masks[maskKey] = maskInModelFrame(item.mask, item.imagePath, dataset.recipe, settings.imageSize);
             } catch (const Error& error) {
                 problems.report(std::string(error.what()) + " (not scored)");
                 unreadableMasks.insert(maskKey);

@@ -78,7 +78,7 @@ json settingsToJson(const EvaluationSettings& settings) {
     for (const auto& dataset : settings.datasets)
         datasets.push_back({{"name", dataset.name},
                             {"images", dataset.imagesDir},
-                            {"masks", dataset.masksDir},
+                            {"masks", dataset.masks},
                             {"preprocess", std::string(image::toString(dataset.recipe))}});
     const auto& options = settings.explainOptions;
     json j{{"weights", settings.weightsDir},

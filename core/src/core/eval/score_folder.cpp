@@ -2,7 +2,7 @@
 
 #include "map_scoring.h"
 
-#include "intermap/image/image_io.h"
+#include "intermap/data/annotations.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
@@ -18,10 +18,10 @@ using scoring::kMapSize;
 namespace {
 
 // `score` has no images to follow: its masks must already be in the pre-processed frame.
-Mask readModelFrameMask(const std::string& maskPath, int threshold) {
-    const cv::Mat grey = image::readMaskGrey(maskPath);
+Mask readModelFrameMask(const data::MaskReference& mask, int threshold) {
+    const cv::Mat grey = data::readAnnotationMask(mask, /*imagePath=*/"");
     if (grey.cols != kMapSize || grey.rows != kMapSize)
-        throw ImageError(maskPath, "mask is " + std::to_string(grey.cols) + "x" + std::to_string(grey.rows) +
+        throw ImageError(mask.describe(), "mask is " + std::to_string(grey.cols) + "x" + std::to_string(grey.rows) +
                                        ", expected 224x224 (the pre-processed image's frame)");
     return scoring::maskFromMat(grey, threshold);
 }
@@ -62,19 +62,17 @@ std::vector<double> ScoreFolderResult::means() const {
 }
 
 ScoreFolderResult scoreFolder(const ScoreFolderOptions& options) {
-    if (!fs::is_directory(options.masksDir))
-        throw UsageError(options.masksDir + ": mask folder does not exist");
-    const auto masks = scoring::imageFilesByStem(options.masksDir);
+    const auto masks = data::listAnnotatedImages(data::MaskSource::parse(options.masks));
     if (masks.empty())
-        throw UsageError(options.masksDir + ": no masks (" + util::imageExtensionsText() + ") in the folder");
+        throw UsageError(options.masks + ": no masks (" + util::imageExtensionsText() + ") in the folder");
 
     ScoreFolderResult result;
     result.columns = metricColumnNames(options.topK);
     result.maskCount = masks.size();
-    for (const auto& [stem, maskPath] : masks) {
+    for (const auto& [stem, mask] : masks) {
         Mask inside;
         try {
-            inside = readModelFrameMask(maskPath, options.maskThreshold);
+            inside = readModelFrameMask(mask, options.maskThreshold);
         } catch (const ImageError& error) {
             if (options.maskSkipped)
                 options.maskSkipped(std::string(error.what()) + " (skipped)");
@@ -83,7 +81,7 @@ ScoreFolderResult scoreFolder(const ScoreFolderOptions& options) {
         }
         const std::string mapPath = (fs::path(options.mapsDir) / (stem + ".npy")).string();
         if (!fs::exists(mapPath))
-            throw Error(mapPath + ": map missing for mask " + maskPath);
+            throw Error(mapPath + ": map missing for mask " + mask.describe());
         result.rows.push_back({stem, scoring::scoreMapFile(mapPath, inside, options.topK)});
     }
     if (result.rows.empty())

@@ -346,6 +346,13 @@ void applyGreyRule(const Attributes& attributes, const PixelLayout& layout, cons
         out.voiWindow = DicomWindow{(*low + *high) / 2 + 0.5, *high - *low + 1, "min-max"};
     };
     const DicomMetadata& metadata = out.metadata;
+    if (options.window.kind == WindowChoice::Kind::NonZero) {
+        out.rgb.resize(3 * pixels);
+        for (std::size_t i = 0; i < pixels; ++i)
+            out.rgb[3 * i] = out.rgb[3 * i + 1] = out.rgb[3 * i + 2] = values[i] != 0 ? 255 : 0;
+        out.voiApplied = "non-zero = inside (mask)";
+        return;
+    }
     if (options.window.kind == WindowChoice::Kind::Explicit) {
         applyWindow(options.window.center, options.window.width, "--window");
     } else if (options.window.kind == WindowChoice::Kind::MinMax) {

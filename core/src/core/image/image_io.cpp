@@ -263,7 +263,16 @@ DescribedImage readImageDescribed(const std::string& path, const ImageReadOption
 }
 
 cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName) {
-    cv::Mat decoded = decodeRaw(encoded, sourceName);
+    cv::Mat decoded;
+    if (isDicom(encoded, sourceName)) {
+        // A grey DICOM mask (DICOM SEG, a binary image): non-zero values are inside (255). Its
+        // R = G = B pass the luma below unchanged; a colour one gets the luma of a colour PNG mask.
+        ImageReadOptions options;
+        options.window.kind = WindowChoice::Kind::NonZero;
+        cv::cvtColor(decodeDicomRgb8(encoded, sourceName, options).rgb, decoded, cv::COLOR_RGB2BGR);
+    } else {
+        decoded = decodeRaw(encoded, sourceName);
+    }
     if (decoded.channels() <= 2) {
         cv::Mat grey = decoded.channels() == 1 ? decoded : firstChannel(decoded);
         if (grey.depth() == CV_8U)
