@@ -11,7 +11,11 @@
 #include "shared_data.h"
 #include "small_vit.h"
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -135,6 +139,35 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(UsageError, eval::runEvaluation(other, m_registry));
         other.imageSize = 8;
         QVERIFY_THROWS_EXCEPTION(UsageError, other.validate(m_registry));
+    }
+
+    // A DICOM data set whose file carries patient attributes (a name, ID, birth date, accession
+    // number, institution and physician, all with "SECRET" in them): none reaches any output.
+    void noPatientAttributeReachesAnOutput() {
+        const QString images = m_work.filePath(QStringLiteral("dicom-images"));
+        const QString masks = m_work.filePath(QStringLiteral("dicom-masks"));
+        QVERIFY(QDir().mkpath(images) && QDir().mkpath(masks));
+        QVERIFY(QFile::copy(QStringLiteral(INTERMAP_TEST_DATA_DIR "/dicom/synthetic_mono1_rle.dcm"),
+                            images + QStringLiteral("/scan 1.dcm")));
+        cv::Mat mask = cv::Mat::zeros(48, 64, CV_8UC1);
+        cv::rectangle(mask, cv::Rect(20, 12, 24, 20), cv::Scalar(255), cv::FILLED);
+        QVERIFY(cv::imwrite((masks + QStringLiteral("/scan 1.png")).toStdString(), mask));
+        auto dicom = settings(QStringLiteral("dicom"));
+        dicom.datasets = {{"cpchild", images.toStdString(), masks.toStdString(), image::PreprocessRecipe::Resize}};
+        dicom.inits = {"sup"};
+        const auto run = eval::runEvaluation(dicom, m_registry);
+        QVERIFY2(run.maps.problems.empty(), run.maps.problems.empty() ? "" : run.maps.problems.front().c_str());
+        QCOMPARE(run.results.itemsScored, std::int64_t(1));
+        int files = 0;
+        for (QDirIterator it(QString::fromStdString(dicom.outDir), QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
+            const QString path = it.next();
+            const QByteArray bytes = readAll(path);
+            for (const char* secret : {"SECRET", "DOE^JANE", "19610203"})
+                QVERIFY2(!bytes.contains(secret), qPrintable(path + QStringLiteral(" contains ") + QLatin1String(secret)));
+            ++files;
+        }
+        QVERIFY(files >= 5); // CSVs, JSON records, settings, the map
+        QVERIFY(readAll(QString::fromStdString(dicom.outDir) + QStringLiteral("/per_image.csv")).contains("scan 1"));
     }
 
     void cancelledRunResumes() {

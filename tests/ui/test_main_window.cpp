@@ -23,6 +23,7 @@
 #include <torch/torch.h>
 
 #include <QApplication>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
@@ -308,6 +309,26 @@ private Q_SLOTS:
         frame->setValue(2);
         QVERIFY2(waitForPanels(window, 120000), "frame 2 did not appear");
         QVERIFY(window.controller()->currentImage() != first);
+
+        // This file carries patient attributes, all with "SECRET" in them: no export, no
+        // session and not the info panel shows any.
+        QTemporaryDir exports;
+        for (const char* name : {"figure.png", "figure.svg", "figure.pdf"})
+            QVERIFY2(window.exportFigure(exports.filePath(QLatin1String(name)), 96, &error), qPrintable(error));
+        QVERIFY(QDir().mkpath(exports.filePath(QStringLiteral("maps"))));
+        QVERIFY2(!window.exportMaps(exports.filePath(QStringLiteral("maps")), &error).isEmpty(), qPrintable(error));
+        QVERIFY2(window.saveSession(exports.filePath(QStringLiteral("session.intermap")), &error), qPrintable(error));
+        int files = 0;
+        for (QDirIterator it(exports.path(), QDir::Files, QDirIterator::Subdirectories); it.hasNext(); ++files) {
+            QFile file(it.next());
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            const QByteArray bytes = file.readAll();
+            for (const char* secret : {"SECRET", "DOE^JANE", "19610203"})
+                QVERIFY2(!bytes.contains(secret), qPrintable(file.fileName() + QStringLiteral(" contains ") + QLatin1String(secret)));
+        }
+        QVERIFY(files >= 5);
+        const QString shownInfo = box->findChild<QLabel*>(QStringLiteral("imageInfo"))->text();
+        QVERIFY2(!shownInfo.contains(QStringLiteral("SECRET")) && shownInfo.contains(QStringLiteral("MONOCHROME1")), qPrintable(shownInfo));
     }
 
     void badInputIsReportedNotFatal() {
