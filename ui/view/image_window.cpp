@@ -4,9 +4,9 @@
 
 namespace intermap::view {
 
-QString ImageReading::modelKey() const {
-    const image::WindowChoice window = modelInput().window;
-    QString key = QStringLiteral("frame %1 window ").arg(frame);
+QString ImageReading::readKey(const image::ImageReadOptions& options) {
+    const image::WindowChoice& window = options.window;
+    QString key = QStringLiteral("frame %1 window ").arg(options.frame);
     switch (window.kind) {
     case image::WindowChoice::Kind::FromFile: return key + QStringLiteral("file");
     case image::WindowChoice::Kind::MinMax: return key + QStringLiteral("minmax");

@@ -29,7 +29,14 @@ struct ImageReading {
     }
     // What of it changes a map (part of the map cache's key): the frame, and the window when the
     // model input uses it.
-    QString modelKey() const;
+    QString modelKey() const { return readKey(modelInput()); }
+    // What of it changes the displayed image.
+    QString displayKey() const { return readKey(display()); }
+    // Whether the model sees the image as it is displayed (one decode serves both).
+    bool modelReadsAsDisplayed() const { return modelKey() == displayKey(); }
+
+private:
+    static QString readKey(const image::ImageReadOptions& options);
 };
 
 // What the worker found out about the displayed image.

@@ -23,9 +23,8 @@ QString ComparisonSettings::mapKeySettings() const {
 }
 
 QString ComparisonController::imageKey() const {
-    const view::ImageReading displayOnly{m_settings.reading.frame, m_settings.reading.displayWindow, true};
     return m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + m_maskPath + QLatin1Char('|') +
-           displayOnly.modelKey();
+           m_settings.reading.displayKey();
 }
 
 ComparisonController::ComparisonController(ComparisonView* view, QObject* parent)
@@ -58,7 +57,9 @@ ComparisonController::~ComparisonController() {
 }
 
 void ComparisonController::setImage(const QString& imagePath, const QString& maskPath, const QStringList& classNames,
-                                    int trueClass) {
+                                    int trueClass, const std::optional<ComparisonSettings>& settings) {
+    if (settings)
+        m_settings = *settings;
     const bool newImage = imagePath != m_imagePath;
     m_imagePath = imagePath;
     m_maskPath = maskPath;

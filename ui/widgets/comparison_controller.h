@@ -10,6 +10,8 @@
 #include <QObject>
 #include <QThread>
 
+#include <optional>
+
 namespace intermap::ui {
 
 struct ComparisonSettings {
@@ -39,7 +41,9 @@ public:
     explicit ComparisonController(ComparisonView* view, QObject* parent = nullptr);
     ~ComparisonController() override; // cancels, stops and joins the worker thread
 
-    void setImage(const QString& imagePath, const QString& maskPath, const QStringList& classNames, int trueClass);
+    // With `settings`, they apply from this image on (one refresh: e.g. its own frame and window).
+    void setImage(const QString& imagePath, const QString& maskPath, const QStringList& classNames, int trueClass,
+                  const std::optional<ComparisonSettings>& settings = std::nullopt);
     void setModels(const QVector<ComparisonModel>& models);
     void setSettings(const ComparisonSettings& settings);
     const ComparisonSettings& settings() const { return m_settings; }

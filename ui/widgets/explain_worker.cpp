@@ -132,9 +132,7 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         // as the model sees it.
         const image::DescribedImage shown = image::readImageDescribed(imagePath, request.reading.display());
         const cv::Mat displayed = image::preprocessRgb8(shown.rgb, recipe);
-        const bool modelReadsAsShown = request.reading.modelUsesDisplayWindow ||
-                                       request.reading.displayWindow.kind == image::WindowChoice::Kind::FromFile;
-        const cv::Mat rgb = modelReadsAsShown || request.modelPaths.isEmpty()
+        const cv::Mat rgb = request.reading.modelReadsAsDisplayed() || request.modelPaths.isEmpty()
                                 ? displayed
                                 : image::preprocessRgb8(image::readImageRgb8(imagePath, request.reading.modelInput()), recipe);
         MapResult result;

@@ -341,10 +341,9 @@ void MainWindow::imageChanged(int entryIndex) {
         return;
     const ImageEntry& entry = entries[entryIndex];
     setWindowTitle(QStringLiteral("intermap — %1").arg(entry.relativePath));
-    // Another image: its first frame and its own window (the settings follow before it is read).
+    // Another image: its first frame and its own window, applied with it (one request).
     m_controls->imageBox()->resetForNewImage();
-    m_controller->setSettings(m_controls->settings());
-    m_controller->setImage(entry.path, entry.maskPath, m_browser->classNames(), entry.classIndex);
+    m_controller->setImage(entry.path, entry.maskPath, m_browser->classNames(), entry.classIndex, m_controls->settings());
 }
 
 QString MainWindow::currentImageStem() const {
