@@ -48,7 +48,9 @@ set(INTERMAP_CORE_SOURCES
     image/image_io.cpp
     image/claimed_size.cpp
     image/dicom_decoder.cpp
+    image/dicom_isolation.cpp
     image/dicom_reader.cpp
+    image/map_geometry.cpp
     image/preprocess.cpp
     data/dataset.cpp
     data/dataset_listing.cpp
@@ -84,5 +86,7 @@ foreach(library util checkpoint compute core)
   list(TRANSFORM INTERMAP_${upper}_SOURCES PREPEND ${INTERMAP_CORE_SOURCE_DIR}/${library}/)
 endforeach()
 
-# The DICOM decoder alone (GDCM + std, no OpenCV): tests/fuzz builds it with the sanitizers.
-set(INTERMAP_DICOM_DECODER_SOURCES ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_decoder.cpp)
+# The DICOM decoder alone and its child-process wrapper (GDCM + std + POSIX, no OpenCV): tests/fuzz
+# builds them with the sanitizers.
+set(INTERMAP_DICOM_DECODER_SOURCES ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_decoder.cpp
+                                   ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_isolation.cpp)

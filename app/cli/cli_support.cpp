@@ -43,8 +43,9 @@ QCommandLineOption frameOption() {
 QCommandLineOption windowOption() {
     return {QStringLiteral("window"),
             QStringLiteral("DICOM grey images: the VOI window, 'C,W' (centre, width >= 1, in rescaled units such as "
-                           "Hounsfield) or 'minmax'. Default: the file's first window, else its VOI LUT, else min-max."),
-            QStringLiteral("C,W|minmax")};
+                           "Hounsfield), 'minmax' or 'file' (the default: the file's first window, else its VOI LUT, else "
+                           "min-max)."),
+            QStringLiteral("C,W|minmax|file")};
 }
 
 bool parseImageReadOptions(const QCommandLineParser& parser, const QCommandLineOption& frame, const QCommandLineOption& window,

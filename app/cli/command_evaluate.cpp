@@ -150,10 +150,12 @@ int runEvaluate(const QStringList& arguments) {
                                             "maps, masks and metrics compare"));
     const QCommandLineOption meanOption = cli::meanOption();
     const QCommandLineOption stdOption = cli::stdOption();
+    const QCommandLineOption frameOption = cli::frameOption();
+    const QCommandLineOption windowOption = cli::windowOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
     parser.addOptions({headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption, topKOption, thresholdOption,
                        faithfulnessOption, eigenSignOption, precisionOption, seedOption, shardOption, imageSizeOption,
-                       meanOption, stdOption, outOption});
+                       meanOption, stdOption, frameOption, windowOption, outOption});
 
     const char* command = "evaluate";
     if (const auto exitNow = parseOrHelp(parser, arguments, command))
@@ -203,15 +205,17 @@ int runEvaluate(const QStringList& arguments) {
     settings.randomBaselineSeed = parser.value(seedOption).toULongLong(&ok);
     if (!ok)
         return usageError(command, QStringLiteral("--seed must be a non-negative integer, got '%1'").arg(parser.value(seedOption)));
-    QString headsError;
-    if (!parseHeads(parser, headsOption, &settings.heads, &headsError))
-        return usageError(command, headsError);
+    QString optionError;
+    if (!parseHeads(parser, headsOption, &settings.heads, &optionError))
+        return usageError(command, optionError);
     std::optional<std::int64_t> imageSize;
     if (!parseModelInputOptions(parser, imageSizeOption, meanOption, stdOption, &imageSize, &settings.normalisation,
-                                &headsError))
-        return usageError(command, headsError);
+                                &optionError))
+        return usageError(command, optionError);
     if (imageSize)
         settings.imageSize = static_cast<int>(std::min<std::int64_t>(*imageSize, 1 << 20)); // validate() names the range
+    if (!parseImageReadOptions(parser, frameOption, windowOption, &settings.imageReading, &optionError))
+        return usageError(command, optionError);
     if (parser.isSet(shardOption)) {
         const QStringList parts = parser.value(shardOption).split(QLatin1Char('/'));
         bool indexOk = false, countOk = false;

@@ -4,8 +4,10 @@
 
 #include "intermap/explain/explainer.h"
 #include "intermap/image/image_io.h"
+#include "intermap/image/map_geometry.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/model/vit.h"
+#include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
 #include "intermap/util/npy.h"
@@ -39,6 +41,7 @@ struct ExplainJob {
     std::vector<std::string> methods;
     explain::ExplainOptions options;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
+    image::MapGeometry mapGeometry = image::MapGeometry::Model;
     image::ImageReadOptions readOptions;                 // DICOM frame and window
     std::optional<std::int64_t> heads;
     std::optional<std::int64_t> imageSize;               // default: the checkpoint's native size
@@ -55,6 +58,11 @@ QString mapPath(const ExplainJob& job, const std::string& method, const QString&
                                   QString::fromStdString(util::imageFileStem(image.toStdString())) + QStringLiteral(".npy"));
 }
 
+// The map on the original grid beside its model-grid file: X.npy -> X.original.npy / .original.png.
+QString originalGridPath(const QString& modelGridPath, const char* extension) {
+    return modelGridPath.chopped(4) + QStringLiteral(".original.") + QLatin1String(extension);
+}
+
 } // namespace
 
 int runExplain(const QStringList& arguments) {
@@ -64,6 +72,10 @@ int runExplain(const QStringList& arguments) {
                        "Maps are float32 NxN .npy files (C order; N = the model's input size, 224 for the study's models),\n"
                        "higher = more important, written to\n"
                        "OUT/<method>/<image-stem>.npy, or to OUT itself when it ends in .npy (one image, one method).\n"
+                       "With --map-geometry original, each map is also written on the original image's pixel grid\n"
+                       "(resize undone by bilinear interpolation, a centre crop put back with NaN outside it) as float32\n"
+                       "<image-stem>.original.npy (rows x columns of the image) and a 16-bit <image-stem>.original.png\n"
+                       "(finite values min-max to 0..65535, NaN as 0), to overlay on the scan in 3D Slicer or ITK-SNAP.\n"
                        "Exit codes: 0 success, 1 failure, 2 usage error, 3 some images skipped (the rest written)."));
     parser.addHelpOption();
     const QCommandLineOption checkpointOption(QStringLiteral("checkpoint"),
@@ -99,11 +111,15 @@ int runExplain(const QStringList& arguments) {
     const QCommandLineOption stdOption = cli::stdOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output directory, or a .npy file."),
                                        QStringLiteral("PATH"));
+    const QCommandLineOption mapGeometryOption(
+        QStringLiteral("map-geometry"),
+        QStringLiteral("model (maps on the model's input grid) or original (also on the original image's grid). Default: model."),
+        QStringLiteral("GRID"), QStringLiteral("model"));
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
     parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
                        eigenSignOption, precisionOption, preprocessOption, headsOption, imageSizeOption, meanOption,
-                       stdOption, frameOption, windowOption, outOption});
+                       stdOption, frameOption, windowOption, mapGeometryOption, outOption});
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF, DICOM)."),
                                  QStringLiteral("IMAGE..."));
 
@@ -162,6 +178,7 @@ int runExplain(const QStringList& arguments) {
     job.options.cheferPrecision = *precision;
     try {
         job.recipe = image::parsePreprocessRecipe(parser.value(preprocessOption).toStdString());
+        job.mapGeometry = image::parseMapGeometry(parser.value(mapGeometryOption).toStdString());
     } catch (const Error& error) {
         return usageError("explain", QString::fromStdString(error.what()));
     }
@@ -215,10 +232,9 @@ int runExplain(const QStringList& arguments) {
     for (int index = 0; index < job.images.size(); ++index) {
         const QString& imagePath = job.images.at(index);
         try {
+            const cv::Mat original = image::readImageRgb8(imagePath.toStdString(), job.readOptions);
             torch::Tensor input = image::toNormalizedTensor(
-                image::preprocessRgb8(image::readImageRgb8(imagePath.toStdString(), job.readOptions), job.recipe,
-                                      static_cast<int>(vit.config.imageSize)),
-                vit.normalisation);
+                image::preprocessRgb8(original, job.recipe, static_cast<int>(vit.config.imageSize)), vit.normalisation);
             auto result = explain::explainImage(vit, input, job.methods, job.options, registry);
             QStringList written;
             for (const auto& explanation : result.maps) {
@@ -226,9 +242,21 @@ int runExplain(const QStringList& arguments) {
                 const QString directory = QFileInfo(path).absolutePath();
                 if (!QDir().mkpath(directory))
                     throw Error(directory.toStdString() + ": cannot create the output directory");
-                npy::writeFloat32(path.toStdString(), explanation.map.data_ptr<float>(),
-                                  {explanation.map.size(0), explanation.map.size(1)});
+                const torch::Tensor map = explanation.map.contiguous();
+                npy::writeFloat32(path.toStdString(), map.data_ptr<float>(), {map.size(0), map.size(1)});
                 written << path;
+                if (job.mapGeometry == image::MapGeometry::Original) {
+                    const cv::Mat modelGrid(static_cast<int>(map.size(0)), static_cast<int>(map.size(1)), CV_32FC1,
+                                            map.data_ptr<float>());
+                    const cv::Mat onOriginal = image::mapOnOriginalGrid(modelGrid, original.size(), job.recipe);
+                    const QString npyPath = originalGridPath(path, "npy");
+                    const QString pngPath = originalGridPath(path, "png");
+                    npy::writeFloat32(npyPath.toStdString(), onOriginal.ptr<float>(), {onOriginal.rows, onOriginal.cols});
+                    const auto png = image::encodeMapAs16BitPng(onOriginal);
+                    intermap::writeFileAtomically(pngPath.toStdString(),
+                                              std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+                    written << npyPath << pngPath;
+                }
             }
             const auto probabilities = torch::softmax(result.logits, 0);
             std::printf("[%d/%d] %s: predicted class %lld%s (p=%.3f), target class %lld%s -> %s\n", index + 1,

@@ -73,10 +73,13 @@ int runTrain(const QStringList& arguments) {
     const QCommandLineOption workersOption(QStringLiteral("workers"), QStringLiteral("Image loading threads (default 2)."),
                                            QStringLiteral("N"), QStringLiteral("2"));
     const QCommandLineOption resumeOption(QStringLiteral("resume"), QStringLiteral("Continue RUNDIR/last.ckpt."));
+    const QCommandLineOption frameOption = cli::frameOption();
+    const QCommandLineOption windowOption = cli::windowOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Run folder."), QStringLiteral("RUNDIR"));
     parser.addOptions({dataOption, splitFileOption, classesOption, archOption, initOption, presetOption, optimizerOption,
                        lrOption, momentumOption, weightDecayOption, epochsOption, batchOption, patienceOption,
-                       preprocessOption, augmentOption, deviceOption, seedOption, workersOption, resumeOption, outOption});
+                       preprocessOption, augmentOption, deviceOption, seedOption, workersOption, frameOption, windowOption,
+                       resumeOption, outOption});
     if (const auto exitNow = parseOrHelp(parser, arguments, "train"))
         return *exitNow;
     for (const auto* required : {&dataOption, &outOption})
@@ -170,6 +173,9 @@ int runTrain(const QStringList& arguments) {
         }
         streams.augment = streams.augmentOptions.randomResizedCrop || streams.augmentOptions.horizontalFlip;
         streams.workers = workers;
+        QString readingError;
+        if (!parseImageReadOptions(parser, frameOption, windowOption, &streams.imageReading, &readingError))
+            return usageError("train", readingError);
 
         train::TrainingJobEvents events;
         events.onDataReady = [&](const data::DatasetSplits& splits) {

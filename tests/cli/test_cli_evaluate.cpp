@@ -390,6 +390,62 @@ private Q_SLOTS:
         }
     }
 
+    // --frame/--window reach every image of the grid and are recorded: the maps of frame 2 of a
+    // DICOM under a window equal explain's with the same options, and differ from the defaults'.
+    void dicomFrameAndWindowAreUsedAndRecorded() {
+        const QString images = m_work.filePath(QStringLiteral("dicom-images"));
+        const QString masks = m_work.filePath(QStringLiteral("dicom-masks"));
+        QVERIFY(QDir().mkpath(images) && QDir().mkpath(masks));
+        const QString dicom = images + QStringLiteral("/synthetic_mono1_rle.dcm");
+        QVERIFY(QFile::copy(QStringLiteral(INTERMAP_TEST_DATA_DIR "/dicom/synthetic_mono1_rle.dcm"), dicom));
+        cv::Mat mask(224, 224, CV_8UC1, cv::Scalar(0));
+        mask(cv::Rect(60, 70, 90, 80)).setTo(255);
+        QVERIFY(cv::imwrite((masks + QStringLiteral("/synthetic_mono1_rle.png")).toStdString(), mask));
+        const QStringList reading{QStringLiteral("--frame"), QStringLiteral("2"), QStringLiteral("--window"), QStringLiteral("1000,2000")};
+        const QString out = m_work.filePath(QStringLiteral("dicom-run"));
+        const CliResult run = runCli(QStringList{QStringLiteral("evaluate"), QStringLiteral("--weights"), m_weights,
+                                                 QStringLiteral("--dataset"), QStringLiteral("cpchild=") + images + QLatin1Char(',') + masks,
+                                                 QStringLiteral("--inits"), QStringLiteral("sup"), QStringLiteral("--methods"),
+                                                 QStringLiteral("gradcam"), QStringLiteral("--out"), out} +
+                                     reading);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
+        const QJsonObject recorded = QJsonDocument::fromJson(readAll(out + QStringLiteral("/evaluation.json")))
+                                         .object()
+                                         .value(QStringLiteral("settings"))
+                                         .toObject()
+                                         .value(QStringLiteral("image_reading"))
+                                         .toObject();
+        QCOMPARE(recorded.value(QStringLiteral("frame")).toInt(), 2);
+        QCOMPARE(recorded.value(QStringLiteral("window")).toString(), QStringLiteral("1000,2000"));
+        const auto explain = [&](const QString& explainOut, const QStringList& extra) {
+            return runCli(QStringList{QStringLiteral("explain"), QStringLiteral("--checkpoint"), m_weights + QStringLiteral("/cpchild_sup.pth"),
+                                      QStringLiteral("--methods"), QStringLiteral("gradcam"), QStringLiteral("--target-class"),
+                                      QStringLiteral("1"), QStringLiteral("--aug-smooth"), QStringLiteral("--eigen-smooth"),
+                                      QStringLiteral("--out"), explainOut, dicom} +
+                          extra);
+        };
+        const QString sameOut = m_work.filePath(QStringLiteral("dicom-explain"));
+        const CliResult same = explain(sameOut, reading);
+        QVERIFY2(same.exitCode == 0, qPrintable(same.standardError));
+        const QByteArray evaluated = readAll(out + QStringLiteral("/maps/cpchild/sup/gradcam/synthetic_mono1_rle.npy"));
+        QVERIFY(!evaluated.isEmpty());
+        QVERIFY(readAll(sameOut + QStringLiteral("/gradcam/synthetic_mono1_rle.npy")) == evaluated);
+        const QString defaultOut = m_work.filePath(QStringLiteral("dicom-explain-default"));
+        const CliResult defaults = explain(defaultOut, {});
+        QVERIFY2(defaults.exitCode == 0, qPrintable(defaults.standardError));
+        QVERIFY(readAll(defaultOut + QStringLiteral("/gradcam/synthetic_mono1_rle.npy")) != evaluated);
+        // A run without the options records the defaults.
+        QCOMPARE(QJsonDocument::fromJson(readAll(m_reference + QStringLiteral("/evaluation.json")))
+                     .object()
+                     .value(QStringLiteral("settings"))
+                     .toObject()
+                     .value(QStringLiteral("image_reading"))
+                     .toObject(),
+                 (QJsonObject{{QStringLiteral("frame"), 1}, {QStringLiteral("window"), QStringLiteral("file")}}));
+        QCOMPARE(runCli(evaluateArguments(m_work.filePath(QStringLiteral("frame0")), {QStringLiteral("--frame"), QStringLiteral("0")})).exitCode, 2);
+        QCOMPARE(runCli(evaluateArguments(m_work.filePath(QStringLiteral("window0")), {QStringLiteral("--window"), QStringLiteral("40,0")})).exitCode, 2);
+    }
+
     void usageErrors() {
         QCOMPARE(runCli(evaluateArguments(m_work.filePath(QStringLiteral("x")), {QStringLiteral("--shard"), QStringLiteral("3/3")})).exitCode, 2);
         QCOMPARE(runCli({QStringLiteral("evaluate"), QStringLiteral("--weights"), m_weights, QStringLiteral("--dataset"),

@@ -1,6 +1,7 @@
 // The `intermap-cli explain` contract, driven as a user would: through the executable.
 #include "shared_data.h"
 
+#include "intermap/image/image_io.h"
 #include "intermap/util/npy.h"
 
 #include "cli_runner.h"
@@ -10,6 +11,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -47,6 +50,7 @@ private Q_SLOTS:
     void defaultCheferIsTheExactValue();
     void badMethodOptionsAreUsageErrors();
     void dicomMapsEqualTheMapsOfItsConvertedPng();
+    void mapsOnTheOriginalGrid();
 };
 
 void TestCliExplain::versionAndHelp() {
@@ -300,3 +304,64 @@ void TestCliExplain::dicomMapsEqualTheMapsOfItsConvertedPng() {
 
 QTEST_GUILESS_MAIN(TestCliExplain)
 #include "test_cli_explain.moc"
+
+// --map-geometry original on a real Kvasir-SEG photo (not 224 x 224) with the study's centre crop:
+// the map on the image's own grid holds exactly the model-grid map's values inside the crop and NaN
+// outside it; the 16-bit PNG has the image's size, spans 0..65535 and is 0 where the map is NaN.
+void TestCliExplain::mapsOnTheOriginalGrid() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("data/kvasir-seg-sample/images"));
+    const QString photo = QDir(intermap::test::sharedPath(QStringLiteral("data/kvasir-seg-sample/images")))
+                              .entryInfoList({QStringLiteral("*.jpg")}, QDir::Files, QDir::Name)
+                              .value(0)
+                              .absoluteFilePath();
+    QVERIFY(!photo.isEmpty());
+    const cv::Mat image = intermap::image::readImageRgb8(photo.toStdString());
+    QVERIFY2(image.rows > 224 && image.cols > 224 && image.rows != image.cols, qPrintable(photo));
+    QTemporaryDir out;
+    for (const QString& recipe : {QStringLiteral("center-crop"), QStringLiteral("resize")}) {
+        const QString outDir = out.filePath(recipe);
+        const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                    QStringLiteral("--method"), QStringLiteral("rollout"), QStringLiteral("--heads"), QStringLiteral("3"),
+                                    QStringLiteral("--preprocess"), recipe, QStringLiteral("--map-geometry"), QStringLiteral("original"),
+                                    QStringLiteral("--out"), outDir, photo});
+        QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+        const QString stem = QFileInfo(photo).completeBaseName();
+        const auto modelGrid = intermap::npy::readFloat32(QStringLiteral("%1/rollout/%2.npy").arg(outDir, stem).toStdString(), {224, 224});
+        const auto original = intermap::npy::readFloat32(QStringLiteral("%1/rollout/%2.original.npy").arg(outDir, stem).toStdString(),
+                                                         {image.rows, image.cols});
+        const cv::Mat png = cv::imread(QStringLiteral("%1/rollout/%2.original.png").arg(outDir, stem).toStdString(), cv::IMREAD_UNCHANGED);
+        QCOMPARE(png.type(), CV_16UC1);
+        QCOMPARE(png.rows, image.rows);
+        QCOMPARE(png.cols, image.cols);
+        double low = 0, high = 0;
+        cv::minMaxLoc(png, &low, &high);
+        QCOMPARE(high, 65535.0);
+        QCOMPARE(low, 0.0);
+        const auto nans = std::count_if(original.begin(), original.end(), [](float v) { return std::isnan(v); });
+        for (std::size_t i = 0; i < original.size(); ++i)
+            if (std::isnan(original[i]))
+                QCOMPARE(int(png.at<std::uint16_t>(int(i) / image.cols, int(i) % image.cols)), 0);
+        if (recipe == QLatin1String("center-crop")) {
+            QCOMPARE(qint64(nans), qint64(image.rows) * image.cols - 224 * 224);
+            // Inside the crop, one to one: the same values, each once.
+            std::vector<float> inside;
+            std::copy_if(original.begin(), original.end(), std::back_inserter(inside), [](float v) { return !std::isnan(v); });
+            auto sortedModel = modelGrid;
+            std::sort(inside.begin(), inside.end());
+            std::sort(sortedModel.begin(), sortedModel.end());
+            QVERIFY(inside == sortedModel);
+        } else {
+            QCOMPARE(qint64(nans), qint64(0));
+            // Bilinear interpolation stays within the model-grid map's range.
+            const auto [modelLow, modelHigh] = std::minmax_element(modelGrid.begin(), modelGrid.end());
+            const auto [originalLow, originalHigh] = std::minmax_element(original.begin(), original.end());
+            QVERIFY(*originalLow >= *modelLow - 1e-6f && *originalHigh <= *modelHigh + 1e-6f);
+        }
+    }
+    const auto bad = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                             QStringLiteral("--method"), QStringLiteral("rollout"), QStringLiteral("--map-geometry"),
+                             QStringLiteral("native"), QStringLiteral("--out"), out.filePath(QStringLiteral("bad")), photo});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.standardError.contains(QStringLiteral("'model' or 'original'")), qPrintable(bad.standardError));
+}

@@ -92,6 +92,8 @@ private Q_SLOTS:
         QCOMPARE(config[QStringLiteral("data")][QStringLiteral("fingerprint_sha256")].toString().size(), 64);
         QCOMPARE(config[QStringLiteral("data")][QStringLiteral("train")].toInt(), 48);
         QCOMPARE(config[QStringLiteral("architecture")].toString(), QStringLiteral("64x2x2"));
+        QCOMPARE(config[QStringLiteral("image_reading")].toObject(),
+                 (QJsonObject{{QStringLiteral("frame"), 1}, {QStringLiteral("window"), QStringLiteral("file")}}));
         QCOMPARE(QJsonDocument::fromJson(readAll(run + QStringLiteral("/test.json"))).object()[QStringLiteral("images")].toInt(), 12);
         // A second start into the same folder without --resume must not overwrite the run.
         QCOMPARE(runCli(trainArguments(run)).exitCode, 2);
@@ -163,6 +165,37 @@ private Q_SLOTS:
         QCOMPARE(result.exitCode, 3);
         QVERIFY2(result.standardError.contains(QStringLiteral("broken.png")), qPrintable(result.standardError));
         QVERIFY(QFile::exists(m_work.filePath(QStringLiteral("corrupt-run/best.pth"))));
+    }
+
+    // --frame/--window reach the loaders and are recorded in config.json (default: frame 1, the
+    // file's window); a frame the images lack stops the run with the reason.
+    void frameAndWindowAreUsedAndRecorded() {
+        const QString data = m_work.filePath(QStringLiteral("data-dicom"));
+        writeLayoutA(data, 16, 4, 0);
+        const QString dicom = data + QStringLiteral("/train/positive/synthetic_mono1_rle.dcm");
+        QVERIFY(QFile::copy(QStringLiteral(INTERMAP_TEST_DATA_DIR "/dicom/synthetic_mono1_rle.dcm"), dicom));
+        const auto train = [&](const QString& run, const QStringList& extra) {
+            return runCli(QStringList{QStringLiteral("train"), QStringLiteral("--data"), data, QStringLiteral("--arch"),
+                                      QStringLiteral("64x2x2"), QStringLiteral("--epochs"), QStringLiteral("1"),
+                                      QStringLiteral("--batch-size"), QStringLiteral("4"), QStringLiteral("--out"),
+                                      m_work.filePath(run)} +
+                          extra);
+        };
+        const CliResult windowed = train(QStringLiteral("dicom-run"), {QStringLiteral("--window"), QStringLiteral("1000,2000")});
+        QVERIFY2(windowed.exitCode == 0, qPrintable(windowed.standardError));
+        const QJsonObject reading = QJsonDocument::fromJson(readAll(m_work.filePath(QStringLiteral("dicom-run/config.json"))))
+                                        .object()
+                                        .value(QStringLiteral("image_reading"))
+                                        .toObject();
+        QCOMPARE(reading, (QJsonObject{{QStringLiteral("frame"), 1}, {QStringLiteral("window"), QStringLiteral("1000,2000")}}));
+        const CliResult lastFrame = train(QStringLiteral("dicom-frame3"), {QStringLiteral("--frame"), QStringLiteral("3")});
+        // Every image lacks frame 3 (the PNGs have one, the DICOM two): the run stops saying why.
+        QCOMPARE(lastFrame.exitCode, 2);
+        QVERIFY2(lastFrame.standardError.contains(QStringLiteral("has no readable image")) &&
+                     lastFrame.standardError.contains(QStringLiteral("frame 3 requested")),
+                 qPrintable(lastFrame.standardError));
+        QCOMPARE(train(QStringLiteral("dicom-frame0"), {QStringLiteral("--frame"), QStringLiteral("0")}).exitCode, 2);
+        QCOMPARE(train(QStringLiteral("dicom-window0"), {QStringLiteral("--window"), QStringLiteral("40,0")}).exitCode, 2);
     }
 
     void usageErrors() {

@@ -57,11 +57,13 @@ struct LoadedSample { torch::Tensor image; /* [3,224,224] float32 normalised (Im
 
 // Evaluation/test-time: the study's recipe (image::preprocessRgb8 + toNormalizedTensor); the mask (if any) follows with nearest-neighbour sampling (same geometry).
 // Throws ImageError (naming the image or mask file) when a file cannot be read.
-LoadedSample loadForEvaluation(const Sample& sample, image::PreprocessRecipe recipe);
+LoadedSample loadForEvaluation(const Sample& sample, image::PreprocessRecipe recipe,
+                               const image::ImageReadOptions& reading = {});
 // Training: RandomResizedCrop(224, scale [minScale,maxScale], ratio [3/4,4/3]) on the ORIGINAL image (torchvision's algorithm: up to 10 tries, then the centre-crop fallback), then horizontal flip with p=0.5; the mask follows every geometric step with nearest-neighbour sampling. `rng` drives every random choice.
 // Draw order: the crop's draws, then one uniformUnit for the flip (flip when < 0.5).
 // Throws ImageError as above, UsageError when minScale/maxScale are not 0 < min <= max.
-LoadedSample loadForTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng);
+LoadedSample loadForTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng,
+                             const image::ImageReadOptions& reading = {});
 
 // ---- geometry, exposed for tests and for callers that transform their own data ----
 
@@ -87,6 +89,7 @@ struct Batch { torch::Tensor images; /* [B,3,224,224] */ torch::Tensor labels; /
 struct LoaderOptions {
     int batchSize = 32; bool shuffle = false; bool augment = false; AugmentOptions augmentOptions;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize; // used when !augment
+    image::ImageReadOptions imageReading; // DICOM frame and window of every image
     std::uint64_t seed = 0; std::int64_t epoch = 0;
     // workers <= 0 loads synchronously inside next(). Up to workers * prefetchBatches batches
     // (PyTorch's prefetch_factor semantics) are loaded or held ahead of the consumer.

@@ -3,6 +3,7 @@
 // and its record OUT/evaluation.json, read back by resumed runs, merges and the GUI.
 #include "intermap/eval/study.h"
 #include "intermap/explain/explain_options.h"
+#include "intermap/image/image_read_options.h"
 #include "intermap/image/preprocess.h"
 
 #include <cstdint>
@@ -40,6 +41,9 @@ struct EvaluationSettings {
     int imageSize = image::kModelInputSize;
     // Overrides every checkpoint's own input normalisation (--mean/--std); nullopt: each its own.
     std::optional<model::Normalisation> normalisation;
+    // How every image file of the grid is read (--frame/--window: a DICOM file's frame and VOI
+    // window; other formats have one frame and no window). Masks are read by their own rule.
+    image::ImageReadOptions imageReading;
     bool faithfulness = false;
     int faithfulnessSteps = 20;
     std::uint64_t randomBaselineSeed = 0;

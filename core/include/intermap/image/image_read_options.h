@@ -3,6 +3,7 @@
 // window (dicom.h has the rule they feed). Std only, so the DICOM decoder's fuzz build needs
 // neither OpenCV nor LibTorch.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace intermap::image {
@@ -27,14 +28,19 @@ struct WindowChoice {
     double width = 0;
 };
 
-// "C,W" (width >= 1) or "minmax"; anything else is a UsageError saying what is accepted.
+// "C,W" (width >= 1), "minmax" or "file" (the default: the file's own); anything else is a
+// UsageError saying what is accepted.
 WindowChoice parseWindowChoice(std::string_view text);
+// The inverse, as run settings record it: "file", "minmax", "C,W" (shortest round-trip numbers)
+// or "nonzero" (masks).
+std::string formatWindowChoice(const WindowChoice& window);
 
 // How a file becomes an image. Only DICOM has frames and windows: for other formats `window` is
 // ignored and a frame other than 1 is an ImageError.
 struct ImageReadOptions {
     int frame = 1; // numbered from 1
     WindowChoice window;
+    bool isDefault() const { return frame == 1 && window.kind == WindowChoice::Kind::FromFile; }
 };
 
 } // namespace intermap::image

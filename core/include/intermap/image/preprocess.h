@@ -6,6 +6,7 @@
 //   center-crop  torchvision CenterCrop(224) on a PIL image, no resize (Kvasir, MURA)
 // followed by ToTensor() + Normalize(ImageNet mean, std). This file is THE place where a cv::Mat
 // becomes a model input tensor.
+#include "intermap/image/image_read_options.h"
 #include "intermap/model/model_metadata.h"
 
 #include <opencv2/core.hpp>
@@ -66,6 +67,6 @@ cv::Mat toRgb8(const torch::Tensor& normalized, const model::Normalisation& norm
 
 // readImageRgb8 + preprocessRgb8 + toNormalizedTensor: a model input from an image file.
 torch::Tensor loadPreprocessed(const std::string& path, PreprocessRecipe recipe, int size = kModelInputSize,
-                               const model::Normalisation& normalisation = {});
+                               const model::Normalisation& normalisation = {}, const ImageReadOptions& reading = {});
 
 } // namespace intermap::image

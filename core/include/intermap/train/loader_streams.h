@@ -16,6 +16,7 @@ struct StreamSettings {
     bool augment = true; // training split only; validation always uses the recipe
     data::AugmentOptions augmentOptions;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
+    image::ImageReadOptions imageReading; // --frame/--window: how every image file is read
     std::uint64_t seed = 0;
     int workers = 2;
 };
@@ -34,6 +35,7 @@ struct ClassifierScores {
     std::int64_t count = 0;
 };
 ClassifierScores scoreClassifier(model::VisionTransformer& model, const std::vector<data::Sample>& samples,
-                                 image::PreprocessRecipe recipe, int batchSize = 32);
+                                 image::PreprocessRecipe recipe, int batchSize = 32,
+                                 const image::ImageReadOptions& reading = {});
 
 } // namespace intermap::train

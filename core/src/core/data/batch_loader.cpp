@@ -52,8 +52,9 @@ cv::Mat readMaskIfAny(const Sample& sample) {
 
 torch::Tensor toModelInput(const cv::Mat& rgb8) { return image::toNormalizedTensor(rgb8).squeeze(0); }
 
-LoadedSample loadTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng, bool withMask) {
-    const cv::Mat rgb = image::readImageRgb8(sample.imagePath);
+LoadedSample loadTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng, bool withMask,
+                          const image::ImageReadOptions& reading) {
+    const cv::Mat rgb = image::readImageRgb8(sample.imagePath, reading);
     const cv::Mat mask = withMask ? readMaskIfAny(sample) : cv::Mat();
     const cv::Size output(image::kModelInputSize, image::kModelInputSize);
     const bool nearest = augment.imageInterpolation == ImageInterpolation::Nearest;
@@ -81,8 +82,9 @@ LoadedSample loadTraining(const Sample& sample, const AugmentOptions& augment, s
     return loaded;
 }
 
-LoadedSample loadEvaluation(const Sample& sample, image::PreprocessRecipe recipe, bool withMask) {
-    const cv::Mat rgb = image::readImageRgb8(sample.imagePath);
+LoadedSample loadEvaluation(const Sample& sample, image::PreprocessRecipe recipe, bool withMask,
+                            const image::ImageReadOptions& reading) {
+    const cv::Mat rgb = image::readImageRgb8(sample.imagePath, reading);
     LoadedSample loaded;
     loaded.image = toModelInput(image::preprocessRgb8(rgb, recipe));
     loaded.label = sample.label;
@@ -173,12 +175,13 @@ cv::Mat resampleNearest(const cv::Mat& source, const cv::Rect& box, cv::Size fra
     return result;
 }
 
-LoadedSample loadForEvaluation(const Sample& sample, image::PreprocessRecipe recipe) {
-    return loadEvaluation(sample, recipe, /*withMask=*/true);
+LoadedSample loadForEvaluation(const Sample& sample, image::PreprocessRecipe recipe, const image::ImageReadOptions& reading) {
+    return loadEvaluation(sample, recipe, /*withMask=*/true, reading);
 }
 
-LoadedSample loadForTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng) {
-    return loadTraining(sample, augment, rng, /*withMask=*/true);
+LoadedSample loadForTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng,
+                             const image::ImageReadOptions& reading) {
+    return loadTraining(sample, augment, rng, /*withMask=*/true, reading);
 }
 
 std::uint64_t augmentationSeed(std::uint64_t seed, std::int64_t epoch, std::size_t sampleIndex) {
@@ -241,9 +244,9 @@ struct BatchLoader::State {
                 LoadedSample loaded;
                 if (options.augment) {
                     std::mt19937_64 rng(augmentationSeed(options.seed, options.epoch, index));
-                    loaded = loadTraining(sample, options.augmentOptions, rng, /*withMask=*/false);
+                    loaded = loadTraining(sample, options.augmentOptions, rng, /*withMask=*/false, options.imageReading);
                 } else {
-                    loaded = loadEvaluation(sample, options.recipe, /*withMask=*/false);
+                    loaded = loadEvaluation(sample, options.recipe, /*withMask=*/false, options.imageReading);
                 }
                 images.push_back(loaded.image);
                 labels.push_back(loaded.label);

@@ -209,7 +209,8 @@ private:
 // item complete). Counts each map in `mapsWritten` as it is written.
 void explainItem(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry, model::LoadedVit& vit,
                  const DatasetSpec& dataset, const EvaluationItem& item, std::int64_t& mapsWritten) {
-    const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe, settings.imageSize, vit.normalisation);
+    const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe, settings.imageSize, vit.normalisation,
+                                                          settings.imageReading);
     const auto result = explain::explainImage(vit, input, settings.methods, settings.explainOptions, registry);
     json record{{"image", fs::path(item.imagePath).filename().string()},
                 {"predicted_class", result.predictedClass},

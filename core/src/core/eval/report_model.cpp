@@ -87,7 +87,7 @@ ReportStrip strip(const EvaluationSettings& settings, std::size_t d, const std::
         cv::Mat rgb, mask;
         try {
             mask = maskInModelFrame(item.mask, item.imagePath, dataset.recipe, settings.imageSize);
-            rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), dataset.recipe, settings.imageSize);
+            rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath, settings.imageReading), dataset.recipe, settings.imageSize);
             cv::Mat annotated = rgb.clone();
             drawAnnotation(annotated, mask, settings.maskThreshold);
             row.image.jpeg = thumbnailJpeg(annotated);

@@ -56,9 +56,15 @@ void writeJsonFile(const std::string& path, const json& value) {
 
 // The model input where it is not the default (the study's 224, each checkpoint's own
 // normalisation): settings of earlier runs, which had no choice, stay equal.
+json imageReadingJson(const image::ImageReadOptions& reading) {
+    return {{"frame", reading.frame}, {"window", image::formatWindowChoice(reading.window)}};
+}
+
 void addModelInput(const EvaluationSettings& settings, json& j) {
     if (settings.imageSize != image::kModelInputSize)
         j["image_size"] = settings.imageSize;
+    if (!settings.imageReading.isDefault())
+        j["image_reading"] = imageReadingJson(settings.imageReading);
     if (settings.normalisation)
         j["normalisation"] = {{"mean", settings.normalisation->mean}, {"std", settings.normalisation->std}};
 }
@@ -96,6 +102,7 @@ json settingsToJson(const EvaluationSettings& settings) {
            {"random_baseline_seed", settings.randomBaselineSeed},
            {"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}}};
     addModelInput(settings, j);
+    j["image_reading"] = imageReadingJson(settings.imageReading); // always recorded here, default or not
     return j;
 }
 
@@ -129,6 +136,10 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
         settings.heads = j.at("heads").get<std::int64_t>();
     if (j.contains("image_size"))
         settings.imageSize = j.at("image_size").get<int>();
+    if (j.contains("image_reading")) { // runs before DICOM support read every image the default way
+        settings.imageReading.frame = j.at("image_reading").at("frame").get<int>();
+        settings.imageReading.window = image::parseWindowChoice(j.at("image_reading").at("window").get<std::string>());
+    }
     if (j.contains("normalisation")) {
         model::Normalisation normalisation;
         normalisation.mean = j.at("normalisation").at("mean").get<std::array<double, 3>>();
@@ -195,6 +206,8 @@ void EvaluationSettings::validate(const explain::ExplainerRegistry& registry) co
         throw UsageError("image size must be 16..4096 pixels, got " + std::to_string(imageSize));
     if (faithfulnessSteps < 1)
         throw UsageError("faithfulness steps must be >= 1");
+    if (imageReading.frame < 1)
+        throw UsageError("frame numbers start at 1, got " + std::to_string(imageReading.frame));
     if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)
         throw UsageError("shard " + std::to_string(shardIndex) + "/" + std::to_string(shardCount) +
                          ": need 0 <= I < N");

@@ -1,13 +1,14 @@
 #include "intermap/image/dicom.h"
 
-#include "dicom_decoder.h"
+#include "dicom_isolation.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/file_io.h"
 
 namespace intermap::image {
 
 DicomImage decodeDicomRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {
-    DecodedDicom decoded = decodeDicom(encoded, sourceName, options);
+    // In a child process: GDCM aborts on some malformed files (see dicom_isolation.h).
+    DecodedDicom decoded = decodeDicomIsolated(encoded, sourceName, options);
     DicomImage image;
     image.rgb = cv::Mat(decoded.metadata.rows, decoded.metadata.columns, CV_8UC3, decoded.rgb.data()).clone();
     image.metadata = std::move(decoded.metadata);

@@ -192,9 +192,11 @@ WindowChoice parseWindowChoice(std::string_view text) {
     const std::string value(text);
     if (value == "minmax")
         return WindowChoice{WindowChoice::Kind::MinMax, 0, 0};
+    if (value == "file")
+        return WindowChoice{};
     const auto comma = value.find(',');
     const auto fail = [&] {
-        throw UsageError("--window must be 'C,W' (centre and width in the image's rescaled units, width >= 1) or 'minmax', got '" +
+        throw UsageError("--window must be 'C,W' (centre and width in the image's rescaled units, width >= 1), 'minmax' or 'file', got '" +
                          value + "'");
     };
     if (comma == std::string::npos)
@@ -214,6 +216,28 @@ WindowChoice parseWindowChoice(std::string_view text) {
     if (width < 1)
         fail();
     return WindowChoice{WindowChoice::Kind::Explicit, centre, width};
+}
+
+std::string formatWindowChoice(const WindowChoice& window) {
+    switch (window.kind) {
+    case WindowChoice::Kind::MinMax:
+        return "minmax";
+    case WindowChoice::Kind::NonZero:
+        return "nonzero";
+    case WindowChoice::Kind::Explicit: {
+        // Shortest text that parses back to the same doubles, in the C locale whatever the user's.
+        std::array<char, 64> buffer{};
+        auto [centreEnd, centreError] = std::to_chars(buffer.data(), buffer.data() + 30, window.center);
+        *centreEnd = ',';
+        auto [widthEnd, widthError] = std::to_chars(centreEnd + 1, buffer.data() + buffer.size(), window.width);
+        (void)centreError;
+        (void)widthError;
+        return std::string(buffer.data(), widthEnd);
+    }
+    case WindowChoice::Kind::FromFile:
+        break;
+    }
+    return "file";
 }
 
 cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {

@@ -275,8 +275,8 @@ cv::Mat toRgb8(const torch::Tensor& normalized, const model::Normalisation& norm
 }
 
 torch::Tensor loadPreprocessed(const std::string& path, PreprocessRecipe recipe, int size,
-                               const model::Normalisation& normalisation) {
-    return toNormalizedTensor(preprocessRgb8(readImageRgb8(path), recipe, size), normalisation);
+                               const model::Normalisation& normalisation, const ImageReadOptions& reading) {
+    return toNormalizedTensor(preprocessRgb8(readImageRgb8(path, reading), recipe, size), normalisation);
 }
 
 } // namespace intermap::image

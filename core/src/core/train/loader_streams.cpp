@@ -41,6 +41,7 @@ BatchStreamFactory loaderStreams(const data::DatasetSplits& splits, const Stream
         data::LoaderOptions options;
         options.batchSize = settings.batchSize;
         options.recipe = settings.recipe;
+        options.imageReading = settings.imageReading;
         options.seed = settings.seed;
         options.epoch = epoch;
         options.workers = settings.workers;
@@ -54,10 +55,11 @@ BatchStreamFactory loaderStreams(const data::DatasetSplits& splits, const Stream
 }
 
 ClassifierScores scoreClassifier(model::VisionTransformer& model, const std::vector<data::Sample>& samples,
-                                 image::PreprocessRecipe recipe, int batchSize) {
+                                 image::PreprocessRecipe recipe, int batchSize, const image::ImageReadOptions& reading) {
     data::LoaderOptions options;
     options.batchSize = batchSize;
     options.recipe = recipe;
+    options.imageReading = reading;
     data::BatchLoader loader(samples, options);
     const auto device = model->parameters().front().device();
     const bool wasTraining = model->is_training();

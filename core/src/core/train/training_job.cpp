@@ -31,7 +31,16 @@ TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& event
                             trainingRunConfigJson(job.settings, job.data, result.splits, job.streams, job.presetName));
 
     auto warnings = std::make_shared<std::vector<std::string>>();
-    result.outcome = trainClassifier(job.settings, loaderStreams(result.splits, job.streams, warnings), events.training);
+    try {
+        result.outcome = trainClassifier(job.settings, loaderStreams(result.splits, job.streams, warnings), events.training);
+    } catch (const UsageError& error) {
+        // A split without one readable image: say why its images could not be read (the loaders
+        // have stopped, so the warnings are complete).
+        if (warnings->empty())
+            throw;
+        throw UsageError(std::string(error.what()) + " (" + std::to_string(warnings->size()) + " images could not be read, e.g. " +
+                         warnings->front() + ")");
+    }
     if (!result.splits.test.empty())
         result.test = recordTestScores(job.settings, result.outcome, result.splits, job.streams);
     result.skippedImages = *warnings;
