@@ -20,7 +20,8 @@ set(INTERMAP_UTIL_SOURCES
     seeded_random.cpp
     npy.cpp
     csv.cpp
-    metrics.cpp)
+    metrics.cpp
+    map_similarity.cpp)
 
 set(INTERMAP_CHECKPOINT_SOURCES
     zip_archive.cpp
@@ -32,6 +33,8 @@ set(INTERMAP_CHECKPOINT_SOURCES
 set(INTERMAP_COMPUTE_SOURCES
     state_dict.cpp
     vit.cpp
+    initialisation.cpp
+    precision_check.cpp
     model_family.cpp
     model_loading.cpp
     explainer.cpp
@@ -68,6 +71,7 @@ set(INTERMAP_CORE_SOURCES
     eval/evaluation_items.cpp
     eval/map_scoring.cpp
     eval/map_phase.cpp
+    eval/sanity.cpp
     eval/results_table.cpp
     eval/results_writers.cpp
     eval/shard_merge.cpp

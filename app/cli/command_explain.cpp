@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "intermap/explain/explainer.h"
+#include "intermap/explain/precision_check.h"
 #include "intermap/image/image_io.h"
 #include "intermap/image/map_geometry.h"
 #include "intermap/image/preprocess.h"
@@ -42,6 +43,7 @@ struct ExplainJob {
     explain::ExplainOptions options;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
     image::MapGeometry mapGeometry = image::MapGeometry::Model;
+    bool checkPrecision = false;
     image::ImageReadOptions readOptions;                 // DICOM frame and window
     std::optional<std::int64_t> heads;
     std::optional<std::int64_t> imageSize;               // default: the checkpoint's native size
@@ -115,11 +117,16 @@ int runExplain(const QStringList& arguments) {
         QStringLiteral("map-geometry"),
         QStringLiteral("model (maps on the model's input grid) or original (also on the original image's grid). Default: model."),
         QStringLiteral("GRID"), QStringLiteral("model"));
+    const QCommandLineOption checkPrecisionOption(
+        QStringLiteral("check-precision"),
+        QStringLiteral("Also compute Chefer's map in float32 and float64 and print, per image, the largest difference as a "
+                       "fraction of the map's range (above %1: the study's float32 map is visibly another map).")
+            .arg(explain::kCheferDriftWarning));
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
     parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
-                       eigenSignOption, precisionOption, preprocessOption, headsOption, imageSizeOption, meanOption,
-                       stdOption, frameOption, windowOption, mapGeometryOption, outOption});
+                       eigenSignOption, precisionOption, checkPrecisionOption, preprocessOption, headsOption, imageSizeOption,
+                       meanOption, stdOption, frameOption, windowOption, mapGeometryOption, outOption});
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF, DICOM)."),
                                  QStringLiteral("IMAGE..."));
 
@@ -167,6 +174,7 @@ int runExplain(const QStringList& arguments) {
                                 &optionError))
         return usageError("explain", optionError);
     job.options.augSmooth = parser.isSet(augSmoothOption);
+    job.checkPrecision = parser.isSet(checkPrecisionOption);
     job.options.eigenSmooth = parser.isSet(eigenSmoothOption);
     const auto eigenSign = parseEigenSignValue(parser.value(eigenSignOption), &optionError);
     if (!eigenSign)
@@ -264,6 +272,15 @@ int runExplain(const QStringList& arguments) {
                         className(result.predictedClass).c_str(), probabilities[result.predictedClass].item<double>(),
                         static_cast<long long>(result.targetClass), className(result.targetClass).c_str(),
                         qPrintable(written.join(QStringLiteral(", "))));
+            if (job.checkPrecision) {
+                // The target the maps above used, so that the check concerns the map written.
+                explain::ExplainOptions checked = job.options;
+                checked.targetClass = result.targetClass;
+                const double drift = explain::cheferPrecisionDrift(vit, input, checked, registry);
+                std::printf("  chefer precision: max |float32 - float64| = %.4g of the map's range (%s)\n", drift,
+                            drift > explain::kCheferDriftWarning ? "DRIFT: the float32 map differs visibly; use float64"
+                                                                  : "float32 within 1% of float64");
+            }
             std::fflush(stdout);
         } catch (const ImageError& error) {
             printError(std::string(error.what()) + " (skipped)");

@@ -73,12 +73,17 @@ int runTrain(const QStringList& arguments) {
     const QCommandLineOption workersOption(QStringLiteral("workers"), QStringLiteral("Image loading threads (default 2)."),
                                            QStringLiteral("N"), QStringLiteral("2"));
     const QCommandLineOption resumeOption(QStringLiteral("resume"), QStringLiteral("Continue RUNDIR/last.ckpt."));
+    const QCommandLineOption shuffleLabelsOption(
+        QStringLiteral("shuffle-labels"),
+        QStringLiteral("Sanity check (label randomisation): train on the training split's labels permuted with this seed; "
+                       "validation and test keep their true labels."),
+        QStringLiteral("SEED"));
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Run folder."), QStringLiteral("RUNDIR"));
     parser.addOptions({dataOption, splitFileOption, classesOption, archOption, initOption, presetOption, optimizerOption,
                        lrOption, momentumOption, weightDecayOption, epochsOption, batchOption, patienceOption,
-                       preprocessOption, augmentOption, deviceOption, seedOption, workersOption, frameOption, windowOption,
+                       preprocessOption, augmentOption, deviceOption, seedOption, workersOption, shuffleLabelsOption, frameOption, windowOption,
                        resumeOption, outOption});
     if (const auto exitNow = parseOrHelp(parser, arguments, "train"))
         return *exitNow;
@@ -173,6 +178,13 @@ int runTrain(const QStringList& arguments) {
         }
         streams.augment = streams.augmentOptions.randomResizedCrop || streams.augmentOptions.horizontalFlip;
         streams.workers = workers;
+        if (parser.isSet(shuffleLabelsOption)) {
+            bool shuffleOk = false;
+            job.shuffleLabelsSeed = parser.value(shuffleLabelsOption).toULongLong(&shuffleOk);
+            if (!shuffleOk)
+                return usageError("train", QStringLiteral("--shuffle-labels takes a seed (a non-negative integer), got '%1'")
+                                               .arg(parser.value(shuffleLabelsOption)));
+        }
         QString readingError;
         if (!parseImageReadOptions(parser, frameOption, windowOption, &streams.imageReading, &readingError))
             return usageError("train", readingError);

@@ -30,6 +30,7 @@ constexpr const char* kUsage =
     "  train     train a ViT classifier (the study's presets, resumable)\n"
     "  inspect   what intermap reads from a checkpoint (timm, Hugging Face, torchvision, MONAI, Lightning)\n"
     "  convert   write the 8-bit image a model sees (DICOM window/level applied) as PNG\n"
+    "  sanity    does a map depend on the model? model-parameter randomisation (Adebayo et al.)\n"
     "  demo      the whole idea on synthetic data: train, explain, score (nothing to download)\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
@@ -51,7 +52,7 @@ int main(int argc, char* argv[]) {
 #ifdef INTERMAP_WITH_DEMO
     // The demo's figure and the evaluation report are drawn with fonts, which need a
     // QGuiApplication; headless, on any machine.
-    const bool draws = isDemo || firstArgument == "evaluate" || firstArgument == "merge";
+    const bool draws = isDemo || firstArgument == "evaluate" || firstArgument == "merge" || firstArgument == "sanity";
     if (draws && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
     std::unique_ptr<QCoreApplication> applicationHolder(draws ? new QGuiApplication(argc, argv)
@@ -98,6 +99,8 @@ int main(int argc, char* argv[]) {
         return intermap::cli::runInspect(arguments);
     if (command == QLatin1String("convert"))
         return intermap::cli::runConvert(arguments);
+    if (command == QLatin1String("sanity"))
+        return intermap::cli::runSanity(arguments);
     if (command == QLatin1String("train"))
         return intermap::cli::runTrain(arguments);
     if (isDemo) {

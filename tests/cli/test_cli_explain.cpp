@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -51,6 +52,7 @@ private Q_SLOTS:
     void badMethodOptionsAreUsageErrors();
     void dicomMapsEqualTheMapsOfItsConvertedPng();
     void mapsOnTheOriginalGrid();
+    void checkPrecisionReportsTheDrift();
 };
 
 void TestCliExplain::versionAndHelp() {
@@ -364,4 +366,34 @@ void TestCliExplain::mapsOnTheOriginalGrid() {
                              QStringLiteral("native"), QStringLiteral("--out"), out.filePath(QStringLiteral("bad")), photo});
     QCOMPARE(bad.exitCode, 2);
     QVERIFY2(bad.standardError.contains(QStringLiteral("'model' or 'original'")), qPrintable(bad.standardError));
+}
+
+// --check-precision prints max |float32 - float64| / range of the float64 map for Chefer: the same
+// number as two explain runs at either precision give, computed here from their .npy files.
+void TestCliExplain::checkPrecisionReportsTheDrift() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-deep-ref/model.pth"));
+    const QString deep = intermap::test::sharedPath(QStringLiteral("fixtures/vit-deep-ref/"));
+    QTemporaryDir out;
+    const auto explain = [&](const QString& target, const QStringList& extra) {
+        return runCli(QStringList{QStringLiteral("explain"), QStringLiteral("--checkpoint"), deep + QStringLiteral("model.pth"),
+                                  QStringLiteral("--method"), QStringLiteral("chefer"), QStringLiteral("--heads"), QStringLiteral("3"),
+                                  QStringLiteral("--target-class"), QStringLiteral("3"), QStringLiteral("--out"), target,
+                                  deep + QStringLiteral("img_0.png")} +
+                      extra);
+    };
+    const auto checked = explain(out.filePath(QStringLiteral("f64.npy")), {QStringLiteral("--check-precision")});
+    QVERIFY2(checked.exitCode == 0, qPrintable(checked.standardError));
+    const QRegularExpression line(QStringLiteral("chefer precision: max \\|float32 - float64\\| = ([0-9.e+-]+) of the map's range"));
+    const auto match = line.match(checked.standardOutput);
+    QVERIFY2(match.hasMatch(), qPrintable(checked.standardOutput));
+    const double printed = match.captured(1).toDouble();
+    const auto f32 = explain(out.filePath(QStringLiteral("f32.npy")), {QStringLiteral("--precision"), QStringLiteral("float32")});
+    QVERIFY2(f32.exitCode == 0, qPrintable(f32.standardError));
+    const auto exact = intermap::npy::readFloat32(out.filePath(QStringLiteral("f64.npy")).toStdString(), {224, 224});
+    const auto study = intermap::npy::readFloat32(out.filePath(QStringLiteral("f32.npy")).toStdString(), {224, 224});
+    const auto [low, high] = std::minmax_element(exact.begin(), exact.end());
+    const double expected = maxAbsDifference(study, exact) / (double(*high) - double(*low));
+    qInfo("deep random ViT, img_0, target 3: float32 drift %.4g of the range", expected);
+    QVERIFY2(std::abs(printed - expected) <= 1e-3 * expected + 1e-9, qPrintable(QStringLiteral("%1 vs %2").arg(printed).arg(expected)));
+    QVERIFY(expected > 0);
 }

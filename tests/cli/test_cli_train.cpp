@@ -198,6 +198,22 @@ private Q_SLOTS:
         QCOMPARE(train(QStringLiteral("dicom-window0"), {QStringLiteral("--window"), QStringLiteral("40,0")}).exitCode, 2);
     }
 
+    // Label randomisation: the training labels permuted with a seed, recorded; another model than
+    // the one trained on the true labels with the same seed (writesTheRunFolder's run).
+    void shuffledLabels() {
+        const QString run = m_work.filePath(QStringLiteral("shuffled"));
+        const CliResult result = runCli(trainArguments(run, {QStringLiteral("--shuffle-labels"), QStringLiteral("3")}));
+        QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+        const QJsonObject config = QJsonDocument::fromJson(readAll(run + QStringLiteral("/config.json"))).object();
+        QCOMPARE(config[QStringLiteral("training_labels")].toObject()[QStringLiteral("shuffled_with_seed")].toInt(), 3);
+        const QByteArray trueLabels = readAll(m_work.filePath(QStringLiteral("run/best.pth")));
+        QVERIFY(!trueLabels.isEmpty());
+        QVERIFY(readAll(run + QStringLiteral("/best.pth")) != trueLabels);
+        QCOMPARE(QJsonDocument::fromJson(readAll(m_work.filePath(QStringLiteral("run/config.json")))).object()[QStringLiteral("training_labels")].toString(),
+                 QStringLiteral("as in the data"));
+        QCOMPARE(runCli(trainArguments(m_work.filePath(QStringLiteral("shuffled-bad")), {QStringLiteral("--shuffle-labels"), QStringLiteral("x")})).exitCode, 2);
+    }
+
     void usageErrors() {
         QCOMPARE(runCli({QStringLiteral("train"), QStringLiteral("--out"), m_work.filePath(QStringLiteral("y"))}).exitCode, 2);
         QCOMPARE(runCli(trainArguments(m_work.filePath(QStringLiteral("z")), {QStringLiteral("--arch"), QStringLiteral("65x2x2")})).exitCode, 2);

@@ -102,15 +102,16 @@ private Q_SLOTS:
         qInfo("contained: %s", outcome.childStderr.c_str());
     }
 
-    // Through the product's reader: an ImageError naming the file, the signal and GDCM's words;
-    // this process lives on and reads the next file.
-    void readerReportsTheCrashAndGoesOn() {
+    // decodeDicomIsolated: an ImageError naming the file, the signal and GDCM's words; this
+    // process lives on and reads the next file. (The product's reader does not use it yet: see
+    // dicom_reader.cpp.)
+    void isolatedDecodeReportsTheCrashAndGoesOn() {
         QTemporaryDir folder;
         QVERIFY(folder.isValid());
         const std::string path = (folder.path() + QStringLiteral("/cut_ecg.dcm")).toStdString();
         intermap::writeFileAtomically(path, crashingBytes(kCrashingInputs[1]));
         try {
-            image::readImageRgb8(path);
+            image::decodeDicomIsolated(readBytes(path), path, {});
             QFAIL("no error for a file GDCM aborts on");
         } catch (const ImageError& error) {
             QCOMPARE(error.path(), path);

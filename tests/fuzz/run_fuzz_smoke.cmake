@@ -65,7 +65,7 @@ foreach(artifact IN LISTS artifacts)
   execute_process(COMMAND "${FUZZER}" ${limits} "${artifact}" RESULT_VARIABLE rerun_status
                   OUTPUT_VARIABLE rerun_out ERROR_VARIABLE rerun_log)
   set(rerun "${rerun_out}${rerun_log}")
-  if(rerun MATCHES "Sanitizer")
+  if(rerun MATCHES "ERROR: (Address|Leak|Memory|Thread|UndefinedBehavior)Sanitizer|runtime error:")
     message(FATAL_ERROR "${artifact}: a sanitizer report, not a known GDCM failure:\n${rerun}")
   elseif(rerun MATCHES "/gdcm[A-Za-z0-9]+\\.(cxx|txx|hxx|h):[0-9]+: [^\n]*Assertion" AND rerun MATCHES "deadly signal")
     math(EXPR assertions "${assertions} + 1")

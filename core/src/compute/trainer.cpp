@@ -2,6 +2,7 @@
 #include "intermap/train/run_folder.h"
 
 #include "intermap/compute/numerics.h"
+#include "intermap/model/initialisation.h"
 
 #include "intermap/model/state_dict.h"
 #include "intermap/util/atomic_file.h"
@@ -127,32 +128,6 @@ torch::Device chooseDevice(const std::string& requested) {
     if (requested == "auto")
         return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     throw UsageError("device '" + requested + "': expected auto, cpu or cuda");
-}
-
-// timm's ViT initialisation: truncated normal (std 0.02, cut at +-2 std) for Linear weights, the
-// position embedding and the class token; zero biases; LayerNorm weight 1, bias 0; the patch
-// projection keeps PyTorch's default (as timm does for Conv2d).
-void initialiseLikeTimm(model::VisionTransformer& vit) {
-    torch::NoGradGuard noGrad;
-    auto truncatedNormal = [](torch::Tensor tensor) {
-        tensor.normal_(0.0, 0.02).clamp_(-0.04, 0.04);
-    };
-    for (auto& parameter : vit->named_parameters()) {
-        const std::string& name = parameter.key();
-        auto value = parameter.value();
-        const bool isNorm = name.find("norm") != std::string::npos;
-        if (name == "pos_embed" || name == "cls_token" || name == "dist_token" || name == "reg_token") {
-            truncatedNormal(value);
-        } else if (name.rfind("patch_embed", 0) == 0) {
-            continue;
-        } else if (isNorm) {
-            name.size() > 7 && name.compare(name.size() - 6, 6, "weight") == 0 ? value.fill_(1.0) : value.zero_();
-        } else if (name.size() > 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
-            value.zero_();
-        } else {
-            truncatedNormal(value);
-        }
-    }
 }
 
 // The model a training run builds: --arch's at the study's 224 px (patch 16) from random weights;
@@ -350,7 +325,7 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
     torch::manual_seed(settings.seed);
     TrainingModel built = trainingModel(settings);
     model::VisionTransformer vit(built.config);
-    initialiseLikeTimm(vit);
+    model::initialiseLikeTimm(vit);
     if (built.init)
         initialiseFromCheckpoint(vit, *built.init);
     built.init.reset(); // the init's tensors are in the model now

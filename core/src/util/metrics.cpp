@@ -146,6 +146,19 @@ double iouTopKRectangle(MapView map, const Mask& mask, double k) {
     return static_cast<double>(intersection) / static_cast<double>(unionCount);
 }
 
+Mask topKPixelSet(MapView map, double k) {
+    checkK(k);
+    const std::size_t n = pixelCount(map.width, map.height);
+    const float threshold = topKThreshold(map, k);
+    Mask selected;
+    selected.width = map.width;
+    selected.height = map.height;
+    selected.inside.resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+        selected.inside[i] = map.values[i] >= threshold ? 1 : 0;
+    return selected;
+}
+
 double iouTopKSet(MapView map, const Mask& mask, double k) {
     checkK(k);
     checkInputs(map, mask);

@@ -66,6 +66,10 @@ double iouTopKRectangle(MapView map, const Mask& mask, double k);
 // with the mask: no rectangle, so a scattered selection is not rewarded for its bounding box.
 double iouTopKSet(MapView map, const Mask& mask, double k);
 
+// The pixels iouTopKSet selects (same threshold, ties included), as a mask: e.g. to compare the
+// top-k% of two maps (map_similarity.h).
+Mask topKPixelSet(MapView map, double k);
+
 // Energy-based pointing game (Score-CAM's): Σ(m·mask) / Σ(m) with m the min-max normalised map;
 // 0 when Σ(m) = 0 (a constant map).
 double energyPointingGame(MapView map, const Mask& mask);

@@ -20,6 +20,10 @@ struct TrainingJob {
     data::DatasetOptions data;
     StreamSettings streams;   // streams.seed follows settings.seed
     std::string presetName;   // recorded in config.json; empty = none
+    // The sanity checks' data test (Adebayo et al. 2018, label randomisation): the training
+    // split's labels permuted with this seed (class counts kept; validation and test keep their
+    // true labels, so their accuracy shows what was learnt). Recorded in config.json.
+    std::optional<std::uint64_t> shuffleLabelsSeed;
 };
 
 struct TrainingJobEvents {

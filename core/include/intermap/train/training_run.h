@@ -6,6 +6,8 @@
 #include "intermap/train/loader_streams.h"
 #include "intermap/train/trainer.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace intermap::train {
@@ -16,7 +18,8 @@ std::string optimizerName(OptimizerKind kind);
 // config.json's text (pretty-printed JSON, ends with a newline).
 std::string trainingRunConfigJson(const TrainSettings& settings, const data::DatasetOptions& dataOptions,
                                   const data::DatasetSplits& splits, const StreamSettings& streams,
-                                  const std::string& presetName);
+                                  const std::string& presetName,
+                                  std::optional<std::uint64_t> shuffleLabelsSeed = std::nullopt);
 
 // Loads RUNDIR/best.pth, scores it on splits.test with the validation recipe and writes
 // RUNDIR/test.json atomically. Call only when splits.test is not empty.

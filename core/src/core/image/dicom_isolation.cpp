@@ -9,6 +9,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -291,7 +292,15 @@ IsolatedDecodeOutcome decodeDicomInChild(std::string_view encoded, const std::st
     }
     // Not inherited by children the parent later exec()s.
     for (int fd : {resultPipe[0], stderrPipe[0]}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    const pid_t child = ::fork();
+    pid_t child = -1;
+    {
+        // One fork at a time in this process: the libraries' fork handlers are not all safe to run
+        // from two threads at once (OpenBLAS 0.3.21's blas_thread_shutdown_ deadlocked when the
+        // GUI's thumbnail and explain threads forked together).
+        static std::mutex forkMutex;
+        const std::lock_guard<std::mutex> lock(forkMutex);
+        child = ::fork();
+    }
     if (child == 0) {
         ::close(resultPipe[0]);
         ::close(stderrPipe[0]);

@@ -10,7 +10,12 @@
 //
 // Cost: one fork() per file (copy-on-write; see BENCHMARKS.md, "DICOM decoding in a child
 // process"). Where fork() is unavailable (not POSIX, or it fails for lack of resources) the
-// decoder runs in this process, as before.
+// decoder runs in this process.
+//
+// NOT USED BY THE READER (dicom_reader.cpp): fork() from a process whose other threads run
+// OpenBLAS deadlocked in OpenBLAS 0.3.21's fork handler (blas_thread_shutdown_) in the GUI, even
+// with forks serialised. Safe only in a process without such threads (tests, the fuzzer); the
+// product needs a spawned decoder executable instead.
 #include "dicom_decoder.h"
 
 #include <optional>

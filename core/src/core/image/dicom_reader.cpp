@@ -1,14 +1,16 @@
 #include "intermap/image/dicom.h"
 
-#include "dicom_isolation.h"
+#include "dicom_decoder.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/file_io.h"
 
 namespace intermap::image {
 
 DicomImage decodeDicomRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {
-    // In a child process: GDCM aborts on some malformed files (see dicom_isolation.h).
-    DecodedDicom decoded = decodeDicomIsolated(encoded, sourceName, options);
+    // In this process. decodeDicomIsolated (dicom_isolation.h) would contain GDCM's aborts, but a
+    // fork() in a process whose other threads run OpenBLAS deadlocked in OpenBLAS's fork handler
+    // (the GUI's main-window test, 2026-12-04); it waits for a spawned decoder executable.
+    DecodedDicom decoded = decodeDicom(encoded, sourceName, options);
     DicomImage image;
     image.rgb = cv::Mat(decoded.metadata.rows, decoded.metadata.columns, CV_8UC3, decoded.rgb.data()).clone();
     image.metadata = std::move(decoded.metadata);

@@ -3,6 +3,7 @@
 #include "intermap/train/run_folder.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/seeded_random.h"
 
 #include <filesystem>
 #include <memory>
@@ -16,6 +17,15 @@ TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& event
     job.streams.seed = job.settings.seed;
     TrainingJobResult result;
     result.splits = data::scanDataset(job.data);
+    if (job.shuffleLabelsSeed) {
+        std::vector<std::int64_t> labels;
+        for (const auto& sample : result.splits.train)
+            labels.push_back(sample.label);
+        std::mt19937_64 rng(util::mixSeed(*job.shuffleLabelsSeed, 0x6c61'6265'6c73'0000ULL)); // "labels"
+        util::fisherYatesShuffle(labels, rng);
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            result.splits.train[i].label = labels[i];
+    }
     job.settings.numClasses = static_cast<std::int64_t>(result.splits.classNames.size());
 
     const std::filesystem::path runDir(job.settings.outDir);
@@ -28,7 +38,8 @@ TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& event
     // keeps its record).
     if (!job.settings.resume || !std::filesystem::exists(runDir / "config.json"))
         writeFileAtomically((runDir / "config.json").string(),
-                            trainingRunConfigJson(job.settings, job.data, result.splits, job.streams, job.presetName));
+                            trainingRunConfigJson(job.settings, job.data, result.splits, job.streams, job.presetName,
+                                                  job.shuffleLabelsSeed));
 
     auto warnings = std::make_shared<std::vector<std::string>>();
     try {

@@ -18,7 +18,7 @@ std::string optimizerName(OptimizerKind kind) {
 
 std::string trainingRunConfigJson(const TrainSettings& settings, const data::DatasetOptions& dataOptions,
                                   const data::DatasetSplits& splits, const StreamSettings& streams,
-                                  const std::string& presetName) {
+                                  const std::string& presetName, std::optional<std::uint64_t> shuffleLabelsSeed) {
     const nlohmann::ordered_json config{
         {"intermap_version", INTERMAP_VERSION_STRING},
         {"libtorch_version", TORCH_VERSION},
@@ -41,6 +41,8 @@ std::string trainingRunConfigJson(const TrainSettings& settings, const data::Dat
         {"preprocess", std::string(image::toString(streams.recipe))},
         {"image_reading", {{"frame", streams.imageReading.frame}, {"window", image::formatWindowChoice(streams.imageReading.window)}}},
         {"seed", settings.seed},
+        {"training_labels", shuffleLabelsSeed ? nlohmann::ordered_json{{"shuffled_with_seed", *shuffleLabelsSeed}}
+                                              : nlohmann::ordered_json("as in the data")},
         {"device", settings.device}};
     return config.dump(2) + "\n";
 }

@@ -1,0 +1,25 @@
+#pragma once
+// How far the study's float32 arithmetic moves Chefer's map from the method's value (float64):
+// `explain --check-precision` prints it per image; the same number is what a front end shows as
+// a warning. precision.h says why the two differ.
+#include "intermap/explain/explain_options.h"
+
+#include <torch/types.h>
+
+namespace intermap::model {
+struct LoadedVit;
+}
+
+namespace intermap::explain {
+
+class ExplainerRegistry;
+
+// Above this (of the float64 map's min-max range), the float32 map is visibly another map.
+inline constexpr double kCheferDriftWarning = 0.01;
+
+// max |float32 map - float64 map| / (max - min of the float64 map), for one pre-processed image
+// ([1,3,H,W]) and the target `options` pick (0 for a constant map). Computes Chefer twice.
+double cheferPrecisionDrift(const model::LoadedVit& model, const torch::Tensor& input, const ExplainOptions& options,
+                            const ExplainerRegistry& registry);
+
+} // namespace intermap::explain

@@ -1,0 +1,241 @@
+#include "intermap/eval/sanity.h"
+
+#include "intermap/explain/explainer.h"
+#include "intermap/image/image_io.h"
+#include "intermap/model/initialisation.h"
+#include "intermap/model/vit.h"
+#include "intermap/util/atomic_file.h"
+#include "intermap/util/csv.h"
+#include "intermap/util/errors.h"
+#include "intermap/util/image_files.h"
+#include "intermap/util/npy.h"
+#include "intermap/version.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace intermap::eval {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct PreparedImage {
+    std::string path;
+    std::string stem;
+    torch::Tensor input;       // [1,3,S,S]
+    std::int64_t targetClass;  // fixed by the trained model
+    std::vector<std::vector<float>> trainedMaps; // per method, stage 0
+};
+
+std::string mapFile(const std::string& outDir, int stage, const std::string& method, const std::string& stem) {
+    return (fs::path(outDir) / "maps" / ("stage" + std::to_string(stage)) / method / (stem + ".npy")).string();
+}
+
+std::vector<float> writeMap(const std::string& path, const torch::Tensor& map) {
+    const torch::Tensor contiguous = map.contiguous();
+    fs::create_directories(fs::path(path).parent_path());
+    npy::writeFloat32(path, contiguous.data_ptr<float>(), {contiguous.size(0), contiguous.size(1)});
+    return std::vector<float>(contiguous.data_ptr<float>(), contiguous.data_ptr<float>() + contiguous.numel());
+}
+
+void validate(const RandomisationSettings& settings, const explain::ExplainerRegistry& registry) {
+    if (settings.methods.empty())
+        throw UsageError("no method given");
+    for (const auto& method : settings.methods)
+        registry.create(method); // UsageError naming the known methods
+    if (settings.images.empty())
+        throw UsageError("no image given");
+    std::map<std::string, std::string> byStem;
+    for (const auto& image : settings.images) {
+        const std::string stem = util::imageFileStem(image);
+        const auto [at, inserted] = byStem.emplace(stem, image);
+        if (!inserted)
+            throw UsageError("'" + at->second + "' and '" + image + "' have the same stem '" + stem + "' and would write the same map files");
+    }
+    if (settings.outDir.empty())
+        throw UsageError("no output folder given");
+}
+
+std::string modeName(const RandomisationSettings& settings) {
+    return settings.compareCheckpoint.empty() ? std::string(toString(settings.mode)) : "checkpoint";
+}
+
+// Means over images per (method, stage); Spearman's NaN (a constant map) is left out of its mean.
+nlohmann::ordered_json summaryJson(const RandomisationSettings& settings, const RandomisationOutcome& outcome,
+                                   const model::LoadedVit& trained) {
+    nlohmann::ordered_json methods = nlohmann::ordered_json::object();
+    for (const auto& method : settings.methods) {
+        nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+        for (int stage = 0; stage <= static_cast<int>(outcome.groups.size()); ++stage) {
+            double spearman = 0, ssim = 0, iou = 0;
+            int count = 0, spearmanCount = 0;
+            std::string layer;
+            for (const auto& row : outcome.rows) {
+                if (row.method != method || row.stage != stage)
+                    continue;
+                layer = row.layer;
+                ++count;
+                ssim += row.similarity.ssim;
+                iou += row.similarity.top10Iou;
+                if (!std::isnan(row.similarity.spearman)) {
+                    spearman += row.similarity.spearman;
+                    ++spearmanCount;
+                }
+            }
+            if (count == 0)
+                continue;
+            stages.push_back({{"stage", stage},
+                              {"layer", layer},
+                              {"images", count},
+                              {"spearman", spearmanCount ? nlohmann::ordered_json(spearman / spearmanCount) : nlohmann::ordered_json(nullptr)},
+                              {"ssim", ssim / count},
+                              {"top10_iou", iou / count}});
+        }
+        methods[method] = stages;
+    }
+    return {{"intermap_version", INTERMAP_VERSION_STRING},
+            {"test", "model-parameter randomisation (Adebayo et al. 2018)"},
+            {"checkpoint", settings.checkpoint},
+            {"model", trained.config.describe()},
+            {"mode", modeName(settings)},
+            {"compare_checkpoint", settings.compareCheckpoint.empty() ? nlohmann::ordered_json(nullptr)
+                                                                      : nlohmann::ordered_json(settings.compareCheckpoint)},
+            {"seed", settings.seed},
+            {"preprocess", std::string(image::toString(settings.recipe))},
+            {"image_reading", {{"frame", settings.imageReading.frame}, {"window", image::formatWindowChoice(settings.imageReading.window)}}},
+            {"target_class", settings.explainOptions.targetClass ? nlohmann::ordered_json(*settings.explainOptions.targetClass)
+                                                                 : nlohmann::ordered_json("predicted")},
+            {"groups", outcome.groups},
+            {"skipped_images", outcome.skippedImages},
+            {"means", methods}};
+}
+
+std::string csvText(const RandomisationSettings& settings, const RandomisationOutcome& outcome) {
+    std::ostringstream out;
+    out << "image,method,mode,stage,layer,spearman,ssim,top10_iou\n";
+    for (const auto& row : outcome.rows)
+        out << csv::field(row.image) << ',' << row.method << ',' << modeName(settings) << ',' << row.stage << ','
+            << csv::field(row.layer) << ',' << csv::number(row.similarity.spearman) << ',' << csv::number(row.similarity.ssim) << ','
+            << csv::number(row.similarity.top10Iou) << '\n';
+    return out.str();
+}
+
+} // namespace
+
+RandomisationMode parseRandomisationMode(std::string_view name) {
+    if (name == "cascading")
+        return RandomisationMode::Cascading;
+    if (name == "independent")
+        return RandomisationMode::Independent;
+    throw UsageError("unknown randomisation mode '" + std::string(name) + "' (expected 'cascading' or 'independent')");
+}
+
+std::string_view toString(RandomisationMode mode) {
+    return mode == RandomisationMode::Independent ? "independent" : "cascading";
+}
+
+RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings, const explain::ExplainerRegistry& registry,
+                                          const ProgressSink& progress) {
+    validate(settings, registry);
+    fs::create_directories(settings.outDir); // the table is written even when no image could be read
+    const model::ModelOpenOptions openOptions{settings.heads, settings.imageSize};
+    // Every stage's model, the trained one first: the checkpoint as read, with the run's input
+    // normalisation.
+    const auto loadModel = [&] {
+        model::LoadedVit vit = model::loadVit(settings.checkpoint, openOptions);
+        if (settings.normalisation)
+            vit.normalisation = *settings.normalisation;
+        return vit;
+    };
+    const model::LoadedVit trained = loadModel();
+    RandomisationOutcome outcome;
+    const bool comparesCheckpoints = !settings.compareCheckpoint.empty();
+    outcome.groups = comparesCheckpoints ? std::vector<std::string>{settings.compareCheckpoint}
+                                         : model::randomisationGroups(trained.config);
+    const int stages = static_cast<int>(outcome.groups.size());
+    const std::int64_t total = static_cast<std::int64_t>(settings.images.size()) * (stages + 1);
+    std::int64_t done = 0;
+    const auto report = [&](const std::string& message, UnitKind kind) {
+        ++done;
+        if (progress && !progress(ProgressStep{done, total, message, kind}))
+            throw Cancelled();
+    };
+
+    // Stage 0: the trained model fixes each image's target class and the reference maps.
+    std::vector<PreparedImage> images;
+    for (const auto& path : settings.images) {
+        try {
+            PreparedImage prepared{path, util::imageFileStem(path), {}, 0, {}};
+            prepared.input = image::toNormalizedTensor(
+                image::preprocessRgb8(image::readImageRgb8(path, settings.imageReading), settings.recipe,
+                                      static_cast<int>(trained.config.imageSize)),
+                trained.normalisation);
+            const auto explained = explain::explainImage(trained, prepared.input, settings.methods, settings.explainOptions, registry);
+            prepared.targetClass = explained.targetClass;
+            for (const auto& explanation : explained.maps)
+                prepared.trainedMaps.push_back(writeMap(mapFile(settings.outDir, 0, explanation.method, prepared.stem), explanation.map));
+            images.push_back(std::move(prepared));
+            report("stage 0 (trained): " + path, UnitKind::Computed);
+        } catch (const ImageError& error) {
+            outcome.skippedImages.push_back(error.what());
+            report(std::string(error.what()) + " (skipped)", UnitKind::Skipped);
+        }
+    }
+
+    // rows[image][method] per stage, gathered stage-major (one model per stage), written image-major.
+    std::vector<std::vector<std::vector<RandomisationRow>>> rows(
+        images.size(), std::vector<std::vector<RandomisationRow>>(settings.methods.size()));
+    const auto compare = [&](std::size_t i, std::size_t m, int stage, const std::string& layer, const std::vector<float>& map) {
+        const int side = static_cast<int>(trained.config.imageSize);
+        const MapView reference(images[i].trainedMaps[m], side, side);
+        rows[i][m].push_back({images[i].path, settings.methods[m], stage, layer, compareMaps(reference, MapView(map, side, side))});
+    };
+    for (std::size_t i = 0; i < images.size(); ++i)
+        for (std::size_t m = 0; m < settings.methods.size(); ++m)
+            compare(i, m, 0, "none", images[i].trainedMaps[m]);
+
+    for (int stage = 1; stage <= stages; ++stage) {
+        model::LoadedVit randomised = comparesCheckpoints ? model::loadVit(settings.compareCheckpoint, openOptions) : loadModel();
+        if (comparesCheckpoints) {
+            if (settings.normalisation)
+                randomised.normalisation = *settings.normalisation;
+            if (randomised.config.imageSize != trained.config.imageSize || randomised.config.numClasses != trained.config.numClasses)
+                throw UsageError(settings.compareCheckpoint + " is a " + randomised.config.describe() + ", " + settings.checkpoint +
+                                 " a " + trained.config.describe() + ": maps to compare need the same input size and classes");
+        } else {
+            const int first = settings.mode == RandomisationMode::Cascading ? 0 : stage - 1;
+            for (int group = first; group < stage; ++group)
+                model::reinitialiseGroup(randomised.model, outcome.groups[static_cast<std::size_t>(group)], settings.seed);
+        }
+        const std::string& layer = outcome.groups[static_cast<std::size_t>(stage - 1)];
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            explain::ExplainOptions options = settings.explainOptions;
+            options.targetClass = images[i].targetClass;
+            const auto explained = explain::explainImage(randomised, images[i].input, settings.methods, options, registry);
+            for (std::size_t m = 0; m < explained.maps.size(); ++m)
+                compare(i, m, stage, layer,
+                        writeMap(mapFile(settings.outDir, stage, explained.maps[m].method, images[i].stem), explained.maps[m].map));
+            report(comparesCheckpoints ? "other checkpoint " + layer + ": " + images[i].path
+                                       : "stage " + std::to_string(stage) + "/" + std::to_string(stages) + " (" + layer + " re-initialised" +
+                                             (settings.mode == RandomisationMode::Cascading ? " and every group above" : "") +
+                                             "): " + images[i].path,
+                   UnitKind::Computed);
+        }
+    }
+
+    for (auto& perImage : rows)
+        for (auto& perMethod : perImage)
+            for (auto& row : perMethod)
+                outcome.rows.push_back(std::move(row));
+    intermap::writeFileAtomically((fs::path(settings.outDir) / "randomization.csv").string(), csvText(settings, outcome));
+    intermap::writeFileAtomically((fs::path(settings.outDir) / "summary.json").string(), summaryJson(settings, outcome, trained).dump(2) + "\n");
+    return outcome;
+}
+
+} // namespace intermap::eval

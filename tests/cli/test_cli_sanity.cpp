@@ -1,0 +1,211 @@
+// `intermap-cli sanity` (model-parameter randomisation, eval/sanity.h) on the shared fixtures'
+// small ViT (4 blocks): the table's shape, every similarity recomputed from the maps written,
+// the means of summary.json, reproducibility from the seed, and what must hold whatever the
+// model: a map that never reads the classifier (attention, rollout) is unchanged when only the
+// head is re-initialised, while Grad-CAM's (which differentiates the head's logit) changes.
+#include "intermap/eval/map_similarity.h"
+#include "intermap/util/csv.h"
+#include "intermap/util/npy.h"
+
+#include "cli_runner.h"
+#include "shared_data.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <cmath>
+#include <map>
+
+namespace {
+
+using intermap::test::CliResult;
+using intermap::test::runCli;
+
+QString fixture(const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/") + name); }
+
+QByteArray readAll(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+struct Row {
+    QString image, method, mode, layer;
+    int stage = 0;
+    double spearman = 0, ssim = 0, iou = 0;
+};
+
+std::vector<Row> readTable(const QString& path) {
+    std::vector<Row> rows;
+    const QStringList lines = QString::fromUtf8(readAll(path)).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    for (int i = 1; i < lines.size(); ++i) {
+        const auto fields = intermap::csv::splitRecord(lines[i].toStdString());
+        if (fields.size() != 8)
+            return {};
+        rows.push_back({QString::fromStdString(fields[0]), QString::fromStdString(fields[1]), QString::fromStdString(fields[2]),
+                        QString::fromStdString(fields[4]), std::stoi(fields[3]), std::stod(fields[5]), std::stod(fields[6]),
+                        std::stod(fields[7])});
+    }
+    return rows;
+}
+
+const QStringList kMethods{QStringLiteral("attention"), QStringLiteral("rollout"), QStringLiteral("gradcam"), QStringLiteral("chefer")};
+
+} // namespace
+
+class TestCliSanity : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_work;
+
+    CliResult sanity(const QString& out, const QStringList& extra = {}) {
+        return runCli(QStringList{QStringLiteral("sanity"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                  QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--methods"),
+                                  kMethods.join(QLatin1Char(',')), QStringLiteral("--out"), out} +
+                      extra + QStringList{fixture(QStringLiteral("img_0.png")), fixture(QStringLiteral("img_1.png"))});
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+        QVERIFY(m_work.isValid());
+    }
+
+    void cascadingTableMatchesTheMapsItWrote() {
+        const QString out = m_work.filePath(QStringLiteral("cascading"));
+        const CliResult run = sanity(out);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.standardError + run.standardOutput));
+        QVERIFY(readAll(out + QStringLiteral("/randomization.csv")).startsWith("image,method,mode,stage,layer,spearman,ssim,top10_iou\n"));
+        const auto rows = readTable(out + QStringLiteral("/randomization.csv"));
+        const QJsonObject summary = QJsonDocument::fromJson(readAll(out + QStringLiteral("/summary.json"))).object();
+        const QJsonArray groups = summary.value(QStringLiteral("groups")).toArray();
+        QCOMPARE(groups.size(), 6); // head, block3 ... block0, embedding
+        QCOMPARE(groups.first().toString(), QStringLiteral("head"));
+        QCOMPARE(int(rows.size()), 2 * 4 * (1 + 6));
+        std::map<std::pair<QString, int>, std::vector<const Row*>> byMethodAndStage;
+        for (const Row& row : rows) {
+            QCOMPARE(row.mode, QStringLiteral("cascading"));
+            QCOMPARE(row.layer, row.stage == 0 ? QStringLiteral("none") : groups.at(row.stage - 1).toString());
+            byMethodAndStage[{row.method, row.stage}].push_back(&row);
+            // Every similarity again from the two maps on disk.
+            const QString stem = QFileInfo(row.image).completeBaseName();
+            const auto trained = intermap::npy::readFloat32(
+                QStringLiteral("%1/maps/stage0/%2/%3.npy").arg(out, row.method, stem).toStdString(), {224, 224});
+            const auto staged = intermap::npy::readFloat32(
+                QStringLiteral("%1/maps/stage%2/%3/%4.npy").arg(out).arg(row.stage).arg(row.method, stem).toStdString(), {224, 224});
+            const auto expected = intermap::eval::compareMaps(intermap::eval::MapView(trained, 224, 224),
+                                                              intermap::eval::MapView(staged, 224, 224));
+            QVERIFY((std::isnan(expected.spearman) && std::isnan(row.spearman)) || expected.spearman == row.spearman);
+            QCOMPARE(row.ssim, expected.ssim);
+            QCOMPARE(row.iou, expected.top10Iou);
+            if (row.stage == 0) {
+                QVERIFY(std::abs(row.ssim - 1.0) < 1e-12);
+                QCOMPARE(row.iou, 1.0);
+            }
+        }
+        // summary.json's means are the table's.
+        const QJsonObject means = summary.value(QStringLiteral("means")).toObject();
+        for (const QString& method : kMethods) {
+            const QJsonArray stages = means.value(method).toArray();
+            QCOMPARE(stages.size(), 7);
+            for (const QJsonValue& value : stages) {
+                const QJsonObject stage = value.toObject();
+                const auto& group = byMethodAndStage[{method, stage.value(QStringLiteral("stage")).toInt()}];
+                QCOMPARE(int(group.size()), 2);
+                QVERIFY(std::abs(stage.value(QStringLiteral("ssim")).toDouble() - (group[0]->ssim + group[1]->ssim) / 2) < 1e-12);
+            }
+        }
+        // Fully random, Grad-CAM's map is another map.
+        const auto& last = byMethodAndStage[{QStringLiteral("gradcam"), 6}];
+        QVERIFY2(last[0]->ssim < 0.9 || last[1]->ssim < 0.9, "Grad-CAM unchanged on a fully random model");
+        // The same seed gives the same table, another seed another.
+        const QString again = m_work.filePath(QStringLiteral("cascading-again"));
+        QCOMPARE(sanity(again).exitCode, 0);
+        QVERIFY(readAll(again + QStringLiteral("/randomization.csv")) == readAll(out + QStringLiteral("/randomization.csv")));
+        const QString otherSeed = m_work.filePath(QStringLiteral("cascading-seed1"));
+        QCOMPARE(sanity(otherSeed, {QStringLiteral("--seed"), QStringLiteral("1")}).exitCode, 0);
+        QVERIFY(readAll(otherSeed + QStringLiteral("/randomization.csv")) != readAll(out + QStringLiteral("/randomization.csv")));
+    }
+
+    void independentHeadLeavesAttentionMapsUnchanged() {
+        const QString out = m_work.filePath(QStringLiteral("independent"));
+        const CliResult run = sanity(out, {QStringLiteral("--mode"), QStringLiteral("independent")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
+        int checked = 0;
+        for (const Row& row : readTable(out + QStringLiteral("/randomization.csv"))) {
+            QCOMPARE(row.mode, QStringLiteral("independent"));
+            if (row.stage != 1)
+                continue;
+            QCOMPARE(row.layer, QStringLiteral("head"));
+            if (row.method == QLatin1String("attention") || row.method == QLatin1String("rollout")) {
+                QCOMPARE(row.iou, 1.0);
+                QVERIFY(std::abs(row.ssim - 1.0) < 1e-12);
+            } else if (row.method == QLatin1String("gradcam")) {
+                QVERIFY2(row.ssim < 0.999, qPrintable(QString::number(row.ssim)));
+            }
+            ++checked;
+        }
+        QCOMPARE(checked, 2 * 4);
+    }
+
+    // Label randomisation's comparison: a model against itself is the same map everywhere.
+    void compareCheckpointAgainstItself() {
+        const QString out = m_work.filePath(QStringLiteral("compare"));
+        const CliResult run = sanity(out, {QStringLiteral("--compare-checkpoint"), fixture(QStringLiteral("model.pth"))});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
+        const auto rows = readTable(out + QStringLiteral("/randomization.csv"));
+        QCOMPARE(int(rows.size()), 2 * 4 * 2);
+        for (const Row& row : rows) {
+            QCOMPARE(row.mode, QStringLiteral("checkpoint"));
+            QCOMPARE(row.layer, row.stage == 0 ? QStringLiteral("none") : fixture(QStringLiteral("model.pth")));
+            QVERIFY(std::abs(row.ssim - 1.0) < 1e-12);
+            QCOMPARE(row.iou, 1.0);
+        }
+        QCOMPARE(sanity(m_work.filePath(QStringLiteral("compare-mode")),
+                        {QStringLiteral("--compare-checkpoint"), fixture(QStringLiteral("model.pth")), QStringLiteral("--mode"),
+                         QStringLiteral("independent")})
+                     .exitCode,
+                 2);
+    }
+
+    void badInputs() {
+        const QString out = m_work.filePath(QStringLiteral("bad"));
+        QCOMPARE(sanity(out, {QStringLiteral("--mode"), QStringLiteral("sideways")}).exitCode, 2);
+        QCOMPARE(runCli({QStringLiteral("sanity"), QStringLiteral("--methods"), QStringLiteral("attention"), QStringLiteral("--out"), out,
+                         fixture(QStringLiteral("img_0.png"))})
+                     .exitCode,
+                 2);
+        QCOMPARE(sanity(out, {QStringLiteral("--methods"), QStringLiteral("nonsense")}).exitCode, 2);
+        // An unreadable image is skipped, the others done: exit 3.
+        const QString broken = m_work.filePath(QStringLiteral("broken.png"));
+        QFile file(broken);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("not a png");
+        file.close();
+        const CliResult partial = runCli({QStringLiteral("sanity"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                          QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--methods"),
+                                          QStringLiteral("attention"), QStringLiteral("--out"), m_work.filePath(QStringLiteral("partial")),
+                                          broken, fixture(QStringLiteral("img_0.png"))});
+        QCOMPARE(partial.exitCode, 3);
+        QVERIFY2(partial.standardError.contains(QStringLiteral("broken.png")), qPrintable(partial.standardError));
+        QCOMPARE(int(readTable(m_work.filePath(QStringLiteral("partial/randomization.csv"))).size()), 1 * 1 * 7);
+        // No readable image at all: still exit 3, and a table with its header only.
+        const QString none = m_work.filePath(QStringLiteral("none"));
+        const CliResult nothing = runCli({QStringLiteral("sanity"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                          QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--methods"),
+                                          QStringLiteral("attention"), QStringLiteral("--out"), none, broken});
+        QCOMPARE(nothing.exitCode, 3);
+        QCOMPARE(readAll(none + QStringLiteral("/randomization.csv")), QByteArray("image,method,mode,stage,layer,spearman,ssim,top10_iou\n"));
+        const CliResult help = runCli({QStringLiteral("sanity"), QStringLiteral("--help")});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.standardOutput.contains(QStringLiteral("--mode")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliSanity)
+#include "test_cli_sanity.moc"
