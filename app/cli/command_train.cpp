@@ -80,11 +80,15 @@ int runTrain(const QStringList& arguments) {
         QStringLiteral("SEED"));
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
+    const QCommandLineOption imageSizeOption =
+        cli::imageSizeOption(QStringLiteral("the --init checkpoint's native size, 224 from a random init"));
+    const QCommandLineOption meanOption = cli::meanOption();
+    const QCommandLineOption stdOption = cli::stdOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Run folder."), QStringLiteral("RUNDIR"));
     parser.addOptions({dataOption, splitFileOption, classesOption, archOption, initOption, presetOption, optimizerOption,
                        lrOption, momentumOption, weightDecayOption, epochsOption, batchOption, patienceOption,
                        preprocessOption, augmentOption, deviceOption, seedOption, workersOption, shuffleLabelsOption, frameOption, windowOption,
-                       resumeOption, outOption});
+                       imageSizeOption, meanOption, stdOption, resumeOption, outOption});
     if (const auto exitNow = parseOrHelp(parser, arguments, "train"))
         return *exitNow;
     for (const auto* required : {&dataOption, &outOption})
@@ -154,6 +158,10 @@ int runTrain(const QStringList& arguments) {
         settings.resume = parser.isSet(resumeOption);
         if (parser.value(initOption) != QLatin1String("random"))
             settings.initCheckpoint = parser.value(initOption).toStdString();
+        QString inputError;
+        if (!parseModelInputOptions(parser, imageSizeOption, meanOption, stdOption, &settings.imageSize,
+                                    &settings.normalisation, &inputError))
+            return usageError("train", inputError);
 
         train::TrainingJob job;
         job.settings = settings;
@@ -190,7 +198,7 @@ int runTrain(const QStringList& arguments) {
             return usageError("train", readingError);
 
         train::TrainingJobEvents events;
-        events.onDataReady = [&](const data::DatasetSplits& splits) {
+        events.onDataReady = [&](const data::DatasetSplits& splits, const data::ModelInputFrame& input) {
             for (const auto& warning : splits.warnings)
                 std::fprintf(stderr, "warning: %s\n", warning.c_str());
             std::string classList;
@@ -205,6 +213,10 @@ int runTrain(const QStringList& arguments) {
                         train::optimizerName(settings.optimizer.kind).c_str(), settings.optimizer.learningRate,
                         settings.optimizer.momentum, settings.optimizer.weightDecay, settings.epochs, batchSize,
                         static_cast<unsigned long long>(settings.seed), compute::describeThreads().c_str());
+            std::printf("input %d x %d px, normalised with mean %g,%g,%g std %g,%g,%g (%s)\n", input.size, input.size,
+                        input.normalisation.mean[0], input.normalisation.mean[1], input.normalisation.mean[2],
+                        input.normalisation.std[0], input.normalisation.std[1], input.normalisation.std[2],
+                        input.normalisation.source.c_str());
             std::fflush(stdout);
         };
         TerminalProgress progress("train");

@@ -70,8 +70,13 @@ int main(int argc, char** argv) {
                                     QStringLiteral("C,W|minmax"));
     const QCommandLineOption modelWindowOption(QStringLiteral("model-uses-window"),
                                              QStringLiteral("The model input uses the display window too."));
+    const QCommandLineOption imageSizeOption(
+        QStringLiteral("image-size"),
+        QStringLiteral("Run every model of the comparison at N x N px (a multiple of each one's patch size; default 224, "
+                       "the study's frame); another size than a checkpoint's native one resamples its position embedding."),
+        QStringLiteral("N"));
     parser.addOptions({data, masks, checkpoint, weights, methods, image, screenshot, session, trainEpochs, trainOut, trainProbe,
-                       frameOption, windowOption, modelWindowOption});
+                       frameOption, windowOption, modelWindowOption, imageSizeOption});
     parser.process(application);
 
     if (parser.isSet(trainEpochs)) {
@@ -109,6 +114,17 @@ int main(int argc, char** argv) {
     }
     if (!methodList.isEmpty())
         window.setMethods(methodList);
+    if (parser.isSet(imageSizeOption)) {
+        bool ok = false;
+        const int size = parser.value(imageSizeOption).toInt(&ok);
+        using Settings = intermap::ui::ComparisonSettings;
+        if (!ok || size < Settings::kSmallestInputSize || size > Settings::kLargestInputSize)
+            return fail(QStringLiteral("--image-size must be a whole number of pixels from %1 to %2, got '%3'")
+                            .arg(Settings::kSmallestInputSize)
+                            .arg(Settings::kLargestInputSize)
+                            .arg(parser.value(imageSizeOption)));
+        window.setInputSize(size);
+    }
     if (parser.isSet(masks))
         window.openMaskFolder(parser.value(masks));
     if (parser.isSet(checkpoint) && !window.openCheckpoint(parser.value(checkpoint), scripted ? &error : nullptr) && scripted)

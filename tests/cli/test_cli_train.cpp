@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -212,6 +213,73 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(readAll(m_work.filePath(QStringLiteral("run/config.json")))).object()[QStringLiteral("training_labels")].toString(),
                  QStringLiteral("as in the data"));
         QCOMPARE(runCli(trainArguments(m_work.filePath(QStringLiteral("shuffled-bad")), {QStringLiteral("--shuffle-labels"), QStringLiteral("x")})).exitCode, 2);
+    }
+
+    // Training from a Hugging Face init runs at the init's native size with its statistics
+    // (preprocessor_config.json: mean = std = 0.5), records both, and the kept model carries them
+    // to explain (its folder's config.json); --image-size trains at another size; resuming at
+    // another size or with other statistics is refused.
+    void initSetsTheInputSizeAndStatistics() {
+        const QString init = QStringLiteral(INTERMAP_TEST_DATA_DIR "/families/hf-safetensors");
+        const auto train = [&](const QString& run, const QStringList& extra) {
+            return runCli(QStringList{QStringLiteral("train"), QStringLiteral("--data"), m_data, QStringLiteral("--arch"),
+                                      QStringLiteral("128x2x2"), QStringLiteral("--init"), init, QStringLiteral("--epochs"),
+                                      QStringLiteral("1"), QStringLiteral("--batch-size"), QStringLiteral("8"),
+                                      QStringLiteral("--out"), run} +
+                          extra);
+        };
+        const QString native = m_work.filePath(QStringLiteral("hf-native"));
+        const CliResult trained = train(native, {});
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.standardError + trained.standardOutput));
+        QVERIFY2(trained.standardOutput.contains(QStringLiteral("input 32 x 32 px, normalised with mean 0.5,0.5,0.5 std 0.5,0.5,0.5 (preprocessor_config.json)")),
+                 qPrintable(trained.standardOutput));
+        const QJsonObject config = QJsonDocument::fromJson(readAll(native + QStringLiteral("/config.json"))).object();
+        QCOMPARE(config[QStringLiteral("image_size")].toInt(), 32);
+        const QJsonObject statistics = config[QStringLiteral("normalisation")].toObject();
+        QCOMPARE(statistics[QStringLiteral("mean")].toArray(), (QJsonArray{0.5, 0.5, 0.5}));
+        QCOMPARE(statistics[QStringLiteral("std")].toArray(), (QJsonArray{0.5, 0.5, 0.5}));
+        QCOMPARE(statistics[QStringLiteral("source")].toString(), QStringLiteral("preprocessor_config.json"));
+        QVERIFY(QFile::exists(native + QStringLiteral("/test.json")));
+        // The kept model, named by file or by its run folder, reads at 32 px with the run's statistics
+        // and the data set's class names.
+        for (const QString& checkpoint : {native + QStringLiteral("/best.pth"), native}) {
+            const CliResult inspected = runCli({QStringLiteral("inspect"), checkpoint, QStringLiteral("--json")});
+            QVERIFY2(inspected.exitCode == 0, qPrintable(inspected.standardError));
+            const QJsonObject summary = QJsonDocument::fromJson(inspected.standardOutput.toUtf8()).object();
+            QCOMPARE(summary[QStringLiteral("native_image_size")].toInt(), 32);
+            QCOMPARE(summary[QStringLiteral("normalisation")][QStringLiteral("mean")].toArray(), (QJsonArray{0.5, 0.5, 0.5}));
+            QVERIFY2(summary[QStringLiteral("normalisation")][QStringLiteral("source")].toString().contains(QStringLiteral("training run")),
+                     qPrintable(inspected.standardOutput));
+            QCOMPARE(summary[QStringLiteral("class_names")].toArray(), (QJsonArray{QStringLiteral("negative"), QStringLiteral("positive")}));
+        }
+
+        const QString resized = m_work.filePath(QStringLiteral("hf-48"));
+        const CliResult at48 = train(resized, {QStringLiteral("--image-size"), QStringLiteral("48"), QStringLiteral("--mean"),
+                                              QStringLiteral("0.4,0.4,0.4"), QStringLiteral("--std"), QStringLiteral("0.2,0.2,0.2")});
+        QVERIFY2(at48.exitCode == 0, qPrintable(at48.standardError));
+        const QJsonObject config48 = QJsonDocument::fromJson(readAll(resized + QStringLiteral("/config.json"))).object();
+        QCOMPARE(config48[QStringLiteral("image_size")].toInt(), 48);
+        QCOMPARE(config48[QStringLiteral("normalisation")][QStringLiteral("source")].toString(), QStringLiteral("--mean/--std"));
+        const QJsonObject summary48 =
+            QJsonDocument::fromJson(runCli({QStringLiteral("inspect"), resized, QStringLiteral("--json")}).standardOutput.toUtf8()).object();
+        QCOMPARE(summary48[QStringLiteral("native_image_size")].toInt(), 48);
+        QCOMPARE(summary48[QStringLiteral("normalisation")][QStringLiteral("std")].toArray(), (QJsonArray{0.2, 0.2, 0.2}));
+
+        const CliResult otherSize = train(resized, {QStringLiteral("--resume"), QStringLiteral("--mean"), QStringLiteral("0.4,0.4,0.4"),
+                                                    QStringLiteral("--std"), QStringLiteral("0.2,0.2,0.2")});
+        QCOMPARE(otherSize.exitCode, 2);
+        QVERIFY2(otherSize.standardError.contains(QStringLiteral("trained at 48 px")), qPrintable(otherSize.standardError));
+        const CliResult otherStatistics = train(resized, {QStringLiteral("--resume"), QStringLiteral("--image-size"), QStringLiteral("48")});
+        QCOMPARE(otherStatistics.exitCode, 2);
+        QVERIFY2(otherStatistics.standardError.contains(QStringLiteral("other statistics")), qPrintable(otherStatistics.standardError));
+        QCOMPARE(train(resized, {QStringLiteral("--resume"), QStringLiteral("--image-size"), QStringLiteral("48"), QStringLiteral("--mean"),
+                                 QStringLiteral("0.4,0.4,0.4"), QStringLiteral("--std"), QStringLiteral("0.2,0.2,0.2")})
+                     .exitCode,
+                 0);
+        // Not a multiple of the patch (8).
+        const CliResult badSize = train(m_work.filePath(QStringLiteral("hf-50")), {QStringLiteral("--image-size"), QStringLiteral("50")});
+        QCOMPARE(badSize.exitCode, 2);
+        QVERIFY2(badSize.standardError.contains(QStringLiteral("multiple of the patch size 8")), qPrintable(badSize.standardError));
     }
 
     void usageErrors() {

@@ -647,6 +647,44 @@ private Q_SLOTS:
         QVERIFY(data::loadForEvaluation(sample, image::PreprocessRecipe::Resize).mask.empty());
     }
 
+    // Another model input frame (size and statistics): image and mask follow it, in the loaders too.
+    void modelInputFrameSetsSizeAndStatistics() {
+        QTemporaryDir dir;
+        writeImage(dir.path() + "/image.png", coordinateImage(256, 256));
+        const cv::Mat mask = patternMask(256, 256);
+        writeImage(dir.path() + "/mask.png", mask);
+        const Sample sample{str(dir.path() + "/image.png"), "image.png", 1, str(dir.path() + "/mask.png")};
+        data::ModelInputFrame frame;
+        frame.size = 48;
+        frame.normalisation.mean = {0.5, 0.5, 0.5};
+        frame.normalisation.std = {0.5, 0.5, 0.5};
+        for (const auto recipe : {image::PreprocessRecipe::Resize, image::PreprocessRecipe::CenterCrop}) {
+            const auto loaded = data::loadForEvaluation(sample, recipe, {}, frame);
+            const torch::Tensor expected = image::loadPreprocessed(sample.imagePath, recipe, 48, frame.normalisation).squeeze(0);
+            QCOMPARE(loaded.image.sizes().vec(), (std::vector<std::int64_t>{3, 48, 48}));
+            QVERIFY(torch::equal(loaded.image, expected));
+            QVERIFY(!torch::equal(loaded.image, image::loadPreprocessed(sample.imagePath, recipe, 48).squeeze(0)));
+            QCOMPARE(loaded.mask.size(), cv::Size(48, 48));
+        }
+        std::mt19937_64 rng(3);
+        const auto augmented = data::loadForTraining(sample, data::AugmentOptions{}, rng, {}, frame);
+        QCOMPARE(augmented.image.sizes().vec(), (std::vector<std::int64_t>{3, 48, 48}));
+        QCOMPARE(augmented.mask.size(), cv::Size(48, 48));
+        // Values in [-1, 1]: normalised with 0.5/0.5, not ImageNet's (which reaches 2.64).
+        QVERIFY(augmented.image.min().item<double>() >= -1.0 && augmented.image.max().item<double>() <= 1.0);
+
+        data::LoaderOptions options;
+        options.batchSize = 2;
+        options.workers = 1;
+        options.input = frame;
+        data::BatchLoader loader({sample, sample}, options);
+        const auto batch = loader.next();
+        QVERIFY(batch.has_value());
+        QVERIFY(torch::equal(batch->images[0], data::loadForEvaluation(sample, image::PreprocessRecipe::Resize, {}, frame).image));
+        options.input.size = 0;
+        QVERIFY_THROWS_EXCEPTION(UsageError, data::BatchLoader({sample}, options));
+    }
+
     // ------------------------------------------------------------------ batch loader
 
     void loaderIsDeterministic() {

@@ -180,14 +180,16 @@ private Q_SLOTS:
     }
 
     // A backbone of another family and shape (Meta's DINOv2 layout: patch 14, 56 px, 4 registers,
-    // LayerScale, no head) initialises a classifier at 224 px: its tokens, gammas and epsilon are
-    // kept, its positions resampled to the 16x16 grid, and a fresh head is trained.
+    // LayerScale, no head) initialises a classifier at 224 px (asked for: its native size is 56):
+    // its tokens, gammas and epsilon are kept, its positions resampled to the 16x16 grid, and a
+    // fresh head is trained.
     void initFromAnotherFamilysBackbone() {
         const std::string backbone = INTERMAP_TEST_DATA_DIR "/families/prefix/meta_dinov2_reg.pth";
         QTemporaryDir run;
         auto settings = tinySettings(run.path());
         settings.architecture = train::parseArchitecture("128x2x2");
         settings.initCheckpoint = backbone;
+        settings.imageSize = 224;
         settings.epochs = 1;
         train::trainClassifier(settings, syntheticData());
         const model::LoadedVit trained = model::loadVit(run.filePath(QStringLiteral("best.pth")).toStdString(), 2);
@@ -200,6 +202,43 @@ private Q_SLOTS:
         // One epoch of Adam moves every weight a little; the init is still recognisable.
         const double moved = (trained.model->regToken - init.model->regToken).abs().max().item<double>();
         QVERIFY2(moved > 0.0 && moved < 0.05, qPrintable(QStringLiteral("register tokens moved by %1").arg(moved)));
+    }
+
+    // The input a run feeds its model: 224 px and ImageNet's statistics from a random init; the
+    // init's native size and own statistics otherwise; settings override both.
+    void trainingInputFollowsTheInit() {
+        QTemporaryDir run;
+        auto settings = tinySettings(run.path());
+        train::TrainingInput input = train::trainingInput(settings);
+        QCOMPARE(input.imageSize, std::int64_t(224));
+        QCOMPARE(input.normalisation.mean, (std::array<double, 3>{0.485, 0.456, 0.406}));
+        settings.imageSize = 64;
+        QCOMPARE(train::trainingInput(settings).imageSize, std::int64_t(64));
+        settings.imageSize = 100; // not a multiple of 16
+        QVERIFY_THROWS_EXCEPTION(UsageError, train::trainingInput(settings));
+
+        settings.imageSize.reset();
+        settings.architecture = train::parseArchitecture("128x2x2");
+        settings.initCheckpoint = INTERMAP_TEST_DATA_DIR "/families/prefix/meta_dinov2_reg.pth";
+        input = train::trainingInput(settings);
+        QCOMPARE(input.imageSize, std::int64_t(56)); // grid 4 x patch 14
+        QCOMPARE(input.normalisation.source, std::string("ImageNet (default)"));
+
+        settings.initCheckpoint = INTERMAP_TEST_DATA_DIR "/families/hf-safetensors";
+        input = train::trainingInput(settings);
+        QCOMPARE(input.imageSize, std::int64_t(32));
+        QCOMPARE(input.normalisation.mean, (std::array<double, 3>{0.5, 0.5, 0.5}));
+        QCOMPARE(input.normalisation.source, std::string("preprocessor_config.json"));
+        settings.imageSize = 48;
+        model::Normalisation given;
+        given.mean = {0.1, 0.2, 0.3};
+        given.source = "--mean/--std";
+        settings.normalisation = given;
+        input = train::trainingInput(settings);
+        QCOMPARE(input.imageSize, std::int64_t(48));
+        QCOMPARE(input.normalisation.mean, given.mean);
+        settings.imageSize = 44; // not a multiple of the init's patch 8
+        QVERIFY_THROWS_EXCEPTION(UsageError, train::trainingInput(settings));
     }
 };
 

@@ -248,6 +248,55 @@ private Q_SLOTS:
         QCOMPARE(values, view->panel(1)->map());
     }
 
+    // Another input size (View: Input size, or intermap --image-size N): every panel runs there —
+    // a patch-14, 56 px checkpoint with registers at 112 px, its positions resampled — and shows
+    // the core's maps at that size; the exported maps are 112 x 112; the model's description
+    // says its positions were resampled.
+    void anotherInputSizeRunsEveryPanelThere() {
+        INTERMAP_REQUIRE_SHARED(kImagesDir);
+        const QString checkpoint = QStringLiteral(INTERMAP_TEST_DATA_DIR "/families/prefix/timm_reg_p14.pth");
+        ui::MainWindow window;
+        window.resize(1200, 700);
+        window.show();
+        const QStringList methods{QStringLiteral("rollout"), QStringLiteral("gradcam")};
+        window.setMethods(methods);
+        QSignalSpy described(window.controller(), &ui::ComparisonController::modelDescribed);
+        QString error;
+        QVERIFY2(window.openCheckpoint(checkpoint, &error), qPrintable(error));
+        QVERIFY2(window.openImageFolder(test::sharedPath(kImagesDir), &error), qPrintable(error));
+        window.setInputSize(112);
+        QCOMPARE(window.controller()->settings().inputSize, 112);
+        QVERIFY(window.selectImage(kImageStem));
+        QVERIFY2(waitForPanels(window, 60000), "maps did not appear");
+        QCOMPARE(window.controller()->currentImage().size(), QSize(112, 112));
+
+        const auto model = model::loadVit(checkpoint.toStdString(), model::ModelOpenOptions{std::nullopt, 112});
+        const auto input = image::loadPreprocessed(window.imageBrowser()->current()->path.toStdString(),
+                                                   image::PreprocessRecipe::Resize, 112, model.normalisation);
+        const auto explained = explain::explainImage(model, input, {"rollout", "gradcam"}, {},
+                                                     explain::ExplainerRegistry::withBuiltinMethods());
+        ui::ComparisonView* view = window.comparisonView();
+        for (int p = 1; p < view->panelCount(); ++p) {
+            const auto expected = explained.maps[static_cast<std::size_t>(p - 1)].map.contiguous();
+            QCOMPARE(static_cast<std::int64_t>(view->panel(p)->map().size()), expected.numel());
+            QCOMPARE(expected.numel(), std::int64_t(112 * 112));
+            double largest = 0.0;
+            for (std::int64_t i = 0; i < expected.numel(); ++i)
+                largest = std::max(largest, double(std::abs(view->panel(p)->map()[static_cast<std::size_t>(i)] -
+                                                            expected.data_ptr<float>()[i])));
+            QVERIFY2(largest <= 1e-6, qPrintable(QStringLiteral("%1: map differs by %2").arg(methods[p - 1]).arg(largest)));
+        }
+        QTemporaryDir folder;
+        const QStringList written = window.exportMaps(folder.path(), &error);
+        QCOMPARE(written.size(), 2);
+        QCOMPARE(npy::readFloat32(written.first().toStdString(), {112, 112}), view->panel(1)->map());
+
+        // The description follows the size: the last one names the resampling to 112 px.
+        QTRY_VERIFY_WITH_TIMEOUT(!described.isEmpty() &&
+                                     described.last().at(0).value<ui::ModelDescription>().notes.join(QLatin1Char(' ')).contains(QStringLiteral("(112 px)")),
+                                 30000);
+    }
+
     // DICOM in the browser: the info panel, window/level by right-drag changes the display only
     // (the maps stay those of the file's window), the switch makes the model read it too, and a
     // multi-frame file offers its frames.

@@ -40,6 +40,7 @@ private Q_SLOTS:
         settings.explainOptions.augSmooth = true;
         settings.explainOptions.cheferPrecision = explain::Precision::Float32;
         settings.maskThreshold = 127;
+        settings.inputSize = 112;
         session.compare.display.colourMap = QStringLiteral("viridis");
         session.compare.display.opacity = 0.3;
         session.compare.display.showOutline = false;
@@ -55,6 +56,7 @@ private Q_SLOTS:
         QCOMPARE(loaded.compare.settings.mapKeySettings(), settings.mapKeySettings());
         QVERIFY(loaded.compare.settings.explainOptions.targetClass == std::optional<std::int64_t>(1));
         QCOMPARE(loaded.compare.display.opacity, 0.3);
+        QCOMPARE(loaded.compare.settings.inputSize, 112);
         QCOMPARE(loaded.train, session.train);
         // The target is written as a word.
         QCOMPARE(comparisonToJson(ComparisonSession{}).value(QStringLiteral("target")).toString(),
@@ -73,6 +75,7 @@ private Q_SLOTS:
         QVERIFY(!loaded.compare.settings.explainOptions.targetClass.has_value());
         QVERIFY(loaded.compare.settings.explainOptions.cheferPrecision == explain::Precision::Float32);
         QCOMPARE(loaded.compare.settings.methods, QStringList{QString::fromLatin1(explain::kCheferMethod)});
+        QCOMPARE(loaded.compare.settings.inputSize, 224); // sessions before the input size: the study's
         QCOMPARE(loaded.compare.display.opacity, 0.8);
         QVERIFY(loaded.compare.display.showOutline);
 

@@ -13,18 +13,19 @@ namespace intermap::ui {
 QString ComparisonSettings::mapKeySettings() const {
     // Grad-CAM and Chefer options also change their maps only, but one key for all keeps the
     // cache simple; attention and rollout are cheap to recompute.
-    return QStringLiteral("recipe=%1;target=%2;aug=%3;eigen=%4;chefer=%5;%6")
+    return QStringLiteral("recipe=%1;size=%7;target=%2;aug=%3;eigen=%4;chefer=%5;%6")
         .arg(recipe)
         .arg(QString::fromStdString(explain::targetName(explainOptions.targetClass)))
         .arg(explainOptions.augSmooth)
         .arg(explainOptions.eigenSmooth)
         .arg(QString::fromLatin1(explain::precisionName(explainOptions.cheferPrecision)))
-        .arg(reading.modelKey());
+        .arg(reading.modelKey())
+        .arg(inputSize);
 }
 
 QString ComparisonController::imageKey() const {
-    return m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + m_maskPath + QLatin1Char('|') +
-           m_settings.reading.displayKey();
+    return m_imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') + QString::number(m_settings.inputSize) +
+           QLatin1Char('|') + m_maskPath + QLatin1Char('|') + m_settings.reading.displayKey();
 }
 
 ComparisonController::ComparisonController(ComparisonView* view, QObject* parent)
@@ -66,7 +67,7 @@ void ComparisonController::setImage(const QString& imagePath, const QString& mas
     m_classNames = classNames;
     m_trueClass = trueClass;
     if (newImage)
-        m_view->fitTo(QSize(224, 224));
+        m_view->fitTo(QSize(m_settings.inputSize, m_settings.inputSize));
     refresh();
 }
 
@@ -81,17 +82,26 @@ void ComparisonController::setModels(const QVector<ComparisonModel>& models) {
 }
 
 void ComparisonController::setSettings(const ComparisonSettings& settings) {
+    const bool resized = settings.inputSize != m_settings.inputSize;
     m_settings = settings;
+    if (resized && !m_describedModel.isEmpty())
+        describeModel(m_describedModel); // its notes say whether its positions are resampled
     refresh();
 }
 
 void ComparisonController::describeModel(const QString& path) {
-    Q_EMIT requestDescription(path);
+    m_describedModel = path;
+    Q_EMIT requestDescription(path, m_settings.inputSize);
 }
 
 QString ComparisonController::modelId(const QString& path) const {
     const QFileInfo info(path);
     return QStringLiteral("%1|%2|%3").arg(info.absoluteFilePath()).arg(info.size()).arg(info.lastModified().toMSecsSinceEpoch());
+}
+
+QString ComparisonController::probabilityKey(const QString& modelPath, const QString& imagePath) const {
+    return modelId(modelPath) + QLatin1Char('|') + imagePath + QLatin1Char('|') + m_settings.recipe + QLatin1Char('|') +
+           QString::number(m_settings.inputSize);
 }
 
 view::MapKey ComparisonController::keyFor(const QString& modelPath, const QString& method) const {
@@ -158,6 +168,7 @@ void ComparisonController::refresh() {
     request.modelPaths = missingModels;
     request.methods = missingMethods;
     request.recipe = m_settings.recipe;
+    request.inputSize = m_settings.inputSize;
     request.options = m_settings.explainOptions;
     request.reading = m_settings.reading;
     // Stale work is dropped before its next model pass; the atomic is set here, directly, not
@@ -182,8 +193,7 @@ void ComparisonController::onMapsReady(const MapResult& result) {
                 m_cache.insert(key, view::CachedMap{maps.maps[static_cast<std::size_t>(i)], result.image.width(),
                                                     result.image.height()});
         }
-        m_probabilities.insert(modelId(maps.modelPath) + QLatin1Char('|') + result.imagePath + QLatin1Char('|') + m_settings.recipe,
-                               maps.probabilities);
+        m_probabilities.insert(probabilityKey(maps.modelPath, result.imagePath), maps.probabilities);
         m_modelClassNames.insert(modelId(maps.modelPath), maps.classNames);
         // The browser numbers classes as the image folder does: a checkpoint with its own class
         // names reports its prediction by name (-1, not shown, when the folder has no such class).
@@ -220,7 +230,7 @@ void ComparisonController::onFailed(quint64 generation, const QString& message) 
 QString ComparisonController::captionFor(const std::vector<float>* map, const QString& modelPath) const {
     QStringList parts;
     const auto probabilities =
-        m_probabilities.value(modelId(modelPath) + QLatin1Char('|') + m_imagePath + QLatin1Char('|') + m_settings.recipe);
+        m_probabilities.value(probabilityKey(modelPath, m_imagePath));
     if (!probabilities.isEmpty() && (m_settings.mode == ComparisonSettings::Mode::Inits || !map)) {
         int best = 0;
         for (int c = 1; c < probabilities.size(); ++c)
@@ -251,8 +261,9 @@ QString ComparisonController::captionFor(const std::vector<float>* map, const QS
             for (int y = 0; y < grey.height(); ++y)
                 std::copy_n(grey.constScanLine(y), grey.width(), bytes.begin() + static_cast<std::ptrdiff_t>(y) * grey.width());
             const eval::Mask mask = eval::maskFromGrey(bytes, grey.width(), grey.height(), m_settings.maskThreshold);
-            const std::vector<float> scoring = eval::scoringMap(eval::MapView(*map, 224, 224), "map");
-            const eval::MapView view(scoring, 224, 224);
+            const int side = grey.width(); // the mask is in the maps' frame
+            const std::vector<float> scoring = eval::scoringMap(eval::MapView(*map, side, side), "map");
+            const eval::MapView view(scoring, side, side);
             parts << (eval::pointingGameHit(view, mask) ? tr("PG hit") : tr("PG miss"));
             parts << tr("IoU@%1 %2").arg(m_settings.iouTopK).arg(eval::iouTopKRectangle(view, mask, m_settings.iouTopK), 0, 'f', 2);
         } catch (const std::exception& error) {

@@ -21,6 +21,11 @@ struct ComparisonSettings {
                         QString::fromLatin1(explain::kGradCamMethod), QString::fromLatin1(explain::kCheferMethod)};
     QString initsMethod = QString::fromLatin1(explain::kCheferMethod); // the method shown across inits
     QString recipe = QStringLiteral("resize");
+    // Every model of the comparison runs at inputSize x inputSize px, one frame for all panels: the
+    // study's 224 (image::kModelInputSize) unless the user asks for another; a checkpoint made for
+    // another size has its position embedding resampled (its description says so).
+    int inputSize = 224;
+    static constexpr int kSmallestInputSize = 8, kLargestInputSize = 4096; // what the GUI offers
     explain::ExplainOptions explainOptions; // as the worker's explain call takes them
     view::ImageReading reading;             // the image's frame and window (DICOM)
     int maskThreshold = 0;
@@ -47,6 +52,7 @@ public:
     void setModels(const QVector<ComparisonModel>& models);
     void setSettings(const ComparisonSettings& settings);
     const ComparisonSettings& settings() const { return m_settings; }
+    // At the comparison's input size; again whenever that size changes.
     void describeModel(const QString& path);
 
     bool isBusy() const { return m_pendingGeneration != 0; }
@@ -71,13 +77,14 @@ Q_SIGNALS:
 
     // To the worker (queued).
     void requestMaps(const intermap::ui::MapRequest& request);
-    void requestDescription(const QString& path);
+    void requestDescription(const QString& path, int inputSize);
 
 private:
     void refresh();
     void onMapsReady(const MapResult& result);
     void onFailed(quint64 generation, const QString& message);
     view::MapKey keyFor(const QString& modelPath, const QString& method) const;
+    QString probabilityKey(const QString& modelPath, const QString& imagePath) const;
     QString modelId(const QString& path) const;
     void fillPanels();
     QString captionFor(const std::vector<float>* map, const QString& modelPath) const;
@@ -94,11 +101,12 @@ private:
     int m_trueClass = -1;
     QImage m_image; // pre-processed, from the last result for this image + recipe
     QImage m_mask;
-    QString m_imageKey; // image path + recipe + mask + display reading the QImages belong to
+    QString m_imageKey; // image path + recipe + input size + mask + display reading the QImages belong to
     QString imageKey() const;
-    QMap<QString, QVector<double>> m_probabilities; // modelId + image + recipe -> softmax
+    QMap<QString, QVector<double>> m_probabilities; // modelId + image + recipe + input size -> softmax
     QMap<QString, QStringList> m_modelClassNames;   // modelId -> the checkpoint's own class names
     QString m_failure;
+    QString m_describedModel; // the model whose description the model panel shows
     quint64 m_generation = 0;
     quint64 m_pendingGeneration = 0;
 };

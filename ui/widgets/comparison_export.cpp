@@ -3,6 +3,7 @@
 #include "render/figure.h"
 #include "widgets/comparison_controller.h"
 
+#include "intermap/util/errors.h"
 #include "intermap/util/npy.h"
 
 #include <QCoreApplication>
@@ -73,12 +74,16 @@ QStringList exportComparisonMaps(const ComparisonController& controller, const Q
     }
     const QStringList titles = controller.panelTitles();
     const auto maps = controller.panelMaps();
+    const std::int64_t side = controller.currentImage().width(); // the maps' frame
     for (std::size_t i = 0; i < maps.size(); ++i) {
         QString name = titles.value(static_cast<int>(i) + 1);
         name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
         const QString path = QDir(folder).filePath(imageStem + QLatin1Char('_') + name + QStringLiteral(".npy"));
         try {
-            npy::writeFloat32(path.toStdString(), maps[i].data(), {224, 224});
+            if (static_cast<std::int64_t>(maps[i].size()) != side * side)
+                throw Error(path.toStdString() + ": the map has " + std::to_string(maps[i].size()) +
+                            " values, not the image's " + std::to_string(side) + " x " + std::to_string(side));
+            npy::writeFloat32(path.toStdString(), maps[i].data(), {side, side});
             written << path;
         } catch (const std::exception& exception) {
             *error = QString::fromStdString(exception.what());

@@ -14,7 +14,7 @@ class ComparisonController;
 // Returns false with `error` set on failure.
 bool exportComparisonFigure(const ComparisonController& controller, const PanelDisplay& display, const QString& rowLabel,
                             const QString& path, int dpi, QString* error);
-// One <imageStem>_<panel>.npy (float32 224x224) per map shown; returns the files written, with
+// One <imageStem>_<panel>.npy (float32 N x N, the comparison's input size) per map shown; returns the files written, with
 // `error` set when one failed.
 QStringList exportComparisonMaps(const ComparisonController& controller, const QString& imageStem, const QString& folder,
                                  QString* error);

@@ -69,10 +69,20 @@ QWidget* ControlsDock::buildComputation(QWidget* parent) {
     m_target->setToolTip(tr("Class whose evidence the class-specific methods map"));
     form->addRow(tr("Target"), m_target);
     m_recipe = new QComboBox(options);
-    m_recipe->addItem(tr("Resize to 224 (CP-CHILD, DUKE)"), QStringLiteral("resize"));
-    m_recipe->addItem(tr("Centre crop 224 (Kvasir, MURA)"), QStringLiteral("center-crop"));
+    m_recipe->addItem(tr("Resize (CP-CHILD, DUKE)"), QStringLiteral("resize"));
+    m_recipe->addItem(tr("Centre crop (Kvasir, MURA)"), QStringLiteral("center-crop"));
     m_recipe->setToolTip(tr("The study's test-time pre-processing"));
     form->addRow(tr("Pre-processing"), m_recipe);
+    m_inputSize = new QSpinBox(options);
+    m_inputSize->setRange(ComparisonSettings::kSmallestInputSize, ComparisonSettings::kLargestInputSize);
+    m_inputSize->setSingleStep(16);
+    m_inputSize->setSuffix(tr(" px"));
+    m_inputSize->setValue(ComparisonSettings().inputSize);
+    m_inputSize->setKeyboardTracking(false); // one request per value typed, not per digit
+    m_inputSize->setToolTip(tr("Every model runs at N x N px, a multiple of its patch size (224 = 16 x 14 suits both); "
+                               "224 is the study's frame. A checkpoint made for another size has its position "
+                               "embedding resampled as timm does."));
+    form->addRow(tr("Input size"), m_inputSize);
     m_augSmooth = new QCheckBox(tr("aug-smooth"), options);
     m_augSmooth->setToolTip(tr("Grad-CAM: average 6 passes (flip x scale 0.9/1.0/1.1), the study's setting"));
     m_eigenSmooth = new QCheckBox(tr("eigen-smooth"), options);
@@ -91,6 +101,7 @@ QWidget* ControlsDock::buildComputation(QWidget* parent) {
     form->addRow(tr("Mask threshold"), m_maskThreshold);
     connect(m_target, &QComboBox::currentIndexChanged, this, &ControlsDock::settingsEdited);
     connect(m_recipe, &QComboBox::currentIndexChanged, this, &ControlsDock::settingsEdited);
+    connect(m_inputSize, &QSpinBox::valueChanged, this, &ControlsDock::settingsEdited);
     connect(m_augSmooth, &QCheckBox::toggled, this, &ControlsDock::settingsEdited);
     connect(m_eigenSmooth, &QCheckBox::toggled, this, &ControlsDock::settingsEdited);
     connect(m_cheferPrecision, &QComboBox::currentIndexChanged, this, &ControlsDock::settingsEdited);
@@ -147,6 +158,7 @@ ComparisonSettings ControlsDock::settings() const {
     settings.initsMethod = m_initsMethod->currentText();
     settings.explainOptions.targetClass = explain::parseTarget(m_target->currentData().toString().toStdString()).target;
     settings.recipe = m_recipe->currentData().toString();
+    settings.inputSize = m_inputSize->value();
     settings.explainOptions.augSmooth = m_augSmooth->isChecked();
     settings.explainOptions.eigenSmooth = m_eigenSmooth->isChecked();
     settings.explainOptions.cheferPrecision = comboPrecision(m_cheferPrecision);
@@ -164,6 +176,7 @@ void ControlsDock::setSettings(const ComparisonSettings& settings) {
         m_initsMethod->setCurrentText(settings.initsMethod);
     setTarget(settings.explainOptions.targetClass);
     m_recipe->setCurrentIndex(std::max(0, m_recipe->findData(settings.recipe)));
+    m_inputSize->setValue(settings.inputSize);
     m_augSmooth->setChecked(settings.explainOptions.augSmooth);
     m_eigenSmooth->setChecked(settings.explainOptions.eigenSmooth);
     setComboPrecision(m_cheferPrecision, settings.explainOptions.cheferPrecision);
@@ -197,6 +210,12 @@ void ControlsDock::setDisplay(const PanelDisplay& display) {
 void ControlsDock::setMethods(const QStringList& methods) {
     ComparisonSettings changed = settings();
     changed.methods = methods;
+    setSettings(changed);
+}
+
+void ControlsDock::setInputSize(int size) {
+    ComparisonSettings changed = settings();
+    changed.inputSize = size;
     setSettings(changed);
 }
 

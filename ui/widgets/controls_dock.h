@@ -27,6 +27,7 @@ public:
     PanelDisplay display() const;
     void setDisplay(const PanelDisplay& display);
     void setMethods(const QStringList& methods);
+    void setInputSize(int size); // pixels, clamped to the spin box's range
     void setAcrossInits(bool acrossInits, const QString& method);
     // The target picker follows the model's classes; the chosen target stays when it exists.
     void setClassChoices(int numClasses, const QStringList& classNames);
@@ -50,6 +51,7 @@ private:
     QComboBox* m_initsMethod;
     QComboBox* m_target;
     QComboBox* m_recipe;
+    QSpinBox* m_inputSize;
     QCheckBox* m_augSmooth;
     QCheckBox* m_eigenSmooth;
     QComboBox* m_cheferPrecision;

@@ -27,6 +27,7 @@ struct ExplainWorker::Models {
     static constexpr std::size_t kKeep = 4;
     struct Entry {
         QString path;
+        int inputSize = 0;
         qint64 size = 0;
         QDateTime modified;
         model::LoadedVit loaded;
@@ -35,18 +36,19 @@ struct ExplainWorker::Models {
     explain::ExplainerRegistry registry = explain::ExplainerRegistry::withBuiltinMethods();
     torch::Device device = torch::kCPU;
 
-    model::LoadedVit& get(const QString& path) {
+    model::LoadedVit& get(const QString& path, int inputSize) {
         const QFileInfo info(path);
         for (auto it = entries.begin(); it != entries.end(); ++it)
-            if (it->path == path && it->size == info.size() && it->modified == info.lastModified()) {
+            if (it->path == path && it->inputSize == inputSize && it->size == info.size() &&
+                it->modified == info.lastModified()) {
                 entries.splice(entries.begin(), entries, it);
                 return entries.front().loaded;
             }
-        // Models are compared side by side on one image at the study's input size: a checkpoint
-        // made for another size runs at 224 with its position embedding resampled (said in its
+        // Models are compared side by side on one image in one frame: a checkpoint made for another
+        // size runs at the comparison's with its position embedding resampled (said in its
         // description).
-        Entry entry{path, info.size(), info.lastModified(),
-                    model::loadVit(path.toStdString(), model::ModelOpenOptions{std::nullopt, image::kModelInputSize})};
+        Entry entry{path, inputSize, info.size(), info.lastModified(),
+                    model::loadVit(path.toStdString(), model::ModelOpenOptions{std::nullopt, inputSize})};
         if (!entry.loaded.config.hasHead())
             throw UsageError(path.toStdString() + ": the checkpoint has no classification head (head.weight); "
                                                   "maps need a trained classifier");
@@ -96,9 +98,9 @@ void ExplainWorker::initialise() {
     Q_EMIT environmentReady(deviceName, QString::fromStdString(compute::describeThreads()), gflops);
 }
 
-void ExplainWorker::describeModel(const QString& path) {
+void ExplainWorker::describeModel(const QString& path, int inputSize) {
     try {
-        const model::LoadedVit& loaded = m_models->get(path);
+        const model::LoadedVit& loaded = m_models->get(path, inputSize);
         ModelDescription description;
         description.path = path;
         description.architecture = QString::fromStdString(loaded.config.describe());
@@ -131,10 +133,11 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         // The image as displayed (its window/level) and, when the model input reads it otherwise,
         // as the model sees it.
         const image::DescribedImage shown = image::readImageDescribed(imagePath, request.reading.display());
-        const cv::Mat displayed = image::preprocessRgb8(shown.rgb, recipe);
+        const int size = request.inputSize;
+        const cv::Mat displayed = image::preprocessRgb8(shown.rgb, recipe, size);
         const cv::Mat rgb = request.reading.modelReadsAsDisplayed() || request.modelPaths.isEmpty()
                                 ? displayed
-                                : image::preprocessRgb8(image::readImageRgb8(imagePath, request.reading.modelInput()), recipe);
+                                : image::preprocessRgb8(image::readImageRgb8(imagePath, request.reading.modelInput()), recipe, size);
         MapResult result;
         result.generation = request.generation;
         result.imagePath = request.imagePath;
@@ -143,7 +146,7 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         if (!request.maskPath.isEmpty())
             result.mask = render::greyMatToImage(eval::maskInModelFrame(
                 data::maskReferenceOf(request.maskPath.toStdString(), QFileInfo(request.imagePath).completeBaseName().toStdString()),
-                imagePath, recipe));
+                imagePath, recipe, size));
 
         const explain::ExplainOptions& options = request.options;
         std::vector<std::string> methods;
@@ -155,7 +158,7 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
                 Q_EMIT requestDropped(request.generation);
                 return;
             }
-            const model::LoadedVit& loaded = m_models->get(modelPath);
+            const model::LoadedVit& loaded = m_models->get(modelPath, size);
             if (options.targetClass && *options.targetClass >= loaded.config.numClasses)
                 throw UsageError("target class " + std::to_string(*options.targetClass) + " does not exist: " +
                                  modelPath.toStdString() + " has " + std::to_string(loaded.config.numClasses) + " classes");

@@ -25,7 +25,7 @@ struct ModelDescription {
     QString layout;        // e.g. "Hugging Face", "PyTorch Lightning checkpoint of a timm ViT (keys under 'model.')"
     QStringList classNames; // from the checkpoint (Hugging Face id2label); empty when it has none
     QString normalisation; // where the input statistics come from
-    QStringList notes;     // e.g. the position embedding resampled to 224 px
+    QStringList notes;     // e.g. the position embedding resampled to the comparison's input size
     QString device;       // "CPU" or "CUDA"
     QStringList warnings;
 };
@@ -38,6 +38,7 @@ struct MapRequest {
     QStringList modelPaths;
     QStringList methods;
     QString recipe = QStringLiteral("resize"); // "resize" | "center-crop"
+    int inputSize = 224;  // every model runs at inputSize x inputSize px (ComparisonSettings::inputSize)
     explain::ExplainOptions options;
     view::ImageReading reading; // frame, display window, whether the model input uses it
 };
@@ -49,7 +50,7 @@ struct ModelMaps {
     int targetClass = -1;
     QStringList classNames;               // the checkpoint's own (Hugging Face id2label); empty when it has none
     QStringList methods;                  // in the order asked
-    std::vector<std::vector<float>> maps; // one per method, 224 x 224 row-major in [0, 1]
+    std::vector<std::vector<float>> maps; // one per method, inputSize x inputSize row-major in [0, 1]
 };
 
 struct MapResult {
@@ -76,7 +77,8 @@ public Q_SLOTS:
     // The device and a quick matrix-product speed check; emits environmentReady. (The thread
     // policy is the process's, applied once in main.)
     void initialise();
-    void describeModel(const QString& path);
+    // As the comparison runs it: at `inputSize` px.
+    void describeModel(const QString& path, int inputSize);
     void computeMaps(const intermap::ui::MapRequest& request);
 
 Q_SIGNALS:

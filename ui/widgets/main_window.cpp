@@ -204,7 +204,10 @@ void MainWindow::buildMenus() {
     next->setShortcuts({QKeySequence(Qt::Key_N), QKeySequence(Qt::Key_PageDown)});
     QAction* previous = viewMenu->addAction(tr("&Previous image"), m_browser, &ImageBrowser::selectPrevious);
     previous->setShortcuts({QKeySequence(Qt::Key_P), QKeySequence(Qt::Key_PageUp)});
-    QAction* fit = viewMenu->addAction(tr("&Fit images"), this, [this] { m_view->fitTo(QSize(224, 224)); });
+    QAction* fit = viewMenu->addAction(tr("&Fit images"), this, [this] {
+        const int side = m_controller->settings().inputSize;
+        m_view->fitTo(QSize(side, side));
+    });
     fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
     QAction* outline = viewMenu->addAction(tr("Mask &outline"), m_controls, &ControlsDock::toggleOutline);
     outline->setShortcut(QKeySequence(Qt::Key_O));
@@ -325,6 +328,10 @@ bool MainWindow::selectImage(const QString& relativePathOrStem) {
 
 void MainWindow::setMethods(const QStringList& methods) {
     m_controls->setMethods(methods);
+}
+
+void MainWindow::setInputSize(int size) {
+    m_controls->setInputSize(size);
 }
 
 void MainWindow::setImageReading(const view::ImageReading& reading) {

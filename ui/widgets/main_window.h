@@ -39,6 +39,8 @@ public:
     bool openWeightsFolder(const QString& folder, QString* error = nullptr);
     bool selectImage(const QString& relativePathOrStem);
     void setMethods(const QStringList& methods);
+    // Every model of the comparison runs at size x size px (default 224, the study's frame).
+    void setInputSize(int size);
     void setAcrossInits(bool acrossInits, const QString& method = QString());
     // The current image's frame and window (DICOM), as the dock's Image group sets them.
     void setImageReading(const view::ImageReading& reading);
@@ -46,7 +48,7 @@ public:
     // Export of what the comparison shows. PNG at `dpi` (96 = screen size), SVG and PDF by the
     // file's suffix. Returns false with `error` set on failure.
     bool exportFigure(const QString& path, int dpi, QString* error);
-    // One <image stem>_<panel>.npy (float32 224x224) per map shown. Returns the files written.
+    // One <image stem>_<panel>.npy (float32 N x N at the comparison's input size) per map shown. Returns the files written.
     QStringList exportMaps(const QString& folder, QString* error);
 
     ComparisonView* comparisonView() const { return m_view; }

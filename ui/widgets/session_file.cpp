@@ -50,6 +50,7 @@ QJsonObject comparisonToJson(const ComparisonSession& compare) {
             {QStringLiteral("inits_method"), settings.initsMethod},
             {QStringLiteral("target"), QString::fromStdString(explain::targetName(settings.explainOptions.targetClass))},
             {QStringLiteral("preprocess"), settings.recipe},
+            {QStringLiteral("image_size"), settings.inputSize},
             {QStringLiteral("aug_smooth"), settings.explainOptions.augSmooth},
             {QStringLiteral("eigen_smooth"), settings.explainOptions.eigenSmooth},
             {QStringLiteral("chefer_precision"), QString::fromLatin1(explain::precisionName(settings.explainOptions.cheferPrecision))},
@@ -75,6 +76,7 @@ ComparisonSession comparisonFromJson(const QJsonObject& json) {
     settings.initsMethod = json.value(QStringLiteral("inits_method")).toString(settings.initsMethod);
     settings.explainOptions.targetClass = targetFromJson(json.value(QStringLiteral("target")));
     settings.recipe = json.value(QStringLiteral("preprocess")).toString(settings.recipe);
+    settings.inputSize = json.value(QStringLiteral("image_size")).toInt(settings.inputSize); // older sessions: 224
     settings.explainOptions.augSmooth = json.value(QStringLiteral("aug_smooth")).toBool();
     settings.explainOptions.eigenSmooth = json.value(QStringLiteral("eigen_smooth")).toBool();
     settings.explainOptions.cheferPrecision = precisionFromJson(json);

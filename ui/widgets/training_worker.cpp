@@ -29,13 +29,18 @@ charts::EpochPoint toEpochPoint(const train::EpochRecord& record) {
 // The probe image's maps after one epoch, as overlay thumbnails. Worker thread.
 class ProbeExplainer {
 public:
-    ProbeExplainer(const QString& imagePath, const QString& methods, image::PreprocessRecipe recipe) {
-        // Read before the first epoch: a bad file fails the job at once.
-        const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(imagePath.toStdString()), recipe);
-        m_rgb = render::rgbMatToImage(rgb);
-        m_input = image::toNormalizedTensor(rgb);
+    // Read before the data set is scanned: a bad file fails the job at once.
+    ProbeExplainer(const QString& imagePath, const QString& methods, image::PreprocessRecipe recipe)
+        : m_original(image::readImageRgb8(imagePath.toStdString())), m_recipe(recipe) {
         for (const QString& method : methods.split(QLatin1Char(','), Qt::SkipEmptyParts))
             m_methods.push_back(method.toStdString());
+    }
+
+    // The probe as the model takes it (size and normalisation); before the first epoch.
+    void prepare(const data::ModelInputFrame& input) {
+        const cv::Mat rgb = image::preprocessRgb8(m_original, m_recipe, input.size);
+        m_rgb = render::rgbMatToImage(rgb);
+        m_input = image::toNormalizedTensor(rgb, input.normalisation);
     }
 
     void explain(const model::LoadedVit& current, QStringList* methods, QVector<QImage>* overlays) const {
@@ -53,6 +58,8 @@ public:
     }
 
 private:
+    cv::Mat m_original;
+    image::PreprocessRecipe m_recipe;
     QImage m_rgb;
     torch::Tensor m_input;
     std::vector<std::string> m_methods;
@@ -125,7 +132,11 @@ JobBody trainingJobBody(const TrainingForm& form, const TrainingHistory& resumed
         const QPointer<QObject> receiver = progress.receiver;
 
         train::TrainingJobEvents events;
-        events.onDataReady = [&](const data::DatasetSplits& splits) { context.report(0, 1, describeSplits(splits, where)); };
+        events.onDataReady = [&](const data::DatasetSplits& splits, const data::ModelInputFrame& input) {
+            if (probe)
+                probe->prepare(input);
+            context.report(0, 1, describeSplits(splits, where) + QObject::tr(" · input %1 px").arg(input.size));
+        };
         double bestLoss = resumed.bestLoss;
         int bestEpoch = resumed.bestEpoch;
         events.training.onBatch = [&](int epoch, std::int64_t batch, std::int64_t batches, double loss) {

@@ -1,4 +1,5 @@
 #include "intermap/model/model_metadata.h"
+#include "intermap/model/training_run_metadata.h"
 
 #include "intermap/util/errors.h"
 #include "intermap/util/file_io.h"
@@ -112,7 +113,8 @@ std::vector<std::string> shardsOf(const fs::path& index) {
 
 bool isHuggingFaceFolder(const std::string& path) {
     std::error_code error;
-    return fs::is_directory(path, error) && fs::is_regular_file(fs::path(path) / "config.json", error);
+    return fs::is_directory(path, error) && fs::is_regular_file(fs::path(path) / "config.json", error) &&
+           !isTrainingRunConfig((fs::path(path) / "config.json").string());
 }
 
 HuggingFaceFolder readHuggingFaceFolder(const std::string& folder) {
@@ -166,6 +168,61 @@ HuggingFaceFolder readHuggingFaceFolder(const std::string& folder) {
         throw CheckpointError(folder, "Hugging Face folder without weights: expected model.safetensors, "
                                       "model.safetensors.index.json or pytorch_model.bin");
     return result;
+}
+
+namespace {
+
+// The parsed config.json when it is a training run's record, nullopt otherwise (missing, not
+// JSON, or another program's).
+std::optional<json> trainingRunConfig(const fs::path& configPath) {
+    std::error_code error;
+    if (!fs::is_regular_file(configPath, error))
+        return std::nullopt;
+    try {
+        json config = readJson(configPath);
+        const auto data = config.find("data");
+        if (config.contains("intermap_version") && data != config.end() && data->is_object())
+            return config;
+    } catch (const CheckpointError&) {
+        // Not JSON: not ours either.
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+bool isTrainingRunConfig(const std::string& configPath) { return trainingRunConfig(configPath).has_value(); }
+
+std::optional<ModelMetadata> readTrainingRunMetadata(const std::string& runFolder) {
+    const fs::path configPath = fs::path(runFolder) / "config.json";
+    const std::optional<json> config = trainingRunConfig(configPath);
+    if (!config)
+        return std::nullopt;
+    ModelMetadata metadata;
+    metadata.sourcePath = configPath.string();
+    if (const auto classes = config->at("data").find("classes"); classes != config->at("data").end() && classes->is_array())
+        for (const auto& name : *classes)
+            if (name.is_string())
+                metadata.classNames.push_back(name.get<std::string>());
+    metadata.imageSize = optionalCount(*config, "image_size", configPath).value_or(224);
+    if (const auto recorded = config->find("normalisation"); recorded != config->end()) {
+        if (!recorded->is_object() || !recorded->contains("mean") || !recorded->contains("std"))
+            throw CheckpointError(configPath.string(), "'normalisation' must hold 'mean' and 'std'");
+        Normalisation normalisation;
+        normalisation.mean = channelTriple(recorded->at("mean"), "normalisation.mean", configPath);
+        normalisation.std = channelTriple(recorded->at("std"), "normalisation.std", configPath);
+        for (double deviation : normalisation.std)
+            if (!(deviation > 0.0))
+                throw CheckpointError(configPath.string(), "'normalisation.std' must be positive");
+        const std::string origin = recorded->value("source", std::string());
+        normalisation.source = "the training run's config.json" + (origin.empty() ? std::string() : " (" + origin + ")");
+        metadata.normalisation = normalisation;
+    } else {
+        Normalisation imageNet;
+        imageNet.source = "ImageNet (the training run's config.json records none: runs then always used it)";
+        metadata.normalisation = imageNet;
+    }
+    return metadata;
 }
 
 } // namespace intermap::model

@@ -1,5 +1,6 @@
 #include "intermap/model/vit.h"
 #include "intermap/model/model_summary.h"
+#include "intermap/model/training_run_metadata.h"
 
 #include "intermap/util/errors.h"
 
@@ -59,10 +60,19 @@ ModelWeights readModelWeights(const std::string& path, const ModelOpenOptions& o
         weights.metadata = folder.metadata;
         weights.dict = loadFolderWeights(folder);
     } else if (std::filesystem::is_directory(path, error)) {
-        throw CheckpointError(path, "is a folder but not a Hugging Face model folder (no config.json); name a "
-                                    "checkpoint file (.pth, .pt, .bin, .ckpt, .safetensors) or such a folder");
+        // A training run folder stands for the model it kept.
+        const std::filesystem::path best = std::filesystem::path(path) / "best.pth";
+        if (!isTrainingRunConfig((std::filesystem::path(path) / "config.json").string()))
+            throw CheckpointError(path, "is a folder but not a Hugging Face model folder (no config.json); name a "
+                                        "checkpoint file (.pth, .pt, .bin, .ckpt, .safetensors) or such a folder");
+        if (!std::filesystem::is_regular_file(best, error))
+            throw CheckpointError(path, "is a training run folder without best.pth (no epoch has finished yet)");
+        weights.dict = loadStateDict(best.string());
+        weights.metadata = readTrainingRunMetadata(path).value_or(ModelMetadata{});
     } else {
         weights.dict = loadStateDict(path);
+        if (auto run = readTrainingRunMetadata(std::filesystem::path(path).parent_path().string()))
+            weights.metadata = std::move(*run);
     }
     weights.mapping = mapToTimmLayout(weights.dict, weights.metadata);
     weights.config = inferVitConfig(weights.dict, numHeads ? numHeads : weights.metadata.numHeads);

@@ -130,26 +130,37 @@ torch::Device chooseDevice(const std::string& requested) {
     throw UsageError("device '" + requested + "': expected auto, cpu or cuda");
 }
 
-// The model a training run builds: --arch's at the study's 224 px (patch 16) from random weights;
-// from an --init checkpoint (of any family) its own patch size, prefix tokens (distillation,
-// registers), LayerScale and layer-norm epsilon, its position embedding resampled to 224 px when
-// it was made for another size, and its MLP width — width and depth must be --arch's. The classifier is always
-// a fresh one on the CLS token (an init's fc_norm is the final norm, as the study's MAE init).
+// The model a training run builds: --arch's (patch 16) from random weights at settings.imageSize
+// (default 224); from an --init checkpoint (of any family) its own patch size, prefix tokens
+// (distillation, registers), LayerScale, layer-norm epsilon and MLP width, at its native size
+// unless settings.imageSize asks for another (positions resampled) — width and depth must be
+// --arch's. The classifier is always a fresh one on the CLS token (an init's fc_norm is the final
+// norm, as the study's MAE init).
 struct TrainingModel {
     model::VitConfig config;
     std::optional<model::ModelWeights> init;
 };
 
+void requireImageSize(std::int64_t size, std::int64_t patch) {
+    if (size <= 0 || size % patch != 0)
+        throw UsageError("image size " + std::to_string(size) + " is not a positive multiple of the patch size " +
+                         std::to_string(patch));
+}
+
 TrainingModel trainingModel(const TrainSettings& settings) {
     TrainingModel result{vitConfig(settings.architecture, settings.numClasses), std::nullopt};
-    if (settings.initCheckpoint.empty())
+    if (settings.initCheckpoint.empty()) {
+        result.config.imageSize = settings.imageSize.value_or(result.config.imageSize);
+        requireImageSize(result.config.imageSize, result.config.patchSize);
         return result;
+    }
     const Architecture& architecture = settings.architecture;
-    result.init = model::readModelWeights(settings.initCheckpoint, {architecture.heads, result.config.imageSize});
+    result.init = model::readModelWeights(settings.initCheckpoint, {architecture.heads, settings.imageSize});
     const model::VitConfig& found = result.init->config;
     if (found.embedDim != architecture.width || found.depth != architecture.depth)
         throw CheckpointError(settings.initCheckpoint, "is a " + found.describe() + ", but --arch asks for " +
                                                            architecture.describe() + " (width x depth x heads)");
+    result.config.imageSize = found.imageSize;
     result.config.mlpHiddenDim = found.mlpHiddenDim;
     result.config.patchSize = found.patchSize;
     result.config.distillationToken = found.distillationToken;
@@ -306,6 +317,16 @@ RunState loadLastCheckpoint(const std::string& path, model::VisionTransformer& v
 }
 
 } // namespace
+
+TrainingInput trainingInput(const TrainSettings& settings) {
+    TrainingModel built = trainingModel(settings);
+    TrainingInput input;
+    input.imageSize = built.config.imageSize;
+    input.normalisation = settings.normalisation ? *settings.normalisation
+                          : built.init            ? built.init->normalisation
+                                                  : model::Normalisation{};
+    return input;
+}
 
 TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFactory& data, const TrainCallbacks& callbacks) {
     if (settings.epochs < 1)

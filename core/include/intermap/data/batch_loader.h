@@ -53,17 +53,26 @@ struct AugmentOptions {
     ImageInterpolation imageInterpolation = ImageInterpolation::PillowBilinear;
 };
 
-struct LoadedSample { torch::Tensor image; /* [3,224,224] float32 normalised (ImageNet mean/std) */ std::int64_t label = 0; cv::Mat mask; /* CV_8UC1 224x224 or empty */ };
+// What a model takes in: size x size pixels (the study's 224 unless a model runs at another size)
+// normalised per channel with the model's statistics (ImageNet's unless its checkpoint says
+// otherwise, e.g. a Hugging Face preprocessor_config.json). Every "224" of the comments below is
+// `size`.
+struct ModelInputFrame {
+    int size = image::kModelInputSize;
+    model::Normalisation normalisation;
+};
+
+struct LoadedSample { torch::Tensor image; /* [3,size,size] float32 normalised */ std::int64_t label = 0; cv::Mat mask; /* CV_8UC1 size x size or empty */ };
 
 // Evaluation/test-time: the study's recipe (image::preprocessRgb8 + toNormalizedTensor); the mask (if any) follows with nearest-neighbour sampling (same geometry).
 // Throws ImageError (naming the image or mask file) when a file cannot be read.
 LoadedSample loadForEvaluation(const Sample& sample, image::PreprocessRecipe recipe,
-                               const image::ImageReadOptions& reading = {});
+                               const image::ImageReadOptions& reading = {}, const ModelInputFrame& frame = {});
 // Training: RandomResizedCrop(224, scale [minScale,maxScale], ratio [3/4,4/3]) on the ORIGINAL image (torchvision's algorithm: up to 10 tries, then the centre-crop fallback), then horizontal flip with p=0.5; the mask follows every geometric step with nearest-neighbour sampling. `rng` drives every random choice.
 // Draw order: the crop's draws, then one uniformUnit for the flip (flip when < 0.5).
 // Throws ImageError as above, UsageError when minScale/maxScale are not 0 < min <= max.
 LoadedSample loadForTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng,
-                             const image::ImageReadOptions& reading = {});
+                             const image::ImageReadOptions& reading = {}, const ModelInputFrame& frame = {});
 
 // ---- geometry, exposed for tests and for callers that transform their own data ----
 
@@ -85,11 +94,12 @@ std::uint64_t augmentationSeed(std::uint64_t seed, std::int64_t epoch, std::size
 // Sample indices in the order of the epoch: identity when !shuffle.
 std::vector<std::size_t> epochOrder(std::size_t count, bool shuffle, std::uint64_t seed, std::int64_t epoch);
 
-struct Batch { torch::Tensor images; /* [B,3,224,224] */ torch::Tensor labels; /* [B] int64 */ std::vector<std::size_t> indices; /* into the samples vector */ };
+struct Batch { torch::Tensor images; /* [B,3,size,size] */ torch::Tensor labels; /* [B] int64 */ std::vector<std::size_t> indices; /* into the samples vector */ };
 struct LoaderOptions {
     int batchSize = 32; bool shuffle = false; bool augment = false; AugmentOptions augmentOptions;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize; // used when !augment
     image::ImageReadOptions imageReading; // DICOM frame and window of every image
+    ModelInputFrame input;                // size and normalisation of the model inputs
     std::uint64_t seed = 0; std::int64_t epoch = 0;
     // workers <= 0 loads synchronously inside next(). Up to workers * prefetchBatches batches
     // (PyTorch's prefetch_factor semantics) are loaded or held ahead of the consumer.

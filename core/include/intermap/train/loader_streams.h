@@ -17,6 +17,7 @@ struct StreamSettings {
     data::AugmentOptions augmentOptions;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
     image::ImageReadOptions imageReading; // --frame/--window: how every image file is read
+    data::ModelInputFrame input;          // --image-size, --mean/--std (resolved by the training job)
     std::uint64_t seed = 0;
     int workers = 2;
 };
@@ -28,14 +29,14 @@ BatchStreamFactory loaderStreams(const data::DatasetSplits& splits, const Stream
                                  std::shared_ptr<std::vector<std::string>> warnings);
 
 // Accuracy and (binary tasks) ROC AUC of a classifier on samples pre-processed with `recipe`
-// (no augmentation), on the model's device.
+// (no augmentation) into the model's input frame, on the model's device.
 struct ClassifierScores {
     double accuracy = 0;
     double auc = 0; // NaN unless the task is binary with both classes present
     std::int64_t count = 0;
 };
 ClassifierScores scoreClassifier(model::VisionTransformer& model, const std::vector<data::Sample>& samples,
-                                 image::PreprocessRecipe recipe, int batchSize = 32,
+                                 image::PreprocessRecipe recipe, const data::ModelInputFrame& input, int batchSize = 32,
                                  const image::ImageReadOptions& reading = {});
 
 } // namespace intermap::train

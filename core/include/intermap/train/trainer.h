@@ -61,6 +61,14 @@ struct TrainSettings {
     Architecture architecture;
     std::int64_t numClasses = 2;
     std::string initCheckpoint; // empty: random init (timm's: truncated normal 0.02)
+    // Input size in pixels (a multiple of the patch size); default the init checkpoint's native
+    // size (position grid x patch), 224 for a random init. Another size resamples the init's
+    // position embedding as timm does.
+    std::optional<std::int64_t> imageSize;
+    // Input statistics; default the init checkpoint's own (a Hugging Face preprocessor_config.json),
+    // else ImageNet's. The trainer does not normalise (its batches come ready); the training job
+    // gives this to the data loaders and records it in config.json.
+    std::optional<model::Normalisation> normalisation;
     OptimizerSettings optimizer;
     int epochs = 10;
     int patience = 0; // > 0: stop when the validation loss has not improved for this many epochs
@@ -113,6 +121,15 @@ struct TrainOutcome {
 
 TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFactory& data,
                              const TrainCallbacks& callbacks = {});
+
+// The input a run's model takes, settings resolved against the init checkpoint (which is read
+// for it): size and normalisation as TrainSettings describes them. Throws UsageError for a size
+// that is not a positive multiple of the patch size, CheckpointError for an unreadable init.
+struct TrainingInput {
+    std::int64_t imageSize = 224;
+    model::Normalisation normalisation;
+};
+TrainingInput trainingInput(const TrainSettings& settings);
 
 // RUNDIR/history.csv read back (as trainClassifier writes it): empty when the file does not
 // exist (no epoch finished yet); Error naming the file and line for a malformed one.

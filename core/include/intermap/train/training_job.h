@@ -27,8 +27,10 @@ struct TrainingJob {
 };
 
 struct TrainingJobEvents {
-    // After the data set is scanned, before the first epoch (splits.warnings lists its problems).
-    std::function<void(const data::DatasetSplits& splits)> onDataReady;
+    // After the data set is scanned and the model's input resolved (size and normalisation, from
+    // the settings and the init checkpoint), before the first epoch (splits.warnings lists the
+    // data set's problems).
+    std::function<void(const data::DatasetSplits& splits, const data::ModelInputFrame& input)> onDataReady;
     TrainCallbacks training;
 };
 

@@ -50,13 +50,15 @@ cv::Mat readMaskIfAny(const Sample& sample) {
     return sample.maskPath.empty() ? cv::Mat() : image::readMaskGrey(sample.maskPath);
 }
 
-torch::Tensor toModelInput(const cv::Mat& rgb8) { return image::toNormalizedTensor(rgb8).squeeze(0); }
+torch::Tensor toModelInput(const cv::Mat& rgb8, const ModelInputFrame& frame) {
+    return image::toNormalizedTensor(rgb8, frame.normalisation).squeeze(0);
+}
 
 LoadedSample loadTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng, bool withMask,
-                          const image::ImageReadOptions& reading) {
+                          const image::ImageReadOptions& reading, const ModelInputFrame& frame) {
     const cv::Mat rgb = image::readImageRgb8(sample.imagePath, reading);
     const cv::Mat mask = withMask ? readMaskIfAny(sample) : cv::Mat();
-    const cv::Size output(image::kModelInputSize, image::kModelInputSize);
+    const cv::Size output(frame.size, frame.size);
     const bool nearest = augment.imageInterpolation == ImageInterpolation::Nearest;
 
     cv::Rect box;
@@ -65,8 +67,9 @@ LoadedSample loadTraining(const Sample& sample, const AugmentOptions& augment, s
         box = randomResizedCropBox(rgb.size(), augment.minScale, augment.maxScale, rng);
         out = nearest ? resampleNearest(rgb, box, rgb.size(), output) : image::resizeBilinearPillow(rgb(box), output);
     } else {
-        box = recipeBox(rgb.size(), augment.recipeWithoutCrop);
-        out = nearest ? resampleNearest(rgb, box, rgb.size(), output) : image::preprocessRgb8(rgb, augment.recipeWithoutCrop);
+        box = recipeBox(rgb.size(), augment.recipeWithoutCrop, frame.size);
+        out = nearest ? resampleNearest(rgb, box, rgb.size(), output)
+                      : image::preprocessRgb8(rgb, augment.recipeWithoutCrop, frame.size);
     }
     cv::Mat outMask = mask.empty() ? cv::Mat() : resampleNearest(mask, box, rgb.size(), output);
     // torchvision's RandomHorizontalFlip: flip when torch.rand(1) < p.
@@ -76,21 +79,22 @@ LoadedSample loadTraining(const Sample& sample, const AugmentOptions& augment, s
             cv::flip(outMask, outMask, 1);
     }
     LoadedSample loaded;
-    loaded.image = toModelInput(out);
+    loaded.image = toModelInput(out, frame);
     loaded.label = sample.label;
     loaded.mask = outMask;
     return loaded;
 }
 
 LoadedSample loadEvaluation(const Sample& sample, image::PreprocessRecipe recipe, bool withMask,
-                            const image::ImageReadOptions& reading) {
+                            const image::ImageReadOptions& reading, const ModelInputFrame& frame) {
     const cv::Mat rgb = image::readImageRgb8(sample.imagePath, reading);
     LoadedSample loaded;
-    loaded.image = toModelInput(image::preprocessRgb8(rgb, recipe));
+    loaded.image = toModelInput(image::preprocessRgb8(rgb, recipe, frame.size), frame);
     loaded.label = sample.label;
     if (withMask && !sample.maskPath.empty()) {
-        const cv::Size output(image::kModelInputSize, image::kModelInputSize);
-        loaded.mask = resampleNearest(image::readMaskGrey(sample.maskPath), recipeBox(rgb.size(), recipe), rgb.size(), output);
+        const cv::Size output(frame.size, frame.size);
+        loaded.mask = resampleNearest(image::readMaskGrey(sample.maskPath), recipeBox(rgb.size(), recipe, frame.size),
+                                      rgb.size(), output);
     }
     return loaded;
 }
@@ -175,13 +179,14 @@ cv::Mat resampleNearest(const cv::Mat& source, const cv::Rect& box, cv::Size fra
     return result;
 }
 
-LoadedSample loadForEvaluation(const Sample& sample, image::PreprocessRecipe recipe, const image::ImageReadOptions& reading) {
-    return loadEvaluation(sample, recipe, /*withMask=*/true, reading);
+LoadedSample loadForEvaluation(const Sample& sample, image::PreprocessRecipe recipe, const image::ImageReadOptions& reading,
+                               const ModelInputFrame& frame) {
+    return loadEvaluation(sample, recipe, /*withMask=*/true, reading, frame);
 }
 
 LoadedSample loadForTraining(const Sample& sample, const AugmentOptions& augment, std::mt19937_64& rng,
-                             const image::ImageReadOptions& reading) {
-    return loadTraining(sample, augment, rng, /*withMask=*/true, reading);
+                             const image::ImageReadOptions& reading, const ModelInputFrame& frame) {
+    return loadTraining(sample, augment, rng, /*withMask=*/true, reading, frame);
 }
 
 std::uint64_t augmentationSeed(std::uint64_t seed, std::int64_t epoch, std::size_t sampleIndex) {
@@ -244,9 +249,10 @@ struct BatchLoader::State {
                 LoadedSample loaded;
                 if (options.augment) {
                     std::mt19937_64 rng(augmentationSeed(options.seed, options.epoch, index));
-                    loaded = loadTraining(sample, options.augmentOptions, rng, /*withMask=*/false, options.imageReading);
+                    loaded = loadTraining(sample, options.augmentOptions, rng, /*withMask=*/false, options.imageReading,
+                                          options.input);
                 } else {
-                    loaded = loadEvaluation(sample, options.recipe, /*withMask=*/false, options.imageReading);
+                    loaded = loadEvaluation(sample, options.recipe, /*withMask=*/false, options.imageReading, options.input);
                 }
                 images.push_back(loaded.image);
                 labels.push_back(loaded.label);
@@ -306,6 +312,8 @@ struct BatchLoader::State {
 BatchLoader::BatchLoader(std::vector<Sample> samples, LoaderOptions options) : m_state(std::make_unique<State>()) {
     if (options.batchSize < 1)
         throw UsageError("batch size " + std::to_string(options.batchSize) + " must be at least 1");
+    if (options.input.size < 1)
+        throw UsageError("model input size " + std::to_string(options.input.size) + " must be at least 1 pixel");
     if (options.augment && options.augmentOptions.randomResizedCrop)
         requireScale(options.augmentOptions.minScale, options.augmentOptions.maxScale);
     State& state = *m_state;

@@ -42,6 +42,7 @@ BatchStreamFactory loaderStreams(const data::DatasetSplits& splits, const Stream
         options.batchSize = settings.batchSize;
         options.recipe = settings.recipe;
         options.imageReading = settings.imageReading;
+        options.input = settings.input;
         options.seed = settings.seed;
         options.epoch = epoch;
         options.workers = settings.workers;
@@ -55,8 +56,10 @@ BatchStreamFactory loaderStreams(const data::DatasetSplits& splits, const Stream
 }
 
 ClassifierScores scoreClassifier(model::VisionTransformer& model, const std::vector<data::Sample>& samples,
-                                 image::PreprocessRecipe recipe, int batchSize, const image::ImageReadOptions& reading) {
+                                 image::PreprocessRecipe recipe, const data::ModelInputFrame& input, int batchSize,
+                                 const image::ImageReadOptions& reading) {
     data::LoaderOptions options;
+    options.input = input;
     options.batchSize = batchSize;
     options.recipe = recipe;
     options.imageReading = reading;

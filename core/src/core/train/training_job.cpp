@@ -1,5 +1,6 @@
 #include "intermap/train/training_job.h"
 
+#include "intermap/model/training_run_metadata.h"
 #include "intermap/train/run_folder.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
@@ -9,6 +10,26 @@
 #include <memory>
 
 namespace intermap::train {
+namespace {
+
+// A resumed run must feed its model as the interrupted one did (the weights would silently see
+// other inputs otherwise). Runs recorded before sizes and statistics were: 224 px, ImageNet's.
+void requireSameInput(const std::string& runFolder, const data::ModelInputFrame& input) {
+    const std::optional<model::ModelMetadata> recorded = model::readTrainingRunMetadata(runFolder);
+    if (!recorded)
+        return;
+    const std::string configPath = recorded->sourcePath;
+    const std::int64_t size = recorded->imageSize.value_or(image::kModelInputSize);
+    if (size != input.size)
+        throw UsageError(configPath + ": the run trained at " + std::to_string(size) + " px; resuming it at " +
+                         std::to_string(input.size) + " px is refused (give --image-size " + std::to_string(size) + ")");
+    const model::Normalisation& statistics = recorded->normalisation.value_or(model::Normalisation{});
+    if (statistics.mean != input.normalisation.mean || statistics.std != input.normalisation.std)
+        throw UsageError(configPath + ": the run normalised its images with other statistics (" + statistics.source +
+                         ") than this one would (" + input.normalisation.source + "); give --mean/--std as the run did");
+}
+
+} // namespace
 
 TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& events) {
     if (job.settings.outDir.empty())
@@ -31,8 +52,16 @@ TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& event
     const std::filesystem::path runDir(job.settings.outDir);
     if (!job.settings.resume && holdsTrainingRun(job.settings.outDir))
         throw UsageError(holdsTrainingRunMessage(job.settings.outDir));
+    // One frame for the model and its loaders: the size the model is built at and the statistics
+    // the images are normalised with, resolved once against the init checkpoint.
+    const TrainingInput input = trainingInput(job.settings);
+    job.settings.imageSize = input.imageSize;
+    job.settings.normalisation = input.normalisation;
+    job.streams.input = {static_cast<int>(input.imageSize), input.normalisation};
+    if (job.settings.resume)
+        requireSameInput(job.settings.outDir, job.streams.input);
     if (events.onDataReady)
-        events.onDataReady(result.splits);
+        events.onDataReady(result.splits, job.streams.input);
     std::filesystem::create_directories(runDir);
     // config.json before the first epoch: what this run is, whatever happens to it (a resumed run
     // keeps its record).

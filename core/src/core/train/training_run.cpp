@@ -39,6 +39,9 @@ std::string trainingRunConfigJson(const TrainSettings& settings, const data::Dat
         {"augment", {{"random_resized_crop", streams.augmentOptions.randomResizedCrop ? "scale 0.8-1, ratio 3/4-4/3" : "off"},
                      {"horizontal_flip", streams.augmentOptions.horizontalFlip}}},
         {"preprocess", std::string(image::toString(streams.recipe))},
+        {"image_size", streams.input.size},
+        {"normalisation", {{"mean", streams.input.normalisation.mean}, {"std", streams.input.normalisation.std},
+                           {"source", streams.input.normalisation.source}}},
         {"image_reading", {{"frame", streams.imageReading.frame}, {"window", image::formatWindowChoice(streams.imageReading.window)}}},
         {"seed", settings.seed},
         {"training_labels", shuffleLabelsSeed ? nlohmann::ordered_json{{"shuffled_with_seed", *shuffleLabelsSeed}}
@@ -51,8 +54,8 @@ ClassifierScores recordTestScores(const TrainSettings& settings, const TrainOutc
                                   const data::DatasetSplits& splits, const StreamSettings& streams) {
     model::LoadedVit bestModel =
         model::loadVit((std::filesystem::path(settings.outDir) / "best.pth").string(), settings.architecture.heads);
-    const ClassifierScores test = scoreClassifier(bestModel.model, splits.test, streams.recipe, streams.batchSize,
-                                                  streams.imageReading);
+    const ClassifierScores test = scoreClassifier(bestModel.model, splits.test, streams.recipe, streams.input,
+                                                  streams.batchSize, streams.imageReading);
     const nlohmann::ordered_json testJson{
         {"best_epoch", outcome.bestEpoch},
         {"accuracy", test.accuracy},
