@@ -42,22 +42,29 @@ QCommandLineOption frameOption() {
 
 QCommandLineOption windowOption() {
     return {QStringLiteral("window"),
-            QStringLiteral("DICOM grey images: the VOI window, 'C,W' (centre, width >= 1, in rescaled units such as "
-                           "Hounsfield), 'minmax' or 'file' (the default: the file's first window, else its VOI LUT, else "
-                           "min-max)."),
+            QStringLiteral("DICOM grey images and 16-bit grey PNG/TIFF: the VOI window, 'C,W' (centre, width >= 1, in "
+                           "rescaled units such as Hounsfield), 'minmax' or 'file' (the default: a DICOM's first window, "
+                           "else its VOI LUT, else min-max; a 16-bit PNG/TIFF as stored)."),
             QStringLiteral("C,W|minmax|file")};
+}
+
+std::optional<int> parseFrame(const QCommandLineParser& parser, const QCommandLineOption& frame, QString* error) {
+    bool ok = false;
+    const int value = parser.value(frame).toInt(&ok);
+    if (!ok || value < 1) {
+        *error = QStringLiteral("--frame must be a frame number >= 1, got '%1'").arg(parser.value(frame));
+        return std::nullopt;
+    }
+    return value;
 }
 
 bool parseImageReadOptions(const QCommandLineParser& parser, const QCommandLineOption& frame, const QCommandLineOption& window,
                            image::ImageReadOptions* options, QString* error) {
     if (parser.isSet(frame)) {
-        bool ok = false;
-        const int value = parser.value(frame).toInt(&ok);
-        if (!ok || value < 1) {
-            *error = QStringLiteral("--frame must be a frame number >= 1, got '%1'").arg(parser.value(frame));
+        const std::optional<int> value = parseFrame(parser, frame, error);
+        if (!value)
             return false;
-        }
-        options->frame = value;
+        options->frame = *value;
     }
     if (parser.isSet(window)) {
         try {

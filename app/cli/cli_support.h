@@ -45,6 +45,8 @@ QCommandLineOption windowOption();
 // malformed value.
 bool parseImageReadOptions(const QCommandLineParser& parser, const QCommandLineOption& frame, const QCommandLineOption& window,
                            image::ImageReadOptions* options, QString* error);
+// --frame's value alone (score's masks); nullopt and `error` set for a malformed one.
+std::optional<int> parseFrame(const QCommandLineParser& parser, const QCommandLineOption& frame, QString* error);
 // --mask-threshold's value, 0..255; nullopt (and *error set) otherwise.
 std::optional<int> parseMaskThreshold(const QString& text, QString* error);
 

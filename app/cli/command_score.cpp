@@ -31,8 +31,11 @@ int runScore(const QStringList& arguments) {
                                          QStringLiteral("DIR|FILE.json#Label"));
     const QCommandLineOption topKOption = cli::topKOption();
     const QCommandLineOption thresholdOption = maskThresholdOption();
+    const QCommandLineOption frameOption(QStringLiteral("frame"),
+                                         QStringLiteral("Multi-frame DICOM masks: the frame to score against, from 1 (default 1)."),
+                                         QStringLiteral("N"), QStringLiteral("1"));
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("CSV file to write."), QStringLiteral("FILE.csv"));
-    parser.addOptions({mapsOption, masksOption, topKOption, thresholdOption, outOption});
+    parser.addOptions({mapsOption, masksOption, topKOption, thresholdOption, frameOption, outOption});
 
     if (const auto exitNow = parseOrHelp(parser, arguments, "score"))
         return *exitNow;
@@ -51,6 +54,10 @@ int runScore(const QStringList& arguments) {
     if (!threshold)
         return usageError("score", error);
     options.maskThreshold = *threshold;
+    const auto frame = parseFrame(parser, frameOption, &error);
+    if (!frame)
+        return usageError("score", error);
+    options.maskFrame = *frame;
     options.mapsDir = parser.value(mapsOption).toStdString();
     options.masks = parser.value(masksOption).toStdString();
     options.outPath = parser.value(outOption).toStdString();

@@ -1,12 +1,14 @@
-// The price of decoding DICOM in a child process (core/src/core/image/dicom_isolation.h): the
-// same files decoded in this process (decodeDicom) and through the product's path
-// (decodeDicomIsolated: fork, decode, send the pixels back), alternating, best of N. Prints
-// milliseconds per file; a benchmark, not a test (nothing is asserted).
+// The price of decoding DICOM in the decoder's own process (core/src/core/image/dicom_isolation.h):
+// the same files decoded in this process (decodeDicom) and through the product's path
+// (decodeDicomIsolated: spawn intermap-dicom-decoder, send it the file, read the pixels back),
+// alternating, best of N. Prints milliseconds per file; a benchmark, not a test (nothing is
+// asserted).
 //
 //   intermap-bench-dicom [REPEATS] [RESIDENT_MB]    (python3-pydicom's test files, read in place)
 //
-// RESIDENT_MB: memory this process holds (written, so resident) while it forks, as the GUI or
-// an evaluation holds a model: fork() copies the page tables of all of it.
+// RESIDENT_MB: memory this process holds (written, so resident) while it starts decoders, as the
+// GUI or an evaluation holds a model (fork() would copy the page tables of all of it;
+// posix_spawn should not).
 #include "dicom_decoder.h"
 #include "dicom_isolation.h"
 

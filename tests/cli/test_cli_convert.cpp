@@ -115,6 +115,20 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(out.filePath(QStringLiteral("CT_small.png"))));
         QCOMPARE(QDir(out.path()).entryList(QDir::Files | QDir::Hidden).size(), 1); // no temporary left behind
 
+        // A file on which GDCM aborts (an assertion in its reader) is one more skipped file: the
+        // decoder's own process dies, this one names the file and converts the next.
+        QTemporaryDir crashOut;
+        const QString aborting = pydicomTestFiles() + QStringLiteral("/dicomdirtests/DICOMDIR-nooffset");
+        const QString mr = pydicomTestFiles() + QStringLiteral("/MR_small.dcm");
+        const auto crash = runCli({QStringLiteral("convert"), QStringLiteral("--out"), crashOut.path(), good, aborting, mr});
+        QCOMPARE(crash.exitCode, 3);
+        QVERIFY2(crash.standardError.contains(aborting) &&
+                     crash.standardError.contains(QStringLiteral("the DICOM decoder crashed on this file (malformed or unsupported): SIGABRT")),
+                 qPrintable(crash.standardError));
+        QVERIFY(crash.standardError.contains(QStringLiteral("1 of 3 files skipped")));
+        QVERIFY(QFile::exists(crashOut.filePath(QStringLiteral("CT_small.png"))));
+        QVERIFY(QFile::exists(crashOut.filePath(QStringLiteral("MR_small.png"))));
+
         const auto frame = runCli({QStringLiteral("convert"), QStringLiteral("--frame"), QStringLiteral("3"), QStringLiteral("--out"),
                                    out.filePath(QStringLiteral("f.png")), kDicomDataDir + QStringLiteral("/synthetic_mono1_rle.dcm")});
         QCOMPARE(frame.exitCode, 3);

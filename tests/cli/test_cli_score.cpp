@@ -81,6 +81,35 @@ private Q_SLOTS:
         QVERIFY(result.standardOutput.contains(QStringLiteral("mean pointing_game          0.5000")));
     }
 
+    // --frame picks the frame of a multi-frame DICOM mask (tests/tools/make_annotation_references.py:
+    // frame 1 marks 20..59, frame 2 150..199); a frame the mask lacks skips it, naming why (here
+    // the only mask: nothing to score, exit 1).
+    void frameOfAMultiFrameDicomMask() {
+        QVERIFY(QFile::copy(QStringLiteral(INTERMAP_TEST_DATA_DIR "/annotations/mask_two_frames.dcm"),
+                            path(QStringLiteral("masks/scan.dcm"))));
+        writeBlockMap(path(QStringLiteral("maps/scan.npy")), 160, 160, 170, 170);
+        const auto score = [&](const QString& frame) {
+            QStringList arguments{QStringLiteral("score"), QStringLiteral("--maps"), path(QStringLiteral("maps")),
+                                  QStringLiteral("--masks"), path(QStringLiteral("masks")), QStringLiteral("--out"),
+                                  path(QStringLiteral("scores.csv"))};
+            if (!frame.isEmpty())
+                arguments << QStringLiteral("--frame") << frame;
+            return runCli(arguments);
+        };
+        const auto pointingGame = [&] { return readLines(path(QStringLiteral("scores.csv"))).value(1).split(QLatin1Char(',')).value(1); };
+        CliResult result = score({});
+        QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+        QCOMPARE(pointingGame(), QStringLiteral("0.0")); // frame 1's box misses the map's block
+        result = score(QStringLiteral("2"));
+        QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+        QCOMPARE(pointingGame(), QStringLiteral("1.0"));
+        result = score(QStringLiteral("3"));
+        QCOMPARE(result.exitCode, 1);
+        QVERIFY2(result.standardError.contains(QStringLiteral("scan.dcm")) && result.standardError.contains(QStringLiteral("2 frames")),
+                 qPrintable(result.standardError));
+        QCOMPARE(score(QStringLiteral("0")).exitCode, 2);
+    }
+
     void customTopKColumns() {
         writeBoxMask(path(QStringLiteral("masks/a.png")), 40, 40, 80, 80);
         writeBlockMap(path(QStringLiteral("maps/a.npy")), 50, 50, 60, 60);

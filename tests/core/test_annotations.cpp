@@ -208,6 +208,15 @@ private Q_SLOTS:
         const data::MaskReference fromText = data::maskReferenceOf(path.toStdString() + "#Edema", "a");
         QCOMPARE(cv::countNonZero(data::readAnnotationMask(fromText, "")), 4);
         QVERIFY_THROWS_EXCEPTION(ImageError, data::readAnnotationMask(data::maskReferenceOf(path.toStdString() + "#Edema", "c"), ""));
+
+        // The labels to choose from (the GUI's File > Open mask annotations), with their image counts.
+        const auto labels = data::annotationLabels(path.toStdString());
+        QCOMPARE(labels.size(), std::size_t(2));
+        QCOMPARE(labels[0].label, std::string("Cardiomegaly"));
+        QCOMPARE(labels[0].images, std::size_t(1));
+        QCOMPARE(labels[1].label, std::string("Edema"));
+        QCOMPARE(labels[1].images, std::size_t(2));
+        QVERIFY_THROWS_EXCEPTION(UsageError, data::annotationLabels(m_work.filePath(QStringLiteral("none.json")).toStdString()));
     }
 
     void malformedEntriesNameFileImageAndReason_data() {

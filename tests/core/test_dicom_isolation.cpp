@@ -1,6 +1,6 @@
-// DICOM decoding in a child process (core/src/core/image/dicom_isolation.h): Debian's GDCM aborts
-// the process on some malformed files, and the reader must turn that into an ImageError naming the
-// file while the caller (a batch, the GUI) goes on. The crashing inputs are python3-pydicom's real
+// DICOM decoding in the decoder's own process (core/src/core/image/dicom_isolation.h): Debian's
+// GDCM aborts the process on some malformed files, and the reader must turn that into an
+// ImageError naming the file while the caller (a batch, the GUI) goes on. The crashing inputs are python3-pydicom's real
 // test files, read in place: DICOMDIR-nooffset as shipped, and waveform_ecg.dcm cut at 64 KB.
 #include "dicom_decoder.h"   // core/src/core/image
 #include "dicom_isolation.h" // core/src/core/image
@@ -80,6 +80,9 @@ private Q_SLOTS:
     void initTestCase() {
         QVERIFY2(QFileInfo::exists(pydicomTestFiles() + QStringLiteral("/waveform_ecg.dcm")),
                  "python3-pydicom's test files are missing: apt-get install python3-pydicom");
+        // Found in the build tree: these tests run the real executable, not an in-process stand-in.
+        QVERIFY2(!image::dicomDecoderExecutable().empty(), "no intermap-dicom-decoder found");
+        qInfo("decoder: %s", image::dicomDecoderExecutable().c_str());
     }
 
     void crashingInputs_data() {
@@ -102,9 +105,8 @@ private Q_SLOTS:
         qInfo("contained: %s", outcome.childStderr.c_str());
     }
 
-    // decodeDicomIsolated: an ImageError naming the file, the signal and GDCM's words; this
-    // process lives on and reads the next file. (The product's reader does not use it yet: see
-    // dicom_reader.cpp.)
+    // decodeDicomIsolated, and so the product's reader: an ImageError naming the file, the signal
+    // and GDCM's words; this process lives on and reads the next file.
     void isolatedDecodeReportsTheCrashAndGoesOn() {
         QTemporaryDir folder;
         QVERIFY(folder.isValid());
@@ -120,6 +122,12 @@ private Q_SLOTS:
                      message.c_str());
             QVERIFY2(message.find("it said: ") != std::string::npos && message.find("Assertion") != std::string::npos,
                      message.c_str());
+        }
+        try {
+            image::readImageRgb8(path);
+            QFAIL("the reader gave no error for a file GDCM aborts on");
+        } catch (const ImageError& error) {
+            QVERIFY2(std::string(error.what()).find("SIGABRT") != std::string::npos, error.what());
         }
         const cv::Mat next = image::readImageRgb8(pydicomFile("CT_small.dcm"));
         QCOMPARE(next.rows, 128);

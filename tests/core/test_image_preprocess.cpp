@@ -54,6 +54,10 @@ Difference compareImages(const cv::Mat& actual, const cv::Mat& expected) {
     return result;
 }
 
+bool sameImage(const cv::Mat& a, const cv::Mat& b) {
+    return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0.0;
+}
+
 void writeBytes(const QString& path, const QByteArray& bytes) {
     QFile file(path);
     QVERIFY(file.open(QIODevice::WriteOnly));
@@ -186,6 +190,50 @@ private Q_SLOTS:
         QCOMPARE(int(mask.at<std::uint8_t>(0, 1)), 1);
         QCOMPARE(int(mask.at<std::uint8_t>(0, 255)), 255);
         QCOMPARE(int(mask.at<std::uint8_t>(1, 0)), 255);
+    }
+
+    // Window/level on a 16-bit grey PNG, as on DICOM (a 12-bit X-ray stored in 16 bits is nearly
+    // black as stored): the linear VOI function for C,W; min-max over the image's range; the file's
+    // own rule stays "as stored", reported as the window 32768/65536. Colour and 8-bit ignore it.
+    void sixteenBitGreyTakesAWindow() {
+        const std::string path = pillowFile(QStringLiteral("inputs/grey16_gradient.png"));
+        image::ImageReadOptions options;
+        options.window = image::parseWindowChoice("2048,4096");
+        const image::DescribedImage windowed = image::readImageDescribed(path, options);
+        QVERIFY(windowed.voiWindow.has_value());
+        QCOMPARE(windowed.voiWindow->center, 2048.0);
+        QCOMPARE(windowed.voiWindow->width, 4096.0);
+        QVERIFY(!windowed.dicom.has_value());
+        int mismatches = 0;
+        for (int y = 0; y < 256; ++y)
+            for (int x = 0; x < 256; ++x) {
+                const double v = 256 * y + x;
+                // DICOM PS3.3 C.11.2.1.2.1 with c = 2048, w = 4096, written out here.
+                const double linear = v <= 2047.5 - 2047.5 ? 0 : v > 2047.5 + 2047.5 ? 255 : ((v - 2047.5) / 4095 + 0.5) * 255;
+                const auto expected = static_cast<std::uint8_t>(std::lround(linear));
+                mismatches += windowed.rgb.at<cv::Vec3b>(y, x)[0] != expected || windowed.rgb.at<cv::Vec3b>(y, x)[2] != expected;
+            }
+        QCOMPARE(mismatches, 0);
+        QCOMPARE(int(windowed.rgb.at<cv::Vec3b>(8, 0)[0]), 128);  // v = 2048, mid-grey (as stored: 8)
+        QCOMPARE(int(windowed.rgb.at<cv::Vec3b>(16, 0)[0]), 255); // v = 4096, past the window
+        QVERIFY(sameImage(windowed.rgb, image::readImageRgb8(path, options))); // the model reads what is shown
+
+        const image::DescribedImage stored = image::readImageDescribed(path);
+        QVERIFY(sameImage(stored.rgb, image::readImageRgb8(path))); // the default is unchanged
+        QVERIFY(stored.voiWindow.has_value());
+        QCOMPARE(stored.voiWindow->center, 32768.0);
+        QCOMPARE(stored.voiWindow->width, 65536.0);
+
+        options.window = image::parseWindowChoice("minmax");
+        const image::DescribedImage minMax = image::readImageDescribed(path, options);
+        QCOMPARE(minMax.voiWindow->width, 65536.0); // the gradient spans 0..65535: as stored
+        QVERIFY(sameImage(minMax.rgb, stored.rgb));
+
+        // 8-bit grey: no window to set, and --window changes nothing.
+        const std::string eight = pillowFile(QStringLiteral("inputs/grey8.png"));
+        options.window = image::parseWindowChoice("10,20");
+        QVERIFY(!image::readImageDescribed(eight, options).voiWindow.has_value());
+        QVERIFY(sameImage(image::readImageRgb8(eight, options), image::readImageRgb8(eight)));
     }
 
     void greyscaleIsReplicated() {

@@ -14,6 +14,8 @@ Writes tests/data/annotations/:
                  (how CheXlocalize turned its radiologists' polygons into masks).
   mask_binary.dcm  a 6 x 5 MONOCHROME1 DICOM binary mask (values 0 / 1, RescaleIntercept 0):
                  non-zero = inside, no inversion (written with pydicom).
+  mask_two_frames.dcm  a 224 x 224 DICOM mask with 2 frames (values 0 / 1): frame 1 marks rows
+                 and columns 20..59, frame 2 rows and columns 150..199 (score --frame).
 
 Run with Debian's /usr/bin/python3 (python3-numpy, python3-pil, python3-pydicom):
   /usr/bin/python3 tests/tools/make_annotation_references.py
@@ -108,14 +110,15 @@ def polygon_cases():
             for name, polygons, h, w in cases]
 
 
-def write_dicom_mask(path):
+def write_dicom_mask(path, frames=None, name="intermap annotation mask"):
+    """frames: a list of equal-sized 0/1 arrays (one per frame); default the 6 x 5 MONOCHROME1 mask."""
     import pydicom
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"  # Secondary Capture
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["intermap annotation mask"])
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[name])
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset(path, {}, file_meta=meta, preamble=b"\0" * 128)
     ds.SOPClassUID = meta.MediaStorageSOPClassUID
@@ -123,18 +126,30 @@ def write_dicom_mask(path):
     ds.Modality = "OT"
     mask = np.zeros((6, 5), np.uint8)
     mask[1:4, 2:5] = 1
+    if frames is not None:
+        mask = frames[0]
+        ds.NumberOfFrames = len(frames)
     ds.Rows, ds.Columns = mask.shape
     ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME1"  # a viewer would invert it; a mask must not be
+    # MONOCHROME1: a viewer would invert it; a mask must not be.
+    ds.PhotometricInterpretation = "MONOCHROME1" if frames is None else "MONOCHROME2"
     ds.BitsAllocated = 8
     ds.BitsStored = 8
     ds.HighBit = 7
     ds.PixelRepresentation = 0
-    ds.PixelData = mask.tobytes()
+    ds.PixelData = mask.tobytes() if frames is None else np.stack(frames).astype(np.uint8).tobytes()
     ds.is_little_endian = True
     ds.is_implicit_VR = False
     ds.save_as(path, write_like_original=False)
     return rows(mask)
+
+
+def write_two_frame_mask(path):
+    first = np.zeros((224, 224), np.uint8)
+    first[20:60, 20:60] = 1
+    second = np.zeros((224, 224), np.uint8)
+    second[150:200, 150:200] = 1
+    write_dicom_mask(path, [first, second], name="intermap two-frame mask")
 
 
 def main():
@@ -148,6 +163,7 @@ def main():
         json.dump(polygon_cases(), f, indent=1)
         f.write("\n")
     dicom_rows = write_dicom_mask(os.path.join(OUT, "mask_binary.dcm"))
+    write_two_frame_mask(os.path.join(OUT, "mask_two_frames.dcm"))
     with open(os.path.join(OUT, "mask_binary.json"), "w") as f:
         json.dump({"pixels": dicom_rows}, f, indent=1)
         f.write("\n")

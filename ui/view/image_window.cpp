@@ -33,6 +33,11 @@ std::vector<WindowPreset> windowPresets(const image::DicomMetadata& metadata) {
     return presets;
 }
 
+std::vector<WindowPreset> sixteenBitGreyPresets() {
+    return {{QStringLiteral("As stored (0..65535)"), image::WindowChoice{}},
+            {QStringLiteral("Min-max"), image::WindowChoice{image::WindowChoice::Kind::MinMax, 0, 0}}};
+}
+
 image::WindowChoice draggedWindow(const image::DicomWindow& start, QPoint delta) {
     const double step = std::max(start.width, 1.0) / 256.0;
     const double width = std::max(1.0, start.width + delta.x() * step);

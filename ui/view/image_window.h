@@ -54,6 +54,8 @@ struct WindowPreset {
 // "File default" (the model-input rule's own choice), every Window Center/Width pair of the file,
 // then "Min-max".
 std::vector<WindowPreset> windowPresets(const image::DicomMetadata& metadata);
+// A 16-bit grey PNG/TIFF's: as stored (the file's own rule) and min-max.
+std::vector<WindowPreset> sixteenBitGreyPresets();
 
 // The window after a right-drag of `delta` widget pixels from `start`: right widens it (less
 // contrast), down raises the level (darker), one pixel = width/256 (at least 1/256 of a unit),

@@ -15,7 +15,7 @@
 
 namespace intermap::ui {
 
-ImageWindowBox::ImageWindowBox(QWidget* parent) : QGroupBox(tr("Image (DICOM)"), parent) {
+ImageWindowBox::ImageWindowBox(QWidget* parent) : QGroupBox(tr("Image: frame and window"), parent) {
     auto* form = new QFormLayout(this);
     m_frame = new QSpinBox(this);
     m_frame->setObjectName(QStringLiteral("frame"));
@@ -118,13 +118,18 @@ void ImageWindowBox::setFacts(const view::ImageFacts& facts) {
     const bool dicom = facts.dicom.has_value();
     m_frame->setMaximum(dicom ? std::max(1, facts.dicom->frames) : 1);
     m_frame->setEnabled(dicom && facts.dicom->frames > 1);
-    m_presetList = dicom ? view::windowPresets(*facts.dicom) : std::vector<view::WindowPreset>{};
+    // A non-DICOM image with a window is a 16-bit grey PNG/TIFF (image_read_options.h).
+    const bool sixteenBitGrey = !dicom && facts.window.has_value();
+    m_presetList = dicom            ? view::windowPresets(*facts.dicom)
+                   : sixteenBitGrey ? view::sixteenBitGreyPresets()
+                                    : std::vector<view::WindowPreset>{};
     m_presets->clear();
     for (const view::WindowPreset& preset : m_presetList)
         m_presets->addItem(preset.name);
     selectPreset();
-    // Window/level applies to grey images with a linear VOI (not colour, not a VOI LUT shown as is).
-    const bool windowable = dicom && facts.window.has_value();
+    // Window/level applies to grey images with a linear VOI (not colour, not 8-bit, not a VOI LUT
+    // shown as is).
+    const bool windowable = facts.window.has_value();
     for (QWidget* widget : {static_cast<QWidget*>(m_presets), static_cast<QWidget*>(m_center),
                             static_cast<QWidget*>(m_width), static_cast<QWidget*>(m_reset),
                             static_cast<QWidget*>(m_modelUsesWindow)})
@@ -132,8 +137,9 @@ void ImageWindowBox::setFacts(const view::ImageFacts& facts) {
     m_shownWindow = facts.window;
     if (facts.window)
         showWindow(facts.window->center, facts.window->width);
-    m_info->setText(dicom ? view::imageInfoLines(*facts.dicom, facts.voi).join(QLatin1Char('\n'))
-                          : tr("Not a DICOM file: shown as stored (16-bit samples scaled to 8 bits)."));
+    m_info->setText(dicom            ? view::imageInfoLines(*facts.dicom, facts.voi).join(QLatin1Char('\n'))
+                    : sixteenBitGrey ? tr("Not DICOM: %1. Window/level as for DICOM.").arg(facts.voi)
+                                     : tr("Not DICOM, not 16-bit grey: shown as stored (no window/level)."));
     m_applying = false;
 }
 

@@ -1,5 +1,6 @@
 #include "widgets/main_window.h"
 
+#include "intermap/data/annotations.h"
 #include "intermap/model/model_metadata.h"
 
 #include "widgets/comparison_export.h"
@@ -165,6 +166,13 @@ void MainWindow::buildMenus() {
         if (!folder.isEmpty())
             openMaskFolder(folder);
     });
+    file->addAction(tr("Open mask &annotations (JSON)…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Annotation JSON (COCO RLE or polygons per image and label)"),
+                                                          m_recent->last(RecentFiles::Kind::Masks),
+                                                          tr("Annotation files (*.json);;All files (*)"));
+        if (!path.isEmpty())
+            chooseAnnotationLabel(path);
+    });
     QAction* openModel = file->addAction(tr("Open &checkpoint…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), m_recent->last(RecentFiles::Kind::Checkpoint),
                                                           tr("Checkpoints (*.pth *.pt *.bin *.ckpt *.safetensors);;All files (*)"));
@@ -328,6 +336,32 @@ bool MainWindow::selectImage(const QString& relativePathOrStem) {
 
 void MainWindow::setMethods(const QStringList& methods) {
     m_controls->setMethods(methods);
+}
+
+void MainWindow::chooseAnnotationLabel(const QString& jsonPath) {
+    std::vector<data::AnnotationLabel> labels;
+    try {
+        QApplication::setOverrideCursor(Qt::WaitCursor); // a large file parses for a second or two
+        labels = data::annotationLabels(jsonPath.toStdString());
+        QApplication::restoreOverrideCursor();
+    } catch (const std::exception& error) {
+        QApplication::restoreOverrideCursor();
+        QMessageBox::warning(this, tr("Annotations"), QString::fromStdString(error.what()));
+        return;
+    }
+    if (labels.empty()) {
+        QMessageBox::warning(this, tr("Annotations"), tr("%1 holds no labelled annotation.").arg(jsonPath));
+        return;
+    }
+    QStringList items;
+    for (const data::AnnotationLabel& label : labels)
+        items << tr("%1 (%n image(s))", nullptr, static_cast<int>(label.images)).arg(QString::fromStdString(label.label));
+    bool chosen = false;
+    const QString item = QInputDialog::getItem(this, tr("Annotations"), tr("Label whose masks to show:"), items, 0, false, &chosen);
+    if (!chosen)
+        return;
+    const auto& label = labels[static_cast<std::size_t>(items.indexOf(item))].label;
+    openMaskFolder(jsonPath + QLatin1Char('#') + QString::fromStdString(label));
 }
 
 void MainWindow::setInputSize(int size) {

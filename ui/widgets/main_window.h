@@ -41,6 +41,9 @@ public:
     void setMethods(const QStringList& methods);
     // Every model of the comparison runs at size x size px (default 224, the study's frame).
     void setInputSize(int size);
+    // File > Open mask annotations: the labels of an annotation JSON offered in a list; the one
+    // chosen is opened as FILE.json#Label (as a mask folder). Errors are shown, nothing changes.
+    void chooseAnnotationLabel(const QString& jsonPath);
     void setAcrossInits(bool acrossInits, const QString& method = QString());
     // The current image's frame and window (DICOM), as the dock's Image group sets them.
     void setImageReading(const view::ImageReading& reading);

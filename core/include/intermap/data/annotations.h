@@ -82,11 +82,21 @@ struct AnnotatedImage {
 // id), or no image has the label (listing the labels that exist). Empty when a folder has no mask.
 std::vector<AnnotatedImage> listAnnotatedImages(const MaskSource& source);
 
+struct AnnotationLabel {
+    std::string label;
+    std::size_t images = 0; // how many images have an annotation with it
+};
+// The labels of an annotation JSON (every key of an image's entry but "img_size"), sorted by
+// label (byte order): what the GUI offers to choose from. UsageError as listAnnotatedImages for a
+// file that does not exist or does not parse.
+std::vector<AnnotationLabel> annotationLabels(const std::string& jsonPath);
+
 // The annotation as a CV_8UC1 mask of the original image's size: a mask image as
 // image::readMaskGrey reads it, a JSON entry decoded to 0 / 255. `imagePath` (the annotated
 // image) is read only for polygons without "img_size". ImageError naming the file (and image id
-// and label) for anything unreadable or malformed.
-cv::Mat readAnnotationMask(const MaskReference& mask, const std::string& imagePath);
+// and label) for anything unreadable or malformed. `maskFrame`: the frame of a multi-frame DICOM
+// mask file (from 1; JSON entries have one).
+cv::Mat readAnnotationMask(const MaskReference& mask, const std::string& imagePath, int maskFrame = 1);
 
 // The COCO run-length code, usable on its own (tests, writers). Reasons are intermap::Error
 // without a file name: the readers above add it.

@@ -15,6 +15,7 @@ struct ScoreFolderOptions {
     std::string masks;
     std::vector<double> topK{5, 10, 20, 40};
     int maskThreshold = 0; // inside = grey > threshold
+    int maskFrame = 1;     // the frame of multi-frame DICOM masks (from 1); --frame
     std::string outPath;   // the CSV written (its folder is created)
     // Called with the message of each mask that cannot be read (the mask is skipped), as it happens.
     std::function<void(const std::string& problem)> maskSkipped;

@@ -44,10 +44,11 @@ DescribedImage readImageDescribed(const std::string& path, const ImageReadOption
 // colour becomes L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (Pillow's integer form of
 // ITU-R 601-2 luma); 8-bit grey is kept; alpha is ignored. For 16 bits it follows PIL too
 // (grey is clipped to 255, colour keeps its high byte), so a mask pixel of value 1 stays > 0.
-// A grey DICOM mask (DICOM SEG, binary image; frame 1) is 255 where its rescaled value is
-// non-zero, else 0 (no window, no MONOCHROME1 inversion).
-cv::Mat readMaskGrey(const std::string& path);
+// A grey DICOM mask (DICOM SEG, binary image; `frame`, from 1) is 255 where its rescaled value is
+// non-zero, else 0 (no window, no MONOCHROME1 inversion). A frame other than 1 of another format
+// is an ImageError, as for images.
+cv::Mat readMaskGrey(const std::string& path, int frame = 1);
 
-cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName);
+cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName, int frame = 1);
 
 } // namespace intermap::image

@@ -35,8 +35,9 @@ WindowChoice parseWindowChoice(std::string_view text);
 // or "nonzero" (masks).
 std::string formatWindowChoice(const WindowChoice& window);
 
-// How a file becomes an image. Only DICOM has frames and windows: for other formats `window` is
-// ignored and a frame other than 1 is an ImageError.
+// How a file becomes an image. Only DICOM has frames: for other formats a frame other than 1 is an
+// ImageError. The window applies to grey DICOM and to 16-bit grey PNG/TIFF (whose own rule,
+// FromFile, is "as stored": v * 255 / 65535); 8-bit and colour images ignore it.
 struct ImageReadOptions {
     int frame = 1; // numbered from 1
     WindowChoice window;

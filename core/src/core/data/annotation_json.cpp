@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <cctype>
 #include <filesystem>
 #include <limits>
@@ -159,6 +160,24 @@ MaskReference maskReferenceOf(const std::string& maskFileOrSource, const std::st
     return {maskFileOrSource, {}, {}, {}};
 }
 
+namespace {
+
+std::vector<AnnotationLabel> labelsOf(const json& document) {
+    std::map<std::string, std::size_t> counts; // sorted by label
+    for (const auto& [imageId, labels] : document.items())
+        for (const auto& [label, value] : labels.items())
+            if (label != kImageSizeKey)
+                ++counts[label];
+    std::vector<AnnotationLabel> found;
+    for (const auto& [label, images] : counts)
+        found.push_back({label, images});
+    return found;
+}
+
+} // namespace
+
+std::vector<AnnotationLabel> annotationLabels(const std::string& jsonPath) { return labelsOf(parseAnnotationFile(jsonPath)); }
+
 std::vector<AnnotatedImage> listAnnotatedImages(const MaskSource& source) {
     std::vector<AnnotatedImage> annotated;
     if (!source.isAnnotationFile()) {
@@ -174,22 +193,14 @@ std::vector<AnnotatedImage> listAnnotatedImages(const MaskSource& source) {
         return annotated;
     }
     const json document = parseAnnotationFile(source.path);
-    std::vector<std::string> labelsFound;
-    for (const auto& [imageId, labels] : document.items()) {
-        if (labels.contains(source.label)) {
+    for (const auto& [imageId, labels] : document.items())
+        if (labels.contains(source.label))
             annotated.push_back({imageId, {source.path, source.label, imageId, entryText(labels, source.label)}});
-            continue;
-        }
-        for (const auto& [label, value] : labels.items())
-            if (label != kImageSizeKey && labelsFound.size() < 20 &&
-                std::find(labelsFound.begin(), labelsFound.end(), label) == labelsFound.end())
-                labelsFound.push_back(label);
-    }
     if (annotated.empty()) {
-        std::sort(labelsFound.begin(), labelsFound.end());
         std::string found;
-        for (const auto& label : labelsFound)
-            found += (found.empty() ? "" : ", ") + label;
+        const std::vector<AnnotationLabel> labels = labelsOf(document);
+        for (std::size_t i = 0; i < labels.size() && i < 20; ++i)
+            found += (found.empty() ? "" : ", ") + labels[i].label;
         throw UsageError(source.path + ": no image has the label '" + source.label + "'" +
                          (found.empty() ? std::string(" (the file has no labels)") : " (labels found: " + found + ")"));
     }
@@ -197,9 +208,12 @@ std::vector<AnnotatedImage> listAnnotatedImages(const MaskSource& source) {
     return annotated;
 }
 
-cv::Mat readAnnotationMask(const MaskReference& mask, const std::string& imagePath) {
+cv::Mat readAnnotationMask(const MaskReference& mask, const std::string& imagePath, int maskFrame) {
     if (!mask.isAnnotationEntry())
-        return image::readMaskGrey(mask.path);
+        return image::readMaskGrey(mask.path, maskFrame);
+    if (maskFrame != 1)
+        throw ImageError(mask.describe(), "frame " + std::to_string(maskFrame) +
+                                              " requested, but an annotation file's entry has one");
     const std::string where = mask.describe();
     json entry;
     if (!mask.entry.empty()) {

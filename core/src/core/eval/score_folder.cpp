@@ -18,8 +18,8 @@ using scoring::kMapSize;
 namespace {
 
 // `score` has no images to follow: its masks must already be in the pre-processed frame.
-Mask readModelFrameMask(const data::MaskReference& mask, int threshold) {
-    const cv::Mat grey = data::readAnnotationMask(mask, /*imagePath=*/"");
+Mask readModelFrameMask(const data::MaskReference& mask, int threshold, int frame) {
+    const cv::Mat grey = data::readAnnotationMask(mask, /*imagePath=*/"", frame);
     if (grey.cols != kMapSize || grey.rows != kMapSize)
         throw ImageError(mask.describe(), "mask is " + std::to_string(grey.cols) + "x" + std::to_string(grey.rows) +
                                        ", expected 224x224 (the pre-processed image's frame)");
@@ -72,7 +72,7 @@ ScoreFolderResult scoreFolder(const ScoreFolderOptions& options) {
     for (const auto& [stem, mask] : masks) {
         Mask inside;
         try {
-            inside = readModelFrameMask(mask, options.maskThreshold);
+            inside = readModelFrameMask(mask, options.maskThreshold, options.maskFrame);
         } catch (const ImageError& error) {
             if (options.maskSkipped)
                 options.maskSkipped(std::string(error.what()) + " (skipped)");

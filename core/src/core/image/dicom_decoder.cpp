@@ -1,4 +1,5 @@
 #include "dicom_decoder.h"
+#include "voi_window.h"
 
 #include "intermap/util/errors.h"
 
@@ -315,15 +316,6 @@ std::string formatNumber(double value) {
     return text;
 }
 
-// DICOM PS3.3 C.11.2.1.2.1, the linear VOI function, with an output range of 0..255.
-double linearWindow(double x, double center, double width) {
-    if (x <= center - 0.5 - (width - 1) / 2)
-        return 0;
-    if (x > center - 0.5 + (width - 1) / 2)
-        return 255;
-    return ((x - (center - 0.5)) / (width - 1) + 0.5) * 255;
-}
-
 void applyGreyRule(const Attributes& attributes, const PixelLayout& layout, const SampleReader& sample, std::size_t firstSample,
                    const ImageReadOptions& options, const std::string& source, DecodedDicom& out) {
     const std::size_t pixels = static_cast<std::size_t>(layout.rows * layout.columns);
@@ -347,10 +339,9 @@ void applyGreyRule(const Attributes& attributes, const PixelLayout& layout, cons
     const auto applyMinMax = [&] {
         const auto [low, high] = std::minmax_element(values.begin(), values.end());
         for (std::size_t i = 0; i < pixels; ++i)
-            windowed[i] = *high > *low ? (values[i] - *low) / (*high - *low) * 255 : 0;
+            windowed[i] = minMaxScale(values[i], *low, *high);
         out.voiApplied = "min-max " + formatNumber(*low) + ".." + formatNumber(*high);
-        // The same mapping as the linear window with w - 1 = high - low centred between them.
-        out.voiWindow = DicomWindow{(*low + *high) / 2 + 0.5, *high - *low + 1, "min-max"};
+        out.voiWindow = DicomWindow{minMaxWindowCenter(*low, *high), minMaxWindowWidth(*low, *high), "min-max"};
     };
     const DicomMetadata& metadata = out.metadata;
     if (options.window.kind == WindowChoice::Kind::NonZero) {

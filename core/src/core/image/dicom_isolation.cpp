@@ -13,21 +13,29 @@
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
-#define INTERMAP_DICOM_CAN_FORK 1
+#define INTERMAP_DICOM_CAN_SPAWN 1
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+extern char** environ;
 #endif
 
 namespace intermap::image {
 namespace {
 
-// The child's answer: "IMDC", the payload's length (u64), then the payload: a kind byte, and for
-// an error its message, for an image its fields in the order below, the pixels last. Host byte
-// order: both ends are the same program.
+// The request on the decoder's stdin: "IMDQ", the payload's length (u64), then the frame (i32),
+// the window (kind u8, centre and width f64), the source name and the file's bytes.
+// The decoder's answer on its stdout: "IMDC", the payload's length (u64), then the payload: a kind
+// byte, and for an error its message, for an image its fields in the order below, the pixels last.
+// Host byte order: both ends are built from this file on one machine.
+constexpr char kRequestMagic[4] = {'I', 'M', 'D', 'Q'};
 constexpr char kMagic[4] = {'I', 'M', 'D', 'C'};
 enum class PayloadKind : std::uint8_t { Image = 0, Error = 1 };
 constexpr std::size_t kStderrKept = 4096;
@@ -87,6 +95,7 @@ public:
         m_position += count;
         return part;
     }
+    std::string_view rest() { return take(m_bytes.size() - m_position); }
     bool atEnd() const { return m_position == m_bytes.size(); }
 
 private:
@@ -154,7 +163,7 @@ DecodedDicom decodeImagePayload(PayloadReader& reader) {
     return image;
 }
 
-#ifdef INTERMAP_DICOM_CAN_FORK
+#ifdef INTERMAP_DICOM_CAN_SPAWN
 
 bool writeAll(int fd, const char* data, std::size_t size) {
     while (size > 0) {
@@ -174,38 +183,16 @@ bool writeFramed(int fd, const std::string& head, const std::vector<std::uint8_t
            writeAll(fd, reinterpret_cast<const char*>(tail.data()), tail.size());
 }
 
-// In the child: decode, send the answer, leave without running the parent's exit handlers.
-[[noreturn]] void runChild(int resultFd, int stderrFd, std::string_view encoded, const std::string& sourceName,
-                           const ImageReadOptions& options) {
-    // An abort must kill the child, not run a handler the parent installed (libFuzzer's would
-    // report the parent's input as a crash).
-    std::signal(SIGABRT, SIG_DFL);
-#ifdef __linux__
-    // GDCM allocates what a (possibly corrupt) header claims, up to 4 GB: should memory run out,
-    // the kernel's OOM killer is to take this child, not the application that forked it.
-    if (const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
-        (void)!::write(fd, "1000", 4);
-        ::close(fd);
+bool readAll(int fd, std::string& into, std::uint64_t count) {
+    char buffer[1 << 16];
+    while (count > 0) {
+        const ssize_t got = ::read(fd, buffer, static_cast<std::size_t>(std::min<std::uint64_t>(count, sizeof buffer)));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        into.append(buffer, static_cast<std::size_t>(got));
+        count -= static_cast<std::uint64_t>(got);
     }
-#endif
-    ::dup2(stderrFd, STDERR_FILENO);
-    ::close(stderrFd);
-    bool sent = false;
-    try {
-        const DecodedDicom image = decodeDicom(encoded, sourceName, options);
-        sent = writeFramed(resultFd, encodeImageHeader(image), image.rgb);
-    } catch (const FileError& error) {
-        PayloadWriter writer;
-        writer.scalar(PayloadKind::Error);
-        writer.text(error.reason());
-        sent = writeFramed(resultFd, writer.bytes, {});
-    } catch (const std::exception& error) {
-        PayloadWriter writer;
-        writer.scalar(PayloadKind::Error);
-        writer.text(error.what());
-        sent = writeFramed(resultFd, writer.bytes, {});
-    }
-    ::_exit(sent ? 0 : 1);
+    return true;
 }
 
 void closeQuietly(int& fd) {
@@ -213,18 +200,45 @@ void closeQuietly(int& fd) {
     fd = -1;
 }
 
-// Reads both pipes until the child closes them or the deadline passes; false on timeout.
-bool collect(int resultFd, int stderrFd, std::string& result, std::string& stderrTail, int timeoutSeconds) {
+// The request's bytes before the file's: magic, length, frame, window, source name.
+std::string requestHead(std::size_t encodedSize, const std::string& sourceName, const ImageReadOptions& options) {
+    PayloadWriter fields;
+    fields.scalar<std::int32_t>(options.frame);
+    fields.scalar<std::uint8_t>(static_cast<std::uint8_t>(options.window.kind));
+    fields.scalar(options.window.center);
+    fields.scalar(options.window.width);
+    fields.text(sourceName);
+    PayloadWriter head;
+    head.bytes.assign(kRequestMagic, sizeof kRequestMagic);
+    head.scalar<std::uint64_t>(fields.bytes.size() + encodedSize);
+    return head.bytes + fields.bytes;
+}
+
+// Sends `head` then `body` to the child's stdin while reading its stdout and stderr, until the
+// child closes them or the deadline passes; false on timeout. A child that stops reading its
+// input (it crashed) ends the sending, not this process: the socket is written with MSG_NOSIGNAL.
+bool exchange(int inputFd, std::string_view head, std::string_view body, int resultFd, int stderrFd, std::string& result,
+              std::string& stderrTail, int timeoutSeconds) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     std::uint64_t expected = std::numeric_limits<std::uint64_t>::max();
+    std::size_t sent = 0;
+    const std::size_t total = head.size() + body.size();
     char buffer[1 << 16];
     while (resultFd >= 0 || stderrFd >= 0) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return false;
-        pollfd fds[2] = {{resultFd, POLLIN, 0}, {stderrFd, POLLIN, 0}};
-        const int ready = ::poll(fds, 2, static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30)));
+        pollfd fds[3] = {{resultFd, POLLIN, 0}, {stderrFd, POLLIN, 0}, {inputFd, POLLOUT, 0}};
+        const int ready = ::poll(fds, 3, static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30)));
         if (ready < 0 && errno == EINTR) continue;
         if (ready < 0) return false;
+        if (inputFd >= 0 && fds[2].revents != 0) {
+            const std::string_view part = sent < head.size() ? head.substr(sent) : body.substr(sent - head.size());
+            const ssize_t wrote = ::send(inputFd, part.data(), std::min<std::size_t>(part.size(), 1 << 20),
+                                         MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (wrote > 0) sent += static_cast<std::size_t>(wrote);
+            if ((wrote < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) || sent == total)
+                closeQuietly(inputFd); // all sent (the child sees its end), or the child is gone
+        }
         for (int i = 0; i < 2; ++i) {
             int& fd = i == 0 ? resultFd : stderrFd;
             if (fd < 0 || fds[i].revents == 0) continue;
@@ -250,7 +264,25 @@ bool collect(int resultFd, int stderrFd, std::string& result, std::string& stder
             }
         }
     }
+    closeQuietly(inputFd);
     return true;
+}
+
+// The decoder executable, or "" when there is none (then the decoder runs in this process).
+std::string findDecoderExecutable() {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    if (const char* given = std::getenv("INTERMAP_DICOM_DECODER"); given && *given)
+        return given; // "none": no executable, decode in this process (a missing path behaves so)
+    const fs::path self = fs::read_symlink("/proc/self/exe", error);
+    if (!error)
+        for (const fs::path& candidate : {self.parent_path() / kDicomDecoderExecutable,
+                                          self.parent_path().parent_path() / "libexec" / "intermap" / kDicomDecoderExecutable})
+            if (fs::is_regular_file(candidate, error)) return candidate.string();
+#ifdef INTERMAP_DICOM_DECODER_BUILD_PATH
+    if (fs::is_regular_file(INTERMAP_DICOM_DECODER_BUILD_PATH, error)) return INTERMAP_DICOM_DECODER_BUILD_PATH;
+#endif
+    return {};
 }
 
 #endif
@@ -277,72 +309,83 @@ std::string lastLine(const std::string& text) {
 
 } // namespace
 
+const std::string& dicomDecoderExecutable() {
+#ifdef INTERMAP_DICOM_CAN_SPAWN
+    static const std::string path = findDecoderExecutable();
+#else
+    static const std::string path;
+#endif
+    return path;
+}
+
 IsolatedDecodeOutcome decodeDicomInChild(std::string_view encoded, const std::string& sourceName,
                                          const ImageReadOptions& options, int timeoutSeconds) {
     IsolatedDecodeOutcome outcome;
-#ifdef INTERMAP_DICOM_CAN_FORK
-    int resultPipe[2];
-    int stderrPipe[2];
-    if (::pipe(resultPipe) != 0) throw ImageError(sourceName, std::string("cannot start the DICOM decoder: ") + std::strerror(errno));
-    if (::pipe(stderrPipe) != 0) {
-        const int error = errno;
-        ::close(resultPipe[0]);
-        ::close(resultPipe[1]);
-        throw ImageError(sourceName, std::string("cannot start the DICOM decoder: ") + std::strerror(error));
-    }
-    // Not inherited by children the parent later exec()s.
-    for (int fd : {resultPipe[0], stderrPipe[0]}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    pid_t child = -1;
-    {
-        // One fork at a time in this process: the libraries' fork handlers are not all safe to run
-        // from two threads at once (OpenBLAS 0.3.21's blas_thread_shutdown_ deadlocked when the
-        // GUI's thumbnail and explain threads forked together).
-        static std::mutex forkMutex;
-        const std::lock_guard<std::mutex> lock(forkMutex);
-        child = ::fork();
-    }
-    if (child == 0) {
-        ::close(resultPipe[0]);
-        ::close(stderrPipe[0]);
-        runChild(resultPipe[1], stderrPipe[1], encoded, sourceName, options);
-    }
-    ::close(resultPipe[1]);
-    ::close(stderrPipe[1]);
-    if (child > 0) {
-        std::string result;
-        const bool finished = collect(resultPipe[0], stderrPipe[0], result, outcome.childStderr, timeoutSeconds);
-        ::close(resultPipe[0]); // collect() closes what reached its end; closing again is harmless (EBADF)
-        ::close(stderrPipe[0]);
-        if (!finished) {
-            ::kill(child, SIGKILL);
-            outcome.timedOut = true;
-        }
-        int status = 0;
-        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-        }
-        if (outcome.timedOut) return outcome;
-        if (WIFSIGNALED(status)) {
-            outcome.terminatingSignal = WTERMSIG(status);
+#ifdef INTERMAP_DICOM_CAN_SPAWN
+    const std::string& executable = dicomDecoderExecutable();
+    int input[2] = {-1, -1};   // a socket pair: sending to a dead child is EPIPE, not SIGPIPE
+    int resultPipe[2] = {-1, -1};
+    int stderrPipe[2] = {-1, -1};
+    auto closeAll = [&] {
+        for (int* pair : {input, resultPipe, stderrPipe})
+            for (int i = 0; i < 2; ++i) closeQuietly(pair[i]);
+    };
+    // Every descriptor is close-on-exec, so that a decoder started by another thread at the same
+    // time inherits none of this one's; the spawn's dup2 onto 0/1/2 clears the flag on the copies.
+    if (!executable.empty() && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input) == 0 &&
+        ::pipe2(resultPipe, O_CLOEXEC) == 0 && ::pipe2(stderrPipe, O_CLOEXEC) == 0) {
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, input[1], STDIN_FILENO);
+        posix_spawn_file_actions_adddup2(&actions, resultPipe[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], STDERR_FILENO);
+        char* argv[] = {const_cast<char*>(executable.c_str()), const_cast<char*>("--serve"), nullptr};
+        pid_t child = -1;
+        // posix_spawn (glibc: clone(CLONE_VM | CLONE_VFORK) + exec) runs no fork handlers and copies
+        // no page tables: safe beside OpenBLAS's threads, cheap beside a 2 GB model.
+        const int spawned = ::posix_spawn(&child, executable.c_str(), &actions, nullptr, argv, environ);
+        posix_spawn_file_actions_destroy(&actions);
+        closeQuietly(input[1]);
+        closeQuietly(resultPipe[1]);
+        closeQuietly(stderrPipe[1]);
+        if (spawned == 0) {
+            std::string result;
+            const std::string head = requestHead(encoded.size(), sourceName, options);
+            const bool finished = exchange(input[0], head, encoded, resultPipe[0], stderrPipe[0], result,
+                                           outcome.childStderr, timeoutSeconds);
+            input[0] = resultPipe[0] = stderrPipe[0] = -1; // exchange() closed them
+            if (!finished) {
+                ::kill(child, SIGKILL);
+                outcome.timedOut = true;
+            }
+            int status = 0;
+            while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+            }
+            closeAll();
+            if (outcome.timedOut) return outcome;
+            if (WIFSIGNALED(status)) {
+                outcome.terminatingSignal = WTERMSIG(status);
+                return outcome;
+            }
+            const int exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            try {
+                if (exitCode != 0 || result.size() < 13) throw PayloadReader::Malformed{};
+                PayloadReader reader(std::string_view(result).substr(12));
+                if (reader.scalar<PayloadKind>() == PayloadKind::Error) {
+                    outcome.errorMessage = reader.text();
+                    if (outcome.errorMessage.empty()) outcome.errorMessage = "the DICOM decoder failed";
+                } else {
+                    outcome.image = decodeImagePayload(reader);
+                }
+            } catch (const PayloadReader::Malformed&) {
+                outcome.abnormalExitCode = exitCode == 0 ? -1 : exitCode;
+            }
             return outcome;
         }
-        const int exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        try {
-            if (exitCode != 0 || result.size() < 13) throw PayloadReader::Malformed{};
-            PayloadReader reader(std::string_view(result).substr(12));
-            if (reader.scalar<PayloadKind>() == PayloadKind::Error) {
-                outcome.errorMessage = reader.text();
-                if (outcome.errorMessage.empty()) outcome.errorMessage = "the DICOM decoder failed";
-            } else {
-                outcome.image = decodeImagePayload(reader);
-            }
-        } catch (const PayloadReader::Malformed&) {
-            outcome.abnormalExitCode = exitCode == 0 ? -1 : exitCode;
-        }
-        return outcome;
     }
-    // fork() failed (EAGAIN/ENOMEM): decode here rather than refuse a readable file.
-    ::close(resultPipe[0]);
-    ::close(stderrPipe[0]);
+    // No decoder executable, or no descriptors or process to spare (EMFILE, EAGAIN): decode here
+    // rather than refuse a readable file.
+    closeAll();
 #endif
     outcome.ranInChild = false;
     try {
@@ -351,6 +394,66 @@ IsolatedDecodeOutcome decodeDicomInChild(std::string_view encoded, const std::st
         outcome.errorMessage = error.reason();
     }
     return outcome;
+}
+
+int serveDicomDecodeRequest(int inputFd, int outputFd) {
+#ifdef INTERMAP_DICOM_CAN_SPAWN
+#ifdef __linux__
+    // GDCM allocates what a (possibly corrupt) header claims, up to 4 GB: should memory run out,
+    // the kernel's OOM killer is to take this decoder, not the application that started it.
+    if (const int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); fd >= 0) {
+        (void)!::write(fd, "1000", 4);
+        ::close(fd);
+    }
+#endif
+    std::string head;
+    if (!readAll(inputFd, head, 12) || std::memcmp(head.data(), kRequestMagic, 4) != 0) return 2;
+    std::uint64_t length = 0;
+    std::memcpy(&length, head.data() + 4, sizeof length);
+    std::string request;
+    try {
+        request.reserve(length);
+    } catch (const std::exception&) {
+        return 2;
+    }
+    if (!readAll(inputFd, request, length)) return 2;
+    ImageReadOptions options;
+    std::string sourceName;
+    std::string_view encoded;
+    try {
+        PayloadReader reader(request);
+        options.frame = reader.scalar<std::int32_t>();
+        const auto kind = reader.scalar<std::uint8_t>();
+        if (kind > static_cast<std::uint8_t>(WindowChoice::Kind::NonZero)) return 2;
+        options.window.kind = static_cast<WindowChoice::Kind>(kind);
+        options.window.center = reader.scalar<double>();
+        options.window.width = reader.scalar<double>();
+        sourceName = reader.text();
+        encoded = reader.rest(); // the file's bytes
+    } catch (const PayloadReader::Malformed&) {
+        return 2;
+    }
+    bool sent = false;
+    try {
+        const DecodedDicom image = decodeDicom(encoded, sourceName, options);
+        sent = writeFramed(outputFd, encodeImageHeader(image), image.rgb);
+    } catch (const FileError& error) {
+        PayloadWriter writer;
+        writer.scalar(PayloadKind::Error);
+        writer.text(error.reason());
+        sent = writeFramed(outputFd, writer.bytes, {});
+    } catch (const std::exception& error) {
+        PayloadWriter writer;
+        writer.scalar(PayloadKind::Error);
+        writer.text(error.what());
+        sent = writeFramed(outputFd, writer.bytes, {});
+    }
+    return sent ? 0 : 1;
+#else
+    (void)inputFd;
+    (void)outputFd;
+    return 2;
+#endif
 }
 
 DecodedDicom decodeDicomIsolated(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {

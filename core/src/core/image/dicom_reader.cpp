@@ -1,16 +1,14 @@
 #include "intermap/image/dicom.h"
 
-#include "dicom_decoder.h"
+#include "dicom_isolation.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/file_io.h"
 
 namespace intermap::image {
 
 DicomImage decodeDicomRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {
-    // In this process. decodeDicomIsolated (dicom_isolation.h) would contain GDCM's aborts, but a
-    // fork() in a process whose other threads run OpenBLAS deadlocked in OpenBLAS's fork handler
-    // (the GUI's main-window test, 2026-12-04); it waits for a spawned decoder executable.
-    DecodedDicom decoded = decodeDicom(encoded, sourceName, options);
+    // In the decoder's own process: GDCM's aborts on malformed files end that process only.
+    DecodedDicom decoded = decodeDicomIsolated(encoded, sourceName, options);
     DicomImage image;
     image.rgb = cv::Mat(decoded.metadata.rows, decoded.metadata.columns, CV_8UC3, decoded.rgb.data()).clone();
     image.metadata = std::move(decoded.metadata);

@@ -1,6 +1,7 @@
 #include "intermap/image/image_io.h"
 
 #include "claimed_size.h"
+#include "voi_window.h"
 #include "intermap/image/dicom.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/file_io.h"
@@ -12,7 +13,9 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 
 namespace intermap::image {
 namespace {
@@ -240,15 +243,65 @@ std::string formatWindowChoice(const WindowChoice& window) {
     return "file";
 }
 
-cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {
-    if (isDicom(encoded, sourceName))
-        return decodeDicomRgb8(encoded, sourceName, options).rgb;
+namespace {
+
+std::string formatWindowNumber(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+}
+
+// A 16-bit grey image (PNG, TIFF) to 8 bits with the window asked for, as DICOM's VOI step: the
+// file's own rule is "as stored" (v * 255 / 65535, which is the linear window 32768/65536, what
+// intermap has always done), `minmax` scales the image's range, `C,W` is the linear window.
+// Sets `shown` to the window applied, for the GUI's window/level.
+cv::Mat windowSixteenBitGrey(const cv::Mat& grey, const WindowChoice& window, DescribedImage* shown) {
+    double center = 32768, width = 65536;
+    std::string origin = "as stored";
+    if (window.kind == WindowChoice::Kind::Explicit) {
+        center = window.center;
+        width = window.width;
+        origin = "--window";
+    } else if (window.kind == WindowChoice::Kind::MinMax) {
+        double low = 0, high = 0;
+        cv::minMaxLoc(grey, &low, &high);
+        center = minMaxWindowCenter(low, high);
+        width = minMaxWindowWidth(low, high);
+        origin = "min-max";
+    }
+    cv::Mat eight;
+    if (window.kind == WindowChoice::Kind::Explicit) {
+        eight = narrowTo8Bit(grey, [center, width](std::uint16_t v) {
+            return static_cast<std::uint8_t>(std::lround(linearWindow(v, center, width)));
+        });
+    } else if (window.kind == WindowChoice::Kind::MinMax) {
+        double low = 0, high = 0;
+        cv::minMaxLoc(grey, &low, &high);
+        eight = narrowTo8Bit(grey, [low, high](std::uint16_t v) {
+            return static_cast<std::uint8_t>(std::lround(minMaxScale(v, low, high)));
+        });
+    } else {
+        eight = scaleTo8Bit(grey);
+    }
+    if (shown) {
+        shown->voiWindow = DicomWindow{center, width, origin};
+        shown->voiApplied = "16-bit grey, window " + formatWindowNumber(center) + "/" + formatWindowNumber(width) + " (" +
+                            origin + ")";
+    }
+    return eight;
+}
+
+// Every format but DICOM; `shown` (optional) learns the window of a 16-bit grey image.
+cv::Mat decodeOtherRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options,
+                        DescribedImage* shown) {
     if (options.frame != 1)
         throw ImageError(sourceName, "frame " + std::to_string(options.frame) +
                                          " requested, but only DICOM files have several frames (this one has 1)");
     cv::Mat decoded = decodeRaw(encoded, sourceName);
-    if (decoded.depth() == CV_16U)
-        decoded = scaleTo8Bit(decoded);
+    if (decoded.depth() == CV_16U && decoded.channels() <= 2)
+        decoded = windowSixteenBitGrey(decoded.channels() == 1 ? decoded : firstChannel(decoded), options.window, shown);
+    else if (decoded.depth() == CV_16U)
+        decoded = scaleTo8Bit(decoded); // colour: no window
     cv::Mat rgb;
     switch (decoded.channels()) {
     case 1:
@@ -267,6 +320,14 @@ cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName,
     return rgb;
 }
 
+} // namespace
+
+cv::Mat decodeImageRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options) {
+    if (isDicom(encoded, sourceName))
+        return decodeDicomRgb8(encoded, sourceName, options).rgb;
+    return decodeOtherRgb8(encoded, sourceName, options, nullptr);
+}
+
 cv::Mat readImageRgb8(const std::string& path, const ImageReadOptions& options) {
     return decodeImageRgb8(util::readWholeFile<ImageError>(path, "an image file"), path, options);
 }
@@ -281,20 +342,24 @@ DescribedImage readImageDescribed(const std::string& path, const ImageReadOption
         described.voiWindow = std::move(dicom.voiWindow);
         described.voiApplied = std::move(dicom.voiApplied);
     } else {
-        described.rgb = decodeImageRgb8(encoded, path, options);
+        described.rgb = decodeOtherRgb8(encoded, path, options, &described);
     }
     return described;
 }
 
-cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName) {
+cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName, int frame) {
     cv::Mat decoded;
     if (isDicom(encoded, sourceName)) {
         // A grey DICOM mask (DICOM SEG, a binary image): non-zero values are inside (255). Its
         // R = G = B pass the luma below unchanged; a colour one gets the luma of a colour PNG mask.
         ImageReadOptions options;
+        options.frame = frame;
         options.window.kind = WindowChoice::Kind::NonZero;
         cv::cvtColor(decodeDicomRgb8(encoded, sourceName, options).rgb, decoded, cv::COLOR_RGB2BGR);
     } else {
+        if (frame != 1)
+            throw ImageError(sourceName, "frame " + std::to_string(frame) +
+                                             " requested, but only DICOM files have several frames (this one has 1)");
         decoded = decodeRaw(encoded, sourceName);
     }
     if (decoded.channels() <= 2) {
@@ -324,6 +389,8 @@ cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName) 
     return grey;
 }
 
-cv::Mat readMaskGrey(const std::string& path) { return decodeMaskGrey(util::readWholeFile<ImageError>(path, "an image file"), path); }
+cv::Mat readMaskGrey(const std::string& path, int frame) {
+    return decodeMaskGrey(util::readWholeFile<ImageError>(path, "an image file"), path, frame);
+}
 
 } // namespace intermap::image
