@@ -13,6 +13,7 @@
 
 #include "dicom_test_data.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -216,9 +217,12 @@ private Q_SLOTS:
     // has passed before any answer can arrive, so this checks the kill-and-reap path).
     void deadlineStopsTheChild() {
         const std::string bytes = readBytes(pydicomFile("CT_small.dcm"));
+        const auto openDescriptors = [] { return QDir(QStringLiteral("/proc/self/fd")).count(); };
+        const auto before = openDescriptors();
         const image::IsolatedDecodeOutcome outcome = image::decodeDicomInChild(bytes, "CT_small.dcm", {}, 0);
         QVERIFY(outcome.timedOut);
         QVERIFY(!outcome.image);
+        QCOMPARE(openDescriptors(), before); // the socket and pipes are closed on this path too
     }
 };
 

@@ -217,7 +217,8 @@ std::string requestHead(std::size_t encodedSize, const std::string& sourceName, 
 // Sends `head` then `body` to the child's stdin while reading its stdout and stderr, until the
 // child closes them or the deadline passes; false on timeout. A child that stops reading its
 // input (it crashed) ends the sending, not this process: the socket is written with MSG_NOSIGNAL.
-bool exchange(int inputFd, std::string_view head, std::string_view body, int resultFd, int stderrFd, std::string& result,
+// Descriptors that reach their end are closed and set to -1; the caller closes what is left.
+bool exchange(int& inputFd, std::string_view head, std::string_view body, int& resultFd, int& stderrFd, std::string& result,
               std::string& stderrTail, int timeoutSeconds) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     std::uint64_t expected = std::numeric_limits<std::uint64_t>::max();
@@ -353,7 +354,7 @@ IsolatedDecodeOutcome decodeDicomInChild(std::string_view encoded, const std::st
             const std::string head = requestHead(encoded.size(), sourceName, options);
             const bool finished = exchange(input[0], head, encoded, resultPipe[0], stderrPipe[0], result,
                                            outcome.childStderr, timeoutSeconds);
-            input[0] = resultPipe[0] = stderrPipe[0] = -1; // exchange() closed them
+            closeAll(); // what exchange() left open (after a timeout)
             if (!finished) {
                 ::kill(child, SIGKILL);
                 outcome.timedOut = true;
@@ -361,7 +362,6 @@ IsolatedDecodeOutcome decodeDicomInChild(std::string_view encoded, const std::st
             int status = 0;
             while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
             }
-            closeAll();
             if (outcome.timedOut) return outcome;
             if (WIFSIGNALED(status)) {
                 outcome.terminatingSignal = WTERMSIG(status);
