@@ -310,12 +310,6 @@ private:
 
 std::uint8_t roundTo8Bits(double value) { return static_cast<std::uint8_t>(std::lround(std::clamp(value, 0.0, 255.0))); }
 
-std::string formatNumber(double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g", value);
-    return text;
-}
-
 void applyGreyRule(const Attributes& attributes, const PixelLayout& layout, const SampleReader& sample, std::size_t firstSample,
                    const ImageReadOptions& options, const std::string& source, DecodedDicom& out) {
     const std::size_t pixels = static_cast<std::size_t>(layout.rows * layout.columns);
@@ -333,14 +327,14 @@ void applyGreyRule(const Attributes& attributes, const PixelLayout& layout, cons
     const auto applyWindow = [&](double center, double width, const std::string& origin) {
         for (std::size_t i = 0; i < pixels; ++i)
             windowed[i] = linearWindow(values[i], center, width);
-        out.voiApplied = "window " + formatNumber(center) + "/" + formatNumber(width) + " (" + origin + ")";
+        out.voiApplied = "window " + formatWindowNumber(center) + "/" + formatWindowNumber(width) + " (" + origin + ")";
         out.voiWindow = DicomWindow{center, width, origin};
     };
     const auto applyMinMax = [&] {
         const auto [low, high] = std::minmax_element(values.begin(), values.end());
         for (std::size_t i = 0; i < pixels; ++i)
             windowed[i] = minMaxScale(values[i], *low, *high);
-        out.voiApplied = "min-max " + formatNumber(*low) + ".." + formatNumber(*high);
+        out.voiApplied = "min-max " + formatWindowNumber(*low) + ".." + formatWindowNumber(*high);
         out.voiWindow = DicomWindow{minMaxWindowCenter(*low, *high), minMaxWindowWidth(*low, *high), "min-max"};
     };
     const DicomMetadata& metadata = out.metadata;

@@ -13,7 +13,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <string>
 
@@ -245,38 +244,22 @@ std::string formatWindowChoice(const WindowChoice& window) {
 
 namespace {
 
-std::string formatWindowNumber(double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g", value);
-    return text;
-}
-
 // A 16-bit grey image (PNG, TIFF) to 8 bits with the window asked for, as DICOM's VOI step: the
 // file's own rule is "as stored" (v * 255 / 65535, which is the linear window 32768/65536, what
 // intermap has always done), `minmax` scales the image's range, `C,W` is the linear window.
 // Sets `shown` to the window applied, for the GUI's window/level.
 cv::Mat windowSixteenBitGrey(const cv::Mat& grey, const WindowChoice& window, DescribedImage* shown) {
-    double center = 32768, width = 65536;
-    std::string origin = "as stored";
-    if (window.kind == WindowChoice::Kind::Explicit) {
-        center = window.center;
-        width = window.width;
-        origin = "--window";
-    } else if (window.kind == WindowChoice::Kind::MinMax) {
-        double low = 0, high = 0;
-        cv::minMaxLoc(grey, &low, &high);
-        center = minMaxWindowCenter(low, high);
-        width = minMaxWindowWidth(low, high);
-        origin = "min-max";
-    }
+    DicomWindow applied{32768, 65536, "as stored"};
     cv::Mat eight;
     if (window.kind == WindowChoice::Kind::Explicit) {
-        eight = narrowTo8Bit(grey, [center, width](std::uint16_t v) {
-            return static_cast<std::uint8_t>(std::lround(linearWindow(v, center, width)));
+        applied = {window.center, window.width, "--window"};
+        eight = narrowTo8Bit(grey, [&applied](std::uint16_t v) {
+            return static_cast<std::uint8_t>(std::lround(linearWindow(v, applied.center, applied.width)));
         });
     } else if (window.kind == WindowChoice::Kind::MinMax) {
         double low = 0, high = 0;
         cv::minMaxLoc(grey, &low, &high);
+        applied = {minMaxWindowCenter(low, high), minMaxWindowWidth(low, high), "min-max"};
         eight = narrowTo8Bit(grey, [low, high](std::uint16_t v) {
             return static_cast<std::uint8_t>(std::lround(minMaxScale(v, low, high)));
         });
@@ -284,19 +267,24 @@ cv::Mat windowSixteenBitGrey(const cv::Mat& grey, const WindowChoice& window, De
         eight = scaleTo8Bit(grey);
     }
     if (shown) {
-        shown->voiWindow = DicomWindow{center, width, origin};
-        shown->voiApplied = "16-bit grey, window " + formatWindowNumber(center) + "/" + formatWindowNumber(width) + " (" +
-                            origin + ")";
+        shown->voiApplied = "16-bit grey, window " + formatWindowNumber(applied.center) + "/" +
+                            formatWindowNumber(applied.width) + " (" + applied.explanation + ")";
+        shown->voiWindow = std::move(applied);
     }
     return eight;
+}
+
+// Only DICOM files have frames: any other file asked for another frame than 1 is refused.
+void requireSingleFrame(const std::string& sourceName, int frame) {
+    if (frame != 1)
+        throw ImageError(sourceName, "frame " + std::to_string(frame) +
+                                         " requested, but only DICOM files have several frames (this one has 1)");
 }
 
 // Every format but DICOM; `shown` (optional) learns the window of a 16-bit grey image.
 cv::Mat decodeOtherRgb8(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options,
                         DescribedImage* shown) {
-    if (options.frame != 1)
-        throw ImageError(sourceName, "frame " + std::to_string(options.frame) +
-                                         " requested, but only DICOM files have several frames (this one has 1)");
+    requireSingleFrame(sourceName, options.frame);
     cv::Mat decoded = decodeRaw(encoded, sourceName);
     if (decoded.depth() == CV_16U && decoded.channels() <= 2)
         decoded = windowSixteenBitGrey(decoded.channels() == 1 ? decoded : firstChannel(decoded), options.window, shown);
@@ -357,9 +345,7 @@ cv::Mat decodeMaskGrey(std::string_view encoded, const std::string& sourceName, 
         options.window.kind = WindowChoice::Kind::NonZero;
         cv::cvtColor(decodeDicomRgb8(encoded, sourceName, options).rgb, decoded, cv::COLOR_RGB2BGR);
     } else {
-        if (frame != 1)
-            throw ImageError(sourceName, "frame " + std::to_string(frame) +
-                                             " requested, but only DICOM files have several frames (this one has 1)");
+        requireSingleFrame(sourceName, frame);
         decoded = decodeRaw(encoded, sourceName);
     }
     if (decoded.channels() <= 2) {

@@ -1,7 +1,8 @@
 #pragma once
 // The grey-value windows every reader applies (DICOM's VOI step, and the same window/level on
 // 16-bit grey PNG/TIFF): one definition, used by dicom_decoder.cpp and image_io.cpp. Std only.
-#include <algorithm>
+#include <cstdio>
+#include <string>
 
 namespace intermap::image {
 
@@ -19,5 +20,12 @@ inline double linearWindow(double x, double center, double width) {
 inline double minMaxScale(double x, double low, double high) { return high > low ? (x - low) / (high - low) * 255 : 0; }
 inline double minMaxWindowCenter(double low, double high) { return (low + high) / 2 + 0.5; }
 inline double minMaxWindowWidth(double low, double high) { return high - low + 1; }
+
+// A window's centre or width as the image descriptions print it ("%g").
+inline std::string formatWindowNumber(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+}
 
 } // namespace intermap::image
