@@ -13,6 +13,7 @@
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -378,16 +379,42 @@ private Q_SLOTS:
         const CliResult run = runCli({QStringLiteral("evaluate"), QStringLiteral("--weights"), m_weights, QStringLiteral("--dataset"),
                                       QStringLiteral("cpchild=") + m_images + QLatin1Char(',') + masks, QStringLiteral("--inits"),
                                       QStringLiteral("sup"), QStringLiteral("--methods"), QStringLiteral("attention,chefer"),
-                                      QStringLiteral("--faithfulness"), QStringLiteral("--out"), out});
+                                      QStringLiteral("--faithfulness"), QStringLiteral("--road"), QStringLiteral("--out"), out});
         QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
         const QStringList perImage = readLines(out + QStringLiteral("/per_image.csv"));
         QCOMPARE(perImage.size(), 1 + 3 * 2);
-        QVERIFY(perImage[0].endsWith(QStringLiteral(",deletion_auc,insertion_auc")));
+        QVERIFY2(perImage[0].endsWith(QStringLiteral(",deletion_auc,insertion_auc,road_morf_auc,road_lerf_auc")),
+                 qPrintable(perImage[0]));
         for (int line = 1; line < perImage.size(); ++line) {
             const auto fields = intermap::csv::splitRecord(perImage[line].toStdString());
-            const double deletion = std::stod(fields[fields.size() - 2]), insertion = std::stod(fields.back());
+            QVERIFY(fields.size() >= 4);
+            const auto last = fields.size() - 1;
+            const double deletion = std::stod(fields[last - 3]), insertion = std::stod(fields[last - 2]);
+            const double morf = std::stod(fields[last - 1]), lerf = std::stod(fields[last]);
             QVERIFY(deletion > 0.0 && deletion < 1.0 && insertion > 0.0 && insertion < 1.0);
+            // Areas over x from ~0.1 to ~0.9 of probabilities: within (0, 0.8).
+            QVERIFY2(morf > 0.0 && morf < 0.8 && lerf > 0.0 && lerf < 0.8, qPrintable(perImage[line]));
         }
+        // Each item's record keeps both curves, the noise and its seed beside the areas.
+        const QDir items(out + QStringLiteral("/maps/cpchild/sup/items"));
+        const QStringList records = items.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
+        QCOMPARE(records.size(), 3);
+        QFile recordFile(items.filePath(records[0]));
+        QVERIFY(recordFile.open(QIODevice::ReadOnly));
+        const QJsonObject road = QJsonDocument::fromJson(recordFile.readAll()).object()[QStringLiteral("road")][QStringLiteral("chefer")].toObject();
+        QCOMPARE(road[QStringLiteral("morf")].toArray().size(), 9);
+        QCOMPARE(road[QStringLiteral("lerf")].toArray().size(), 9);
+        QCOMPARE(road[QStringLiteral("fractions")].toArray().first().toDouble(), 5018.0 / (224 * 224)); // round-half-up(10 % of 224^2)
+        QCOMPARE(road[QStringLiteral("noise_std")].toDouble(), 0.01);
+        QCOMPARE(road[QStringLiteral("seed")].toInt(), 0);
+
+        // A second run with the same options resumes: nothing is recomputed, the table is the same.
+        const CliResult again = runCli({QStringLiteral("evaluate"), QStringLiteral("--weights"), m_weights, QStringLiteral("--dataset"),
+                                        QStringLiteral("cpchild=") + m_images + QLatin1Char(',') + masks, QStringLiteral("--inits"),
+                                        QStringLiteral("sup"), QStringLiteral("--methods"), QStringLiteral("attention,chefer"),
+                                        QStringLiteral("--faithfulness"), QStringLiteral("--road"), QStringLiteral("--out"), out});
+        QVERIFY2(again.exitCode == 0, qPrintable(again.standardError));
+        QCOMPARE(readLines(out + QStringLiteral("/per_image.csv")), perImage);
     }
 
     // --frame/--window reach every image of the grid and are recorded: the maps of frame 2 of a

@@ -1,9 +1,11 @@
-// Deletion / insertion AUC (intermap/eval/faithfulness.h) on the small random ViTs of
-// tests/data/shapes, against the curves of an independent PyTorch implementation of the
-// definition (tests/tools/make_faithfulness_references.py, tests/data/faithfulness/), plus the
-// properties the definition implies. The input and maps are integer formulas restated here from
+// Deletion / insertion AUC (intermap/eval/faithfulness.h) and ROAD (intermap/eval/road.h) on the
+// small random ViTs of tests/data/shapes, against the curves of independent Python
+// implementations of the definitions (tests/tools/make_faithfulness_references.py and
+// make_road_references.py, tests/data/faithfulness/ and road/), plus the properties the
+// definitions imply. The input and maps are integer formulas restated here from
 // the script, so no image file is needed.
 #include "intermap/eval/faithfulness.h"
+#include "intermap/eval/road.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/errors.h"
 
@@ -12,6 +14,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include "usage_error_of.h"
+
 #include <QtTest/QtTest>
 
 #include <torch/torch.h>
@@ -23,6 +27,7 @@
 #include <map>
 
 using namespace intermap;
+using intermap::test::usageErrorOf;
 
 namespace {
 
@@ -38,8 +43,12 @@ constexpr double kTolerance = 1e-5;
 // so float32 logits may differ in the last bits; the probabilities were seen to move by ~1e-7.
 constexpr double kBatchTolerance = 1e-6;
 
-QJsonObject readReferences() {
-    QFile file(kDataDir + QStringLiteral("/faithfulness/references.json"));
+// ROAD's imputation solves a sparse system in double on both sides (Eigen's LDL^T here, SuperLU
+// there): the solutions agree to rounding, ~1e-15 on values of order 1.
+constexpr double kImputationTolerance = 1e-9;
+
+QJsonObject readReferences(const QString& measure = QStringLiteral("faithfulness")) {
+    QFile file(kDataDir + QLatin1Char('/') + measure + QStringLiteral("/references.json"));
     if (!file.open(QIODevice::ReadOnly))
         return {};
     return QJsonDocument::fromJson(file.readAll()).object();
@@ -110,16 +119,6 @@ double unperturbedProbability(model::VisionTransformer& model, const torch::Tens
                                                     .arg(actual, 0, 'g', 17)                          \
                                                     .arg(expected, 0, 'g', 17)))
 
-// The message of the UsageError `call` throws; empty when it throws none.
-QString usageErrorOf(const std::function<void()>& call) {
-    try {
-        call();
-    } catch (const UsageError& error) {
-        return QString::fromUtf8(error.what());
-    }
-    return {};
-}
-
 } // namespace
 
 class TestFaithfulness : public QObject {
@@ -134,6 +133,13 @@ private Q_SLOTS:
     void fractionsRoundHalfUp();
     void runsInTheModelsDtype();
     void rejectsBadArguments();
+    void roadReferencesArePresent();
+    void roadMatchesReference_data();
+    void roadMatchesReference();
+    void imputationMatchesReference();
+    void imputationNoiseIsSeededAndScaledPerChannel();
+    void roadIsReproducibleAndSeedDependent();
+    void roadRejectsBadArguments();
 
 private:
     std::map<QString, model::LoadedVit> m_models;
@@ -324,6 +330,189 @@ void TestFaithfulness::rejectsBadArguments() {
         {run(input, map, 0, noSteps), QStringLiteral("steps must be at least 1, got 0")},
         {run(input, map, 0, noBatch), QStringLiteral("batch size must be at least 1, got 0")},
         {[&] { eval::deletionInsertion(headless, input, map, 0); }, QStringLiteral("the model has no classification head")},
+    };
+    for (const auto& [call, expectedMessage] : cases) {
+        const QString message = usageErrorOf(call);
+        QVERIFY2(message.contains(expectedMessage),
+                 qPrintable(QStringLiteral("expected a UsageError containing '%1', got '%2'").arg(expectedMessage, message)));
+    }
+}
+
+QJsonObject readRoadReferences() { return readReferences(QStringLiteral("road")); }
+
+void TestFaithfulness::roadReferencesArePresent() {
+    const QJsonObject references = readRoadReferences();
+    QVERIFY2(references[QStringLiteral("cases")].toArray().size() >= 2 && references.contains(QStringLiteral("imputation")),
+             qPrintable(QStringLiteral("expected >= 2 cases and an imputation case in %1/road/references.json").arg(kDataDir)));
+}
+
+void TestFaithfulness::roadMatchesReference_data() {
+    QTest::addColumn<int>("index");
+    const auto cases = readRoadReferences()[QStringLiteral("cases")].toArray();
+    for (int i = 0; i < cases.size(); ++i) {
+        const auto c = cases[i].toObject();
+        QTest::newRow(qPrintable(QStringLiteral("%1/t%2/%3")
+                                     .arg(c[QStringLiteral("model")].toString())
+                                     .arg(c[QStringLiteral("target")].toInt())
+                                     .arg(c[QStringLiteral("map")].toString())))
+            << i;
+    }
+}
+
+// Noise off on both sides (the reference has no portable random numbers): the removal order,
+// the counts, the imputation and the areas are what is compared.
+void TestFaithfulness::roadMatchesReference() {
+    QFETCH(int, index);
+    const auto expected = readRoadReferences()[QStringLiteral("cases")].toArray()[index].toObject();
+    auto& vit = shapeModel(expected[QStringLiteral("model")].toString());
+    eval::RoadOptions options;
+    options.noiseStd = 0;
+    const std::int64_t target = expected[QStringLiteral("target")].toInt();
+
+    QElapsedTimer timer;
+    timer.start();
+    const auto result = eval::removeAndDebias(vit.model, formulaInput(), mapNamed(expected[QStringLiteral("map")].toString()),
+                                              target, options);
+    const auto elapsedMs = timer.elapsed();
+
+    std::vector<double> fractions;
+    for (const auto& count : expected[QStringLiteral("counts")].toArray())
+        fractions.push_back(count.toDouble() / static_cast<double>(kSize * kSize));
+    QCOMPARE(result.fractions, fractions);
+    QCOMPARE(result.fractions, doubles(expected[QStringLiteral("fractions")]));
+    const double morfError = maxAbsDifference(result.morfProbabilities, doubles(expected[QStringLiteral("morf")]));
+    const double lerfError = maxAbsDifference(result.lerfProbabilities, doubles(expected[QStringLiteral("lerf")]));
+    const double morfAucError = std::abs(result.morfAuc - expected[QStringLiteral("morf_auc")].toDouble());
+    const double lerfAucError = std::abs(result.lerfAuc - expected[QStringLiteral("lerf_auc")].toDouble());
+    qInfo("%lld ms; MoRF area %.6f (off by %.2g, curve %.2g), LeRF area %.6f (off by %.2g, curve %.2g)",
+          static_cast<long long>(elapsedMs), result.morfAuc, morfAucError, morfError, result.lerfAuc, lerfAucError, lerfError);
+    QVERIFY2(morfError < kTolerance, qPrintable(QStringLiteral("MoRF curve differs by %1").arg(morfError)));
+    QVERIFY2(lerfError < kTolerance, qPrintable(QStringLiteral("LeRF curve differs by %1").arg(lerfError)));
+    QVERIFY2(morfAucError < kTolerance, qPrintable(QStringLiteral("MoRF area differs by %1").arg(morfAucError)));
+    QVERIFY2(lerfAucError < kTolerance, qPrintable(QStringLiteral("LeRF area differs by %1").arg(lerfAucError)));
+}
+
+// Every value of a small image whose removed pixels touch the border (where the weights are
+// divided by the in-image sum); kept pixels come back bit for bit.
+void TestFaithfulness::imputationMatchesReference() {
+    const auto expected = readRoadReferences()[QStringLiteral("imputation")].toObject();
+    const auto shape = expected[QStringLiteral("shape")].toArray();
+    QCOMPARE(shape.size(), 3);
+    const std::int64_t height = shape[1].toInt(), width = shape[2].toInt();
+    const auto crop = formulaInput().slice(1, 0, height).slice(2, 0, width).to(torch::kFloat64).contiguous();
+    std::vector<std::uint8_t> removed;
+    for (const auto& flag : expected[QStringLiteral("removed")].toArray())
+        removed.push_back(static_cast<std::uint8_t>(flag.toInt()));
+    const auto imputed = eval::noisyLinearImputation(crop, removed, {}, 0);
+    QCOMPARE(imputed.scalar_type(), torch::kFloat64);
+    const auto values = imputed.contiguous();
+    const double* value = values.data_ptr<double>();
+    const double* original = crop.data_ptr<double>();
+    const auto reference = doubles(expected[QStringLiteral("imputed")]);
+    QCOMPARE(static_cast<std::int64_t>(reference.size()), values.numel());
+    double largest = 0;
+    for (std::int64_t i = 0; i < values.numel(); ++i) {
+        largest = std::max(largest, std::abs(value[i] - reference[static_cast<size_t>(i)]));
+        if (!removed[static_cast<size_t>(i % (height * width))])
+            COMPARE_EXACTLY(value[i], original[i]);
+    }
+    qInfo("%d of %lld pixels removed; imputed values off by %.2g", expected[QStringLiteral("removed_count")].toInt(),
+          static_cast<long long>(height * width), largest);
+    QVERIFY2(largest < kImputationTolerance, qPrintable(QStringLiteral("imputed values differ by %1").arg(largest)));
+    // The image's dtype is kept.
+    QCOMPARE(eval::noisyLinearImputation(crop.to(torch::kFloat32), removed, {}, 0).scalar_type(), torch::kFloat32);
+}
+
+// Noise lands on removed pixels only, with the standard deviation asked for in each channel,
+// and is a function of the seed alone.
+void TestFaithfulness::imputationNoiseIsSeededAndScaledPerChannel() {
+    const auto image = formulaInput().to(torch::kFloat64);
+    std::vector<std::uint8_t> removed(static_cast<size_t>(kSize * kSize), 0);
+    for (size_t pixel = 0; pixel < removed.size(); ++pixel)
+        removed[pixel] = static_cast<std::uint8_t>((pixel * 7 + pixel / kSize) % 3 != 0); // two thirds
+    const std::vector<double> noiseStd{0.01, 0.02, 0.04};
+    const auto clean = eval::noisyLinearImputation(image, removed, {}, 5);
+    const auto noisy = eval::noisyLinearImputation(image, removed, noiseStd, 5);
+    QVERIFY(torch::equal(noisy, eval::noisyLinearImputation(image, removed, noiseStd, 5)));
+    QVERIFY(!torch::equal(noisy, eval::noisyLinearImputation(image, removed, noiseStd, 6)));
+    const auto isRemoved = torch::tensor(std::vector<std::int64_t>(removed.begin(), removed.end())).view({kSize, kSize}).to(torch::kBool);
+    const auto difference = noisy - clean;
+    for (std::int64_t c = 0; c < 3; ++c) {
+        QVERIFY(torch::equal(noisy[c].masked_select(isRemoved.logical_not()), image[c].masked_select(isRemoved.logical_not())));
+        const auto samples = difference[c].masked_select(isRemoved);
+        const double mean = samples.mean().item<double>(), std = samples.std().item<double>();
+        // ~33 000 normal draws: the sample std is within 1.5 % (> 5 standard errors), the mean
+        // within 6 standard errors of 0.
+        qInfo("channel %lld: %lld draws, mean %.3g, std %.5f (asked %.5f)", static_cast<long long>(c),
+              static_cast<long long>(samples.numel()), mean, std, noiseStd[static_cast<size_t>(c)]);
+        const double asked = noiseStd[static_cast<size_t>(c)];
+        QVERIFY2(std::abs(std / asked - 1) < 0.015, qPrintable(QStringLiteral("channel %1: std %2, asked %3").arg(c).arg(std).arg(asked)));
+        QVERIFY2(std::abs(mean) < 6 * asked / std::sqrt(static_cast<double>(samples.numel())),
+                 qPrintable(QStringLiteral("channel %1: noise mean %2").arg(c).arg(mean)));
+    }
+}
+
+// The same seed gives the same curves, in any batch size and input rank; another seed other
+// curves; noise changes the curves only a little (it is 1 % of the intensity range).
+void TestFaithfulness::roadIsReproducibleAndSeedDependent() {
+    auto& vit = shapeModel(QStringLiteral("vit-d40-l6-h5-c2"));
+    const auto input = formulaInput();
+    const auto map = plateauMap();
+    eval::RoadOptions options;
+    options.seed = 11;
+    options.inputStd = {0.229, 0.224, 0.225};
+    const auto reference = eval::removeAndDebias(vit.model, input, map, 1, options);
+    for (const int batchSize : {1, 5, 18}) {
+        auto batched = options;
+        batched.batchSize = batchSize;
+        const auto result = eval::removeAndDebias(vit.model, input.unsqueeze(0), map, 1, batched);
+        const double error = std::max(maxAbsDifference(result.morfProbabilities, reference.morfProbabilities),
+                                      maxAbsDifference(result.lerfProbabilities, reference.lerfProbabilities));
+        qInfo("batch size %d against 16: %.2g", batchSize, error);
+        QVERIFY2(error < kBatchTolerance, qPrintable(QStringLiteral("batch size %1 changes the curves by %2").arg(batchSize).arg(error)));
+    }
+    auto otherSeed = options;
+    otherSeed.seed = 12;
+    const auto reseeded = eval::removeAndDebias(vit.model, input, map, 1, otherSeed);
+    auto noiseless = options;
+    noiseless.noiseStd = 0;
+    const auto clean = eval::removeAndDebias(vit.model, input, map, 1, noiseless);
+    const double seedEffect = std::max(maxAbsDifference(reseeded.morfProbabilities, reference.morfProbabilities),
+                                       maxAbsDifference(reseeded.lerfProbabilities, reference.lerfProbabilities));
+    const double noiseEffect = std::max(maxAbsDifference(clean.morfProbabilities, reference.morfProbabilities),
+                                        maxAbsDifference(clean.lerfProbabilities, reference.lerfProbabilities));
+    qInfo("another seed moves the curves by %.3g, no noise by %.3g", seedEffect, noiseEffect);
+    QVERIFY2(seedEffect > 10 * kBatchTolerance, "another seed leaves the curves unchanged");
+    QVERIFY2(noiseEffect > 10 * kBatchTolerance, "the noise leaves the curves unchanged");
+    QVERIFY2(noiseEffect < 0.2, qPrintable(QStringLiteral("1 %% noise moves the curves by %1").arg(noiseEffect)));
+}
+
+void TestFaithfulness::roadRejectsBadArguments() {
+    auto& vit = shapeModel(QStringLiteral("vit-d48-l3-h4-c3"));
+    const auto input = formulaInput();
+    const auto map = formulaMap();
+    auto road = [&](const torch::Tensor& m, std::int64_t target, eval::RoadOptions options) {
+        return [&vit, input, m, target, options] { eval::removeAndDebias(vit.model, input, m, target, options); };
+    };
+    eval::RoadOptions negativeNoise, nanNoise, zeroStd, noBatch;
+    negativeNoise.noiseStd = -0.01;
+    nanNoise.noiseStd = std::numeric_limits<double>::quiet_NaN();
+    zeroStd.inputStd = {0.2, 0.0, 0.2};
+    noBatch.batchSize = 0;
+    const auto image = input.to(torch::kFloat64);
+    const std::vector<std::uint8_t> allRemoved(static_cast<size_t>(kSize * kSize), 1);
+    const std::vector<std::uint8_t> someRemoved(static_cast<size_t>(kSize * kSize) - 1, 1);
+    const std::vector<std::pair<std::function<void()>, QString>> cases = {
+        {road(map, 0, negativeNoise), QStringLiteral("ROAD: the noise's standard deviation must be finite and >= 0")},
+        {road(map, 0, nanNoise), QStringLiteral("ROAD: the noise's standard deviation must be finite and >= 0")},
+        {road(map, 0, zeroStd), QStringLiteral("ROAD: the input's normalisation std must be finite and > 0")},
+        {road(map, 0, noBatch), QStringLiteral("ROAD: batch size must be at least 1, got 0")},
+        {road(map.slice(0, 0, 200), 0, {}), QStringLiteral("ROAD: map must be [224,224] like the input, got [200,224]")},
+        {road(map, 3, {}), QStringLiteral("target class 3 is out of range")},
+        {[&] { eval::noisyLinearImputation(image, allRemoved, {}, 0); }, QStringLiteral("every pixel is removed")},
+        {[&] { eval::noisyLinearImputation(image, someRemoved, {}, 0); }, QStringLiteral("50175 removal flags for 50176 pixels")},
+        {[&] { eval::noisyLinearImputation(image[0], someRemoved, {}, 0); }, QStringLiteral("the image must be [C,H,W], got [224,224]")},
+        {[&] { eval::noisyLinearImputation(image, allRemoved, {0.1, 0.1}, 0); }, QStringLiteral("2 noise levels for 3 channels")},
     };
     for (const auto& [call, expectedMessage] : cases) {
         const QString message = usageErrorOf(call);

@@ -46,6 +46,7 @@ private Q_SLOTS:
         QVERIFY(form.cheferPrecision == explain::kDefaultCheferPrecision);
         QCOMPARE(form.maskThreshold, 0);
         QVERIFY(!form.faithfulness);
+        QVERIFY(!form.road);
         QCOMPARE(EvaluationForm::recipeChoices(), (QStringList{"resize", "center-crop"}));
     }
 
@@ -61,6 +62,7 @@ private Q_SLOTS:
         form.cheferPrecision = explain::Precision::Float32;
         form.maskThreshold = 127;
         form.faithfulness = true;
+        form.road = true;
         const auto settings = form.toSettings();
         QCOMPARE(settings.datasets.size(), std::size_t(1));
         QVERIFY(settings.datasets[0].recipe == intermap::image::PreprocessRecipe::CenterCrop);
@@ -74,6 +76,7 @@ private Q_SLOTS:
         QVERIFY(settings.explainOptions.cheferPrecision == explain::Precision::Float32);
         QCOMPARE(settings.maskThreshold, 127);
         QVERIFY(settings.faithfulness);
+        QVERIFY(settings.road);
         QCOMPARE(QString::fromStdString(settings.weightsDir), form.weightsFolder);
 
         form.target = QStringLiteral("3");
@@ -130,7 +133,9 @@ private Q_SLOTS:
         form.cheferPrecision = explain::Precision::Float32;
         form.maskThreshold = 12;
         form.faithfulness = true;
+        form.road = true;
         const QJsonObject json = form.toJson();
+        QVERIFY(json.value(QStringLiteral("road")).toBool());
         QCOMPARE(json.value(QStringLiteral("eigen_sign")).toString(), QStringLiteral("corrected"));
         QCOMPARE(json.value(QStringLiteral("chefer_precision")).toString(), QStringLiteral("float32"));
         QCOMPARE(json.value(QStringLiteral("datasets")).toArray().at(0).toObject().value(QStringLiteral("preprocess")).toString(),
@@ -161,6 +166,7 @@ private Q_SLOTS:
         QVERIFY(form.cheferPrecision == explain::Precision::Float32);
         QCOMPARE(form.maskThreshold, 3);
         QVERIFY(form.faithfulness);
+        QVERIFY(!form.road); // sessions from before ROAD: off
         QCOMPARE(form.outputFolder, QStringLiteral("/o"));
 
         // Absent keys: k values and target from the current form, the rest the panel's defaults.

@@ -28,6 +28,7 @@ const QString eigenSign = QStringLiteral("eigen_sign");
 const QString cheferPrecision = QStringLiteral("chefer_precision");
 const QString maskThreshold = QStringLiteral("mask_threshold");
 const QString faithfulness = QStringLiteral("faithfulness");
+const QString road = QStringLiteral("road");
 const QString output = QStringLiteral("output");
 } // namespace key
 
@@ -87,6 +88,7 @@ EvaluationForm::EvaluationForm() {
     cheferPrecision = options.cheferPrecision;
     maskThreshold = study.maskThreshold;
     faithfulness = study.faithfulness;
+    road = study.road;
 }
 
 QStringList EvaluationForm::initChoices() {
@@ -139,6 +141,7 @@ eval::EvaluationSettings EvaluationForm::toSettings() const {
     settings.explainOptions.cheferPrecision = cheferPrecision;
     settings.maskThreshold = maskThreshold;
     settings.faithfulness = faithfulness;
+    settings.road = road;
     return settings;
 }
 
@@ -180,6 +183,7 @@ QJsonObject EvaluationForm::toJson() const {
                        {key::cheferPrecision, QString::fromLatin1(explain::precisionName(cheferPrecision))},
                        {key::maskThreshold, maskThreshold},
                        {key::faithfulness, faithfulness},
+                       {key::road, road},
                        {key::output, outputFolder}};
 }
 
@@ -206,6 +210,7 @@ EvaluationForm EvaluationForm::fromJson(const QJsonObject& json, const Evaluatio
         explain::parsePrecision(json.value(key::cheferPrecision).toString().toStdString()).value_or(explain::kDefaultCheferPrecision);
     form.maskThreshold = json.value(key::maskThreshold).toInt();
     form.faithfulness = json.value(key::faithfulness).toBool();
+    form.road = json.value(key::road).toBool();
     form.outputFolder = json.value(key::output).toString();
     return form;
 }

@@ -44,6 +44,7 @@ struct EvaluationForm {
     explain::Precision cheferPrecision;
     int maskThreshold;   // inside = grey > threshold
     bool faithfulness;   // deletion / insertion AUC
+    bool road;           // ROAD MoRF / LeRF areas
     QString outputFolder;
 
     // The first problem that keeps the form from running (empty: none), in the words the panel

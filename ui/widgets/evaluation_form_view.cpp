@@ -119,6 +119,10 @@ QWidget* EvaluationFormView::buildGrid() {
     gridForm->addRow(tr("Mask threshold"), m_maskThreshold);
     m_faithfulness = new QCheckBox(tr("deletion / insertion AUC (42 extra passes per map)"), gridBox);
     gridForm->addRow(tr("Beyond the study"), m_faithfulness);
+    m_road = new QCheckBox(tr("ROAD, most / least relevant removed first (18 imputed images per map)"), gridBox);
+    m_road->setToolTip(tr("Remove and debias (Rong et al. 2022): 10-90 % of the pixels removed and filled in from their "
+                          "neighbours with a little noise, seeded by the run's seed"));
+    gridForm->addRow(QString(), m_road);
     m_output = addPathRow(gridForm, gridBox, tr("Output"), QStringLiteral("evaluationOutput"),
                           tr("results folder (re-running resumes it)"), PathKind::Folder, tr("Results folder"));
     return gridBox;
@@ -168,6 +172,7 @@ EvaluationForm EvaluationFormView::form() const {
     form.cheferPrecision = comboPrecision(m_cheferPrecision);
     form.maskThreshold = m_maskThreshold->value();
     form.faithfulness = m_faithfulness->isChecked();
+    form.road = m_road->isChecked();
     form.outputFolder = m_output->text();
     return form;
 }
@@ -186,6 +191,7 @@ void EvaluationFormView::setForm(const EvaluationForm& form) {
     setComboPrecision(m_cheferPrecision, form.cheferPrecision);
     m_maskThreshold->setValue(form.maskThreshold);
     m_faithfulness->setChecked(form.faithfulness);
+    m_road->setChecked(form.road);
     m_output->setText(form.outputFolder);
 }
 

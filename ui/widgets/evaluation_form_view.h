@@ -40,6 +40,7 @@ private:
     QComboBox* m_cheferPrecision;
     QSpinBox* m_maskThreshold;
     QCheckBox* m_faithfulness;
+    QCheckBox* m_road;
     QLineEdit* m_output;
 };
 

@@ -24,40 +24,17 @@ std::vector<std::int64_t> patchOrder(const torch::Tensor& map, std::int64_t patc
     return order;
 }
 
-double trapezoid(const std::vector<double>& x, const std::vector<double>& y) {
-    double area = 0;
-    for (size_t i = 1; i < x.size(); ++i)
-        area += (x[i] - x[i - 1]) * (y[i] + y[i - 1]) / 2;
-    return area;
-}
-
 } // namespace
 
 FaithfulnessResult deletionInsertion(model::VisionTransformer& model, const torch::Tensor& input,
                                      const torch::Tensor& map, std::int64_t targetClass,
                                      const FaithfulnessOptions& options) {
     const auto& config = model->config();
-    if (!config.hasHead())
-        throw UsageError("deletion/insertion needs a classifier, but the model has no classification head");
+    checkRemovalArguments(config, input, map, targetClass, options.batchSize, "deletion/insertion");
     if (options.steps < 1)
         throw UsageError("deletion/insertion: steps must be at least 1, got " + std::to_string(options.steps));
-    if (options.batchSize < 1)
-        throw UsageError("deletion/insertion: batch size must be at least 1, got " + std::to_string(options.batchSize));
     const auto size = config.imageSize;
-    const std::string side = std::to_string(size);
-    const bool oneImage = input.dim() == 3 || (input.dim() == 4 && input.size(0) == 1);
-    if (!oneImage || input.size(-3) != 3 || input.size(-2) != size || input.size(-1) != size)
-        throw UsageError("deletion/insertion: input must be [3," + side + "," + side + "] or [1,3," + side + "," + side +
-                         "], got " + model::shapeString(input.sizes()));
-    if (map.dim() != 2 || map.size(0) != size || map.size(1) != size)
-        throw UsageError("deletion/insertion: map must be [" + side + "," + side + "] like the input, got " +
-                         model::shapeString(map.sizes()));
-    if (targetClass < 0 || targetClass >= config.numClasses)
-        throw UsageError("target class " + std::to_string(targetClass) + " is out of range: the model has " +
-                         std::to_string(config.numClasses) + " classes (0.." + std::to_string(config.numClasses - 1) + ")");
     const auto mapOnHost = map.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-    if (!torch::isfinite(mapOnHost).all().item<bool>())
-        throw UsageError("deletion/insertion: the map has NaN or infinite values");
 
     const std::int64_t steps = options.steps;
     const std::int64_t patches = config.numPatches();
@@ -86,26 +63,65 @@ FaithfulnessResult deletionInsertion(model::VisionTransformer& model, const torc
     const auto counts = torch::tensor(affected, torch::kInt64).repeat({2}).to(parameter.device());
     const auto deletes = torch::arange(jobs, torch::TensorOptions().dtype(torch::kInt64).device(parameter.device())) <= steps;
 
-    torch::NoGradGuard noGrad;
-    const auto original = input.reshape({1, 3, size, size}).to(onModel);
+    const auto original = input.detach().reshape({1, 3, size, size}).to(onModel);
     const auto meanColour = torch::zeros({}, onModel);
-    std::vector<torch::Tensor> probabilities;
-    for (std::int64_t begin = 0; begin < jobs; begin += options.batchSize) {
-        const auto end = std::min(begin + options.batchSize, jobs);
+    const auto imagesBetween = [&](std::int64_t begin, std::int64_t end) {
         const auto isAffected = pixelRank < counts.slice(0, begin, end).view({-1, 1, 1, 1});
         // Deletion keeps the pixels that are not affected, insertion only those that are.
         const auto keepsOriginal = torch::logical_xor(isAffected, deletes.slice(0, begin, end).view({-1, 1, 1, 1}));
-        const auto images = torch::where(keepsOriginal, original, meanColour); // [b,3,H,W]
-        const auto logits = model->forward(images).logits;
+        return torch::where(keepsOriginal, original, meanColour); // [b,3,H,W]
+    };
+    const auto probabilities = targetProbabilities(model, imagesBetween, jobs, targetClass, options.batchSize);
+    const double* probability = probabilities.data();
+    result.deletionProbabilities.assign(probability, probability + steps + 1);
+    result.insertionProbabilities.assign(probability + steps + 1, probability + jobs);
+    result.deletionAuc = trapezoidArea(result.fractions, result.deletionProbabilities);
+    result.insertionAuc = trapezoidArea(result.fractions, result.insertionProbabilities);
+    return result;
+}
+
+void checkRemovalArguments(const model::VitConfig& config, const torch::Tensor& input, const torch::Tensor& map,
+                           std::int64_t targetClass, int batchSize, std::string_view measure) {
+    const std::string name(measure);
+    if (!config.hasHead())
+        throw UsageError(name + " needs a classifier, but the model has no classification head");
+    if (batchSize < 1)
+        throw UsageError(name + ": batch size must be at least 1, got " + std::to_string(batchSize));
+    const auto size = config.imageSize;
+    const std::string side = std::to_string(size);
+    const bool oneImage = input.dim() == 3 || (input.dim() == 4 && input.size(0) == 1);
+    if (!oneImage || input.size(-3) != 3 || input.size(-2) != size || input.size(-1) != size)
+        throw UsageError(name + ": input must be [3," + side + "," + side + "] or [1,3," + side + "," + side + "], got " +
+                         model::shapeString(input.sizes()));
+    if (map.dim() != 2 || map.size(0) != size || map.size(1) != size)
+        throw UsageError(name + ": map must be [" + side + "," + side + "] like the input, got " +
+                         model::shapeString(map.sizes()));
+    if (targetClass < 0 || targetClass >= config.numClasses)
+        throw UsageError("target class " + std::to_string(targetClass) + " is out of range: the model has " +
+                         std::to_string(config.numClasses) + " classes (0.." + std::to_string(config.numClasses - 1) + ")");
+    if (!torch::isfinite(map.detach()).all().item<bool>())
+        throw UsageError(name + ": the map has NaN or infinite values");
+}
+
+std::vector<double> targetProbabilities(model::VisionTransformer& model,
+                                        const std::function<torch::Tensor(std::int64_t begin, std::int64_t end)>& imagesBetween,
+                                        std::int64_t count, std::int64_t targetClass, int batchSize) {
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> probabilities;
+    for (std::int64_t begin = 0; begin < count; begin += batchSize) {
+        const auto end = std::min<std::int64_t>(begin + batchSize, count);
+        const auto logits = model->forward(imagesBetween(begin, end)).logits;
         probabilities.push_back(torch::softmax(logits, 1).select(1, targetClass).to(torch::kCPU, torch::kFloat64));
     }
     const auto all = torch::cat(probabilities).contiguous();
-    const double* probability = all.data_ptr<double>();
-    result.deletionProbabilities.assign(probability, probability + steps + 1);
-    result.insertionProbabilities.assign(probability + steps + 1, probability + jobs);
-    result.deletionAuc = trapezoid(result.fractions, result.deletionProbabilities);
-    result.insertionAuc = trapezoid(result.fractions, result.insertionProbabilities);
-    return result;
+    return {all.data_ptr<double>(), all.data_ptr<double>() + all.numel()};
+}
+
+double trapezoidArea(const std::vector<double>& x, const std::vector<double>& y) {
+    double area = 0;
+    for (size_t i = 1; i < x.size(); ++i)
+        area += (x[i] - x[i - 1]) * (y[i] + y[i - 1]) / 2;
+    return area;
 }
 
 } // namespace intermap::eval

@@ -46,6 +46,9 @@ struct EvaluationSettings {
     image::ImageReadOptions imageReading;
     bool faithfulness = false;
     int faithfulnessSteps = 20;
+    // ROAD (eval/road.h): MoRF/LeRF areas with noisy linear imputation, its noise seeded by
+    // randomBaselineSeed (the run's one seed).
+    bool road = false;
     std::uint64_t randomBaselineSeed = 0;
     int shardIndex = 0; // keep items whose index in the sorted (dataset, init, image) list
     int shardCount = 1; // is shardIndex modulo shardCount

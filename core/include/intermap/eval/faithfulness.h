@@ -22,6 +22,8 @@
 #include "intermap/model/vit.h"
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <vector>
 
 namespace intermap::eval {
@@ -47,5 +49,25 @@ struct FaithfulnessResult {
 FaithfulnessResult deletionInsertion(model::VisionTransformer& model, const torch::Tensor& input,
                                      const torch::Tensor& map, std::int64_t targetClass,
                                      const FaithfulnessOptions& options = {});
+
+// What the removal measures (deletion/insertion here, ROAD in eval/road.h) share, so they judge
+// their arguments, run the model and integrate their curves in one way.
+
+// Throws intermap::UsageError, its message starting with `measure`, unless the model has a
+// classifier, `input` is [3,S,S] or [1,3,S,S] and `map` [S,S] for the model's image size S, the
+// map is finite, 0 <= targetClass < classes and batchSize >= 1.
+void checkRemovalArguments(const model::VitConfig& config, const torch::Tensor& input, const torch::Tensor& map,
+                           std::int64_t targetClass, int batchSize, std::string_view measure);
+
+// softmax(model(images))[:, targetClass] in double for `count` perturbed images that
+// `imagesBetween(begin, end)` builds on demand ([end-begin,3,S,S] on the model's device, in its
+// dtype), in forward passes of at most batchSize images, without autograd; the softmax is taken
+// in the model's dtype.
+std::vector<double> targetProbabilities(model::VisionTransformer& model,
+                                        const std::function<torch::Tensor(std::int64_t begin, std::int64_t end)>& imagesBetween,
+                                        std::int64_t count, std::int64_t targetClass, int batchSize);
+
+// The trapezoid rule over the points (x[i], y[i]); x ascending.
+double trapezoidArea(const std::vector<double>& x, const std::vector<double>& y);
 
 } // namespace intermap::eval

@@ -15,6 +15,8 @@ inline constexpr const char* kEnergyPointingGame = "energy_pointing_game";
 inline constexpr const char* kPointingGameTolerance = "pointing_game_15px";
 inline constexpr const char* kDeletionAuc = "deletion_auc";              // with --faithfulness
 inline constexpr const char* kInsertionAuc = "insertion_auc";
+inline constexpr const char* kRoadMorfAuc = "road_morf_auc";             // with --road
+inline constexpr const char* kRoadLerfAuc = "road_lerf_auc";
 
 // k of an "iou_top<k>" column ("5", "12.5"); nullopt for any other column (iou_set_top included).
 inline std::optional<std::string> iouRectangleK(std::string_view column) {
@@ -41,12 +43,17 @@ inline std::string title(std::string_view column) {
         return "Deletion AUC (lower = more faithful)";
     if (column == kInsertionAuc)
         return "Insertion AUC (higher = more faithful)";
+    if (column == kRoadMorfAuc)
+        return "ROAD, most relevant removed first (lower = more faithful)";
+    if (column == kRoadLerfAuc)
+        return "ROAD, least relevant removed first (higher = more faithful)";
     return std::string(column);
 }
 
-// Whether a larger value is better (all but deletion: a faithful map loses the class fast).
+// Whether a larger value is better (all but deletion and ROAD's MoRF: a faithful map loses the
+// class fast when what it ranks first is removed).
 inline bool higherIsBetter(std::string_view column) {
-    return column != kDeletionAuc;
+    return column != kDeletionAuc && column != kRoadMorfAuc;
 }
 
 } // namespace intermap::eval::columns

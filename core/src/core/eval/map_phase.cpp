@@ -4,6 +4,7 @@
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/faithfulness.h"
+#include "intermap/eval/road.h"
 #include "intermap/eval/metric_columns.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/model/model_metadata.h"
@@ -79,7 +80,7 @@ json mapSettings(const EvaluationSettings& settings, const DatasetSpec& dataset,
 }
 
 // Complete = its record exists (written last), every requested map exists, and the faithfulness
-// asked for is in the record.
+// and ROAD curves asked for are in the record.
 bool itemComplete(const EvaluationSettings& settings, const EvaluationItem& item) {
     const std::string recordPath = run_folder::itemRecordPath(settings, item);
     if (!fs::exists(recordPath))
@@ -87,16 +88,25 @@ bool itemComplete(const EvaluationSettings& settings, const EvaluationItem& item
     for (const auto& method : settings.methods)
         if (!fs::exists(mapPath(settings, item, method)))
             return false;
-    if (!settings.faithfulness)
+    if (!settings.faithfulness && !settings.road)
         return true;
     try {
         const json record = run_folder::readJsonFile(recordPath);
-        if (!record.contains("faithfulness"))
+        if (settings.faithfulness && !record.contains("faithfulness"))
+            return false;
+        if (settings.road && !record.contains("road"))
             return false;
         for (const auto& method : settings.methods) {
-            const auto& entry = record["faithfulness"];
-            if (!entry.contains(method) || entry[method].at("steps").get<int>() != settings.faithfulnessSteps)
-                return false;
+            if (settings.faithfulness) {
+                const auto& entry = record["faithfulness"];
+                if (!entry.contains(method) || entry[method].at("steps").get<int>() != settings.faithfulnessSteps)
+                    return false;
+            }
+            if (settings.road) {
+                const auto& entry = record["road"];
+                if (!entry.contains(method) || entry[method].at("seed").get<std::uint64_t>() != settings.randomBaselineSeed)
+                    return false;
+            }
         }
     } catch (const std::exception&) {
         return false; // unreadable record: redo the item
@@ -217,6 +227,7 @@ void explainItem(const EvaluationSettings& settings, const explain::ExplainerReg
                 {"target_class", result.targetClass},
                 {"target_probability", torch::softmax(result.logits.to(torch::kFloat64), 0)[result.targetClass].item<double>()}};
     json faithfulness = json::object();
+    json road = json::object();
     for (const auto& explanation : result.maps) {
         const std::string path = mapPath(settings, item, explanation.method);
         fs::create_directories(fs::path(path).parent_path());
@@ -233,9 +244,24 @@ void explainItem(const EvaluationSettings& settings, const explain::ExplainerReg
                                                 {"deletion", curves.deletionProbabilities},
                                                 {"insertion", curves.insertionProbabilities}};
         }
+        if (settings.road) {
+            RoadOptions options;
+            options.seed = settings.randomBaselineSeed;
+            options.inputStd = vit.normalisation.std;
+            const auto curves = removeAndDebias(vit.model, input, explanation.map, result.targetClass, options);
+            road[explanation.method] = {{"seed", options.seed},
+                                        {"noise_std", options.noiseStd},
+                                        {columns::kRoadMorfAuc, curves.morfAuc},
+                                        {columns::kRoadLerfAuc, curves.lerfAuc},
+                                        {"fractions", curves.fractions},
+                                        {"morf", curves.morfProbabilities},
+                                        {"lerf", curves.lerfProbabilities}};
+        }
     }
     if (settings.faithfulness)
         record["faithfulness"] = faithfulness;
+    if (settings.road)
+        record["road"] = road;
     run_folder::writeJsonFile(run_folder::itemRecordPath(settings, item), record);
 }
 

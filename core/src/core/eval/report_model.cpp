@@ -184,6 +184,7 @@ std::vector<std::pair<std::string, std::string>> settingRows(const EvaluationSet
     rows.emplace_back("faithfulness", settings.faithfulness
                                           ? "deletion/insertion, " + std::to_string(settings.faithfulnessSteps) + " steps"
                                           : "off");
+    rows.emplace_back("ROAD", settings.road ? "MoRF/LeRF, 10-90 % removed, noisy linear imputation" : "off");
     rows.emplace_back("random baseline seed", std::to_string(settings.randomBaselineSeed));
     return rows;
 }

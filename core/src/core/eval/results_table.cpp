@@ -78,6 +78,11 @@ void scoreItems(const EvaluationSettings& settings, const std::vector<Evaluation
                     row.values.push_back(curves.at(columns::kDeletionAuc).get<double>());
                     row.values.push_back(curves.at(columns::kInsertionAuc).get<double>());
                 }
+                if (settings.road) {
+                    const auto& curves = record.at("road").at(method);
+                    row.values.push_back(curves.at(columns::kRoadMorfAuc).get<double>());
+                    row.values.push_back(curves.at(columns::kRoadLerfAuc).get<double>());
+                }
                 itemRows.push_back(std::move(row));
             }
             table.predictions.push_back({item.datasetIndex, item.init, item.stem,
@@ -173,6 +178,10 @@ ResultsTable buildResultsTable(const EvaluationSettings& settings, const std::ve
     if (settings.faithfulness) {
         table.columns.push_back(columns::kDeletionAuc);
         table.columns.push_back(columns::kInsertionAuc);
+    }
+    if (settings.road) {
+        table.columns.push_back(columns::kRoadMorfAuc);
+        table.columns.push_back(columns::kRoadLerfAuc);
     }
     scoreItems(settings, items, table);
     scoreBaselines(settings, items, table);

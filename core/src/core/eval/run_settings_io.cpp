@@ -99,6 +99,7 @@ json settingsToJson(const EvaluationSettings& settings) {
            {"heads", headsJson(settings)},
            {"faithfulness", settings.faithfulness},
            {"faithfulness_steps", settings.faithfulnessSteps},
+           {"road", settings.road},
            {"random_baseline_seed", settings.randomBaselineSeed},
            {"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}}};
     addModelInput(settings, j);
@@ -149,6 +150,7 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
     }
     settings.faithfulness = j.at("faithfulness").get<bool>();
     settings.faithfulnessSteps = j.at("faithfulness_steps").get<int>();
+    settings.road = j.value("road", false); // runs before ROAD had none
     settings.randomBaselineSeed = j.at("random_baseline_seed").get<std::uint64_t>();
     if (j.contains("shard")) { // results.json drops it: a merged run's results are the whole grid's
         settings.shardIndex = j.at("shard").at("index").get<int>();
