@@ -32,6 +32,10 @@ int runSanity(const QStringList& arguments) {
         "Writes OUT/randomization.csv (image,method,mode,stage,layer,spearman,ssim,top10_iou), OUT/summary.json (means per\n"
         "method and stage), OUT/maps/stage<s>/<method>/<stem>.npy and OUT/randomization.png (the first image's maps per\n"
         "method and stage).\n"
+        "With --stability, also how much each map of the trained model moves under small input changes: max-sensitivity\n"
+        "(Yeh et al. 2019: the largest relative change ||n(a)-n(a')||/||n(a)|| of the min-max normalised map over N seeded\n"
+        "uniform perturbations of radius r of the normalised input) and the similarity after JPEG re-encoding of the\n"
+        "pre-processed image, in OUT/stability.csv (image,method,max_sensitivity,jpeg_spearman,jpeg_ssim,jpeg_top10_iou).\n"
         "Exit codes: 0 success, 1 failure, 2 usage error, 3 some images skipped (the rest written)."));
     parser.addHelpOption();
     const QCommandLineOption checkpointOption(QStringLiteral("checkpoint"), QStringLiteral("The trained ViT checkpoint."),
@@ -61,9 +65,23 @@ int runSanity(const QStringList& arguments) {
     const QCommandLineOption stdOption = cli::stdOption();
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
+    const eval::StabilityOptions stabilityDefaults;
+    const QCommandLineOption stabilityOption(QStringLiteral("stability"),
+                                             QStringLiteral("Also measure max-sensitivity and the similarity after JPEG re-encoding."));
+    const QCommandLineOption samplesOption(QStringLiteral("stability-samples"),
+                                           QStringLiteral("Perturbations per image for max-sensitivity (default %1).").arg(stabilityDefaults.samples),
+                                           QStringLiteral("N"), QString::number(stabilityDefaults.samples));
+    const QCommandLineOption radiusOption(
+        QStringLiteral("stability-radius"),
+        QStringLiteral("Radius of the uniform perturbations, in normalised input units (default %1).").arg(stabilityDefaults.radius),
+        QStringLiteral("R"), QString::number(stabilityDefaults.radius));
+    const QCommandLineOption qualityOption(QStringLiteral("jpeg-quality"),
+                                           QStringLiteral("JPEG quality of the re-encoding, 1-100 (default %1).").arg(stabilityDefaults.jpegQuality),
+                                           QStringLiteral("Q"), QString::number(stabilityDefaults.jpegQuality));
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
     parser.addOptions({checkpointOption, methodOption, modeOption, compareOption, seedOption, targetOption, preprocessOption, headsOption,
-                       imageSizeOption, meanOption, stdOption, frameOption, windowOption, outOption});
+                       imageSizeOption, meanOption, stdOption, frameOption, windowOption, stabilityOption, samplesOption, radiusOption,
+                       qualityOption, outOption});
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF, DICOM)."),
                                  QStringLiteral("IMAGE..."));
     const char* command = "sanity";
@@ -94,6 +112,19 @@ int runSanity(const QStringList& arguments) {
             return usageError(command, QStringLiteral("--target-class must be a class index >= 0, got '%1'").arg(parser.value(targetOption)));
         settings.explainOptions.targetClass = target;
     }
+    settings.stability = parser.isSet(stabilityOption);
+    for (const auto* stabilityOnly : {&samplesOption, &radiusOption, &qualityOption})
+        if (parser.isSet(*stabilityOnly) && !settings.stability)
+            return usageError(command, QStringLiteral("--%1 needs --stability").arg(stabilityOnly->names().first()));
+    settings.stabilityOptions.samples = parser.value(samplesOption).toInt(&ok);
+    if (!ok)
+        return usageError(command, QStringLiteral("--stability-samples must be an integer, got '%1'").arg(parser.value(samplesOption)));
+    settings.stabilityOptions.radius = parser.value(radiusOption).toDouble(&ok);
+    if (!ok)
+        return usageError(command, QStringLiteral("--stability-radius must be a number, got '%1'").arg(parser.value(radiusOption)));
+    settings.stabilityOptions.jpegQuality = parser.value(qualityOption).toInt(&ok);
+    if (!ok)
+        return usageError(command, QStringLiteral("--jpeg-quality must be an integer, got '%1'").arg(parser.value(qualityOption)));
     QString optionError;
     if (!parseHeads(parser, headsOption, &settings.heads, &optionError) ||
         !parseModelInputOptions(parser, imageSizeOption, meanOption, stdOption, &settings.imageSize, &settings.normalisation,
@@ -115,6 +146,8 @@ int runSanity(const QStringList& arguments) {
             return true;
         });
         std::printf("%zu rows -> %s/randomization.csv, summary.json, maps/\n", outcome.rows.size(), settings.outDir.c_str());
+        if (settings.stability)
+            std::printf("%zu rows -> %s/stability.csv\n", outcome.stabilityRows.size(), settings.outDir.c_str());
 #ifdef INTERMAP_WITH_REPORT
         writeRandomisationFigure(settings, outcome);
         std::printf("figure -> %s/randomization.png\n", settings.outDir.c_str());

@@ -173,6 +173,65 @@ private Q_SLOTS:
                  2);
     }
 
+    // --stability (eval/stability.h) on the trained model: one row per image and method, the JPEG
+    // similarities again from the maps written, the means of summary.json; bad values refused.
+    void stabilityTableMatchesTheMapsItWrote() {
+        const QString out = m_work.filePath(QStringLiteral("stability"));
+        const CliResult run = sanity(out, {QStringLiteral("--compare-checkpoint"), fixture(QStringLiteral("model.pth")),
+                                           QStringLiteral("--stability"), QStringLiteral("--stability-samples"), QStringLiteral("2")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.standardError + run.standardOutput));
+        const QStringList lines = QString::fromUtf8(readAll(out + QStringLiteral("/stability.csv"))).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 1 + 2 * 4);
+        QCOMPARE(lines[0], QStringLiteral("image,method,max_sensitivity,jpeg_spearman,jpeg_ssim,jpeg_top10_iou"));
+        std::map<QString, std::vector<double>> sensitivities;
+        for (int i = 1; i < lines.size(); ++i) {
+            const auto fields = intermap::csv::splitRecord(lines[i].toStdString());
+            QCOMPARE(int(fields.size()), 6);
+            const QString method = QString::fromStdString(fields[1]);
+            const QString stem = QFileInfo(QString::fromStdString(fields[0])).completeBaseName();
+            const double sensitivity = std::stod(fields[2]);
+            QVERIFY2(sensitivity > 0 && sensitivity < 2, qPrintable(lines[i]));
+            sensitivities[method].push_back(sensitivity);
+            const auto trained = intermap::npy::readFloat32(
+                QStringLiteral("%1/maps/stage0/%2/%3.npy").arg(out, method, stem).toStdString(), {224, 224});
+            const auto reencoded = intermap::npy::readFloat32(
+                QStringLiteral("%1/maps/jpeg90/%2/%3.npy").arg(out, method, stem).toStdString(), {224, 224});
+            const auto expected = intermap::eval::compareMaps(intermap::eval::MapView(trained, 224, 224),
+                                                              intermap::eval::MapView(reencoded, 224, 224));
+            QCOMPARE(std::stod(fields[3]), expected.spearman);
+            QCOMPARE(std::stod(fields[4]), expected.ssim);
+            QCOMPARE(std::stod(fields[5]), expected.top10Iou);
+            QVERIFY(expected.ssim < 1.0);
+        }
+        const QJsonObject stability =
+            QJsonDocument::fromJson(readAll(out + QStringLiteral("/summary.json"))).object().value(QStringLiteral("stability")).toObject();
+        QCOMPARE(stability.value(QStringLiteral("samples")).toInt(), 2);
+        QCOMPARE(stability.value(QStringLiteral("radius")).toDouble(), 0.02);
+        QCOMPARE(stability.value(QStringLiteral("jpeg_quality")).toInt(), 90);
+        for (const QString& method : kMethods) {
+            const QJsonObject means = stability.value(QStringLiteral("means")).toObject().value(method).toObject();
+            QCOMPARE(means.value(QStringLiteral("images")).toInt(), 2);
+            const auto& values = sensitivities[method];
+            QVERIFY(std::abs(means.value(QStringLiteral("max_sensitivity")).toDouble() - (values[0] + values[1]) / 2) < 1e-12);
+        }
+        // The same seed gives the same table.
+        const QString again = m_work.filePath(QStringLiteral("stability-again"));
+        QCOMPARE(sanity(again, {QStringLiteral("--compare-checkpoint"), fixture(QStringLiteral("model.pth")), QStringLiteral("--stability"),
+                                QStringLiteral("--stability-samples"), QStringLiteral("2")})
+                     .exitCode,
+                 0);
+        QVERIFY(readAll(again + QStringLiteral("/stability.csv")) == readAll(out + QStringLiteral("/stability.csv")));
+
+        const QString bad = m_work.filePath(QStringLiteral("stability-bad"));
+        for (const QStringList& options : {QStringList{QStringLiteral("--stability"), QStringLiteral("--jpeg-quality"), QStringLiteral("0")},
+                                           QStringList{QStringLiteral("--stability"), QStringLiteral("--stability-samples"), QStringLiteral("0")},
+                                           QStringList{QStringLiteral("--stability"), QStringLiteral("--stability-radius"), QStringLiteral("-1")},
+                                           QStringList{QStringLiteral("--stability-samples"), QStringLiteral("3")}}) {
+            const CliResult refused = sanity(bad, options);
+            QVERIFY2(refused.exitCode == 2, qPrintable(options.join(QLatin1Char(' ')) + QStringLiteral(": ") + refused.standardError));
+        }
+    }
+
     void badInputs() {
         const QString out = m_work.filePath(QStringLiteral("bad"));
         QCOMPARE(sanity(out, {QStringLiteral("--mode"), QStringLiteral("sideways")}).exitCode, 2);

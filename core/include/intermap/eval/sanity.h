@@ -14,8 +14,13 @@
 //   maps/stage<s>/<method>/<stem>.npy   every stage's maps (float32, the model's input grid)
 //   randomization.csv                   image,method,mode,stage,layer,spearman,ssim,top10_iou
 //   summary.json                        settings, and per method and stage the means over images
+// and with `stability` (eval/stability.h), measured on the trained model (or the first checkpoint):
+//   stability.csv                       image,method,max_sensitivity,jpeg_spearman,jpeg_ssim,jpeg_top10_iou
+//   maps/jpeg<q>/<method>/<stem>.npy    the maps of the JPEG re-encoded images
+// and the means per method in summary.json ("stability").
 // Files are written atomically; a cancelled run leaves the maps it finished and no table.
 #include "intermap/eval/map_similarity.h"
+#include "intermap/eval/stability.h"
 #include "intermap/explain/explain_options.h"
 #include "intermap/image/image_read_options.h"
 #include "intermap/image/preprocess.h"
@@ -57,6 +62,8 @@ struct RandomisationSettings {
     // maps compared with `checkpoint`'s for the same target class. mode is then "checkpoint" and
     // layer the other checkpoint's path as given.
     std::string compareCheckpoint;
+    bool stability = false;
+    StabilityOptions stabilityOptions; // its seed is ignored: the run's `seed` draws the perturbations
 };
 
 // One line of randomization.csv.
@@ -68,9 +75,18 @@ struct RandomisationRow {
     MapSimilarity similarity;
 };
 
+// One line of stability.csv.
+struct StabilityRow {
+    std::string image; // the path as given
+    std::string method;
+    double maxSensitivity = 0;
+    MapSimilarity jpeg;
+};
+
 struct RandomisationOutcome {
     std::vector<std::string> groups;       // the layer groups, top first (stage s re-initialises groups[s-1])
     std::vector<RandomisationRow> rows;    // image-major, then method, then stage
+    std::vector<StabilityRow> stabilityRows; // image-major, then method; empty unless asked for
     std::vector<std::string> skippedImages; // "path: reason" of images that could not be read
 };
 

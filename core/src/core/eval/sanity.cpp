@@ -28,6 +28,7 @@ namespace {
 struct PreparedImage {
     std::string path;
     std::string stem;
+    cv::Mat rgb8;              // the pre-processed S x S image the model sees
     torch::Tensor input;       // [1,3,S,S]
     std::int64_t targetClass;  // fixed by the trained model
     std::vector<std::vector<float>> trainedMaps; // per method, stage 0
@@ -35,6 +36,12 @@ struct PreparedImage {
 
 std::string mapFile(const std::string& outDir, int stage, const std::string& method, const std::string& stem) {
     return (fs::path(outDir) / "maps" / ("stage" + std::to_string(stage)) / method / (stem + ".npy")).string();
+}
+
+std::string jpegMapFile(const RandomisationSettings& settings, const std::string& method, const std::string& stem) {
+    return (fs::path(settings.outDir) / "maps" / ("jpeg" + std::to_string(settings.stabilityOptions.jpegQuality)) / method /
+            (stem + ".npy"))
+        .string();
 }
 
 std::vector<float> writeMap(const std::string& path, const torch::Tensor& map) {
@@ -60,6 +67,70 @@ void validate(const RandomisationSettings& settings, const explain::ExplainerReg
     }
     if (settings.outDir.empty())
         throw UsageError("no output folder given");
+    if (settings.stability)
+        checkStabilityOptions(settings.stabilityOptions);
+}
+
+// Both stability measures of one image on the trained model, its maps of the re-encoded image
+// written beside the stages'.
+void measureImageStability(const RandomisationSettings& settings, const model::LoadedVit& trained,
+                           const explain::ExplainerRegistry& registry, const PreparedImage& image, RandomisationOutcome& outcome) {
+    StabilityOptions options = settings.stabilityOptions;
+    options.seed = settings.seed;
+    explain::ExplainOptions explainOptions = settings.explainOptions;
+    explainOptions.targetClass = image.targetClass;
+    const auto measured = measureStability(trained, image.rgb8, image.input, settings.methods, image.trainedMaps, explainOptions,
+                                           registry, options);
+    const int side = static_cast<int>(trained.config.imageSize);
+    for (const auto& result : measured) {
+        const std::string path = jpegMapFile(settings, result.method, image.stem);
+        fs::create_directories(fs::path(path).parent_path());
+        npy::writeFloat32(path, result.jpegMap.data(), {side, side});
+        outcome.stabilityRows.push_back({image.path, result.method, result.maxSensitivity, result.jpeg});
+    }
+}
+
+std::string stabilityCsvText(const RandomisationOutcome& outcome) {
+    std::ostringstream out;
+    out << "image,method,max_sensitivity,jpeg_spearman,jpeg_ssim,jpeg_top10_iou\n";
+    for (const auto& row : outcome.stabilityRows)
+        out << csv::field(row.image) << ',' << row.method << ',' << csv::number(row.maxSensitivity) << ','
+            << csv::number(row.jpeg.spearman) << ',' << csv::number(row.jpeg.ssim) << ',' << csv::number(row.jpeg.top10Iou) << '\n';
+    return out.str();
+}
+
+// Means over images per method; NaN values (constant maps) are left out of their mean.
+nlohmann::ordered_json stabilitySummary(const RandomisationSettings& settings, const RandomisationOutcome& outcome) {
+    nlohmann::ordered_json methods = nlohmann::ordered_json::object();
+    for (const auto& method : settings.methods) {
+        std::map<std::string, std::pair<double, int>> sums;
+        int images = 0;
+        for (const auto& row : outcome.stabilityRows) {
+            if (row.method != method)
+                continue;
+            ++images;
+            for (const auto& [name, value] : {std::pair<std::string, double>{"max_sensitivity", row.maxSensitivity},
+                                              {"jpeg_spearman", row.jpeg.spearman},
+                                              {"jpeg_ssim", row.jpeg.ssim},
+                                              {"jpeg_top10_iou", row.jpeg.top10Iou}})
+                if (!std::isnan(value)) {
+                    sums[name].first += value;
+                    ++sums[name].second;
+                }
+        }
+        nlohmann::ordered_json means = {{"images", images}};
+        for (const char* name : {"max_sensitivity", "jpeg_spearman", "jpeg_ssim", "jpeg_top10_iou"}) {
+            const auto& [sum, count] = sums[name];
+            means[name] = count ? nlohmann::ordered_json(sum / count) : nlohmann::ordered_json(nullptr);
+        }
+        methods[method] = means;
+    }
+    const auto& options = settings.stabilityOptions;
+    return {{"samples", options.samples},
+            {"radius", options.radius},
+            {"jpeg_quality", options.jpegQuality},
+            {"seed", settings.seed},
+            {"means", methods}};
 }
 
 std::string modeName(const RandomisationSettings& settings) {
@@ -113,7 +184,8 @@ nlohmann::ordered_json summaryJson(const RandomisationSettings& settings, const 
                                                                  : nlohmann::ordered_json("predicted")},
             {"groups", outcome.groups},
             {"skipped_images", outcome.skippedImages},
-            {"means", methods}};
+            {"means", methods},
+            {"stability", settings.stability ? stabilitySummary(settings, outcome) : nlohmann::ordered_json(nullptr)}};
 }
 
 std::string csvText(const RandomisationSettings& settings, const RandomisationOutcome& outcome) {
@@ -159,7 +231,7 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
     outcome.groups = comparesCheckpoints ? std::vector<std::string>{settings.compareCheckpoint}
                                          : model::randomisationGroups(trained.config);
     const int stages = static_cast<int>(outcome.groups.size());
-    const std::int64_t total = static_cast<std::int64_t>(settings.images.size()) * (stages + 1);
+    const std::int64_t total = static_cast<std::int64_t>(settings.images.size()) * (stages + 1 + (settings.stability ? 1 : 0));
     std::int64_t done = 0;
     const auto report = [&](const std::string& message, UnitKind kind) {
         ++done;
@@ -171,17 +243,22 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
     std::vector<PreparedImage> images;
     for (const auto& path : settings.images) {
         try {
-            PreparedImage prepared{path, util::imageFileStem(path), {}, 0, {}};
-            prepared.input = image::toNormalizedTensor(
-                image::preprocessRgb8(image::readImageRgb8(path, settings.imageReading), settings.recipe,
-                                      static_cast<int>(trained.config.imageSize)),
-                trained.normalisation);
+            PreparedImage prepared{path, util::imageFileStem(path), {}, {}, 0, {}};
+            prepared.rgb8 = image::preprocessRgb8(image::readImageRgb8(path, settings.imageReading), settings.recipe,
+                                                  static_cast<int>(trained.config.imageSize));
+            prepared.input = image::toNormalizedTensor(prepared.rgb8, trained.normalisation);
             const auto explained = explain::explainImage(trained, prepared.input, settings.methods, settings.explainOptions, registry);
             prepared.targetClass = explained.targetClass;
             for (const auto& explanation : explained.maps)
                 prepared.trainedMaps.push_back(writeMap(mapFile(settings.outDir, 0, explanation.method, prepared.stem), explanation.map));
-            images.push_back(std::move(prepared));
             report("stage 0 (trained): " + path, UnitKind::Computed);
+            if (settings.stability) {
+                measureImageStability(settings, trained, registry, prepared, outcome);
+                report("stability (" + std::to_string(settings.stabilityOptions.samples) + " perturbations, JPEG q" +
+                           std::to_string(settings.stabilityOptions.jpegQuality) + "): " + path,
+                       UnitKind::Computed);
+            }
+            images.push_back(std::move(prepared));
         } catch (const ImageError& error) {
             outcome.skippedImages.push_back(error.what());
             report(std::string(error.what()) + " (skipped)", UnitKind::Skipped);
@@ -234,6 +311,8 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
             for (auto& row : perMethod)
                 outcome.rows.push_back(std::move(row));
     intermap::writeFileAtomically((fs::path(settings.outDir) / "randomization.csv").string(), csvText(settings, outcome));
+    if (settings.stability)
+        intermap::writeFileAtomically((fs::path(settings.outDir) / "stability.csv").string(), stabilityCsvText(outcome));
     intermap::writeFileAtomically((fs::path(settings.outDir) / "summary.json").string(), summaryJson(settings, outcome, trained).dump(2) + "\n");
     return outcome;
 }
