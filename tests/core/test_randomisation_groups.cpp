@@ -2,6 +2,7 @@
 // exactly one group, only the group's parameters redrawn, by the trainer's rule, reproducibly
 // from the seed, on a model with every optional part (distillation head, registers, LayerScale).
 #include "intermap/model/initialisation.h"
+#include "intermap/model/vit.h"
 #include "intermap/util/errors.h"
 
 #include <QtTest/QtTest>
@@ -118,6 +119,38 @@ private Q_SLOTS:
         QVERIFY(torch::equal(qkvA, b->named_parameters()["blocks.0.attn.qkv.weight"]));
         QVERIFY(!torch::equal(qkvA, c->named_parameters()["blocks.0.attn.qkv.weight"]));
         QVERIFY_THROWS_EXCEPTION(UsageError, model::reinitialiseGroup(a, "block2", 3));
+    }
+
+    // The sanity check re-initialises copies of the loaded model (model::copyVit) instead of
+    // reading the checkpoint per stage: a copy computes what the original does, owns its
+    // parameters (re-initialising it leaves the original alone) and, like a loaded model, is in
+    // eval mode without weight gradients.
+    void copiesAreDeepAndEqual() {
+        model::LoadedVit original;
+        original.config = smallConfig();
+        original.model = model::VisionTransformer(original.config);
+        model::reinitialiseGroup(original.model, "block1", 9); // values that differ from a fresh model's
+        original.model->eval();
+        for (auto& parameter : original.model->parameters())
+            parameter.set_requires_grad(false);
+        original.classNames = {"a", "b", "c"};
+        const auto before = snapshot(original.model);
+
+        model::LoadedVit copy = model::copyVit(original);
+        QCOMPARE(copy.classNames, original.classNames);
+        QVERIFY(!copy.model->is_training());
+        const auto input = torch::linspace(-1, 1, 3 * 32 * 32).view({1, 3, 32, 32});
+        torch::NoGradGuard noGrad;
+        QVERIFY(torch::equal(copy.model->forward(input).logits, original.model->forward(input).logits));
+        for (const auto& parameter : copy.model->named_parameters()) {
+            QVERIFY(!parameter.value().requires_grad());
+            QVERIFY(torch::equal(parameter.value(), before.at(parameter.key())));
+        }
+        model::reinitialiseGroup(copy.model, "embedding", 1);
+        model::reinitialiseGroup(copy.model, "block1", 1);
+        QVERIFY(!torch::equal(copy.model->named_parameters()["blocks.1.attn.qkv.weight"], before.at("blocks.1.attn.qkv.weight")));
+        for (const auto& parameter : original.model->named_parameters())
+            QVERIFY2(torch::equal(parameter.value(), before.at(parameter.key())), parameter.key().c_str());
     }
 };
 

@@ -101,4 +101,22 @@ void reinitialiseGroup(VisionTransformer& vit, const std::string& group, std::ui
     }
 }
 
+LoadedVit copyVit(const LoadedVit& original) {
+    LoadedVit copy = original;
+    copy.model = VisionTransformer(original.config);
+    const torch::Tensor reference = original.model->parameters().front();
+    copy.model->to(reference.device(), reference.scalar_type());
+    torch::NoGradGuard noGrad;
+    const auto sourceParameters = original.model->named_parameters();
+    for (auto& parameter : copy.model->named_parameters())
+        parameter.value().copy_(sourceParameters[parameter.key()]);
+    const auto sourceBuffers = original.model->named_buffers();
+    for (auto& buffer : copy.model->named_buffers())
+        buffer.value().copy_(sourceBuffers[buffer.key()]);
+    copy.model->train(original.model->is_training());
+    for (auto& target : copy.model->parameters())
+        target.set_requires_grad(false);
+    return copy;
+}
+
 } // namespace intermap::model

@@ -30,4 +30,8 @@ std::string randomisationGroupOf(const std::string& parameterName);
 // Throws UsageError for a group the model does not have.
 void reinitialiseGroup(VisionTransformer& vit, const std::string& group, std::uint64_t seed);
 
+// A deep copy of a loaded model (new parameter tensors, equal values, same device and dtype, eval
+// mode, no weight gradients), so that it can be re-initialised without reading the file again.
+LoadedVit copyVit(const LoadedVit& original);
+
 } // namespace intermap::model

@@ -217,15 +217,11 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
     validate(settings, registry);
     fs::create_directories(settings.outDir); // the table is written even when no image could be read
     const model::ModelOpenOptions openOptions{settings.heads, settings.imageSize};
-    // Every stage's model, the trained one first: the checkpoint as read, with the run's input
-    // normalisation.
-    const auto loadModel = [&] {
-        model::LoadedVit vit = model::loadVit(settings.checkpoint, openOptions);
-        if (settings.normalisation)
-            vit.normalisation = *settings.normalisation;
-        return vit;
-    };
-    const model::LoadedVit trained = loadModel();
+    // The trained model: the checkpoint as read, with the run's input normalisation; every
+    // re-initialised stage starts from a copy of it.
+    model::LoadedVit trained = model::loadVit(settings.checkpoint, openOptions);
+    if (settings.normalisation)
+        trained.normalisation = *settings.normalisation;
     RandomisationOutcome outcome;
     const bool comparesCheckpoints = !settings.compareCheckpoint.empty();
     outcome.groups = comparesCheckpoints ? std::vector<std::string>{settings.compareCheckpoint}
@@ -278,7 +274,8 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
             compare(i, m, 0, "none", images[i].trainedMaps[m]);
 
     for (int stage = 1; stage <= stages; ++stage) {
-        model::LoadedVit randomised = comparesCheckpoints ? model::loadVit(settings.compareCheckpoint, openOptions) : loadModel();
+        // Re-initialisation changes a copy of the model read once (a ViT-B checkpoint took ~1 s per stage to read).
+        model::LoadedVit randomised = comparesCheckpoints ? model::loadVit(settings.compareCheckpoint, openOptions) : model::copyVit(trained);
         if (comparesCheckpoints) {
             if (settings.normalisation)
                 randomised.normalisation = *settings.normalisation;
