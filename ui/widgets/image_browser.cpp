@@ -40,6 +40,8 @@ ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     m_list->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_list->setIconSize(QSize(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize));
     m_list->setUniformItemSizes(true);
+    // Several images can be picked for a run over a set (Trust page); the current one stays the one shown.
+    m_list->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_summary = new QLabel(this);
     layout->addWidget(m_classFilter);
     layout->addWidget(m_correctnessFilter);
@@ -175,6 +177,20 @@ void ImageBrowser::loadThumbnails() {
 ImageBrowser::~ImageBrowser() {
     if (m_thumbnailStop)
         m_thumbnailStop->store(true);
+}
+
+QStringList ImageBrowser::selectedPaths() const {
+    QVector<int> chosen;
+    for (const QModelIndex& index : m_list->selectionModel()->selectedIndexes())
+        chosen << index.data(ImageListModel::kEntryIndexRole).toInt();
+    std::sort(chosen.begin(), chosen.end());
+    QStringList paths;
+    for (int entryIndex : chosen)
+        if (entryIndex >= 0 && entryIndex < entries().size())
+            paths << entries()[entryIndex].path;
+    if (paths.isEmpty() && current())
+        paths << current()->path;
+    return paths;
 }
 
 bool ImageBrowser::selectByName(const QString& name) {

@@ -35,6 +35,10 @@ public:
     QStringList classNames() const { return m_images->classNames(); }
     int currentIndex() const { return m_current; }
     const ImageEntry* current() const;
+    // The images selected in the list (Ctrl+click, Shift+click), in the folder's order, among those
+    // the filter shows; the current image when no other is selected. For runs over several
+    // images (the Trust page).
+    QStringList selectedPaths() const;
     // Selects by relative path, file name or stem; false when nothing matches.
     bool selectByName(const QString& name);
     void selectIndex(int entryIndex);
