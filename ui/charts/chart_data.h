@@ -26,6 +26,7 @@ struct CurveData {
     QString xLabel;       // e.g. "k (% of pixels kept)"
     QString yLabel;       // e.g. "mean IoU with the doctors' box"
     QVector<double> x;    // shared x values (ascending)
+    QStringList xTickLabels; // one per x, drawn at those x only (e.g. layer names); empty = numeric ticks
     struct Curve { QString name; QVector<double> y; }; // y.size() == x.size(); NaN = gap (point skipped)
     QVector<Curve> curves;
     QVector<Curve> referenceCurves; // baselines

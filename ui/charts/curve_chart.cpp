@@ -95,6 +95,17 @@ void CurveChart::redraw() {
     }
     const double xPad = 0.03 * (right - left), yPad = 0.03 * (highest - lowest);
     m_plot->xAxis->setRange(left - xPad, right + xPad);
+    if (data.xTickLabels.isEmpty()) {
+        if (qSharedPointerDynamicCast<QCPAxisTickerText>(m_plot->xAxis->ticker()))
+            m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    } else {
+        QSharedPointer<QCPAxisTickerText> named(new QCPAxisTickerText);
+        const int ticks = static_cast<int>(std::min(data.x.size(), data.xTickLabels.size()));
+        named->setTicks(data.x.mid(0, ticks), data.xTickLabels.mid(0, ticks));
+        m_plot->xAxis->setTicker(named);
+    }
+    // Named ticks of a deep model (a ViT-B has 14 layer groups) would overlap when level.
+    m_plot->xAxis->setTickLabelRotation(data.xTickLabels.size() > 6 ? -40.0 : 0.0);
     m_plot->yAxis->setRange(lowest - yPad, highest + yPad);
     fitToWidth(width());
     m_plot->replot(QCustomPlot::rpQueuedReplot);

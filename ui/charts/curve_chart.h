@@ -1,6 +1,6 @@
 #pragma once
 // Curves over a numeric x (QCustomPlot), e.g. IoU vs k%: one solid line with markers per curve,
-// the baselines dashed grey. Plain data in (chart_data.h); no qcustomplot.h here. GUI thread only.
+// the baselines dashed grey; the x ticks are named when the data names them (layer groups). Plain data in (chart_data.h); no qcustomplot.h here. GUI thread only.
 #include "charts/chart_data.h"
 #include "charts/chart_widget.h"
 
