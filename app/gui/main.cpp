@@ -3,6 +3,7 @@
 //   intermap [--load-session FILE.intermap] [--data DIR] [--masks DIR] [--checkpoint FILE | --weights DIR]
 //            [--methods LIST] [--image REL_PATH_OR_STEM] [--screenshot FILE.png]
 //   intermap --data DIR --train-epochs N [--train-out RUNDIR] [--train-probe IMAGE] [--screenshot FILE.png]
+//   intermap --data DIR --checkpoint FILE [--methods LIST] [--image ...] --trust-out DIR [--screenshot FILE.png]
 //
 // With --screenshot: opens with that state (the first image when --image is absent), waits until
 // every requested map of that image is shown, saves a screenshot of the whole window and exits 0;
@@ -10,6 +11,9 @@
 // With --train-epochs: runs a short training job from the training panel (the small default
 // architecture) on the data set DIR, waits for it to finish, shows the curves, saves the
 // screenshot (when asked) and exits 0; 2 when the job cannot start or fails.
+// With --trust-out: opens the Trust page as the comparison's link does (its model, methods and
+// image), runs the randomisation test into DIR, shows the strip and curves, saves the screenshot
+// (when asked) and exits 0; 2 when the test cannot start or fails.
 #include "scripted_runs.h"
 
 #include "model/vocabulary.h"
@@ -62,6 +66,11 @@ int main(int argc, char** argv) {
     const QCommandLineOption trainProbe(QStringLiteral("train-probe"),
                                         QStringLiteral("Probe image of --train-epochs: its maps are shown after each epoch."),
                                         QStringLiteral("IMAGE"));
+    const QCommandLineOption trustOut(QStringLiteral("trust-out"),
+                                      QStringLiteral("Run the Trust page's randomisation test of the opened model, methods and image "
+                                                     "into DIR (new or empty), then exit (0; 2 on failure). With --screenshot, "
+                                                     "saves the window first."),
+                                      QStringLiteral("DIR"));
     const QCommandLineOption frameOption(QStringLiteral("frame"), QStringLiteral("DICOM: the frame of the image shown, from 1."),
                                    QStringLiteral("N"));
     const QCommandLineOption windowOption(QStringLiteral("window"),
@@ -76,7 +85,7 @@ int main(int argc, char** argv) {
                        "the study's frame); another size than a checkpoint's native one resamples its position embedding."),
         QStringLiteral("N"));
     parser.addOptions({data, masks, checkpoint, weights, methods, image, screenshot, session, trainEpochs, trainOut, trainProbe,
-                       frameOption, windowOption, modelWindowOption, imageSizeOption});
+                       trustOut, frameOption, windowOption, modelWindowOption, imageSizeOption});
     parser.process(application);
 
     if (parser.isSet(trainEpochs)) {
@@ -103,7 +112,7 @@ int main(int argc, char** argv) {
         if (methodList.isEmpty())
             return fail(QStringLiteral("--methods needs at least one method"));
     }
-    const bool scripted = parser.isSet(screenshot);
+    const bool scripted = parser.isSet(screenshot) || parser.isSet(trustOut);
 
     intermap::ui::MainWindow window;
     QString error;
@@ -158,6 +167,8 @@ int main(int argc, char** argv) {
     if (scripted)
         window.useDefaultLayout(); // reproducible screenshots, whatever the user's last layout
     window.show();
+    if (parser.isSet(trustOut))
+        return intermap::app::runTrustTest(application, window, parser.value(trustOut), parser.value(screenshot));
     if (!scripted)
         return application.exec();
 

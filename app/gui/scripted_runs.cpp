@@ -3,6 +3,7 @@
 #include "charts/training_curves.h"
 #include "widgets/main_window.h"
 #include "widgets/training_panel.h"
+#include "widgets/trust_panel.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -101,6 +102,37 @@ int runTraining(QApplication& application, const ScriptedTraining& training) {
     });
     QTimer::singleShot(kTrainingTimeoutMs, &window, [&] {
         std::fprintf(stderr, "intermap: training did not finish within %d min\n", kTrainingTimeoutMs / 60000);
+        application.exit(kExitFailure);
+    });
+    const int loopResult = application.exec();
+    return loopResult != 0 ? loopResult : exitCode;
+}
+
+int runTrustTest(QApplication& application, ui::MainWindow& window, const QString& outputFolder, const QString& screenshot) {
+    window.openTrustPage();
+    ui::TrustPanel* panel = window.trustPanel();
+    ui::TrustForm form = panel->form();
+    form.outputFolder = outputFolder;
+    panel->setForm(form);
+    QString error;
+    if (panel->start(&error) < 0)
+        return fail(error);
+    int exitCode = kExitFailure;
+    QObject::connect(panel, &ui::TrustPanel::testFinished, &window, [&](bool succeeded, const QString& message) {
+        if (!succeeded) {
+            std::fprintf(stderr, "intermap: the trust test failed: %s\n", qPrintable(message));
+            application.exit(kExitFailure);
+            return;
+        }
+        std::printf("intermap: trust test: %s (files in %s)\n", qPrintable(message), qPrintable(QFileInfo(outputFolder).absoluteFilePath()));
+        // One more event-loop turn so that the strip and the curves have painted.
+        QTimer::singleShot(300, &window, [&] {
+            exitCode = screenshot.isEmpty() || saveScreenshot(window, screenshot) ? 0 : kExitFailure;
+            application.quit();
+        });
+    });
+    QTimer::singleShot(kTrainingTimeoutMs, &window, [&] {
+        std::fprintf(stderr, "intermap: the trust test did not finish within %d min\n", kTrainingTimeoutMs / 60000);
         application.exit(kExitFailure);
     });
     const int loopResult = application.exec();

@@ -1,7 +1,7 @@
 #pragma once
-// The desktop application's two scripted modes (tests, documentation screenshots, CI):
-// open a comparison and save a screenshot once every map is shown, or train a small model in the
-// training panel and save a screenshot of its curves. Each runs the event loop and returns the
+// The desktop application's scripted modes (tests, documentation screenshots, CI): open a
+// comparison and save a screenshot once every map is shown, train a small model in the training
+// panel and save a screenshot of its curves, or run the Trust page's randomisation test. Each runs the event loop and returns the
 // process's exit code: 0, or 2 (kExitFailure) after printing why on stderr.
 #include <QString>
 #include <QStringList>
@@ -31,5 +31,10 @@ struct ScriptedTraining {
     QString screenshot; // empty: none
 };
 int runTraining(QApplication& application, const ScriptedTraining& training);
+
+// Opens the Trust page filled in from `window`'s comparison (as its "Does this map depend on the
+// model?" link), runs the randomisation test into `outputFolder`, waits, saves `screenshot` (when
+// not empty) and quits.
+int runTrustTest(QApplication& application, ui::MainWindow& window, const QString& outputFolder, const QString& screenshot);
 
 } // namespace intermap::app

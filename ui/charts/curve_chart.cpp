@@ -104,8 +104,8 @@ void CurveChart::redraw() {
         named->setTicks(data.x.mid(0, ticks), data.xTickLabels.mid(0, ticks));
         m_plot->xAxis->setTicker(named);
     }
-    // Named ticks of a deep model (a ViT-B has 14 layer groups) would overlap when level.
-    m_plot->xAxis->setTickLabelRotation(data.xTickLabels.size() > 6 ? -40.0 : 0.0);
+    // Named ticks of a deep model (a ViT-B has 15 stages) would overlap when level.
+    m_plot->xAxis->setTickLabelRotation(data.xTickLabels.size() > 10 ? -40.0 : 0.0);
     m_plot->yAxis->setRange(lowest - yPad, highest + yPad);
     fitToWidth(width());
     m_plot->replot(QCustomPlot::rpQueuedReplot);

@@ -38,12 +38,16 @@ charts::GroupedBarData barChartData(const eval::EvaluationResults& results, cons
 }
 
 charts::CurveData curveChartData(const eval::EvaluationResults& results, const std::string& dataset) {
-    const eval::ReportCurveChart chart = eval::iouCurveChart(results, dataset);
+    return curveChartData(eval::iouCurveChart(results, dataset));
+}
+
+charts::CurveData curveChartData(const eval::ReportCurveChart& chart) {
     charts::CurveData curves;
     curves.title = QString::fromStdString(chart.title);
     curves.xLabel = QString::fromStdString(chart.xTitle);
     curves.yLabel = QString::fromStdString(chart.yTitle);
     curves.x = toVector(chart.x);
+    curves.xTickLabels = toQStringList(chart.xLabels);
     curves.curves = toCurves(chart.curves);
     curves.referenceCurves = toCurves(chart.referenceCurves);
     return curves;

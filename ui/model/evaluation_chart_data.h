@@ -9,6 +9,7 @@
 
 namespace intermap::eval {
 struct EvaluationResults;
+struct ReportCurveChart;
 }
 
 namespace intermap::ui {
@@ -20,5 +21,9 @@ charts::GroupedBarData barChartData(const eval::EvaluationResults& results, cons
 // IoU vs k: the rectangle IoU (iou_top<k> columns) of every method x init over the run's k values,
 // the baselines as reference curves.
 charts::CurveData curveChartData(const eval::EvaluationResults& results, const std::string& dataset);
+
+// Any curve chart core built (the evaluation's IoU vs k, the randomisation test's similarity vs
+// stage), as the chart widget takes it: named x ticks when the chart names them.
+charts::CurveData curveChartData(const eval::ReportCurveChart& chart);
 
 } // namespace intermap::ui

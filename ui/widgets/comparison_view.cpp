@@ -1,6 +1,7 @@
 #include "widgets/comparison_view.h"
 
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -17,7 +18,15 @@ ComparisonView::ComparisonView(QWidget* parent) : QWidget(parent), m_link(new Li
     m_readout->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_readout->setToolTip(tr("Map value of every panel at the pixel under the cursor"));
     m_readout->setText(tr("Hover over an image to read every map's value at that pixel."));
-    layout->addWidget(m_readout);
+    auto* trustLink = new QLabel(tr("<a href=\"trust\">Does this map depend on the model?</a>"), this);
+    trustLink->setObjectName(QStringLiteral("trustLink"));
+    trustLink->setToolTip(tr("Model-parameter randomisation (Adebayo et al. 2018): re-initialise the model's layers from the top "
+                             "and see whether these maps change (Trust page)"));
+    connect(trustLink, &QLabel::linkActivated, this, &ComparisonView::trustCheckRequested);
+    auto* bottom = new QHBoxLayout;
+    bottom->addWidget(m_readout, 1);
+    bottom->addWidget(trustLink);
+    layout->addLayout(bottom);
 }
 
 void ComparisonView::setPanelTitles(const QStringList& titles) {

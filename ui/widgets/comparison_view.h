@@ -1,6 +1,7 @@
 #pragma once
 // The side-by-side comparison: one MapPanel per column title (the original first), all sharing
-// one zoom/pan, and a read-out of every panel's map value under the cursor.
+// one zoom/pan, a read-out of every panel's map value under the cursor, and the link to the Trust
+// page (the randomisation test of the maps shown).
 #include "widgets/map_panel.h"
 
 #include <QLabel>
@@ -30,6 +31,8 @@ public:
 Q_SIGNALS:
     void windowDragStarted();               // a right-drag on any panel
     void windowDragged(QPoint deltaSincePress);
+    // The "Does this map depend on the model?" link: open the Trust page for what is shown.
+    void trustCheckRequested();
 
 protected:
     void resizeEvent(QResizeEvent* event) override;

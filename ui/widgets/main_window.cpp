@@ -13,6 +13,7 @@
 #include "widgets/model_zoo.h"
 #include "widgets/session_file.h"
 #include "widgets/training_panel.h"
+#include "widgets/trust_panel.h"
 #include "widgets/worker_status.h"
 
 #include "intermap/version.h"
@@ -55,12 +56,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_jobs = new JobRunner(this);
     m_training = new TrainingPanel(m_jobs, this);
     m_evaluation = new EvaluationPanel(m_jobs, this);
+    m_trust = new TrustPanel(m_jobs, this);
     m_pages = new QTabWidget(this);
     m_pages->setObjectName(QStringLiteral("pages"));
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_view, tr("Compare"));
     m_pages->addTab(m_training, tr("Train"));
     m_pages->addTab(m_evaluation, tr("Evaluate"));
+    m_pages->addTab(m_trust, tr("Trust"));
     setCentralWidget(m_pages);
 
     m_browser = new ImageBrowser(this);
@@ -101,6 +104,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 showPage(Page::Compare);
             });
     connect(m_browser, &ImageBrowser::currentChanged, this, &MainWindow::imageChanged);
+    connect(m_view, &ComparisonView::trustCheckRequested, this, &MainWindow::openTrustPage);
     connect(m_zoo, &ModelZoo::checkpointChosen, this, [this](const QString& path) { openCheckpoint(path); });
 
     m_defaultState = saveState();
@@ -224,6 +228,7 @@ void MainWindow::buildMenus() {
     viewMenu->addAction(tr("&Compare"), this, [this] { showPage(Page::Compare); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
     viewMenu->addAction(tr("&Train"), this, [this] { showPage(Page::Train); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
     viewMenu->addAction(tr("E&valuate"), this, [this] { showPage(Page::Evaluate); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+    viewMenu->addAction(tr("T&rust"), this, [this] { showPage(Page::Trust); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard shortcuts"), this, &MainWindow::showShortcuts)->setShortcut(QKeySequence::HelpContents);
@@ -516,6 +521,10 @@ MainWindow::Page MainWindow::currentPage() const {
 }
 
 void MainWindow::pageChanged(int index) {
+    // The Trust page tests what the comparison shows: its settings and images as they are now
+    // (the browser, hidden on the other pages, cannot change while the page is shown).
+    if (index == static_cast<int>(Page::Trust))
+        m_trust->setComparison(trustComparison(), false);
     // The image, model and display docks belong to the comparison: other pages get the room.
     const bool compare = index == static_cast<int>(Page::Compare);
     m_jobsDock->setVisible(!compare);
@@ -529,6 +538,31 @@ void MainWindow::pageChanged(int index) {
             m_compareDocks[i]->setVisible(m_compareDocksVisible[i]);
         m_compareDocksVisible.clear();
     }
+}
+
+TrustComparison MainWindow::trustComparison() const {
+    TrustComparison comparison;
+    const ComparisonSettings settings = m_controls->settings();
+    if (settings.mode == ComparisonSettings::Mode::Inits) {
+        comparison.checkpoint = m_zoo->currentDatasetCheckpoints().value(0);
+        comparison.methods = {settings.initsMethod};
+    } else {
+        comparison.checkpoint = m_checkpoint;
+        comparison.methods = settings.methods;
+    }
+    if (const ImageEntry* entry = m_browser->current())
+        comparison.currentImage = entry->path;
+    comparison.selectedImages = m_browser->selectedPaths();
+    comparison.recipe = settings.recipe;
+    comparison.inputSize = settings.inputSize;
+    comparison.explainOptions = settings.explainOptions;
+    comparison.imageReading = settings.reading.modelInput();
+    return comparison;
+}
+
+void MainWindow::openTrustPage() {
+    m_trust->setComparison(trustComparison(), true);
+    showPage(Page::Trust);
 }
 
 void MainWindow::openTrainedModel(const QString& checkpoint, const QString& imageFolder) {

@@ -1,8 +1,9 @@
 #pragma once
 // The desktop application's window: composes the image browser, the model matrix, the controls
-// dock, the comparison view and the training and evaluation pages, and routes between them; owns
+// dock, the comparison view and the training, evaluation and trust pages, and routes between them; owns
 // no model work (ComparisonController and its worker thread do), no file format (session_file.h)
 // and no settings (RecentFiles).
+#include "model/trust_form.h"
 #include "widgets/comparison_controller.h"
 #include "widgets/recent_files.h"
 
@@ -24,6 +25,7 @@ class JobStatusBar;
 class JobsView;
 class ModelZoo;
 class TrainingPanel;
+class TrustPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -63,13 +65,20 @@ public:
     // The built-in window size and dock layout, ignoring the remembered ones (screenshots).
     void useDefaultLayout();
 
-    enum class Page { Compare, Train, Evaluate };
+    enum class Page { Compare, Train, Evaluate, Trust };
     void showPage(Page page);
     Page currentPage() const;
     JobRunner* jobRunner() const { return m_jobs; }
     JobsView* jobsView() const { return m_jobsView; }
     TrainingPanel* trainingPanel() const { return m_training; }
     EvaluationPanel* evaluationPanel() const { return m_evaluation; }
+    TrustPanel* trustPanel() const { return m_trust; }
+    // What the comparison shows, as the Trust page takes it: its first model, its methods, the
+    // current image and the browser's selection, its computation settings.
+    TrustComparison trustComparison() const;
+    // The comparison's "Does this map depend on the model?": the Trust page with the comparison's
+    // model, methods and current image filled in.
+    void openTrustPage();
 
     // A session (.intermap, JSON): the comparison's data, masks, model, methods and view
     // settings, and the training and evaluation panels' settings. Returns false with `error`.
@@ -119,6 +128,7 @@ private:
     JobStatusBar* m_jobStatus;
     TrainingPanel* m_training;
     EvaluationPanel* m_evaluation = nullptr;
+    TrustPanel* m_trust = nullptr;
     QVector<QDockWidget*> m_compareDocks;
     QDockWidget* m_jobsDock;
     QVector<bool> m_compareDocksVisible;
