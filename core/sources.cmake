@@ -72,6 +72,7 @@ set(INTERMAP_CORE_SOURCES
     eval/map_scoring.cpp
     eval/map_phase.cpp
     eval/sanity.cpp
+    eval/sanity_checks.cpp
     eval/stability.cpp
     eval/road.cpp
     eval/results_table.cpp
