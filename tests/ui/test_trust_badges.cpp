@@ -227,10 +227,13 @@ private Q_SLOTS:
         QTest::qWait(300); // room for a stray B result to arrive, which must not be shown
         QCOMPARE(drifts.count(), 2);
 
-        // Back to A: maps and drift from the caches, nothing recomputed.
+        // Back to A: maps and drift from the caches (the worker only decodes the image again),
+        // no drift recomputed.
         const int requestsBefore = driftRequests.count();
+        const int shownBefore = shown.count();
         controller.setImage(a, QString(), {}, -1);
         QCOMPARE(controller.cheferDrift(model), driftA);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() > shownBefore, 60000);
         QCOMPARE(view.panel(2)->badge(), view::cheferDriftBadge(driftA, settings.explainOptions.cheferPrecision));
         QTest::qWait(200);
         QCOMPARE(driftRequests.count(), requestsBefore);

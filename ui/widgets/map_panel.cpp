@@ -70,7 +70,8 @@ QRect MapPanel::badgeRect() const {
     QFont small = font();
     small.setBold(true);
     const int textWidth = QFontMetrics(small).horizontalAdvance(m_badge.text);
-    const int chipWidth = std::min(textWidth + 2 * kBadgePadding, std::max(0, width() - 8));
+    // A few pixels of slack: eliding at exactly the advance can cut the last character.
+    const int chipWidth = std::min(textWidth + 2 * kBadgePadding + 4, std::max(0, width() - 8));
     return QRect(width() - 4 - chipWidth, 3, chipWidth, kTitleBand / 2 - 4);
 }
 
