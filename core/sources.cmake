@@ -21,6 +21,7 @@ set(INTERMAP_UTIL_SOURCES
     npy.cpp
     csv.cpp
     metrics.cpp
+    eigen_sign_verdict.cpp
     map_similarity.cpp)
 
 set(INTERMAP_CHECKPOINT_SOURCES
