@@ -21,6 +21,7 @@ set(INTERMAP_UTIL_SOURCES
     npy.cpp
     csv.cpp
     metrics.cpp
+    eigen_sign_verdict.cpp
     map_similarity.cpp)
 
 set(INTERMAP_CHECKPOINT_SOURCES
@@ -72,6 +73,7 @@ set(INTERMAP_CORE_SOURCES
     eval/map_scoring.cpp
     eval/map_phase.cpp
     eval/sanity.cpp
+    eval/sanity_checks.cpp
     eval/stability.cpp
     eval/road.cpp
     eval/results_table.cpp

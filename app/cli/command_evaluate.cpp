@@ -140,9 +140,18 @@ int runEvaluate(const QStringList& arguments) {
         QStringLiteral("Also ROAD (beyond the study): the target's probability with 10-90 % of the pixels removed most- "
                        "and least-relevant first, filled in by noisy linear imputation (seeded by --seed); columns "
                        "road_morf_auc, road_lerf_auc. 18 sparse solves and forward passes per map."));
+    const QCommandLineOption sanityOption(
+        QStringLiteral("sanity"),
+        QStringLiteral("Also the sanity checks (beyond the study): model-parameter randomisation of every model, cascading "
+                       "(head, blocks from the last, embedding re-initialised in turn; seeded by --seed), on the first\n"
+                       "--sanity-images images of each data set; OUT/sanity/<dataset>/<init>/ (as `sanity` writes) and a "
+                       "report section. About (blocks + 3) x methods explanations per image."));
+    const QCommandLineOption sanityImagesOption(
+        QStringLiteral("sanity-images"), QStringLiteral("Images per data set for --sanity (default %1).").arg(defaults.sanityImages),
+        QStringLiteral("N"), QString::number(defaults.sanityImages));
     const QCommandLineOption eigenSignOption = cli::eigenSignOption(defaults.explainOptions.eigenSign);
     const QCommandLineOption precisionOption = cli::precisionOption();
-    const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of the random baseline and of ROAD's imputation noise (default 0)."),
+    const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of the random baseline, of ROAD's imputation noise and of --sanity's re-initialisation (default 0)."),
                                         QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption shardOption(
         QStringLiteral("shard"),
@@ -159,7 +168,7 @@ int runEvaluate(const QStringList& arguments) {
     const QCommandLineOption windowOption = cli::windowOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
     parser.addOptions({headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption, topKOption, thresholdOption,
-                       faithfulnessOption, roadOption, eigenSignOption, precisionOption, seedOption, shardOption, imageSizeOption,
+                       faithfulnessOption, roadOption, sanityOption, sanityImagesOption, eigenSignOption, precisionOption, seedOption, shardOption, imageSizeOption,
                        meanOption, stdOption, frameOption, windowOption, outOption});
 
     const char* command = "evaluate";
@@ -200,6 +209,10 @@ int runEvaluate(const QStringList& arguments) {
     bool ok = false;
     settings.faithfulness = parser.isSet(faithfulnessOption);
     settings.road = parser.isSet(roadOption);
+    settings.sanity = parser.isSet(sanityOption);
+    settings.sanityImages = parser.value(sanityImagesOption).toInt(&ok);
+    if (!ok || settings.sanityImages < 1)
+        return usageError(command, QStringLiteral("--sanity-images must be a positive integer, got '%1'").arg(parser.value(sanityImagesOption)));
     const auto eigenSign = parseEigenSignValue(parser.value(eigenSignOption), &error);
     if (!eigenSign)
         return usageError(command, error);
@@ -253,11 +266,17 @@ int runEvaluate(const QStringList& arguments) {
                     run.mapPhaseSeconds);
         for (const auto& problem : maps.problems)
             std::fprintf(stderr, "intermap-cli evaluate: %s\n", problem.c_str());
+        if (settings.sanity) {
+            std::printf("sanity checks: %lld models tested, %lld reused from an earlier run (OUT/sanity)\n",
+                        static_cast<long long>(run.sanity.modelsTested), static_cast<long long>(run.sanity.modelsReused));
+            for (const auto& problem : run.sanity.problems)
+                std::fprintf(stderr, "intermap-cli evaluate: %s\n", problem.c_str());
+        }
         const auto& results = run.results;
         writeEvaluationReport(settings.outDir); // says why when none is written
         if (settings.shardCount == 1)
             printTables(settings);
-        return reportOutcome(command, results, maps.problems.size(), settings.outDir);
+        return reportOutcome(command, results, maps.problems.size() + run.sanity.problems.size(), settings.outDir);
     } catch (const UsageError& usage) {
         return usageError(command, QString::fromStdString(usage.what()));
     } catch (const Cancelled&) {

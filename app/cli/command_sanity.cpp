@@ -3,7 +3,7 @@
 #include "cli_support.h"
 #include "commands.h"
 #ifdef INTERMAP_WITH_REPORT
-#include "sanity_figure.h"
+#include "render/randomisation_figure.h"
 #endif
 
 #include "intermap/eval/sanity.h"
@@ -149,8 +149,10 @@ int runSanity(const QStringList& arguments) {
         if (settings.stability)
             std::printf("%zu rows -> %s/stability.csv\n", outcome.stabilityRows.size(), settings.outDir.c_str());
 #ifdef INTERMAP_WITH_REPORT
-        writeRandomisationFigure(settings, outcome);
-        std::printf("figure -> %s/randomization.png\n", settings.outDir.c_str());
+        const std::string figurePath = settings.outDir + "/randomization.png";
+        if (!render::saveRandomisationFigure(eval::randomisationFigure(settings, outcome), QString::fromStdString(figurePath)))
+            throw Error(figurePath + ": cannot write the figure");
+        std::printf("figure -> %s\n", figurePath.c_str());
 #else
         std::printf("no randomization.png: this build has no figure renderer (configure with INTERMAP_BUILD_GUI=ON)\n");
 #endif

@@ -132,6 +132,21 @@ private Q_SLOTS:
         QVERIFY(readAll(otherSeed + QStringLiteral("/randomization.csv")) != readAll(out + QStringLiteral("/randomization.csv")));
     }
 
+    // randomization.png (in builds with the renderer): the 4 x 7 strip above the three curve
+    // charts (520 x 360 logical px each, side by side) at 2 device px per logical px.
+    void figureHoldsTheStripAndTheCurves() {
+        const QByteArray png = readAll(m_work.filePath(QStringLiteral("cascading/randomization.png")));
+        if (png.isEmpty())
+            QSKIP("no randomization.png: a build without the figure renderer");
+        QVERIFY(png.startsWith("\x89PNG\r\n\x1a\n"));
+        const auto bigEndian = [&](int at) {
+            return (quint32(quint8(png[at])) << 24) | (quint32(quint8(png[at + 1])) << 16) | (quint32(quint8(png[at + 2])) << 8) |
+                   quint32(quint8(png[at + 3]));
+        };
+        QCOMPARE(bigEndian(16), quint32(2 * 3 * 520)); // IHDR width: the curves are wider than the strip
+        QVERIFY2(bigEndian(20) > quint32(2 * (360 + 4 * 120)), qPrintable(QString::number(bigEndian(20)))); // strip + curves
+    }
+
     void independentHeadLeavesAttentionMapsUnchanged() {
         const QString out = m_work.filePath(QStringLiteral("independent"));
         const CliResult run = sanity(out, {QStringLiteral("--mode"), QStringLiteral("independent")});

@@ -1,6 +1,7 @@
 #pragma once
 // A small ViT checkpoint for tests of the evaluation grid: 128 wide (2 heads of 64, as loadVit
-// infers), 2 blocks, 2 classes, random weights from `seed`, saved like a real checkpoint.
+// infers), `depth` blocks (2 unless asked: deeper random ViTs make Chefer's float32 drift),
+// 2 classes, random weights from `seed`, saved like a real checkpoint.
 #include "intermap/model/state_dict.h"
 #include "intermap/model/vit.h"
 
@@ -10,11 +11,11 @@
 
 namespace intermap::test {
 
-inline void writeSmallVitCheckpoint(const QString& path, std::uint64_t seed) {
+inline void writeSmallVitCheckpoint(const QString& path, std::uint64_t seed, std::int64_t depth = 2) {
     torch::manual_seed(seed);
     model::VitConfig config;
     config.embedDim = 128;
-    config.depth = 2;
+    config.depth = depth;
     config.numHeads = 2;
     config.mlpHiddenDim = 256;
     config.numClasses = 2;

@@ -3,6 +3,7 @@
 // plain image, the overlay blends as documented. With INTERMAP_FIGURE_SAMPLE=/path.png set, also
 // renders a sample figure from phantom images (stand-in Gaussian maps) to look at.
 #include "render/figure.h"
+#include "render/randomisation_figure.h"
 
 #include "intermap/data/phantom.h"
 
@@ -38,7 +39,7 @@ QImage squareMask(int x0, int y0, int x1, int y1) {
     return mask;
 }
 
-std::vector<float> constantMap(float value) { return std::vector<float>(kSize * kSize, value); }
+std::vector<float> constantMap(float value, int size = kSize) { return std::vector<float>(static_cast<std::size_t>(size) * size, value); }
 
 FigureOptions plainOptions() {
     FigureOptions options;
@@ -295,6 +296,65 @@ private Q_SLOTS:
         QVERIFY(!saveFigure(figure, dir.filePath("missing/figure.png")));
         QVERIFY(!saveFigure(QImage(), dir.filePath("null.png")));
         QVERIFY(!QFile::exists(dir.filePath("null.png")));
+    }
+
+    // The randomisation figure: the strip (methods x stages) above three curve charts side by
+    // side, in every format; a figure without maps is the curves alone.
+    void randomisationFigureLaysOutStripAndCurves() {
+        eval::RandomisationFigure figure;
+        figure.title = "Model-parameter randomisation (cascading, seed 0): test.png";
+        figure.columnTitles = {"trained", "head", "+ block0", "+ embedding"};
+        figure.rowLabels = {"attention", "gradcam"};
+        figure.side = 32;
+        figure.rgb.assign(32 * 32 * 3, 128);
+        for (int method = 0; method < 2; ++method) {
+            figure.maps.emplace_back();
+            for (int stage = 0; stage < 4; ++stage) {
+                std::vector<float> map(32 * 32);
+                for (std::size_t i = 0; i < map.size(); ++i)
+                    map[i] = static_cast<float>((i + static_cast<std::size_t>(stage) * 97) % 1024) / 1023.0f;
+                figure.maps.back().push_back(std::move(map));
+            }
+        }
+        for (const char* measure : {"Spearman", "SSIM", "IoU"}) {
+            eval::ReportCurveChart chart;
+            chart.title = measure;
+            chart.x = {0, 1, 2, 3};
+            chart.xLabels = figure.columnTitles;
+            chart.curves = {{"attention", {1.0, 0.9, -0.2, std::nan("")}}, {"gradcam", {1.0, -0.4, 0.9, 0.1}}};
+            figure.curves.push_back(chart);
+        }
+        const QImage image = renderRandomisationFigure(figure);
+        QCOMPARE(image.devicePixelRatio(), 2.0);
+        // Three 520 px charts side by side are wider than a 4-column strip of 120 px cells.
+        QCOMPARE(image.width(), 2 * 3 * 520);
+        std::vector<std::vector<FigureCell>> cells(2, std::vector<FigureCell>(4, FigureCell{uniformImage(Qt::gray, 32), constantMap(0.5f, 32), {}}));
+        FigureOptions options;
+        options.columnTitles = QStringList{"trained", "head", "+ block0", "+ embedding"};
+        options.rowLabels = QStringList{"attention", "gradcam"};
+        options.cellSize = 120;
+        options.title = QString::fromStdString(figure.title);
+        const QSizeF grid = explanationGridSize(cells, options);
+        QCOMPARE(image.height(), static_cast<int>(std::ceil((grid.height() + 360) * 2)));
+
+        eval::RandomisationFigure curvesOnly = figure;
+        curvesOnly.maps.clear();
+        QCOMPARE(renderRandomisationFigure(curvesOnly).height(), 2 * 360);
+
+        QTemporaryDir dir;
+        QVERIFY(saveRandomisationFigure(figure, dir.filePath("figure.png")));
+        QCOMPARE(QImage(dir.filePath("figure.png")).size(), image.size());
+        QVERIFY(saveRandomisationFigure(figure, dir.filePath("figure.SVG")));
+        QFile svg(dir.filePath("figure.SVG"));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        QVERIFY(svg.readAll().contains("<svg"));
+        QVERIFY(saveRandomisationFigure(figure, dir.filePath("figure.pdf")));
+        QFile pdf(dir.filePath("figure.pdf"));
+        QVERIFY(pdf.open(QIODevice::ReadOnly));
+        QVERIFY(pdf.read(5) == "%PDF-");
+        QVERIFY(!saveRandomisationFigure(figure, dir.filePath("figure.gif")));
+        QVERIFY(!QFile::exists(dir.filePath("figure.gif")));
+        QVERIFY(!saveRandomisationFigure(figure, dir.filePath("missing/figure.png")));
     }
 
     // Phantom images x stand-in "methods": a figure to look at (INTERMAP_FIGURE_SAMPLE=/path.png).

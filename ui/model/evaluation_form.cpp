@@ -29,6 +29,8 @@ const QString cheferPrecision = QStringLiteral("chefer_precision");
 const QString maskThreshold = QStringLiteral("mask_threshold");
 const QString faithfulness = QStringLiteral("faithfulness");
 const QString road = QStringLiteral("road");
+const QString sanity = QStringLiteral("sanity");
+const QString sanityImages = QStringLiteral("sanity_images");
 const QString output = QStringLiteral("output");
 } // namespace key
 
@@ -89,6 +91,8 @@ EvaluationForm::EvaluationForm() {
     maskThreshold = study.maskThreshold;
     faithfulness = study.faithfulness;
     road = study.road;
+    sanity = study.sanity;
+    sanityImages = study.sanityImages;
 }
 
 QStringList EvaluationForm::initChoices() {
@@ -142,6 +146,8 @@ eval::EvaluationSettings EvaluationForm::toSettings() const {
     settings.maskThreshold = maskThreshold;
     settings.faithfulness = faithfulness;
     settings.road = road;
+    settings.sanity = sanity;
+    settings.sanityImages = sanityImages;
     return settings;
 }
 
@@ -184,6 +190,8 @@ QJsonObject EvaluationForm::toJson() const {
                        {key::maskThreshold, maskThreshold},
                        {key::faithfulness, faithfulness},
                        {key::road, road},
+                       {key::sanity, sanity},
+                       {key::sanityImages, sanityImages},
                        {key::output, outputFolder}};
 }
 
@@ -211,6 +219,8 @@ EvaluationForm EvaluationForm::fromJson(const QJsonObject& json, const Evaluatio
     form.maskThreshold = json.value(key::maskThreshold).toInt();
     form.faithfulness = json.value(key::faithfulness).toBool();
     form.road = json.value(key::road).toBool();
+    form.sanity = json.value(key::sanity).toBool();
+    form.sanityImages = json.value(key::sanityImages).toInt(defaults.sanityImages);
     form.outputFolder = json.value(key::output).toString();
     return form;
 }

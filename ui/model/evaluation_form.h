@@ -45,6 +45,8 @@ struct EvaluationForm {
     int maskThreshold;   // inside = grey > threshold
     bool faithfulness;   // deletion / insertion AUC
     bool road;           // ROAD MoRF / LeRF areas
+    bool sanity;         // model-parameter randomisation of every model (eval::EvaluationSettings::sanity)
+    int sanityImages;    // its images per data set
     QString outputFolder;
 
     // The first problem that keeps the form from running (empty: none), in the words the panel

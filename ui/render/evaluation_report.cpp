@@ -86,6 +86,71 @@ ReportStrip strip(const eval::ReportDataset& dataset) {
     return strip;
 }
 
+// `--sanity`: per data set, the similarity to the trained model's maps with every layer group
+// re-initialised (methods x inits, one table per measure) and the Spearman curves of each init.
+ReportSection sanitySection(const eval::EvaluationReportModel& model, const eval::ReportDataset& dataset) {
+    ReportSection section;
+    section.title = QStringLiteral("%1 — does the map depend on the model? (sanity checks)").arg(text(dataset.name));
+    section.introduction = QStringLiteral(
+        "Model-parameter randomisation (Adebayo et al. 2018): the layer groups are re-initialised from the top "
+        "(head, the last block, ..., the embedding; cascading), and each stage's map is compared with the trained "
+        "model's. A map that explains the model changes; one that stays alike with every weight random behaves like "
+        "an edge detector. Values: mean over the first images of the data set (n); \u2020 marks a method whose maps "
+        "survive full randomisation (Spearman > %1).")
+                                   .arg(eval::kSurvivingSpearman);
+    const std::pair<const char*, double eval::MapSimilarity::*> measures[] = {
+        {"Spearman rank correlation", &eval::MapSimilarity::spearman},
+        {"SSIM", &eval::MapSimilarity::ssim},
+        {"top-10 % IoU", &eval::MapSimilarity::top10Iou}};
+    for (const auto& [name, member] : measures) {
+        ReportTable table;
+        table.title = QStringLiteral("%1 — %2 with the trained model's map, all layers random").arg(text(dataset.name), QLatin1String(name));
+        table.caption = QStringLiteral("Lower = the map depends more on the model.");
+        table.higherIsBetter = false;
+        for (const auto& init : model.inits) {
+            QString header = text(init);
+            for (const auto& tested : dataset.sanity)
+                if (tested.init == init)
+                    header = text(tested.initTitle);
+            table.columnHeaders << header;
+        }
+        for (const auto& method : model.methods) {
+            QVector<double> values;
+            QVector<qint64> counts;
+            QStringList survivingIn;
+            for (const auto& init : model.inits) {
+                double value = std::nan("");
+                qint64 count = 0;
+                for (const auto& tested : dataset.sanity) {
+                    if (tested.init != init)
+                        continue;
+                    for (const auto& row : tested.rows)
+                        if (row.method == method) {
+                            value = row.atFullRandomisation.*member;
+                            count = tested.images;
+                            if (row.survives)
+                                survivingIn << text(tested.initTitle);
+                        }
+                }
+                values << value;
+                counts << count;
+            }
+            table.rowHeaders << (survivingIn.isEmpty() ? text(method)
+                                                       : QStringLiteral("%1 \u2020 (%2)").arg(text(method), survivingIn.join(QStringLiteral(", "))));
+            table.values << values;
+            table.counts << counts;
+        }
+        section.tables << table;
+    }
+    for (const auto& tested : dataset.sanity)
+        if (!tested.curves.empty()) {
+            eval::ReportCurveChart chart = tested.curves.front(); // Spearman over the stages
+            chart.title = dataset.name + " / " + tested.initTitle + " — " + chart.title;
+            section.charts << ReportChart{text(chart.title), drawCurveChart(chart)};
+        }
+    return section;
+}
+
 } // namespace
 
 ReportDocument evaluationReportDocument(const eval::EvaluationReportModel& model) {
@@ -107,6 +172,8 @@ ReportDocument evaluationReportDocument(const eval::EvaluationReportModel& model
         report.tables << predictionTable(model, dataset);
         report.charts << ReportChart{text(dataset.pointingGame.title), drawBarChart(dataset.pointingGame)};
         report.charts << ReportChart{text(dataset.iouVsK.title), drawCurveChart(dataset.iouVsK)};
+        if (!dataset.sanity.empty())
+            report.sections << sanitySection(model, dataset);
         if (!dataset.strip.rows.empty())
             report.strips << strip(dataset);
     }

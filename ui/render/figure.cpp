@@ -10,6 +10,7 @@
 #include <QSvgGenerator>
 
 #include <algorithm>
+#include <functional>
 #include <array>
 #include <cmath>
 #include <stdexcept>
@@ -418,51 +419,57 @@ QImage renderExplanationGrid(const std::vector<std::vector<FigureCell>>& rows, c
     return figure;
 }
 
-bool saveFigureVector(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options, const QString& path,
-                      VectorFormat format) {
+QSizeF explanationGridSize(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options) {
+    const GridLayout layout = layoutGrid(rows, options);
+    return QSizeF(layout.width, layout.height);
+}
+
+void paintExplanationGrid(QPainter& painter, const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options) {
     const GridLayout layout = layoutGrid(rows, options);
     const ColourMap& map = colourMap(options.colourMap);
     const double scale = options.scale > 0.0 ? options.scale : 1.0;
     const int side = static_cast<int>(std::lround(layout.cell * scale));
+    painter.fillRect(QRectF(0, 0, layout.width, layout.height), Qt::white);
+    for (int r = 0; r < layout.rowCount; ++r)
+        for (int c = 0; c < static_cast<int>(rows[static_cast<std::size_t>(r)].size()); ++c) {
+            const QImage rendered = renderCell(rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)], side, map,
+                                               options.overlayAlpha, options.outlineColour, outlineWidthFor(scale));
+            painter.drawImage(QRectF(layout.cellRect(r, c)), rendered);
+        }
+    paintDecorations(painter, layout, options, map);
+}
 
+bool writeVectorFile(const QString& path, const QSizeF& size, const QString& title, VectorFormat format,
+                     const std::function<void(QPainter&)>& paint) {
     // Both writers go through a temporary file in the target's folder, renamed into place only
     // when complete (QSaveFile), so a failed export never leaves half a figure.
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return false;
-    auto paintAll = [&](QPainter& painter) {
-        painter.fillRect(QRectF(0, 0, layout.width, layout.height), Qt::white);
-        for (int r = 0; r < layout.rowCount; ++r)
-            for (int c = 0; c < static_cast<int>(rows[static_cast<std::size_t>(r)].size()); ++c) {
-                const QImage rendered = renderCell(rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)], side,
-                                                   map, options.overlayAlpha, options.outlineColour, outlineWidthFor(scale));
-                painter.drawImage(QRectF(layout.cellRect(r, c)), rendered);
-            }
-        paintDecorations(painter, layout, options, map);
-    };
+    const QString documentTitle = title.isEmpty() ? QStringLiteral("intermap figure") : title;
     bool painted = false;
     if (format == VectorFormat::Svg) {
         QSvgGenerator generator;
         generator.setOutputDevice(&file);
-        generator.setSize(QSize(layout.width, layout.height));
-        generator.setViewBox(QRect(0, 0, layout.width, layout.height));
+        generator.setSize(size.toSize());
+        generator.setViewBox(QRectF(QPointF(0, 0), size));
         generator.setResolution(96);
-        generator.setTitle(options.title.isEmpty() ? QStringLiteral("intermap figure") : options.title);
+        generator.setTitle(documentTitle);
         QPainter painter;
         if (painter.begin(&generator)) {
-            paintAll(painter);
+            paint(painter);
             painted = painter.end();
         }
     } else {
         QPdfWriter writer(&file);
         writer.setResolution(96); // 1 logical px = 1/96 inch, as on screen
-        writer.setPageSize(QPageSize(QSizeF(layout.width, layout.height) * (72.0 / 96.0), QPageSize::Point));
+        writer.setPageSize(QPageSize(size * (72.0 / 96.0), QPageSize::Point));
         writer.setPageMargins(QMarginsF(0, 0, 0, 0));
-        writer.setTitle(options.title.isEmpty() ? QStringLiteral("intermap figure") : options.title);
+        writer.setTitle(documentTitle);
         writer.setCreator(QStringLiteral("intermap"));
         QPainter painter;
         if (painter.begin(&writer)) {
-            paintAll(painter);
+            paint(painter);
             painted = painter.end();
         }
     }
@@ -471,6 +478,12 @@ bool saveFigureVector(const std::vector<std::vector<FigureCell>>& rows, const Fi
         return false;
     }
     return file.commit();
+}
+
+bool saveFigureVector(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options, const QString& path,
+                      VectorFormat format) {
+    return writeVectorFile(path, explanationGridSize(rows, options), options.title, format,
+                           [&](QPainter& painter) { paintExplanationGrid(painter, rows, options); });
 }
 
 QImage overlayMap(const QImage& image, const std::vector<float>& map, const QString& colourMapName, double alpha) {

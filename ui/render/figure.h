@@ -14,11 +14,15 @@
 // Thread: any thread (QImage and QPainter on a QImage are thread-safe to use per instance).
 #include <QColor>
 #include <QImage>
+#include <QSizeF>
 #include <QSize>
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <vector>
+
+class QPainter;
 
 namespace intermap::render {
 
@@ -59,6 +63,15 @@ bool saveFigure(const QImage& figure, const QString& path);
 enum class VectorFormat { Svg, Pdf };
 bool saveFigureVector(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options, const QString& path,
                       VectorFormat format);
+
+// The pieces of saveFigureVector, for figures that put the grid beside other drawings: the
+// grid's logical size, the grid painted at the painter's origin, and a vector file of `size`
+// logical px (96 dpi) painted by `paint`, written atomically (false on failure, the previous file
+// left as it was).
+QSizeF explanationGridSize(const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options);
+void paintExplanationGrid(QPainter& painter, const std::vector<std::vector<FigureCell>>& rows, const FigureOptions& options);
+bool writeVectorFile(const QString& path, const QSizeF& size, const QString& title, VectorFormat format,
+                     const std::function<void(QPainter&)>& paint);
 
 // `image` (RGB, any size) with `map` (width x height values, row-major, clamped to [0, 1]; NaN
 // leaves the pixel alone) blended over it: out = round((1 - alpha) * image + alpha * colour),

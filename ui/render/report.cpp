@@ -268,6 +268,23 @@ QString htmlTable(const ReportTable& table) {
     return html;
 }
 
+QString htmlChart(const ReportChart& chart) {
+    QString html = QStringLiteral("<figure class=\"chart\">\n");
+    if (chart.image.isNull()) {
+        html += QStringLiteral("<p class=\"missing\">(no image)</p>\n");
+    } else {
+        const QSizeF size = logicalSize(chart.image);
+        html += QStringLiteral("<img src=\"data:image/png;base64,%1\" width=\"%2\" height=\"%3\" alt=\"%4\">\n")
+                    .arg(base64Of(chart.image, "PNG"))
+                    .arg(std::lround(size.width()))
+                    .arg(std::lround(size.height()))
+                    .arg(esc(chart.title));
+    }
+    if (!chart.title.isEmpty())
+        html += QStringLiteral("<figcaption>%1</figcaption>\n").arg(esc(chart.title));
+    return html + QStringLiteral("</figure>\n");
+}
+
 QString htmlStrip(const ReportStrip& strip) {
     QString html = QStringLiteral("<div class=\"strip-block\">\n<h3>%1</h3>\n").arg(esc(strip.title));
     if (!strip.caption.isEmpty())
@@ -440,6 +457,27 @@ QString pdfStrip(const ReportStrip& strip, int index, double textWidth, KeepGrou
     return html + QStringLiteral("</table>\n");
 }
 
+// One chart at most the text width and at most 60% of the text height (so a chart and its
+// caption always fit a page), keeping the aspect ratio; `resource` numbers its image.
+QString pdfChart(const ReportChart& chart, int resource, double textWidth, KeepGroups& groups) {
+    const double textHeight = textWidth * (297.0 - kMarginTop - kMarginBottom) / (210.0 - 2 * kMarginSide);
+    QString figure;
+    if (chart.image.isNull()) {
+        figure = QStringLiteral("<i>(no image)</i>");
+    } else {
+        const QSizeF natural = logicalSize(chart.image);
+        const double factor = std::min({1.0, textWidth / natural.width(), 0.6 * textHeight / natural.height()});
+        figure = QStringLiteral("<img src=\"%1\" width=\"%2\" height=\"%3\">")
+                     .arg(chartResource(resource))
+                     .arg(std::floor(natural.width() * factor))
+                     .arg(std::floor(natural.height() * factor));
+    }
+    QString html = groups.block(QStringLiteral("p"), QStringLiteral("margin-top:14px; margin-bottom:3px; color:#8c959f"), figure);
+    if (!chart.title.isEmpty())
+        html += QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:0; margin-bottom:8px\">%1</p>\n").arg(esc(chart.title));
+    return html;
+}
+
 } // namespace
 
 QString detail::pdfHtml(const ReportDocument& report, double textWidth, const QSet<int>& breaks) {
@@ -486,29 +524,20 @@ QString detail::pdfHtml(const ReportDocument& report, double textWidth, const QS
 
     if (!report.charts.isEmpty()) {
         html += groups.heading(QStringLiteral("Charts"));
-        // At most the text width, and at most 60% of the text height (so a chart and its caption
-        // always fit a page), keeping the aspect ratio.
-        const double textHeight = textWidth * (297.0 - kMarginTop - kMarginBottom) / (210.0 - 2 * kMarginSide);
-        for (int i = 0; i < report.charts.size(); ++i) {
-            const ReportChart& chart = report.charts[i];
-            QString figure;
-            if (chart.image.isNull()) {
-                figure = QStringLiteral("<i>(no image)</i>");
-            } else {
-                const QSizeF natural = logicalSize(chart.image);
-                const double factor = std::min({1.0, textWidth / natural.width(), 0.6 * textHeight / natural.height()});
-                figure = QStringLiteral("<img src=\"%1\" width=\"%2\" height=\"%3\">")
-                             .arg(chartResource(i))
-                             .arg(std::floor(natural.width() * factor))
-                             .arg(std::floor(natural.height() * factor));
-            }
-            html += groups.block(QStringLiteral("p"), QStringLiteral("margin-top:14px; margin-bottom:3px; color:#8c959f"),
-                                 figure);
-            if (!chart.title.isEmpty())
-                html +=
-                    QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:0; margin-bottom:8px\">%1</p>\n")
-                        .arg(esc(chart.title));
-        }
+        for (int i = 0; i < report.charts.size(); ++i)
+            html += pdfChart(report.charts[i], i, textWidth, groups);
+    }
+
+    int chartNumber = static_cast<int>(report.charts.size()); // resource numbers: allCharts' order
+    for (const ReportSection& section : report.sections) {
+        html += groups.heading(section.title);
+        if (!section.introduction.isEmpty())
+            html += QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:6px; margin-bottom:0\">%1</p>\n")
+                        .arg(esc(section.introduction));
+        for (const ReportTable& table : section.tables)
+            html += pdfTable(table, groups);
+        for (const ReportChart& chart : section.charts)
+            html += pdfChart(chart, chartNumber++, textWidth, groups);
     }
 
     if (!report.strips.isEmpty()) {
@@ -568,22 +597,19 @@ QString reportHtml(const ReportDocument& report) {
 
     if (!report.charts.isEmpty()) {
         html += QStringLiteral("<section class=\"charts\">\n<h2>Charts</h2>\n");
-        for (const ReportChart& chart : report.charts) {
-            html += QStringLiteral("<figure class=\"chart\">\n");
-            if (chart.image.isNull()) {
-                html += QStringLiteral("<p class=\"missing\">(no image)</p>\n");
-            } else {
-                const QSizeF size = logicalSize(chart.image);
-                html += QStringLiteral("<img src=\"data:image/png;base64,%1\" width=\"%2\" height=\"%3\" alt=\"%4\">\n")
-                            .arg(base64Of(chart.image, "PNG"))
-                            .arg(std::lround(size.width()))
-                            .arg(std::lround(size.height()))
-                            .arg(esc(chart.title));
-            }
-            if (!chart.title.isEmpty())
-                html += QStringLiteral("<figcaption>%1</figcaption>\n").arg(esc(chart.title));
-            html += QStringLiteral("</figure>\n");
-        }
+        for (const ReportChart& chart : report.charts)
+            html += htmlChart(chart);
+        html += QStringLiteral("</section>\n");
+    }
+
+    for (const ReportSection& section : report.sections) {
+        html += QStringLiteral("<section class=\"part\">\n<h2>%1</h2>\n").arg(esc(section.title));
+        if (!section.introduction.isEmpty())
+            html += QStringLiteral("<p class=\"introduction\">%1</p>\n").arg(esc(section.introduction));
+        for (const ReportTable& table : section.tables)
+            html += htmlTable(table);
+        for (const ReportChart& chart : section.charts)
+            html += htmlChart(chart);
         html += QStringLiteral("</section>\n");
     }
 

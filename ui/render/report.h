@@ -54,6 +54,15 @@ struct ReportStrip {
     QVector<Row> rows;
 };
 
+// A titled part of the report after the charts (e.g. the sanity checks): its own introduction,
+// tables and charts, drawn as the main ones are.
+struct ReportSection {
+    QString title;
+    QString introduction;
+    QVector<ReportTable> tables;
+    QVector<ReportChart> charts;
+};
+
 struct ReportDocument {
     QString title;                              // "intermap evaluation report"
     QString subtitle;                           // e.g. output folder and date
@@ -62,7 +71,8 @@ struct ReportDocument {
     QVector<ReportTable> tables;
     QString introduction;                       // one paragraph under the title: how to read the tables
     QVector<ReportChart> charts;
-    QVector<ReportStrip> strips;                // after the charts
+    QVector<ReportSection> sections;            // after the charts
+    QVector<ReportStrip> strips;                // after the sections
     QStringList problems;                       // skipped items etc.; a section only when not empty
     QDateTime generatedAt;                      // the "generated at" stamp; invalid (default) = the time of the call
 };
@@ -78,7 +88,8 @@ QString reportHtml(const ReportDocument& report);
 bool saveReport(const ReportDocument& report, const QString& path, QString* error);
 
 // The HTML that the PDF is laid out from (QTextDocument's HTML subset): charts and thumbnails are
-// referenced by resource names ("chart-N.png", "strip-S-R-C.jpg"), which saveReport registers
+// referenced by resource names ("chart-N.png", N counting the sections' charts after the main
+// ones, and "strip-S-R-C.jpg"), which saveReport registers
 // as image resources.
 // `textWidth` is the page's text width in CSS px (1/96 inch): charts are given at most that width.
 QString reportPdfHtml(const ReportDocument& report, double textWidth);

@@ -248,10 +248,21 @@ QImage drawCurveChart(const eval::ReportCurveChart& chart, QSize size) {
     const double legendWidth = width - 2 * kMargin - 60;
     const double legendHeight = legend(nullptr, items, {}, legendWidth);
 
+    // Named ticks that do not fit side by side (e.g. 15 layer groups) are written at 45 degrees,
+    // the plot raised by the room they take.
+    painter.setFont(chartFont(11));
+    double widestLabel = 0.0;
+    for (const auto& label : chart.xLabels)
+        widestLabel = std::max(widestLabel, static_cast<double>(painter.fontMetrics().horizontalAdvance(text(label))));
+    const double plotWidth = (width - kMargin - 10) - (kMargin + 60);
+    const double tickSpacing = chart.x.size() > 1 ? plotWidth / static_cast<double>(chart.x.size() + 1) : plotWidth;
+    const bool slanted = widestLabel + 6 > tickSpacing;
+    const double tickBand = slanted ? std::min(widestLabel, 120.0) * 0.71 + 8 : 0.0;
+
     ValueAxis axis;
     axis.plot = QRectF(kMargin + 60, kMargin + 36, 0, 0);
     axis.plot.setRight(width - kMargin - 10);
-    axis.plot.setBottom(height - kMargin - legendHeight - 52);
+    axis.plot.setBottom(height - kMargin - legendHeight - 52 - tickBand);
     std::vector<double> all;
     for (const auto& curve : chart.curves)
         all.insert(all.end(), curve.y.begin(), curve.y.end());
@@ -270,15 +281,27 @@ QImage drawCurveChart(const eval::ReportCurveChart& chart, QSize size) {
         return axis.plot.left() + (x - (xLow - pad)) / ((xHigh + pad) - (xLow - pad)) * axis.plot.width();
     };
     painter.setFont(chartFont(11));
-    for (double x : chart.x) {
+    for (std::size_t i = 0; i < chart.x.size(); ++i) {
+        const double x = chart.x[i];
         painter.setPen(QPen(kGrid, 1));
         painter.drawLine(QPointF(xOf(x), axis.plot.top()), QPointF(xOf(x), axis.plot.bottom()));
         painter.setPen(kMuted);
-        painter.drawText(QRectF(xOf(x) - 30, axis.plot.bottom() + 4, 60, 16), Qt::AlignCenter, QString::number(x));
+        const QString label = i < chart.xLabels.size() ? text(chart.xLabels[i]) : QString::number(x);
+        if (!slanted) {
+            painter.drawText(QRectF(xOf(x) - 60, axis.plot.bottom() + 4, 120, 16), Qt::AlignCenter, label);
+            continue;
+        }
+        // Ending at the tick, rising to the left; at most 120 px long.
+        painter.save();
+        painter.translate(xOf(x) + 4, axis.plot.bottom() + 8);
+        painter.rotate(-45);
+        painter.drawText(QRectF(-120, -8, 120, 16), Qt::AlignRight | Qt::AlignVCenter,
+                         painter.fontMetrics().elidedText(label, Qt::ElideRight, 120));
+        painter.restore();
     }
     painter.setFont(chartFont(12));
     painter.setPen(kInk);
-    painter.drawText(QRectF(axis.plot.left(), axis.plot.bottom() + 22, axis.plot.width(), 18), Qt::AlignCenter,
+    painter.drawText(QRectF(axis.plot.left(), axis.plot.bottom() + 22 + tickBand, axis.plot.width(), 18), Qt::AlignCenter,
                      text(chart.xTitle));
 
     // A polyline per run of finite points; markers on solid curves only.

@@ -26,6 +26,18 @@ inline constexpr double kMmPerInch = 25.4;
 
 QString titleOf(const ReportDocument& report);
 
+// Every chart of the report in the order of their resource numbers: the main ones, then each
+// section's.
+inline QVector<const ReportChart*> allCharts(const ReportDocument& report) {
+    QVector<const ReportChart*> charts;
+    for (const ReportChart& chart : report.charts)
+        charts << &chart;
+    for (const ReportSection& section : report.sections)
+        for (const ReportChart& chart : section.charts)
+            charts << &chart;
+    return charts;
+}
+
 // Resource names of the images in the PDF's HTML.
 inline QString chartResource(int chart) { return QStringLiteral("chart-%1.png").arg(chart); }
 inline QString stripResource(int strip, int row, int cell) {

@@ -74,9 +74,10 @@ std::unique_ptr<QTextDocument> layOut(const ReportDocument& report, const QSizeF
     document->setUseDesignMetrics(true); // glyph advances as in the PDF, not hinted to the screen
     document->setDocumentMargin(0);
     document->setDefaultFont(reportFont(13));
-    for (int i = 0; i < report.charts.size(); ++i)
-        if (!report.charts[i].image.isNull())
-            document->addResource(QTextDocument::ImageResource, QUrl(chartResource(i)), QVariant(report.charts[i].image));
+    const QVector<const ReportChart*> charts = allCharts(report);
+    for (int i = 0; i < charts.size(); ++i)
+        if (!charts[i]->image.isNull())
+            document->addResource(QTextDocument::ImageResource, QUrl(chartResource(i)), QVariant(charts[i]->image));
     for (int s = 0; s < report.strips.size(); ++s)
         for (int r = 0; r < report.strips[s].rows.size(); ++r)
             for (int c = 0; c < report.strips[s].rows[r].cells.size(); ++c)

@@ -2,7 +2,9 @@
 
 namespace intermap::view {
 namespace {
-std::size_t bytesOf(const CachedMap& map) { return map.values.size() * sizeof(float); }
+std::size_t bytesOf(const CachedMap& map) {
+    return (map.values.size() + (map.eigenSign ? map.eigenSign->correctedMap.size() : 0)) * sizeof(float);
+}
 } // namespace
 
 void MapCache::insert(const MapKey& key, CachedMap map) {

@@ -2,11 +2,14 @@
 // Maps already computed, so that going back to an image, switching the colour map or toggling a
 // method never recomputes anything. Keyed by everything a map depends on; least recently used
 // maps are dropped beyond a byte budget. GUI thread only (not synchronised).
+#include "intermap/explain/eigen_sign.h"
+
 #include <QString>
 
 #include <cstddef>
 #include <list>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -28,6 +31,9 @@ struct CachedMap {
     std::vector<float> values; // row-major, width x height
     int width = 0;
     int height = 0;
+    // Grad-CAM eigen-smooth in the study's sign: what the corrected sign would change (kept with
+    // its map so that both leave the cache together).
+    std::optional<explain::EigenSignCheck> eigenSign = std::nullopt;
 };
 
 class MapCache {

@@ -1,6 +1,8 @@
 #include "widgets/comparison_controller.h"
 
+#include "intermap/eval/eigen_sign_verdict.h"
 #include "intermap/eval/metrics.h"
+#include "intermap/explain/method_names.h"
 
 #include <QDateTime>
 #include <QFileInfo>
@@ -13,14 +15,15 @@ namespace intermap::ui {
 QString ComparisonSettings::mapKeySettings() const {
     // Grad-CAM and Chefer options also change their maps only, but one key for all keeps the
     // cache simple; attention and rollout are cheap to recompute.
-    return QStringLiteral("recipe=%1;size=%7;target=%2;aug=%3;eigen=%4;chefer=%5;%6")
+    return QStringLiteral("recipe=%1;size=%7;target=%2;aug=%3;eigen=%4/%8;chefer=%5;%6")
         .arg(recipe)
         .arg(QString::fromStdString(explain::targetName(explainOptions.targetClass)))
         .arg(explainOptions.augSmooth)
         .arg(explainOptions.eigenSmooth)
         .arg(QString::fromLatin1(explain::precisionName(explainOptions.cheferPrecision)))
         .arg(reading.modelKey())
-        .arg(inputSize);
+        .arg(inputSize)
+        .arg(QString::fromLatin1(explain::eigenSignName(explainOptions.eigenSign)));
 }
 
 QString ComparisonController::imageKey() const {
@@ -44,6 +47,8 @@ ComparisonController::ComparisonController(ComparisonView* view, QObject* parent
             Q_EMIT busyChanged(false);
         }
     });
+    connect(this, &ComparisonController::requestCheferDrift, m_worker, &ExplainWorker::computeCheferDrift);
+    connect(m_worker, &ExplainWorker::cheferDriftReady, this, &ComparisonController::onCheferDrift);
     connect(m_worker, &ExplainWorker::modelDescribed, this, &ComparisonController::modelDescribed);
     connect(m_worker, &ExplainWorker::modelFailed, this, &ComparisonController::modelFailed);
     connect(m_worker, &ExplainWorker::environmentReady, this, &ComparisonController::environmentReady);
@@ -121,6 +126,7 @@ QStringList ComparisonController::panelTitles() const {
 
 void ComparisonController::refresh() {
     m_failure.clear();
+    cancelDriftIfStale();
     const QStringList titles = panelTitles();
     m_view->setPanelTitles(titles);
     if (m_imagePath.isEmpty() || m_models.isEmpty()) {
@@ -156,9 +162,12 @@ void ComparisonController::refresh() {
         if (m_pendingGeneration) {
             m_worker->supersede(++m_generation);
             m_pendingGeneration = 0;
+            m_driftGeneration = 0; // superseded too
+            m_driftKeysInFlight.clear();
             Q_EMIT busyChanged(false);
         }
         Q_EMIT allPanelsShown();
+        requestMissingDrifts();
         return;
     }
     MapRequest request;
@@ -174,6 +183,8 @@ void ComparisonController::refresh() {
     // Stale work is dropped before its next model pass; the atomic is set here, directly, not
     // through the queue that the running pass is blocking.
     m_worker->supersede(request.generation);
+    m_driftGeneration = 0; // a drift in flight is superseded too: the maps come first
+    m_driftKeysInFlight.clear();
     const bool wasBusy = m_pendingGeneration != 0;
     m_pendingGeneration = request.generation;
     if (!wasBusy)
@@ -191,7 +202,8 @@ void ComparisonController::onMapsReady(const MapResult& result) {
                              settingsKey};
             if (result.generation == m_pendingGeneration)
                 m_cache.insert(key, view::CachedMap{maps.maps[static_cast<std::size_t>(i)], result.image.width(),
-                                                    result.image.height()});
+                                                    result.image.height(),
+                                                    maps.eigenSignChecks.at(static_cast<std::size_t>(i))});
         }
         m_probabilities.insert(probabilityKey(maps.modelPath, result.imagePath), maps.probabilities);
         m_modelClassNames.insert(modelId(maps.modelPath), maps.classNames);
@@ -215,6 +227,7 @@ void ComparisonController::onMapsReady(const MapResult& result) {
     fillPanels();
     if (everyPanelShown())
         Q_EMIT allPanelsShown();
+    requestMissingDrifts();
 }
 
 void ComparisonController::onFailed(quint64 generation, const QString& message) {
@@ -256,12 +269,8 @@ QString ComparisonController::captionFor(const std::vector<float>* map, const QS
     }
     if (map && !m_mask.isNull()) {
         try {
-            const QImage grey = m_mask.convertToFormat(QImage::Format_Grayscale8);
-            std::vector<std::uint8_t> bytes(static_cast<std::size_t>(grey.width()) * grey.height());
-            for (int y = 0; y < grey.height(); ++y)
-                std::copy_n(grey.constScanLine(y), grey.width(), bytes.begin() + static_cast<std::ptrdiff_t>(y) * grey.width());
-            const eval::Mask mask = eval::maskFromGrey(bytes, grey.width(), grey.height(), m_settings.maskThreshold);
-            const int side = grey.width(); // the mask is in the maps' frame
+            const eval::Mask mask = *scoringMask();
+            const int side = mask.width; // the mask is in the maps' frame
             const std::vector<float> scoring = eval::scoringMap(eval::MapView(*map, side, side), "map");
             const eval::MapView view(scoring, side, side);
             parts << (eval::pointingGameHit(view, mask) ? tr("PG hit") : tr("PG miss"));
@@ -305,7 +314,9 @@ void ComparisonController::fillPanels() {
         if (cached) {
             panel->setContent(m_image, cached->values, m_mask);
             panel->setCaption(captionFor(&cached->values, modelPath));
+            panel->setBadge(badgeFor(method, modelPath, *cached));
         } else {
+            panel->setBadge({});
             if (haveImage)
                 panel->setContent(m_image, {}, m_mask);
             else
@@ -314,6 +325,118 @@ void ComparisonController::fillPanels() {
             panel->setPending(waiting);
         }
     }
+}
+
+std::optional<eval::Mask> ComparisonController::scoringMask() const {
+    if (m_mask.isNull())
+        return std::nullopt;
+    const QImage grey = m_mask.convertToFormat(QImage::Format_Grayscale8);
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(grey.width()) * grey.height());
+    for (int y = 0; y < grey.height(); ++y)
+        std::copy_n(grey.constScanLine(y), grey.width(), bytes.begin() + static_cast<std::ptrdiff_t>(y) * grey.width());
+    return eval::maskFromGrey(bytes, grey.width(), grey.height(), m_settings.maskThreshold);
+}
+
+view::PanelBadge ComparisonController::badgeFor(const QString& method, const QString& modelPath,
+                                                const view::CachedMap& map) const {
+    if (method == QLatin1String(explain::kCheferMethod))
+        return view::cheferDriftBadge(cheferDrift(modelPath), m_settings.explainOptions.cheferPrecision);
+    if (!map.eigenSign)
+        return {};
+    const eval::MapView shown(map.values, map.width, map.height);
+    try {
+        const std::optional<eval::Mask> mask = scoringMask();
+        return view::eigenSignBadge(eval::eigenSignVerdict(*map.eigenSign, shown, mask ? &*mask : nullptr));
+    } catch (const std::exception&) {
+        // The caption names what is wrong with the map or the mask; the flip itself needs neither.
+        return view::eigenSignBadge(eval::eigenSignVerdict(*map.eigenSign, shown, nullptr));
+    }
+}
+
+QString ComparisonController::driftKey(const QString& modelPath) const {
+    // What changes Chefer's map except its precision (the drift compares both precisions).
+    return modelId(modelPath) + QLatin1Char('|') + m_imagePath + QStringLiteral("|recipe=%1;size=%2;target=%3;%4")
+                                                                     .arg(m_settings.recipe)
+                                                                     .arg(m_settings.inputSize)
+                                                                     .arg(QString::fromStdString(explain::targetName(
+                                                                         m_settings.explainOptions.targetClass)))
+                                                                     .arg(m_settings.reading.modelKey());
+}
+
+std::optional<double> ComparisonController::cheferDrift(const QString& modelPath) const {
+    const auto found = m_cheferDrifts.constFind(driftKey(modelPath));
+    return found == m_cheferDrifts.constEnd() ? std::nullopt : std::optional<double>(*found);
+}
+
+QStringList ComparisonController::modelsWithCheferPanel() const {
+    const QString chefer = QString::fromLatin1(explain::kCheferMethod);
+    QStringList paths;
+    if (m_models.isEmpty())
+        return paths;
+    if (m_settings.mode == ComparisonSettings::Mode::Methods) {
+        if (m_settings.methods.contains(chefer))
+            paths << m_models.first().path;
+    } else if (m_settings.initsMethod == chefer) {
+        for (const ComparisonModel& model : m_models)
+            if (!paths.contains(model.path))
+                paths << model.path;
+    }
+    return paths;
+}
+
+void ComparisonController::cancelDriftIfStale() {
+    if (!m_driftGeneration)
+        return;
+    for (auto it = m_driftKeysInFlight.constBegin(); it != m_driftKeysInFlight.constEnd(); ++it)
+        if (driftKey(it.key()) != it.value() || !modelsWithCheferPanel().contains(it.key())) {
+            // Another image or settings: its worker pass stops at its next check.
+            m_worker->supersede(++m_generation);
+            m_driftGeneration = 0;
+            m_driftKeysInFlight.clear();
+            return;
+        }
+}
+
+void ComparisonController::requestMissingDrifts() {
+    // Only for the image on screen, once no map request is pending and its Chefer maps are
+    // shown: the drift (two Chefer computations per model) never delays a map.
+    if (m_pendingGeneration || m_driftGeneration || m_image.isNull() || m_imagePath.isEmpty())
+        return;
+    QStringList missing;
+    for (const QString& path : modelsWithCheferPanel())
+        if (!m_cheferDrifts.contains(driftKey(path)) && m_cache.contains(keyFor(path, QString::fromLatin1(explain::kCheferMethod))))
+            missing << path;
+    if (missing.isEmpty())
+        return;
+    MapRequest request;
+    request.generation = ++m_generation;
+    request.imagePath = m_imagePath;
+    request.modelPaths = missing;
+    request.recipe = m_settings.recipe;
+    request.inputSize = m_settings.inputSize;
+    request.options = m_settings.explainOptions;
+    request.reading = m_settings.reading;
+    m_worker->supersede(request.generation);
+    m_driftGeneration = request.generation;
+    for (const QString& path : missing)
+        m_driftKeysInFlight.insert(path, driftKey(path));
+    Q_EMIT requestCheferDrift(request);
+}
+
+void ComparisonController::onCheferDrift(quint64 generation, const QString& imagePath, const QString& modelPath,
+                                         double drift, const QString& message) {
+    // A superseded request's value is dropped even when it finished: its key may no longer be the
+    // shown one, and the user has moved on.
+    if (generation != m_driftGeneration || !m_driftKeysInFlight.contains(modelPath))
+        return;
+    if (!message.isEmpty())
+        qWarning("Chefer float32 drift of %s on %s: %s", qPrintable(modelPath), qPrintable(imagePath), qPrintable(message));
+    m_cheferDrifts.insert(m_driftKeysInFlight.take(modelPath), drift);
+    if (m_driftKeysInFlight.isEmpty())
+        m_driftGeneration = 0;
+    fillPanels();
+    Q_EMIT cheferDriftShown(imagePath, modelPath, drift);
+    requestMissingDrifts(); // a model added while this one ran
 }
 
 bool ComparisonController::everyPanelShown() const {

@@ -3,6 +3,8 @@
 // comparison view's panels from the map cache and asks the worker (on its own thread) for what
 // is missing, one request at a time; a newer request supersedes older ones. GUI thread only.
 #include "view/map_cache.h"
+#include "view/trust_badges.h"
+#include "intermap/eval/metrics.h"
 #include "intermap/explain/explain_options.h"
 #include "widgets/comparison_view.h"
 #include "widgets/explain_worker.h"
@@ -60,6 +62,9 @@ public:
     QString imagePath() const { return m_imagePath; }
     QImage currentImage() const { return m_image; }
     QImage currentMask() const { return m_mask; }
+    // Chefer's float32 drift of `modelPath` on the current image under the current settings, once
+    // the worker has computed it (NaN when that failed); nullopt before.
+    std::optional<double> cheferDrift(const QString& modelPath) const;
     // Column titles and maps of what is on screen (for export); maps empty where not shown.
     QStringList panelTitles() const;
     std::vector<std::vector<float>> panelMaps() const;
@@ -74,10 +79,13 @@ Q_SIGNALS:
     void environmentReady(const QString& device, const QString& threads, double gflops);
     void timing(double seconds);
     void imageFacts(const intermap::view::ImageFacts& facts); // of the image shown
+    // A Chefer drift of the shown image has arrived and its panel's badge is up to date.
+    void cheferDriftShown(const QString& imagePath, const QString& modelPath, double drift);
 
     // To the worker (queued).
     void requestMaps(const intermap::ui::MapRequest& request);
     void requestDescription(const QString& path, int inputSize);
+    void requestCheferDrift(const intermap::ui::MapRequest& request);
 
 private:
     void refresh();
@@ -87,6 +95,15 @@ private:
     QString probabilityKey(const QString& modelPath, const QString& imagePath) const;
     QString modelId(const QString& path) const;
     void fillPanels();
+    view::PanelBadge badgeFor(const QString& method, const QString& modelPath, const view::CachedMap& map) const;
+    std::optional<eval::Mask> scoringMask() const; // the mask as the metrics read it, nullopt when none
+    // Chefer drift: asked for once the shown image's maps are all there (maps first, drift after).
+    QString driftKey(const QString& modelPath) const;
+    QStringList modelsWithCheferPanel() const;
+    void requestMissingDrifts();
+    void cancelDriftIfStale();
+    void onCheferDrift(quint64 generation, const QString& imagePath, const QString& modelPath, double drift,
+                       const QString& message);
     QString captionFor(const std::vector<float>* map, const QString& modelPath) const;
 
     ComparisonView* m_view;
@@ -109,6 +126,11 @@ private:
     QString m_describedModel; // the model whose description the model panel shows
     quint64 m_generation = 0;
     quint64 m_pendingGeneration = 0;
+    // Chefer drifts by driftKey (model + image + what changes the map except the precision):
+    // a few bytes each, kept for the session so going back to an image never recomputes.
+    QMap<QString, double> m_cheferDrifts;
+    quint64 m_driftGeneration = 0;               // the drift request in flight, 0 when none
+    QMap<QString, QString> m_driftKeysInFlight;  // its model path -> driftKey
 };
 
 } // namespace intermap::ui

@@ -6,7 +6,9 @@
 
 #include "intermap/explain/method_names.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QHBoxLayout>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGroupBox>
@@ -123,6 +125,18 @@ QWidget* EvaluationFormView::buildGrid() {
     m_road->setToolTip(tr("Remove and debias (Rong et al. 2022): 10-90 % of the pixels removed and filled in from their "
                           "neighbours with a little noise, seeded by the run's seed"));
     gridForm->addRow(QString(), m_road);
+    m_sanity = new QCheckBox(tr("sanity checks: maps of models with random layers, on the first"), gridBox);
+    m_sanity->setToolTip(tr("Model-parameter randomisation (Adebayo et al. 2018): each model's layers re-initialised from the top, "
+                            "cascading, seeded by the run's seed; the report marks methods whose maps survive (Spearman > 0.5 "
+                            "with every layer random). About (blocks + 3) x methods explanations per image."));
+    m_sanityImages = new QSpinBox(gridBox);
+    m_sanityImages->setRange(1, 100000);
+    m_sanityImages->setSuffix(tr(" images per data set"));
+    auto* sanityRow = new QHBoxLayout;
+    sanityRow->addWidget(m_sanity);
+    sanityRow->addWidget(m_sanityImages);
+    sanityRow->addStretch(1);
+    gridForm->addRow(QString(), sanityRow);
     m_output = addPathRow(gridForm, gridBox, tr("Output"), QStringLiteral("evaluationOutput"),
                           tr("results folder (re-running resumes it)"), PathKind::Folder, tr("Results folder"));
     return gridBox;
@@ -173,6 +187,8 @@ EvaluationForm EvaluationFormView::form() const {
     form.maskThreshold = m_maskThreshold->value();
     form.faithfulness = m_faithfulness->isChecked();
     form.road = m_road->isChecked();
+    form.sanity = m_sanity->isChecked();
+    form.sanityImages = m_sanityImages->value();
     form.outputFolder = m_output->text();
     return form;
 }
@@ -192,6 +208,8 @@ void EvaluationFormView::setForm(const EvaluationForm& form) {
     m_maskThreshold->setValue(form.maskThreshold);
     m_faithfulness->setChecked(form.faithfulness);
     m_road->setChecked(form.road);
+    m_sanity->setChecked(form.sanity);
+    m_sanityImages->setValue(form.sanityImages);
     m_output->setText(form.outputFolder);
 }
 

@@ -41,6 +41,8 @@ private:
     QSpinBox* m_maskThreshold;
     QCheckBox* m_faithfulness;
     QCheckBox* m_road;
+    QCheckBox* m_sanity;
+    QSpinBox* m_sanityImages;
     QLineEdit* m_output;
 };
 

@@ -5,6 +5,7 @@
 #include "intermap/data/annotations.h"
 #include "intermap/eval/evaluation.h"
 #include "intermap/explain/explainer.h"
+#include "intermap/explain/precision_check.h"
 #include "intermap/image/image_io.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/model/vit.h"
@@ -16,6 +17,7 @@
 #include <QFileInfo>
 
 #include <chrono>
+#include <limits>
 #include <list>
 #include <utility>
 
@@ -70,6 +72,27 @@ QString describeError(const std::exception& error) {
     QString text = QString::fromStdString(error.what());
     const auto newline = text.indexOf(QLatin1Char('\n'));
     return newline > 0 ? text.left(newline) : text;
+}
+
+// The request's image as displayed (its window/level) and, when the model input reads it
+// otherwise, as the model sees it; both pre-processed to the request's input size.
+struct PreparedImage {
+    image::DescribedImage shown;
+    cv::Mat displayed;
+    cv::Mat modelInput;
+};
+
+PreparedImage prepareImage(const MapRequest& request) {
+    const auto recipe = image::parsePreprocessRecipe(request.recipe.toStdString());
+    const std::string imagePath = request.imagePath.toStdString();
+    PreparedImage prepared;
+    prepared.shown = image::readImageDescribed(imagePath, request.reading.display());
+    prepared.displayed = image::preprocessRgb8(prepared.shown.rgb, recipe, request.inputSize);
+    prepared.modelInput =
+        request.reading.modelReadsAsDisplayed() || request.modelPaths.isEmpty()
+            ? prepared.displayed
+            : image::preprocessRgb8(image::readImageRgb8(imagePath, request.reading.modelInput()), recipe, request.inputSize);
+    return prepared;
 }
 
 } // namespace
@@ -130,14 +153,11 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
     try {
         const auto recipe = image::parsePreprocessRecipe(request.recipe.toStdString());
         const std::string imagePath = request.imagePath.toStdString();
-        // The image as displayed (its window/level) and, when the model input reads it otherwise,
-        // as the model sees it.
-        const image::DescribedImage shown = image::readImageDescribed(imagePath, request.reading.display());
+        const PreparedImage prepared = prepareImage(request);
+        const image::DescribedImage& shown = prepared.shown;
         const int size = request.inputSize;
-        const cv::Mat displayed = image::preprocessRgb8(shown.rgb, recipe, size);
-        const cv::Mat rgb = request.reading.modelReadsAsDisplayed() || request.modelPaths.isEmpty()
-                                ? displayed
-                                : image::preprocessRgb8(image::readImageRgb8(imagePath, request.reading.modelInput()), recipe, size);
+        const cv::Mat& displayed = prepared.displayed;
+        const cv::Mat& rgb = prepared.modelInput;
         MapResult result;
         result.generation = request.generation;
         result.imagePath = request.imagePath;
@@ -178,6 +198,7 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
                 const torch::Tensor map = explanation.map.to(torch::kCPU).to(torch::kFloat32).contiguous();
                 maps.methods << QString::fromStdString(explanation.method);
                 maps.maps.emplace_back(map.data_ptr<float>(), map.data_ptr<float>() + map.numel());
+                maps.eigenSignChecks.push_back(explanation.eigenSign);
             }
             result.models.push_back(std::move(maps));
         }
@@ -185,6 +206,43 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         Q_EMIT mapsReady(result);
     } catch (const std::exception& error) {
         Q_EMIT requestFailed(request.generation, describeError(error));
+    }
+}
+
+void ExplainWorker::computeCheferDrift(const MapRequest& request) {
+    const auto superseded = [this, generation = request.generation] { return generation < m_latestGeneration.load(); };
+    if (superseded()) {
+        Q_EMIT requestDropped(request.generation);
+        return;
+    }
+    cv::Mat rgb;
+    try {
+        rgb = prepareImage(request).modelInput;
+    } catch (const std::exception& error) {
+        for (const QString& modelPath : request.modelPaths)
+            Q_EMIT cheferDriftReady(request.generation, request.imagePath, modelPath,
+                                    std::numeric_limits<double>::quiet_NaN(), describeError(error));
+        return;
+    }
+    for (const QString& modelPath : request.modelPaths) {
+        try {
+            if (superseded()) {
+                Q_EMIT requestDropped(request.generation);
+                return;
+            }
+            const model::LoadedVit& loaded = m_models->get(modelPath, request.inputSize);
+            const auto input = image::toNormalizedTensor(rgb, loaded.normalisation).to(m_models->device);
+            const std::optional<double> drift =
+                explain::cheferPrecisionDrift(loaded, input, request.options, m_models->registry, superseded);
+            if (!drift) {
+                Q_EMIT requestDropped(request.generation);
+                return;
+            }
+            Q_EMIT cheferDriftReady(request.generation, request.imagePath, modelPath, *drift, QString());
+        } catch (const std::exception& error) {
+            Q_EMIT cheferDriftReady(request.generation, request.imagePath, modelPath,
+                                    std::numeric_limits<double>::quiet_NaN(), describeError(error));
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 // The model side of the desktop application: one QObject living on its own QThread that owns
 // the loaded models and computes maps. The GUI talks to it with queued signals/slots only and
 // never waits for it (ARCHITECTURE.md, "Threads in the GUI"). No Torch in this header.
+#include "intermap/explain/eigen_sign.h"
 #include "intermap/explain/explain_options.h"
 #include "view/image_window.h"
 
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace intermap::ui {
@@ -51,6 +53,8 @@ struct ModelMaps {
     QStringList classNames;               // the checkpoint's own (Hugging Face id2label); empty when it has none
     QStringList methods;                  // in the order asked
     std::vector<std::vector<float>> maps; // one per method, inputSize x inputSize row-major in [0, 1]
+    // One per method: Grad-CAM's eigen-smooth sign report in the study's sign mode, else empty.
+    std::vector<std::optional<explain::EigenSignCheck>> eigenSignChecks;
 };
 
 struct MapResult {
@@ -80,6 +84,11 @@ public Q_SLOTS:
     // As the comparison runs it: at `inputSize` px.
     void describeModel(const QString& path, int inputSize);
     void computeMaps(const intermap::ui::MapRequest& request);
+    // Chefer's float32 drift (explain/precision_check.h) of every model of `request` on its image,
+    // one cheferDriftReady per model (`methods` is ignored). Meant to be queued after the maps of
+    // the shown image: dropped like a map request when superseded, also between the float64 and
+    // float32 computations, so a new image's maps wait for at most one Chefer computation.
+    void computeCheferDrift(const intermap::ui::MapRequest& request);
 
 Q_SIGNALS:
     // gflops: measured rate of a 512x512 float matrix product on this machine.
@@ -89,6 +98,10 @@ Q_SIGNALS:
     void mapsReady(const intermap::ui::MapResult& result);
     void requestFailed(quint64 generation, const QString& message);
     void requestDropped(quint64 generation);
+    // `drift`: max |float32 - float64| / range of the float64 Chefer map; NaN when it failed
+    // (`message` then says why).
+    void cheferDriftReady(quint64 generation, const QString& imagePath, const QString& modelPath, double drift,
+                          const QString& message);
 
 private:
     struct Models;

@@ -2,10 +2,13 @@
 
 #include "render/figure.h"
 
+#include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QToolTip>
 #include <QWheelEvent>
 
+#include <algorithm>
 #include <cmath>
 
 namespace intermap::ui {
@@ -19,14 +22,20 @@ void LinkedView::setState(const view::ViewState& state) {
 
 namespace {
 constexpr int kTitleBand = kPanelTitleBand;
-}
+// Amber, the colour of a caution rather than an error: the map is shown, it is only doubtful.
+const QColor kBadgeFill(255, 179, 0);
+const QColor kBadgeText(40, 28, 0);
+constexpr int kBadgePadding = 5;
+
+QString panelHelp() { return MapPanel::tr("Wheel: zoom (all panels)  ·  drag: pan  ·  double-click: fit"); }
+} // namespace
 
 MapPanel::MapPanel(LinkedView* link, QWidget* parent) : QWidget(parent), m_link(link) {
     setMouseTracking(true);
     setMinimumSize(120, 120 + kTitleBand);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     setFocusPolicy(Qt::ClickFocus);
-    setToolTip(tr("Wheel: zoom (all panels)  ·  drag: pan  ·  double-click: fit"));
+    setToolTip(panelHelp());
     connect(m_link, &LinkedView::changed, this, qOverload<>(&QWidget::update));
 }
 
@@ -45,6 +54,36 @@ void MapPanel::clear() {
     m_map.clear();
     recompose();
     update();
+}
+
+void MapPanel::setBadge(const view::PanelBadge& badge) {
+    if (badge == m_badge)
+        return;
+    m_badge = badge;
+    setToolTip(!badge.shown() && !badge.toolTip.isEmpty() ? panelHelp() + QLatin1Char('\n') + badge.toolTip : panelHelp());
+    update();
+}
+
+QRect MapPanel::badgeRect() const {
+    if (!m_badge.shown())
+        return {};
+    QFont small = font();
+    small.setBold(true);
+    const int textWidth = QFontMetrics(small).horizontalAdvance(m_badge.text);
+    // A few pixels of slack: eliding at exactly the advance can cut the last character.
+    const int chipWidth = std::min(textWidth + 2 * kBadgePadding + 4, std::max(0, width() - 8));
+    return QRect(width() - 4 - chipWidth, 3, chipWidth, kTitleBand / 2 - 4);
+}
+
+bool MapPanel::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip) {
+        const auto* help = static_cast<QHelpEvent*>(event);
+        if (badgeRect().contains(help->pos())) {
+            QToolTip::showText(help->globalPos(), m_badge.toolTip, this, badgeRect());
+            return true;
+        }
+    }
+    return QWidget::event(event);
 }
 
 void MapPanel::setPending(const QString& message) {
@@ -88,8 +127,21 @@ void MapPanel::paintEvent(QPaintEvent*) {
     bold.setBold(true);
     painter.setFont(bold);
     const QFontMetrics metrics(bold);
-    painter.drawText(QRect(4, 2, width() - 8, kTitleBand / 2), Qt::AlignLeft | Qt::AlignVCenter,
-                     metrics.elidedText(m_title, Qt::ElideRight, width() - 8));
+    const QRect chip = badgeRect();
+    const int titleWidth = chip.isEmpty() ? width() - 8 : chip.left() - 10;
+    painter.drawText(QRect(4, 2, std::max(0, titleWidth), kTitleBand / 2), Qt::AlignLeft | Qt::AlignVCenter,
+                     metrics.elidedText(m_title, Qt::ElideRight, std::max(0, titleWidth)));
+    if (!chip.isEmpty()) {
+        painter.save();
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(kBadgeFill);
+        painter.drawRoundedRect(chip, chip.height() / 2.0, chip.height() / 2.0);
+        painter.setPen(kBadgeText);
+        painter.drawText(chip.adjusted(kBadgePadding, 0, -kBadgePadding, 0), Qt::AlignCenter,
+                         metrics.elidedText(m_badge.text, Qt::ElideRight, chip.width() - 2 * kBadgePadding));
+        painter.restore();
+    }
     painter.setFont(font());
     painter.drawText(QRect(4, kTitleBand / 2, width() - 8, kTitleBand / 2 - 2), Qt::AlignLeft | Qt::AlignVCenter,
                      QFontMetrics(font()).elidedText(m_caption, Qt::ElideRight, width() - 8));

@@ -2,6 +2,7 @@
 // One panel of the comparison view: an image with (optionally) a map blended over it and the
 // mask's outline, under the zoom/pan shared by every panel (view::ViewState). Renders and
 // forwards input only; the maths lives in ui/view and ui/render.
+#include "view/trust_badges.h"
 #include "view/view_state.h"
 
 #include <QImage>
@@ -49,6 +50,12 @@ public:
     // The pre-processed image and, optionally, its map (image width x height values) and mask.
     void setContent(const QImage& image, const std::vector<float>& map, const QImage& mask);
     void clear(); // no image, no map
+    // A warning chip at the right of the title (its tooltip explains it), or, when the badge has
+    // no text, a quiet note added to the panel's tooltip; an empty badge removes both.
+    void setBadge(const view::PanelBadge& badge);
+    const view::PanelBadge& badge() const { return m_badge; }
+    // Where the chip is drawn (empty when none), in widget coordinates.
+    QRect badgeRect() const;
     // Placeholder text while the map is computed or when it failed.
     void setPending(const QString& message);
     void setDisplay(const PanelDisplay& display);
@@ -70,6 +77,7 @@ Q_SIGNALS:
     void windowDragged(QPoint deltaSincePress);
 
 protected:
+    bool event(QEvent* event) override; // the chip's own tooltip
     void paintEvent(QPaintEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
@@ -87,6 +95,7 @@ private:
     QString m_title;
     QString m_caption;
     QString m_pending;
+    view::PanelBadge m_badge;
     QImage m_image;
     QImage m_mask;
     std::vector<float> m_map;

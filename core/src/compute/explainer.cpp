@@ -185,12 +185,15 @@ std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const
     ExplainOptions resolved = options;
     for (auto& explainer : explainers) {
         const auto maps = explainer->explain(pass, resolved, targets).to(torch::kCPU, torch::kFloat32);
+        auto signChecks = explainer->eigenSignChecks();
         for (std::int64_t i = 0; i < pass.batchSize(); ++i) {
             auto& result = results[static_cast<size_t>(i)];
             Explanation explanation;
             explanation.method = explainer->name();
             explanation.map = maps[i].contiguous();
             explanation.targetClass = explainer->isClassSpecific() ? result.targetClass : -1;
+            if (static_cast<std::int64_t>(signChecks.size()) == pass.batchSize())
+                explanation.eigenSign = std::move(signChecks[static_cast<size_t>(i)]);
             result.maps.push_back(std::move(explanation));
         }
     }

@@ -11,31 +11,10 @@ torch::Tensor scaleCam(const torch::Tensor& cam) {
     return shifted / (1e-7 + shifted.max());
 }
 
-// One Grad-CAM pass on one image: `activations` and `gradients` are the last block's norm1
-// output and d(target logit)/d(it), [N,C] with the prefix tokens (CLS, ...) first.
-torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor& gradients, const model::VitConfig& config,
-                          const ExplainOptions& options) {
+// The rest of a pass after the projection: ReLU, scale, bilinear to the image, scale again.
+torch::Tensor finishPass(const torch::Tensor& projection, const model::VitConfig& config) {
     const std::int64_t grid = config.gridSize(), imageSize = config.imageSize;
-    // Drop the prefix tokens; the rest are the grid row-major: [grid*grid, C] (the ViT
-    // reshape_transform's [B,14,14,C] -> [B,C,14,14], kept here as positions x channels).
-    const auto patchActivations = activations.slice(0, config.prefixTokens());
-    const auto weights = gradients.slice(0, config.prefixTokens()).mean(0); // mean of the gradients over the grid, [C]
-    const auto weighted = patchActivations * weights;     // [positions, C]
-    torch::Tensor cam;
-    if (options.eigenSmooth) {
-        // get_2d_projection: first principal component of the weighted activations (rows =
-        // positions, columns centred); its sign is whatever gesdd returns (full_matrices as
-        // NumPy's default) unless the corrected sign is asked for.
-        auto centred = torch::nan_to_num(weighted, 0.0, 0.0, 0.0);
-        centred = centred - centred.mean(0, /*keepdim=*/true);
-        auto svd = torch::linalg_svd(centred, /*full_matrices=*/true);
-        cam = torch::matmul(centred, std::get<2>(svd)[0]);
-        if (options.eigenSign == EigenSign::Corrected && cam.min().abs().item<double>() > cam.max().abs().item<double>())
-            cam = -cam;
-    } else {
-        cam = weighted.sum(1);
-    }
-    cam = scaleCam(cam.clamp_min(0).reshape({grid, grid}));
+    auto cam = scaleCam(projection.clamp_min(0).reshape({grid, grid}));
     // cv2.resize(INTER_LINEAR) upscaling = bilinear with half-pixel centres (align_corners=false).
     namespace F = torch::nn::functional;
     auto resized = F::interpolate(cam.reshape({1, 1, grid, grid}),
@@ -46,6 +25,41 @@ torch::Tensor gradCamPass(const torch::Tensor& activations, const torch::Tensor&
                        .reshape({imageSize, imageSize});
     // aggregate_multi_layers: max(., 0) (a no-op here) and the second scale_cam_image.
     return scaleCam(resized.clamp_min(0));
+}
+
+// One pass's map and, with eigen-smooth in the study's sign, what the corrected rule would make
+// of it (from the same projection, so the warning costs no second forward pass).
+struct PassMaps {
+    torch::Tensor map;
+    torch::Tensor correctedMap; // defined in the study's eigen sign mode only (== map when not flipped)
+    ProjectionRange range;
+};
+
+// One Grad-CAM pass on one image: `activations` and `gradients` are the last block's norm1
+// output and d(target logit)/d(it), [N,C] with the prefix tokens (CLS, ...) first.
+PassMaps gradCamPass(const torch::Tensor& activations, const torch::Tensor& gradients, const model::VitConfig& config,
+                     const ExplainOptions& options) {
+    // Drop the prefix tokens; the rest are the grid row-major: [grid*grid, C] (the ViT
+    // reshape_transform's [B,14,14,C] -> [B,C,14,14], kept here as positions x channels).
+    const auto patchActivations = activations.slice(0, config.prefixTokens());
+    const auto weights = gradients.slice(0, config.prefixTokens()).mean(0); // mean of the gradients over the grid, [C]
+    const auto weighted = patchActivations * weights;     // [positions, C]
+    if (!options.eigenSmooth)
+        return {finishPass(weighted.sum(1), config), {}, {}};
+    // get_2d_projection: first principal component of the weighted activations (rows =
+    // positions, columns centred); its sign is whatever gesdd returns (full_matrices as
+    // NumPy's default) unless the corrected sign is asked for.
+    auto centred = torch::nan_to_num(weighted, 0.0, 0.0, 0.0);
+    centred = centred - centred.mean(0, /*keepdim=*/true);
+    auto svd = torch::linalg_svd(centred, /*full_matrices=*/true);
+    const auto projection = torch::matmul(centred, std::get<2>(svd)[0]);
+    const ProjectionRange range{projection.min().item<double>(), projection.max().item<double>()};
+    const bool flips = correctedSignFlips(range.minimum, range.maximum);
+    if (options.eigenSign == EigenSign::Corrected)
+        return {finishPass(flips ? -projection : projection, config), {}, range};
+    PassMaps maps{finishPass(projection, config), {}, range};
+    maps.correctedMap = flips ? finishPass(-projection, config) : maps.map;
+    return maps;
 }
 
 // Grad-CAM (pytorch-grad-cam 1.5.0, ViT reshape) on the last block's norm1 output.
@@ -66,11 +80,21 @@ public:
         // The un-flipped x1.0 input is the shared pass itself.
         const auto& activations = pass.lastBlockNorm1(targets);
         const auto& gradients = pass.lastBlockNorm1Gradient(targets);
-        std::vector<torch::Tensor> maps;
-        for (std::int64_t i = 0; i < batch; ++i)
-            maps.push_back(gradCamPass(activations[i], gradients[i], config, options));
-        if (!options.augSmooth)
+        const bool checkSign = options.eigenSmooth && options.eigenSign == EigenSign::AsSvdReturns;
+        m_signChecks.assign(checkSign ? static_cast<std::size_t>(batch) : 0, EigenSignCheck{});
+        std::vector<torch::Tensor> maps, correctedMaps;
+        for (std::int64_t i = 0; i < batch; ++i) {
+            auto pass = gradCamPass(activations[i], gradients[i], config, options);
+            maps.push_back(pass.map);
+            if (checkSign) {
+                m_signChecks[static_cast<std::size_t>(i)].passes.push_back(pass.range);
+                correctedMaps.push_back(pass.correctedMap);
+            }
+        }
+        if (!options.augSmooth) {
+            finishSignChecks(correctedMaps, 1.0);
             return torch::stack(maps);
+        }
 
         // ttach's Compose([HorizontalFlip(), Multiply([0.9, 1, 1.1])]): the other five inputs of
         // every image run as one batch, with the graph built for the last block only.
@@ -99,14 +123,40 @@ public:
             auto sum = maps[static_cast<size_t>(i)].clone();
             for (size_t a = 0; a < others.size(); ++a) {
                 const auto row = static_cast<std::int64_t>(a) * batch + i;
-                auto map = gradCamPass(augmentedActivations[row], augmentedGradients[row], config, options);
-                sum += others[a].flip ? map.flip({1}) : map;
+                auto pass = gradCamPass(augmentedActivations[row], augmentedGradients[row], config, options);
+                sum += others[a].flip ? pass.map.flip({1}) : pass.map;
+                if (checkSign) {
+                    m_signChecks[static_cast<size_t>(i)].passes.push_back(pass.range);
+                    correctedMaps[static_cast<size_t>(i)] =
+                        correctedMaps[static_cast<size_t>(i)] + (others[a].flip ? pass.correctedMap.flip({1}) : pass.correctedMap);
+                }
             }
             // The average of the six maps is not re-normalised (as the study's maps).
             maps[static_cast<size_t>(i)] = sum / static_cast<double>(others.size() + 1);
         }
+        finishSignChecks(correctedMaps, static_cast<double>(others.size() + 1));
         return torch::stack(maps);
     }
+
+    std::vector<EigenSignCheck> eigenSignChecks() const override { return m_signChecks; }
+
+private:
+    // Averages each image's corrected passes like its map; kept only where some pass flips (the
+    // corrected map equals the map otherwise).
+    void finishSignChecks(std::vector<torch::Tensor>& correctedSums, double passes) {
+        for (std::size_t i = 0; i < m_signChecks.size(); ++i) {
+            auto& check = m_signChecks[i];
+            bool flipped = false;
+            for (const auto& range : check.passes)
+                flipped = flipped || correctedSignFlips(range.minimum, range.maximum);
+            if (!flipped)
+                continue;
+            const auto corrected = (correctedSums[i] / passes).to(torch::kCPU, torch::kFloat32).contiguous();
+            check.correctedMap.assign(corrected.data_ptr<float>(), corrected.data_ptr<float>() + corrected.numel());
+        }
+    }
+
+    std::vector<EigenSignCheck> m_signChecks; // of the last explain() call, one per image
 };
 
 } // namespace

@@ -63,11 +63,30 @@ ResultsSummary writeResults(const EvaluationSettings& settings, const std::vecto
 // UsageError when the shards disagree or one is missing.
 ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std::string& outDir);
 
-// Both phases, as `intermap-cli evaluate` and the GUI's evaluation panel run them: computeMaps,
-// then writeResults over this shard's items with the run's counts and timing.
+// `--sanity` (settings.sanity): the model-parameter randomisation test (eval/sanity.h, cascading,
+// seeded by randomBaselineSeed) of each (data set, init) model whose checkpoint exists, on the
+// first sanityImages images of the data set in the grid's order, into sanityFolder. A shard runs
+// the pairs whose index in (data set, init) order is its index modulo shardCount; merge copies
+// the folders. A folder whose request.json (checkpoint fingerprint, explain settings, methods,
+// images, seed) equals this run's and whose summary.json (written last) exists is reused.
+// Cancellation as computeMaps; a model that cannot be read is a problem, the rest runs.
+struct SanityPhaseSummary {
+    std::int64_t modelsTested = 0;
+    std::int64_t modelsReused = 0;
+    std::vector<std::string> problems;
+};
+SanityPhaseSummary runSanityChecks(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry,
+                                   const ProgressSink& progress = {});
+// OUT/sanity/<dataset>/<init>
+std::string sanityFolder(const std::string& outDir, const std::string& dataset, const std::string& init);
+
+// The phases, as `intermap-cli evaluate` and the GUI's evaluation panel run them: computeMaps,
+// writeResults over this shard's items with the run's counts and timing, then (--sanity)
+// runSanityChecks.
 struct EvaluationRunSummary {
     MapPhaseSummary maps;
     ResultsSummary results;
+    SanityPhaseSummary sanity;
     double mapPhaseSeconds = 0;
 };
 EvaluationRunSummary runEvaluation(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry,

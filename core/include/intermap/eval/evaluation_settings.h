@@ -50,6 +50,10 @@ struct EvaluationSettings {
     // randomBaselineSeed (the run's one seed).
     bool road = false;
     std::uint64_t randomBaselineSeed = 0;
+    // Model-parameter randomisation (eval/sanity.h) of every model, cascading, seeded by
+    // randomBaselineSeed, on the first sanityImages images of each data set (in the grid's order).
+    bool sanity = false;
+    int sanityImages = 10;
     int shardIndex = 0; // keep items whose index in the sorted (dataset, init, image) list
     int shardCount = 1; // is shardIndex modulo shardCount
     std::string outDir;

@@ -18,6 +18,11 @@
 
 namespace intermap::eval {
 
+// A method's maps "survive" randomisation when their Spearman correlation with the trained
+// model's maps, averaged over the images, stays above this with every layer group re-initialised:
+// such a map hardly depends on the model (the evaluation report marks it).
+inline constexpr double kSurvivingSpearman = 0.5;
+
 struct MapSimilarity {
     double spearman = 0;
     double ssim = 0;

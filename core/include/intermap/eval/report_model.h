@@ -6,6 +6,8 @@
 //
 // Words come from the vocabulary headers: metric titles from eval::columns::title, initialisation
 // titles from eval::study::initTitle, baselines from eval::study::baselines().
+#include "intermap/eval/map_similarity.h"
+
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -51,7 +53,7 @@ struct ReportBarChart {
     std::vector<std::pair<std::string, double>> referenceLines; // NaN values skipped
 };
 
-// Curves over k (the rectangle IoU against the share of the map kept), baselines dashed.
+// Curves over x (e.g. the rectangle IoU against the share of the map kept), baselines dashed.
 struct ReportCurveChart {
     struct Curve {
         std::string name;
@@ -61,6 +63,7 @@ struct ReportCurveChart {
     std::vector<double> x;
     std::vector<Curve> curves;
     std::vector<Curve> referenceCurves;
+    std::vector<std::string> xLabels; // the tick labels, one per x; empty = the numbers
 };
 
 // A thumbnail of the per-image strip, already drawn (JPEG bytes); no bytes = "n/a".
@@ -89,6 +92,21 @@ struct EvaluationResults;
 ReportBarChart metricBarChart(const EvaluationResults& results, const std::string& dataset, const std::string& column);
 ReportCurveChart iouCurveChart(const EvaluationResults& results, const std::string& dataset);
 
+// `evaluate --sanity`: one model's randomisation test (eval/sanity.h), from its summary.json.
+struct ReportSanity {
+    std::string init;
+    std::string initTitle;
+    std::int64_t images = 0;
+    std::string lastLayer; // the group re-initialised last: every group is random from here on
+    struct Row {
+        std::string method;
+        MapSimilarity atFullRandomisation; // means over the images at the last stage
+        bool survives = false;             // Spearman > kSurvivingSpearman (eval/map_similarity.h)
+    };
+    std::vector<Row> rows;                  // the run's methods that were tested
+    std::vector<ReportCurveChart> curves;   // Spearman, SSIM, top-10 % IoU over the stages
+};
+
 struct ReportDataset {
     std::string name;
     std::vector<ReportMetricTable> tables; // the run's columns, in order
@@ -96,6 +114,7 @@ struct ReportDataset {
     ReportBarChart pointingGame;
     ReportCurveChart iouVsK;
     ReportStrip strip;
+    std::vector<ReportSanity> sanity; // per init whose test finished; empty without --sanity
 };
 
 struct EvaluationReportModel {

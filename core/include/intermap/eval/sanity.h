@@ -20,6 +20,7 @@
 // and the means per method in summary.json ("stability").
 // Files are written atomically; a cancelled run leaves the maps it finished and no table.
 #include "intermap/eval/map_similarity.h"
+#include "intermap/eval/randomisation_figure.h"
 #include "intermap/eval/stability.h"
 #include "intermap/explain/explain_options.h"
 #include "intermap/image/image_read_options.h"
@@ -88,7 +89,40 @@ struct RandomisationOutcome {
     std::vector<RandomisationRow> rows;    // image-major, then method, then stage
     std::vector<StabilityRow> stabilityRows; // image-major, then method; empty unless asked for
     std::vector<std::string> skippedImages; // "path: reason" of images that could not be read
+    int mapSide = 0;                        // the maps' side: the model's input grid
 };
+
+// The mean similarity to the trained model's maps over the images, per method and stage: what
+// summary.json, the figure's curves, the GUI's Trust page and the evaluation report show.
+// Spearman's NaN (a constant map) is left out of its mean; a mean over no value is NaN.
+struct RandomisationMean {
+    std::string method;
+    int stage = 0;
+    std::string layer; // as in RandomisationRow
+    int images = 0;
+    MapSimilarity similarity;
+};
+// Method-major in `methods`' order, then stage; stages no row has are left out.
+std::vector<RandomisationMean> randomisationMeans(const std::vector<std::string>& methods, const RandomisationOutcome& outcome);
+
+// The column titles of a run's stages: `first` (the trained model, or the first checkpoint), then
+// each group, prefixed "+ " after the first in cascading mode (each column adds its group to the
+// ones before). `mode` as written in the table: "cascading", "independent" or "checkpoint".
+std::vector<std::string> randomisationStageTitles(const std::vector<std::string>& groups, std::string_view mode,
+                                                  const std::string& first = "trained");
+// Spearman, SSIM and top-10 % IoU against stage 0's maps over the stages (x = stage number,
+// tick labels = stageTitles), one curve per method from `means`; what the figure and the
+// evaluation report draw.
+std::vector<ReportCurveChart> randomisationCurves(const std::vector<std::string>& methods, const std::vector<RandomisationMean>& means,
+                                                  const std::vector<std::string>& stageTitles, std::string_view mode);
+
+// The figure of a finished run (eval/randomisation_figure.h), read back from its output folder:
+// the first image that was read, pre-processed as the model saw it, every stage's map of each
+// method (min-max normalised as for scoring) and the curves of the means above. Drawn by
+// render::renderRandomisationFigure (ui/render), shared by the CLI and the GUI. Throws Error
+// naming the file when a map cannot be read, ImageError when the image cannot; an outcome
+// without rows gives a figure without cells.
+RandomisationFigure randomisationFigure(const RandomisationSettings& settings, const RandomisationOutcome& outcome);
 
 // Runs the test. Throws UsageError for bad settings (unknown method, duplicate stems, no image),
 // CheckpointError for the checkpoint, Cancelled when `progress` returns false. An unreadable

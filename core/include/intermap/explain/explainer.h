@@ -2,6 +2,7 @@
 // The methods framework: one Explainer interface, a registry by name, per-call options, and a
 // ForwardPass shared by every method asked for the same image and target so they reuse its
 // forward (and, for gradient methods, backward) work.
+#include "intermap/explain/eigen_sign.h"
 #include "intermap/explain/explain_options.h"
 #include "intermap/model/vit.h"
 
@@ -91,6 +92,9 @@ public:
     // Maps of every image of the pass for its target ([B] int64): [B,H,W] float32, higher =
     // more important.
     virtual torch::Tensor explain(ForwardPass& pass, const ExplainOptions& options, const torch::Tensor& targets) = 0;
+    // Per image of the last explain() call, Grad-CAM's eigen-smooth sign report in the study's
+    // sign mode (eigen_sign.h); empty for every other method and mode.
+    virtual std::vector<EigenSignCheck> eigenSignChecks() const { return {}; }
 };
 
 // Methods by name. A value, not a global: the CLI and the GUI each own one.
@@ -116,6 +120,8 @@ struct Explanation {
     std::string method;
     torch::Tensor map;          // [H,W] float32 CPU
     std::int64_t targetClass;   // -1 for class-agnostic methods
+    // Grad-CAM with eigen-smooth in the study's sign: what the corrected rule would change.
+    std::optional<EigenSignCheck> eigenSign;
 };
 
 struct ImageExplanations {

@@ -35,8 +35,10 @@ namespace {
 // differ in both.
 std::string fileFingerprint(const std::string& path);
 
+} // namespace
+
 // A checkpoint file's fingerprint, or a Hugging Face folder's: its config.json's and weight files'.
-std::string checkpointFingerprint(const std::string& path) {
+std::string run_folder::checkpointFingerprint(const std::string& path) {
     if (!model::isHuggingFaceFolder(path))
         return fileFingerprint(path);
     std::string combined = fileFingerprint((fs::path(path) / "config.json").string());
@@ -44,6 +46,8 @@ std::string checkpointFingerprint(const std::string& path) {
         combined += "+" + fileFingerprint(weights);
     return combined;
 }
+
+namespace {
 
 std::string fileFingerprint(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -73,7 +77,7 @@ std::string fileFingerprint(const std::string& path) {
 // made with exactly these.
 json mapSettings(const EvaluationSettings& settings, const DatasetSpec& dataset, const std::string& checkpoint) {
     json result{{"checkpoint", fs::path(checkpoint).filename().string()},
-                {"checkpoint_fingerprint", checkpointFingerprint(checkpoint)},
+                {"checkpoint_fingerprint", run_folder::checkpointFingerprint(checkpoint)},
                 {"preprocess", std::string(image::toString(dataset.recipe))}};
     result.update(run_folder::explainSettingsJson(settings));
     return result;

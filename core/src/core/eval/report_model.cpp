@@ -1,8 +1,11 @@
 #include "intermap/eval/report_model.h"
 
+#include "run_folder.h"
+
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/metric_columns.h"
 #include "intermap/eval/metrics.h"
+#include "intermap/eval/sanity.h"
 #include "intermap/eval/study.h"
 #include "intermap/image/image_io.h"
 #include "intermap/image/preprocess.h"
@@ -16,7 +19,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -185,6 +190,10 @@ std::vector<std::pair<std::string, std::string>> settingRows(const EvaluationSet
                                           ? "deletion/insertion, " + std::to_string(settings.faithfulnessSteps) + " steps"
                                           : "off");
     rows.emplace_back("ROAD", settings.road ? "MoRF/LeRF, 10-90 % removed, noisy linear imputation" : "off");
+    rows.emplace_back("sanity checks", settings.sanity ? "model-parameter randomisation, cascading, the first " +
+                                                             std::to_string(settings.sanityImages) + " images of each data set, seed " +
+                                                             std::to_string(settings.randomBaselineSeed)
+                                                       : "off");
     rows.emplace_back("random baseline seed", std::to_string(settings.randomBaselineSeed));
     return rows;
 }
@@ -237,6 +246,51 @@ ReportCurveChart iouCurveChart(const EvaluationResults& results, const std::stri
     return chart;
 }
 
+namespace {
+
+// `--sanity`: one model's randomisation test, read back from its summary.json; nullopt when the
+// test has not finished (no summary.json).
+std::optional<ReportSanity> sanitySection(const EvaluationSettings& settings, const std::string& dataset, const std::string& init) {
+    const fs::path summaryPath = fs::path(sanityFolder(settings.outDir, dataset, init)) / "summary.json";
+    if (!fs::exists(summaryPath))
+        return std::nullopt;
+    const run_folder::json summary = run_folder::readJsonFile(summaryPath.string());
+    try {
+        ReportSanity section;
+        section.init = init;
+        section.initTitle = study::initTitle(init);
+        const auto groups = summary.at("groups").get<std::vector<std::string>>();
+        const std::string mode = summary.at("mode").get<std::string>();
+        std::vector<RandomisationMean> means;
+        for (const auto& method : settings.methods) {
+            if (!summary.at("means").contains(method))
+                continue;
+            for (const auto& entry : summary.at("means").at(method)) {
+                const auto number = [&](const char* key) {
+                    return entry.at(key).is_null() ? std::numeric_limits<double>::quiet_NaN() : entry.at(key).get<double>();
+                };
+                means.push_back({method, entry.at("stage").get<int>(), entry.at("layer").get<std::string>(), entry.at("images").get<int>(),
+                                 MapSimilarity{number("spearman"), number("ssim"), number("top10_iou")}});
+            }
+        }
+        const int lastStage = static_cast<int>(groups.size());
+        for (const auto& mean : means) {
+            section.images = std::max<std::int64_t>(section.images, mean.images);
+            if (mean.stage != lastStage)
+                continue;
+            section.lastLayer = mean.layer;
+            // NaN (constant maps) does not survive: nothing of the trained map's ranking is left.
+            section.rows.push_back({mean.method, mean.similarity, mean.similarity.spearman > kSurvivingSpearman});
+        }
+        section.curves = randomisationCurves(settings.methods, means, randomisationStageTitles(groups, mode), mode);
+        return section;
+    } catch (const nlohmann::json::exception& error) {
+        throw Error(summaryPath.string() + ": not a randomisation test's summary (" + error.what() + ")");
+    }
+}
+
+} // namespace
+
 EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
     const EvaluationResults results = readEvaluationResults(outDir);
     const auto& settings = results.settings;
@@ -273,6 +327,10 @@ EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
         dataset.pointingGame = metricBarChart(results, dataset.name, columns::kPointingGame);
         dataset.iouVsK = iouCurveChart(results, dataset.name);
         dataset.strip = strip(settings, d, scoredStems);
+        if (settings.sanity)
+            for (const auto& init : settings.inits)
+                if (auto section = sanitySection(settings, dataset.name, init))
+                    dataset.sanity.push_back(std::move(*section));
         model.datasets.push_back(std::move(dataset));
     }
     return model;

@@ -195,6 +195,8 @@ EvaluationRunSummary runEvaluation(const EvaluationSettings& settings, const exp
                        {"maps_reused", summary.maps.mapsReused},
                        {"map_phase_seconds", summary.mapPhaseSeconds}};
     summary.results = writeResults(settings, shardItems(settings), runInfo.dump());
+    if (settings.sanity)
+        summary.sanity = runSanityChecks(settings, registry, progress);
     return summary;
 }
 

@@ -5,6 +5,8 @@
 //   OUT/maps/<dataset>/<init>/map-settings.json         what the group's maps were made with
 //   OUT/maps/<dataset>/<init>/<method>/<stem>.npy       a map (mapPath, public)
 //   OUT/maps/<dataset>/<init>/items/<stem>.json         an item's record, written last
+//   OUT/sanity/<dataset>/<init>/                        `--sanity`: a randomisation test's folder
+//                                                       (eval/sanity.h) and its request.json
 #include "intermap/eval/evaluation_items.h"
 
 #include <nlohmann/json.hpp>
@@ -25,6 +27,9 @@ void writeJsonFile(const std::string& path, const json& value);
 // The settings as evaluation.json and results.json record them, and back.
 json settingsToJson(const EvaluationSettings& settings);
 EvaluationSettings settingsFromJson(const json& settings, const std::string& outDir);
+// A checkpoint's identity that survives copying: its size and a hash of its first and last MiB
+// (a Hugging Face folder: of its config.json and weight files).
+std::string checkpointFingerprint(const std::string& path);
 // The explain settings every map depends on besides the checkpoint and the pre-processing.
 json explainSettingsJson(const EvaluationSettings& settings);
 

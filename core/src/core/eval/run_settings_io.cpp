@@ -100,6 +100,8 @@ json settingsToJson(const EvaluationSettings& settings) {
            {"faithfulness", settings.faithfulness},
            {"faithfulness_steps", settings.faithfulnessSteps},
            {"road", settings.road},
+           {"sanity", settings.sanity},
+           {"sanity_images", settings.sanityImages},
            {"random_baseline_seed", settings.randomBaselineSeed},
            {"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}}};
     addModelInput(settings, j);
@@ -151,6 +153,8 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
     settings.faithfulness = j.at("faithfulness").get<bool>();
     settings.faithfulnessSteps = j.at("faithfulness_steps").get<int>();
     settings.road = j.value("road", false); // runs before ROAD had none
+    settings.sanity = j.value("sanity", false); // nor sanity checks
+    settings.sanityImages = j.value("sanity_images", 10);
     settings.randomBaselineSeed = j.at("random_baseline_seed").get<std::uint64_t>();
     if (j.contains("shard")) { // results.json drops it: a merged run's results are the whole grid's
         settings.shardIndex = j.at("shard").at("index").get<int>();
@@ -208,6 +212,8 @@ void EvaluationSettings::validate(const explain::ExplainerRegistry& registry) co
         throw UsageError("image size must be 16..4096 pixels, got " + std::to_string(imageSize));
     if (faithfulnessSteps < 1)
         throw UsageError("faithfulness steps must be >= 1");
+    if (sanityImages < 1)
+        throw UsageError("the sanity checks need at least 1 image per data set (--sanity-images), got " + std::to_string(sanityImages));
     if (imageReading.frame < 1)
         throw UsageError("frame numbers start at 1, got " + std::to_string(imageReading.frame));
     if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)

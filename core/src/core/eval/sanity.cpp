@@ -1,5 +1,7 @@
 #include "intermap/eval/sanity.h"
 
+#include "intermap/eval/metrics.h"
+
 #include "intermap/explain/explainer.h"
 #include "intermap/image/image_io.h"
 #include "intermap/model/initialisation.h"
@@ -137,39 +139,19 @@ std::string modeName(const RandomisationSettings& settings) {
     return settings.compareCheckpoint.empty() ? std::string(toString(settings.mode)) : "checkpoint";
 }
 
-// Means over images per (method, stage); Spearman's NaN (a constant map) is left out of its mean.
 nlohmann::ordered_json summaryJson(const RandomisationSettings& settings, const RandomisationOutcome& outcome,
                                    const model::LoadedVit& trained) {
+    const auto number = [](double value) { return std::isnan(value) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(value); };
     nlohmann::ordered_json methods = nlohmann::ordered_json::object();
-    for (const auto& method : settings.methods) {
-        nlohmann::ordered_json stages = nlohmann::ordered_json::array();
-        for (int stage = 0; stage <= static_cast<int>(outcome.groups.size()); ++stage) {
-            double spearman = 0, ssim = 0, iou = 0;
-            int count = 0, spearmanCount = 0;
-            std::string layer;
-            for (const auto& row : outcome.rows) {
-                if (row.method != method || row.stage != stage)
-                    continue;
-                layer = row.layer;
-                ++count;
-                ssim += row.similarity.ssim;
-                iou += row.similarity.top10Iou;
-                if (!std::isnan(row.similarity.spearman)) {
-                    spearman += row.similarity.spearman;
-                    ++spearmanCount;
-                }
-            }
-            if (count == 0)
-                continue;
-            stages.push_back({{"stage", stage},
-                              {"layer", layer},
-                              {"images", count},
-                              {"spearman", spearmanCount ? nlohmann::ordered_json(spearman / spearmanCount) : nlohmann::ordered_json(nullptr)},
-                              {"ssim", ssim / count},
-                              {"top10_iou", iou / count}});
-        }
-        methods[method] = stages;
-    }
+    for (const auto& method : settings.methods)
+        methods[method] = nlohmann::ordered_json::array();
+    for (const auto& mean : randomisationMeans(settings.methods, outcome))
+        methods[mean.method].push_back({{"stage", mean.stage},
+                                        {"layer", mean.layer},
+                                        {"images", mean.images},
+                                        {"spearman", number(mean.similarity.spearman)},
+                                        {"ssim", number(mean.similarity.ssim)},
+                                        {"top10_iou", number(mean.similarity.top10Iou)}});
     return {{"intermap_version", INTERMAP_VERSION_STRING},
             {"test", "model-parameter randomisation (Adebayo et al. 2018)"},
             {"checkpoint", settings.checkpoint},
@@ -212,6 +194,35 @@ std::string_view toString(RandomisationMode mode) {
     return mode == RandomisationMode::Independent ? "independent" : "cascading";
 }
 
+std::vector<RandomisationMean> randomisationMeans(const std::vector<std::string>& methods, const RandomisationOutcome& outcome) {
+    std::vector<RandomisationMean> means;
+    for (const auto& method : methods) {
+        for (int stage = 0; stage <= static_cast<int>(outcome.groups.size()); ++stage) {
+            RandomisationMean mean{method, stage, {}, 0, {0.0, 0.0, 0.0}};
+            int spearmanCount = 0;
+            for (const auto& row : outcome.rows) {
+                if (row.method != method || row.stage != stage)
+                    continue;
+                mean.layer = row.layer;
+                ++mean.images;
+                mean.similarity.ssim += row.similarity.ssim;
+                mean.similarity.top10Iou += row.similarity.top10Iou;
+                if (!std::isnan(row.similarity.spearman)) {
+                    mean.similarity.spearman += row.similarity.spearman;
+                    ++spearmanCount;
+                }
+            }
+            if (mean.images == 0)
+                continue;
+            mean.similarity.spearman = spearmanCount ? mean.similarity.spearman / spearmanCount : std::nan("");
+            mean.similarity.ssim /= mean.images;
+            mean.similarity.top10Iou /= mean.images;
+            means.push_back(std::move(mean));
+        }
+    }
+    return means;
+}
+
 RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings, const explain::ExplainerRegistry& registry,
                                           const ProgressSink& progress) {
     validate(settings, registry);
@@ -223,6 +234,7 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
     if (settings.normalisation)
         trained.normalisation = *settings.normalisation;
     RandomisationOutcome outcome;
+    outcome.mapSide = static_cast<int>(trained.config.imageSize);
     const bool comparesCheckpoints = !settings.compareCheckpoint.empty();
     outcome.groups = comparesCheckpoints ? std::vector<std::string>{settings.compareCheckpoint}
                                          : model::randomisationGroups(trained.config);
@@ -312,6 +324,72 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
         intermap::writeFileAtomically((fs::path(settings.outDir) / "stability.csv").string(), stabilityCsvText(outcome));
     intermap::writeFileAtomically((fs::path(settings.outDir) / "summary.json").string(), summaryJson(settings, outcome, trained).dump(2) + "\n");
     return outcome;
+}
+
+std::vector<std::string> randomisationStageTitles(const std::vector<std::string>& groups, std::string_view mode, const std::string& first) {
+    std::vector<std::string> titles{first};
+    for (const auto& group : groups)
+        titles.push_back(mode == toString(RandomisationMode::Cascading) && group != groups.front() ? "+ " + group : group);
+    return titles;
+}
+
+std::vector<ReportCurveChart> randomisationCurves(const std::vector<std::string>& methods, const std::vector<RandomisationMean>& means,
+                                                  const std::vector<std::string>& stageTitles, std::string_view mode) {
+    const std::pair<const char*, double MapSimilarity::*> measures[] = {{"Spearman", &MapSimilarity::spearman},
+                                                                        {"SSIM", &MapSimilarity::ssim},
+                                                                        {"Top-10 % IoU", &MapSimilarity::top10Iou}};
+    std::vector<ReportCurveChart> charts;
+    for (const auto& [name, member] : measures) {
+        ReportCurveChart chart;
+        chart.title = std::string(name) + " with the trained model's map";
+        chart.xTitle = mode == "checkpoint" ? "model" : "re-initialised from the top (" + std::string(mode) + ")";
+        chart.yTitle = "mean over the images";
+        for (std::size_t stage = 0; stage < stageTitles.size(); ++stage)
+            chart.x.push_back(static_cast<double>(stage));
+        chart.xLabels = stageTitles;
+        for (const auto& method : methods) {
+            ReportCurveChart::Curve curve{method, std::vector<double>(stageTitles.size(), std::nan(""))};
+            for (const auto& mean : means)
+                if (mean.method == method && mean.stage >= 0 && static_cast<std::size_t>(mean.stage) < stageTitles.size())
+                    curve.y[static_cast<std::size_t>(mean.stage)] = mean.similarity.*member;
+            chart.curves.push_back(std::move(curve));
+        }
+        charts.push_back(std::move(chart));
+    }
+    return charts;
+}
+
+RandomisationFigure randomisationFigure(const RandomisationSettings& settings, const RandomisationOutcome& outcome) {
+    RandomisationFigure figure;
+    const bool comparesCheckpoints = !settings.compareCheckpoint.empty();
+    const std::string mode = modeName(settings);
+    figure.columnTitles = randomisationStageTitles(outcome.groups, mode, comparesCheckpoints ? settings.checkpoint : "trained");
+    figure.rowLabels = settings.methods;
+    const int stages = static_cast<int>(outcome.groups.size());
+    figure.curves = randomisationCurves(settings.methods, randomisationMeans(settings.methods, outcome), figure.columnTitles, mode);
+    if (outcome.rows.empty())
+        return figure;
+
+    // The strip: the first image that was read.
+    const std::string& imagePath = outcome.rows.front().image;
+    const std::string stem = util::imageFileStem(imagePath);
+    figure.title = comparesCheckpoints ? "Maps of two models, the right one compared with the left one: " + fs::path(imagePath).filename().string()
+                                       : "Model-parameter randomisation (" + std::string(toString(settings.mode)) + ", seed " +
+                                             std::to_string(settings.seed) + "): " + fs::path(imagePath).filename().string();
+    figure.side = outcome.mapSide;
+    const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(imagePath, settings.imageReading), settings.recipe, figure.side);
+    const cv::Mat packed = rgb.isContinuous() ? rgb : rgb.clone();
+    figure.rgb.assign(packed.data, packed.data + packed.total() * packed.elemSize());
+    for (const auto& method : settings.methods) {
+        std::vector<std::vector<float>> row;
+        for (int stage = 0; stage <= stages; ++stage) {
+            const std::string path = mapFile(settings.outDir, stage, method, stem);
+            const std::vector<float> stored = npy::readFloat32(path, {figure.side, figure.side});
+            row.push_back(scoringMap(MapView(stored, figure.side, figure.side), path));
+        }
+        figure.maps.push_back(std::move(row));
+    }
+    return figure;
 }
 
 } // namespace intermap::eval

@@ -43,10 +43,11 @@ std::vector<std::string> shardsByIndex(const std::vector<std::string>& shardDirs
     return byIndex;
 }
 
-// Copies a shard's maps, item records and map settings into outDir; one group's map settings
-// must agree across shards.
-void copyShardMaps(const std::string& shardDir, const std::string& outDir) {
-    const fs::path maps = fs::path(shardDir) / "maps";
+// Copies a shard's sub-folder `folder` into outDir's: "maps" (maps, item records and map
+// settings; one group's map settings must agree across shards) or "sanity" (--sanity's tests,
+// one model's in one shard).
+void copyShardFolder(const std::string& shardDir, const std::string& outDir, const std::string& folder) {
+    const fs::path maps = fs::path(shardDir) / folder;
     if (!fs::exists(maps))
         return;
     for (const auto& entry : fs::recursive_directory_iterator(maps)) {
@@ -55,7 +56,7 @@ void copyShardMaps(const std::string& shardDir, const std::string& outDir) {
         const std::string name = entry.path().filename().string();
         if (!name.empty() && name[0] == '.')
             continue; // an interrupted atomic write
-        const fs::path target = fs::path(outDir) / "maps" / fs::relative(entry.path(), maps);
+        const fs::path target = fs::path(outDir) / folder / fs::relative(entry.path(), maps);
         const std::string content = run_folder::readTextFile(entry.path().string());
         if (fs::exists(target)) {
             if (name == "map-settings.json" && run_folder::readJsonFile(target.string()) != json::parse(content))
@@ -83,8 +84,10 @@ ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std:
     merged.shardIndex = 0;
     merged.shardCount = 1;
     merged.outDir = outDir;
-    for (const auto& directory : byIndex)
-        copyShardMaps(directory, outDir);
+    for (const auto& directory : byIndex) {
+        copyShardFolder(directory, outDir, "maps");
+        copyShardFolder(directory, outDir, "sanity");
+    }
     writeRunSettings(merged);
     const json runInfo{{"merged_from", byIndex}};
     return writeResults(merged, listEvaluationItems(merged), runInfo.dump());
