@@ -107,13 +107,7 @@ ReportSection sanitySection(const eval::EvaluationReportModel& model, const eval
         table.title = QStringLiteral("%1 — %2 with the trained model's map, all layers random").arg(text(dataset.name), QLatin1String(name));
         table.caption = QStringLiteral("Lower = the map depends more on the model.");
         table.higherIsBetter = false;
-        for (const auto& init : model.inits) {
-            QString header = text(init);
-            for (const auto& tested : dataset.sanity)
-                if (tested.init == init)
-                    header = text(tested.initTitle);
-            table.columnHeaders << header;
-        }
+        table.columnHeaders = texts(model.initTitles);
         for (const auto& method : model.methods) {
             QVector<double> values;
             QVector<qint64> counts;

@@ -170,16 +170,9 @@ void ComparisonController::refresh() {
         requestMissingDrifts();
         return;
     }
-    MapRequest request;
-    request.generation = ++m_generation;
-    request.imagePath = m_imagePath;
+    MapRequest request = requestForShownImage(missingModels);
     request.maskPath = m_maskPath;
-    request.modelPaths = missingModels;
     request.methods = missingMethods;
-    request.recipe = m_settings.recipe;
-    request.inputSize = m_settings.inputSize;
-    request.options = m_settings.explainOptions;
-    request.reading = m_settings.reading;
     // Stale work is dropped before its next model pass; the atomic is set here, directly, not
     // through the queue that the running pass is blocking.
     m_worker->supersede(request.generation);
@@ -397,6 +390,18 @@ void ComparisonController::cancelDriftIfStale() {
         }
 }
 
+MapRequest ComparisonController::requestForShownImage(const QStringList& modelPaths) {
+    MapRequest request;
+    request.generation = ++m_generation;
+    request.imagePath = m_imagePath;
+    request.modelPaths = modelPaths;
+    request.recipe = m_settings.recipe;
+    request.inputSize = m_settings.inputSize;
+    request.options = m_settings.explainOptions;
+    request.reading = m_settings.reading;
+    return request;
+}
+
 void ComparisonController::requestMissingDrifts() {
     // Only for the image on screen, once no map request is pending and its Chefer maps are
     // shown: the drift (two Chefer computations per model) never delays a map.
@@ -408,14 +413,7 @@ void ComparisonController::requestMissingDrifts() {
             missing << path;
     if (missing.isEmpty())
         return;
-    MapRequest request;
-    request.generation = ++m_generation;
-    request.imagePath = m_imagePath;
-    request.modelPaths = missing;
-    request.recipe = m_settings.recipe;
-    request.inputSize = m_settings.inputSize;
-    request.options = m_settings.explainOptions;
-    request.reading = m_settings.reading;
+    const MapRequest request = requestForShownImage(missing);
     m_worker->supersede(request.generation);
     m_driftGeneration = request.generation;
     for (const QString& path : missing)

@@ -101,6 +101,9 @@ private:
     QString driftKey(const QString& modelPath) const;
     QStringList modelsWithCheferPanel() const;
     void requestMissingDrifts();
+    // A request for the image on screen and these models with the comparison's settings, under a
+    // new generation (no mask, no methods: the caller adds what it needs).
+    MapRequest requestForShownImage(const QStringList& modelPaths);
     void cancelDriftIfStale();
     void onCheferDrift(quint64 generation, const QString& imagePath, const QString& modelPath, double drift,
                        const QString& message);
