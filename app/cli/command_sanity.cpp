@@ -78,10 +78,15 @@ int runSanity(const QStringList& arguments) {
     const QCommandLineOption qualityOption(QStringLiteral("jpeg-quality"),
                                            QStringLiteral("JPEG quality of the re-encoding, 1-100 (default %1).").arg(stabilityDefaults.jpegQuality),
                                            QStringLiteral("Q"), QString::number(stabilityDefaults.jpegQuality));
+    const QCommandLineOption batchOption(
+        QStringLiteral("batch-size"),
+        QStringLiteral("Images explained together per stage (default %1; lower it to save memory on large models).")
+            .arg(eval::kDefaultRandomisationBatchSize),
+        QStringLiteral("N"), QString::number(eval::kDefaultRandomisationBatchSize));
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
     parser.addOptions({checkpointOption, methodOption, modeOption, compareOption, seedOption, targetOption, preprocessOption, headsOption,
                        imageSizeOption, meanOption, stdOption, frameOption, windowOption, stabilityOption, samplesOption, radiusOption,
-                       qualityOption, outOption});
+                       qualityOption, batchOption, outOption});
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF, DICOM)."),
                                  QStringLiteral("IMAGE..."));
     const char* command = "sanity";
@@ -112,6 +117,9 @@ int runSanity(const QStringList& arguments) {
             return usageError(command, QStringLiteral("--target-class must be a class index >= 0, got '%1'").arg(parser.value(targetOption)));
         settings.explainOptions.targetClass = target;
     }
+    settings.batchSize = parser.value(batchOption).toInt(&ok);
+    if (!ok || settings.batchSize < 1)
+        return usageError(command, QStringLiteral("--batch-size must be an integer >= 1, got '%1'").arg(parser.value(batchOption)));
     settings.stability = parser.isSet(stabilityOption);
     for (const auto* stabilityOnly : {&samplesOption, &radiusOption, &qualityOption})
         if (parser.isSet(*stabilityOnly) && !settings.stability)

@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -245,6 +246,34 @@ private Q_SLOTS:
             const CliResult refused = sanity(bad, options);
             QVERIFY2(refused.exitCode == 2, qPrintable(options.join(QLatin1Char(' ')) + QStringLiteral(": ") + refused.standardError));
         }
+    }
+
+    // Batching the stage passes is memory against speed only: one image per pass gives the same
+    // maps (up to float rounding: other matrix shapes) and the same target classes.
+    void batchSizeKeepsTheMaps() {
+        const QString batched = m_work.filePath(QStringLiteral("batch2"));
+        const QString single = m_work.filePath(QStringLiteral("batch1"));
+        const CliResult together = sanity(batched, {QStringLiteral("--batch-size"), QStringLiteral("2")});
+        QVERIFY2(together.exitCode == 0, qPrintable(together.standardError));
+        const CliResult alone = sanity(single, {QStringLiteral("--batch-size"), QStringLiteral("1")});
+        QVERIFY2(alone.exitCode == 0, qPrintable(alone.standardError));
+        QCOMPARE(QJsonDocument::fromJson(readAll(single + QStringLiteral("/summary.json"))).object().value(QStringLiteral("batch_size")).toInt(), 1);
+        int compared = 0;
+        for (int stage = 0; stage <= 6; ++stage)
+            for (const QString& method : kMethods)
+                for (const QString stem : {QStringLiteral("img_0"), QStringLiteral("img_1")}) {
+                    const QString name = QStringLiteral("/maps/stage%1/%2/%3.npy").arg(stage).arg(method, stem);
+                    const auto a = intermap::npy::readFloat32((batched + name).toStdString(), {224, 224});
+                    const auto b = intermap::npy::readFloat32((single + name).toStdString(), {224, 224});
+                    const auto [low, high] = std::minmax_element(b.begin(), b.end());
+                    const double tolerance = 1e-4 * std::max(1e-12, double(*high - *low));
+                    for (std::size_t k = 0; k < a.size(); ++k)
+                        QVERIFY2(std::abs(double(a[k]) - double(b[k])) <= tolerance,
+                                 qPrintable(name + QStringLiteral(" differs at %1: %2 vs %3").arg(k).arg(a[k]).arg(b[k])));
+                    ++compared;
+                }
+        QCOMPARE(compared, 7 * 4 * 2);
+        QCOMPARE(sanity(m_work.filePath(QStringLiteral("batch0")), {QStringLiteral("--batch-size"), QStringLiteral("0")}).exitCode, 2);
     }
 
     void badInputs() {

@@ -156,7 +156,7 @@ std::unique_ptr<Explainer> ExplainerRegistry::create(const std::string& name) co
 
 std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const torch::Tensor& inputs,
                                             const std::vector<std::string>& methods, const ExplainOptions& options,
-                                            const ExplainerRegistry& registry) {
+                                            const ExplainerRegistry& registry, const std::vector<std::int64_t>& targetClasses) {
     if (!model.config.hasHead())
         throw CheckpointError(model.checkpointPath,
                               "has no classification head (head.weight/head.bias), e.g. a DINO backbone; "
@@ -170,10 +170,21 @@ std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const
         needs |= explainers.back()->needs(options);
     }
 
+    if (!targetClasses.empty()) {
+        if (static_cast<std::int64_t>(targetClasses.size()) != inputs.size(0))
+            throw UsageError(std::to_string(targetClasses.size()) + " target classes for a batch of " + std::to_string(inputs.size(0)) +
+                             " images");
+        for (const std::int64_t target : targetClasses)
+            if (target < 0 || target >= model.config.numClasses)
+                throw UsageError("target class " + std::to_string(target) + " is out of range: the model has " +
+                                 std::to_string(model.config.numClasses) + " classes");
+    }
     ForwardPass pass(model.model, inputs, needs);
     const auto logits = pass.logits().to(torch::kCPU);
     const auto predicted = pass.predictedClasses().to(torch::kCPU);
-    const auto targets = pass.resolveTargets(options.targetClass);
+    const auto targets = targetClasses.empty()
+                             ? pass.resolveTargets(options.targetClass)
+                             : torch::tensor(targetClasses, torch::TensorOptions().dtype(torch::kInt64)).to(inputs.device());
     const auto targetsOnHost = targets.to(torch::kCPU);
     std::vector<ImageExplanations> results(static_cast<size_t>(pass.batchSize()));
     for (std::int64_t i = 0; i < pass.batchSize(); ++i) {

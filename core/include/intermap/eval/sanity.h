@@ -45,6 +45,10 @@ enum class RandomisationMode { Cascading, Independent };
 RandomisationMode parseRandomisationMode(std::string_view name);
 std::string_view toString(RandomisationMode mode);
 
+// ViT-B/16 on 2 cores explains the four methods ~15 % faster per image at batch 4 than at batch 1
+// (BENCHMARKS.md); 4 images of Chefer in float64 stay within a few GB.
+constexpr int kDefaultRandomisationBatchSize = 4;
+
 struct RandomisationSettings {
     std::string checkpoint;
     std::vector<std::string> methods;
@@ -65,6 +69,9 @@ struct RandomisationSettings {
     std::string compareCheckpoint;
     bool stability = false;
     StabilityOptions stabilityOptions; // its seed is ignored: the run's `seed` draws the perturbations
+    // Images explained together in one pass per stage (>= 1). Memory against speed: a map equals
+    // the one its image gets alone up to float rounding (explain::explainBatch).
+    int batchSize = kDefaultRandomisationBatchSize;
 };
 
 // One line of randomization.csv.

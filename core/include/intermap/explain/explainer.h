@@ -134,9 +134,11 @@ struct ImageExplanations {
 // Runs `methods` on a batch of pre-processed images ([B,3,H,W]) sharing one ForwardPass; one
 // result per image. Every map equals the one the image gets alone (up to float rounding).
 // Refuses a headless model (no classification head) with a message saying one is needed.
+// `targetClasses`, when given, is each image's target (B values, each a class of the model: a
+// UsageError otherwise) in place of options.targetClass, e.g. the classes another model fixed.
 std::vector<ImageExplanations> explainBatch(const model::LoadedVit& model, const torch::Tensor& inputs,
                                             const std::vector<std::string>& methods, const ExplainOptions& options,
-                                            const ExplainerRegistry& registry);
+                                            const ExplainerRegistry& registry, const std::vector<std::int64_t>& targetClasses = {});
 
 // The same for one image ([1,3,H,W]).
 ImageExplanations explainImage(const model::LoadedVit& model, const torch::Tensor& input,

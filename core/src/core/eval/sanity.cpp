@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -71,6 +72,8 @@ void validate(const RandomisationSettings& settings, const explain::ExplainerReg
         throw UsageError("no output folder given");
     if (settings.stability)
         checkStabilityOptions(settings.stabilityOptions);
+    if (settings.batchSize < 1)
+        throw UsageError("the batch size must be at least 1, got " + std::to_string(settings.batchSize));
 }
 
 // Both stability measures of one image on the trained model, its maps of the re-encoded image
@@ -89,6 +92,28 @@ void measureImageStability(const RandomisationSettings& settings, const model::L
         fs::create_directories(fs::path(path).parent_path());
         npy::writeFloat32(path, result.jpegMap.data(), {side, side});
         outcome.stabilityRows.push_back({image.path, result.method, result.maxSensitivity, result.jpeg});
+    }
+}
+
+// Explains `images` on `model` in batches of settings.batchSize, calling `onImage` for each in
+// order. With fixedTargets every image is explained for its targetClass (fixed by the trained
+// model); otherwise for settings' target class, or its prediction.
+template <typename OnImage>
+void forEachBatch(const model::LoadedVit& model, std::vector<PreparedImage>& images, const RandomisationSettings& settings,
+                  const explain::ExplainerRegistry& registry, bool fixedTargets, OnImage onImage) {
+    const auto batchSize = static_cast<std::size_t>(settings.batchSize);
+    for (std::size_t begin = 0; begin < images.size(); begin += batchSize) {
+        const std::size_t end = std::min(images.size(), begin + batchSize);
+        std::vector<torch::Tensor> inputs;
+        std::vector<std::int64_t> targets;
+        for (std::size_t i = begin; i < end; ++i) {
+            inputs.push_back(images[i].input);
+            targets.push_back(images[i].targetClass);
+        }
+        const auto explained = explain::explainBatch(model, torch::cat(inputs), settings.methods, settings.explainOptions, registry,
+                                                     fixedTargets ? targets : std::vector<std::int64_t>{});
+        for (std::size_t i = begin; i < end; ++i)
+            onImage(images[i], explained[i - begin]);
     }
 }
 
@@ -160,6 +185,7 @@ nlohmann::ordered_json summaryJson(const RandomisationSettings& settings, const 
             {"compare_checkpoint", settings.compareCheckpoint.empty() ? nlohmann::ordered_json(nullptr)
                                                                       : nlohmann::ordered_json(settings.compareCheckpoint)},
             {"seed", settings.seed},
+            {"batch_size", settings.batchSize},
             {"preprocess", std::string(image::toString(settings.recipe))},
             {"image_reading", {{"frame", settings.imageReading.frame}, {"window", image::formatWindowChoice(settings.imageReading.window)}}},
             {"target_class", settings.explainOptions.targetClass ? nlohmann::ordered_json(*settings.explainOptions.targetClass)
@@ -255,35 +281,38 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
             prepared.rgb8 = image::preprocessRgb8(image::readImageRgb8(path, settings.imageReading), settings.recipe,
                                                   static_cast<int>(trained.config.imageSize));
             prepared.input = image::toNormalizedTensor(prepared.rgb8, trained.normalisation);
-            const auto explained = explain::explainImage(trained, prepared.input, settings.methods, settings.explainOptions, registry);
-            prepared.targetClass = explained.targetClass;
-            for (const auto& explanation : explained.maps)
-                prepared.trainedMaps.push_back(writeMap(mapFile(settings.outDir, 0, explanation.method, prepared.stem), explanation.map));
-            report("stage 0 (trained): " + path, UnitKind::Computed);
-            if (settings.stability) {
-                measureImageStability(settings, trained, registry, prepared, outcome);
-                report("stability (" + std::to_string(settings.stabilityOptions.samples) + " perturbations, JPEG q" +
-                           std::to_string(settings.stabilityOptions.jpegQuality) + "): " + path,
-                       UnitKind::Computed);
-            }
             images.push_back(std::move(prepared));
         } catch (const ImageError& error) {
             outcome.skippedImages.push_back(error.what());
             report(std::string(error.what()) + " (skipped)", UnitKind::Skipped);
         }
     }
+    forEachBatch(trained, images, settings, registry, /*fixedTargets=*/false, [&](PreparedImage& image, const explain::ImageExplanations& explained) {
+        image.targetClass = explained.targetClass;
+        for (const auto& explanation : explained.maps)
+            image.trainedMaps.push_back(writeMap(mapFile(settings.outDir, 0, explanation.method, image.stem), explanation.map));
+        report("stage 0 (trained): " + image.path, UnitKind::Computed);
+    });
+    if (settings.stability)
+        for (const auto& image : images) {
+            measureImageStability(settings, trained, registry, image, outcome);
+            report("stability (" + std::to_string(settings.stabilityOptions.samples) + " perturbations, JPEG q" +
+                       std::to_string(settings.stabilityOptions.jpegQuality) + "): " + image.path,
+                   UnitKind::Computed);
+        }
 
     // rows[image][method] per stage, gathered stage-major (one model per stage), written image-major.
     std::vector<std::vector<std::vector<RandomisationRow>>> rows(
         images.size(), std::vector<std::vector<RandomisationRow>>(settings.methods.size()));
-    const auto compare = [&](std::size_t i, std::size_t m, int stage, const std::string& layer, const std::vector<float>& map) {
-        const int side = static_cast<int>(trained.config.imageSize);
-        const MapView reference(images[i].trainedMaps[m], side, side);
-        rows[i][m].push_back({images[i].path, settings.methods[m], stage, layer, compareMaps(reference, MapView(map, side, side))});
+    const int side = static_cast<int>(trained.config.imageSize);
+    const auto compare = [&](const PreparedImage& image, std::size_t m, int stage, const std::string& layer, const std::vector<float>& map) {
+        const MapView reference(image.trainedMaps[m], side, side);
+        rows[static_cast<std::size_t>(&image - images.data())][m].push_back(
+            {image.path, settings.methods[m], stage, layer, compareMaps(reference, MapView(map, side, side))});
     };
-    for (std::size_t i = 0; i < images.size(); ++i)
+    for (const auto& image : images)
         for (std::size_t m = 0; m < settings.methods.size(); ++m)
-            compare(i, m, 0, "none", images[i].trainedMaps[m]);
+            compare(image, m, 0, "none", image.trainedMaps[m]);
 
     for (int stage = 1; stage <= stages; ++stage) {
         // Re-initialisation changes a copy of the model read once (a ViT-B checkpoint took ~1 s per stage to read).
@@ -300,19 +329,18 @@ RandomisationOutcome runRandomisationTest(const RandomisationSettings& settings,
                 model::reinitialiseGroup(randomised.model, outcome.groups[static_cast<std::size_t>(group)], settings.seed);
         }
         const std::string& layer = outcome.groups[static_cast<std::size_t>(stage - 1)];
-        for (std::size_t i = 0; i < images.size(); ++i) {
-            explain::ExplainOptions options = settings.explainOptions;
-            options.targetClass = images[i].targetClass;
-            const auto explained = explain::explainImage(randomised, images[i].input, settings.methods, options, registry);
-            for (std::size_t m = 0; m < explained.maps.size(); ++m)
-                compare(i, m, stage, layer,
-                        writeMap(mapFile(settings.outDir, stage, explained.maps[m].method, images[i].stem), explained.maps[m].map));
-            report(comparesCheckpoints ? "other checkpoint " + layer + ": " + images[i].path
-                                       : "stage " + std::to_string(stage) + "/" + std::to_string(stages) + " (" + layer + " re-initialised" +
-                                             (settings.mode == RandomisationMode::Cascading ? " and every group above" : "") +
-                                             "): " + images[i].path,
-                   UnitKind::Computed);
-        }
+        forEachBatch(randomised, images, settings, registry, /*fixedTargets=*/true,
+                     [&](PreparedImage& image, const explain::ImageExplanations& explained) {
+                         for (std::size_t m = 0; m < explained.maps.size(); ++m)
+                             compare(image, m, stage, layer,
+                                     writeMap(mapFile(settings.outDir, stage, explained.maps[m].method, image.stem), explained.maps[m].map));
+                         report(comparesCheckpoints ? "other checkpoint " + layer + ": " + image.path
+                                                    : "stage " + std::to_string(stage) + "/" + std::to_string(stages) + " (" + layer +
+                                                          " re-initialised" +
+                                                          (settings.mode == RandomisationMode::Cascading ? " and every group above" : "") +
+                                                          "): " + image.path,
+                                UnitKind::Computed);
+                     });
     }
 
     for (auto& perImage : rows)
