@@ -45,6 +45,7 @@ set(INTERMAP_COMPUTE_SOURCES
     chefer_attribution.cpp
     faithfulness.cpp
     threading.cpp
+    device.cpp
     memory.cpp
     numerics.cpp
     trainer.cpp)

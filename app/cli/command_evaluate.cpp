@@ -221,6 +221,8 @@ int runEvaluate(const QStringList& arguments) {
                        "e.g. $SLURM_ARRAY_TASK_ID/N; join the shard folders with 'intermap-cli merge'."),
         QStringLiteral("I/N"));
     const QCommandLineOption headsOption = cli::headsOption();
+    const QCommandLineOption deviceOption = cli::deviceOption(
+        QStringLiteral("cpu"), QStringLiteral("where the maps are computed (the CPU's are the reproducible reference; --sanity runs there)"));
     const QCommandLineOption imageSizeOption =
         cli::imageSizeOption(QStringLiteral("224, the study's frame; one size for every checkpoint of the grid, so that "
                                             "maps, masks and metrics compare"));
@@ -245,7 +247,7 @@ int runEvaluate(const QStringList& arguments) {
     const QList<QCommandLineOption> gridOptions{headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption,
                                                 topKOption, thresholdOption, faithfulnessOption, roadOption, sanityOption,
                                                 sanityImagesOption, eigenSignOption, precisionOption, seedOption, imageSizeOption,
-                                                meanOption, stdOption, frameOption, windowOption};
+                                                meanOption, stdOption, frameOption, windowOption, deviceOption};
     parser.addOptions(gridOptions);
     parser.addOptions({shardOption, outOption, slurmArrayOption, sbatchArgsOption, waitOption});
 
@@ -288,6 +290,7 @@ int runEvaluate(const QStringList& arguments) {
     settings.faithfulness = parser.isSet(faithfulnessOption);
     settings.road = parser.isSet(roadOption);
     settings.sanity = parser.isSet(sanityOption);
+    settings.device = parser.value(deviceOption).toStdString(); // validate() names the allowed words
     settings.sanityImages = parser.value(sanityImagesOption).toInt(&ok);
     if (!ok || settings.sanityImages < 1)
         return usageError(command, QStringLiteral("--sanity-images must be a positive integer, got '%1'").arg(parser.value(sanityImagesOption)));

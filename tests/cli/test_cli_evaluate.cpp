@@ -447,9 +447,21 @@ private Q_SLOTS:
                                                                  {QStringLiteral("--methods"), QStringLiteral("lime")}));
         QCOMPARE(unknownMethod.exitCode, 2);
         QVERIFY(unknownMethod.standardError.contains(QStringLiteral("lime")));
+        const CliResult unknownDevice = runCli(evaluateArguments(m_work.filePath(QStringLiteral("d")),
+                                                                 {QStringLiteral("--device"), QStringLiteral("tpu")}));
+        QCOMPARE(unknownDevice.exitCode, 2);
+        QVERIFY2(unknownDevice.standardError.contains(QStringLiteral("expected auto, cpu or cuda")), qPrintable(unknownDevice.standardError));
+        if (!torch::cuda::is_available()) { // refused before any map is made
+            const QString out = m_work.filePath(QStringLiteral("cuda"));
+            const CliResult cuda = runCli(evaluateArguments(out, {QStringLiteral("--device"), QStringLiteral("cuda")}));
+            QCOMPARE(cuda.exitCode, 2);
+            QVERIFY2(cuda.standardError.contains(QStringLiteral("--device cuda")), qPrintable(cuda.standardError));
+            QVERIFY(!QFileInfo::exists(out + QStringLiteral("/maps")));
+        }
         const CliResult help = runCli({QStringLiteral("evaluate"), QStringLiteral("--help")});
         QCOMPARE(help.exitCode, 0);
-        QVERIFY(help.standardOutput.contains(QStringLiteral("--shard")));
+        QVERIFY(help.standardOutput.contains(QStringLiteral("--shard")) && help.standardOutput.contains(QStringLiteral("--slurm-array")) &&
+                help.standardOutput.contains(QStringLiteral("--device")));
     }
 };
 

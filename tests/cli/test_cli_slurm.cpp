@@ -103,7 +103,7 @@ private Q_SLOTS:
         const QString weights = m_work.filePath(QStringLiteral("weights"));
         QVERIFY(QDir().mkpath(weights));
         intermap::test::writeSmallVitCheckpoint(weights + QStringLiteral("/cpchild_sup.pth"), 2024);
-        m_gridArguments = {QStringLiteral("--weights"), weights, QStringLiteral("--inits"), QStringLiteral("sup"),
+        m_gridArguments = {QStringLiteral("--weights"), weights, QStringLiteral("--inits"), QStringLiteral("sup"), QStringLiteral("--device"), QStringLiteral("cpu"),
                            QStringLiteral("--dataset"), QStringLiteral("cpchild=") + images + QLatin1Char(',') + masks};
 
         m_reference = m_work.filePath(QStringLiteral("unsharded"));
@@ -123,6 +123,8 @@ private Q_SLOTS:
                  qPrintable(run.standardOutput));
         for (int task = 0; task < 3; ++task)
             QVERIFY(QFileInfo::exists(out + QStringLiteral("/shards/%1/results.json").arg(task)));
+        const QString script = QString::fromUtf8(readAll(out + QStringLiteral("/slurm/evaluate-array.sh")));
+        QVERIFY2(script.contains(QStringLiteral(" --device cpu ")), qPrintable(script)); // every grid option reaches the tasks
         compareWithReference(out);
 
         // The same command again: every shard reuses its complete images.

@@ -57,12 +57,13 @@ done
 mkdir -p "$dir"/{state,spool,munge}
 chmod 700 "$dir/munge"
 
-# munge: a fresh key, its own socket; -F keeps it our child.
+# munge: a fresh key, its own socket; -F keeps it our child (it logs to munged.log, and to
+# stderr too in the foreground: silenced).
 dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
 chmod 400 "$dir/munge/munge.key"
 munged -F --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
     --pid-file="$dir/munge/munged.pidfile" --seed-file="$dir/munge/munged.seed" \
-    --log-file="$dir/munged.log" &
+    --log-file="$dir/munged.log" >/dev/null 2>&1 &
 echo $! >"$dir/munged.pid"
 for _ in $(seq 100); do [[ -S $dir/munge/munge.socket ]] && break; sleep 0.1; done
 [[ -S $dir/munge/munge.socket ]] || fail "munged did not create its socket $dir/munge/munge.socket"

@@ -253,8 +253,14 @@ SlurmSubmission submitEvaluationArray(const SlurmArrayRequest& request) {
         submission.mergeJobId = submit(mergeArguments, "merge job");
     } catch (const Error& refused) {
         // No array without its merge: a user re-running the command would otherwise get two.
-        runSlurmCommand("scancel", {submission.arrayJobId});
-        throw Error(std::string(refused.what()) + "; the array job " + submission.arrayJobId + " was cancelled");
+        std::string cancelled = "; the array job " + submission.arrayJobId + " was cancelled";
+        try {
+            if (runSlurmCommand("scancel", {submission.arrayJobId}).exitCode != 0)
+                cancelled = "; cancelling the array job " + submission.arrayJobId + " failed: scancel it yourself";
+        } catch (const Error& scancelError) {
+            cancelled = "; cancelling the array job " + submission.arrayJobId + " failed (" + scancelError.what() + ")";
+        }
+        throw Error(std::string(refused.what()) + cancelled);
     }
     return submission;
 }
