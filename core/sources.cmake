@@ -8,6 +8,7 @@
 #   INTERMAP_CHECKPOINT_SOURCES  + zlib, nlohmann_json: PyTorch zip/pickle and safetensors parsing
 #   INTERMAP_COMPUTE_SOURCES     + LibTorch: the ViT, state dicts, explainers, trainer
 #   INTERMAP_CORE_SOURCES        + OpenCV: images, data sets, evaluation, training runs
+#   INTERMAP_CLUSTER_SOURCES     Qt Core + util: submitting the evaluation grid to a SLURM cluster
 include_guard(GLOBAL)
 
 set(INTERMAP_CORE_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/src)
@@ -44,6 +45,7 @@ set(INTERMAP_COMPUTE_SOURCES
     chefer_attribution.cpp
     faithfulness.cpp
     threading.cpp
+    device.cpp
     memory.cpp
     numerics.cpp
     trainer.cpp)
@@ -87,9 +89,12 @@ set(INTERMAP_CORE_SOURCES
     train/training_job.cpp
     demo/demo.cpp)
 
+set(INTERMAP_CLUSTER_SOURCES
+    slurm_submission.cpp)
+
 # Each list's files lie in its library's own folder, src/<library>/, so a file in the wrong list
 # does not build, and tests/gpu (util + checkpoint + compute) compiles exactly those folders.
-foreach(library util checkpoint compute core)
+foreach(library util checkpoint compute core cluster)
   string(TOUPPER ${library} upper)
   list(TRANSFORM INTERMAP_${upper}_SOURCES PREPEND ${INTERMAP_CORE_SOURCE_DIR}/${library}/)
 endforeach()

@@ -150,6 +150,12 @@ bool parseModelInputOptions(const QCommandLineParser& parser, const QCommandLine
     return true;
 }
 
+QCommandLineOption deviceOption(const QString& defaultDevice, const QString& what) {
+    return {QStringLiteral("device"),
+            QStringLiteral("auto (CUDA when a GPU is visible, else the CPU), cpu or cuda: %1 (default %2).").arg(what, defaultDevice),
+            QStringLiteral("NAME"), defaultDevice};
+}
+
 QCommandLineOption headsOption() {
     return {QStringLiteral("heads"),
             QStringLiteral("Attention heads, for checkpoints that do not store them (all but Hugging Face folders; "

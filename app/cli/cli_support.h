@@ -35,6 +35,8 @@ bool parseModelInputOptions(const QCommandLineParser& parser, const QCommandLine
                             QString* error);
 // --heads N: attention heads where the checkpoint does not say (all but Hugging Face folders).
 QCommandLineOption headsOption();
+// --device NAME: auto, cpu or cuda (compute::chooseDevice), with the command's default and why.
+QCommandLineOption deviceOption(const QString& defaultDevice, const QString& what);
 // The --heads value (nullopt when not given); false and `error` set when it is not a positive integer.
 bool parseHeads(const QCommandLineParser& parser, const QCommandLineOption& option, std::optional<std::int64_t>* heads,
                 QString* error);

@@ -7,6 +7,7 @@
 
 #include "intermap/data/annotations.h"
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/slurm_submission.h"
 #include "intermap/eval/study.h"
 #include "intermap/explain/explain_options.h"
 #include "intermap/explain/precision.h"
@@ -14,6 +15,7 @@
 #include "intermap/util/image_files.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QFile>
 
 #include <algorithm>
@@ -89,6 +91,66 @@ int reportOutcome(const char* command, const eval::ResultsSummary& results, std:
     return ExitSuccess;
 }
 
+// The arguments that reproduce `options` as parsed (each value of a repeated option, flags bare),
+// for the job scripts of --slurm-array: every evaluate option except those about the submission.
+std::vector<std::string> forwardedArguments(const QCommandLineParser& parser, const QList<QCommandLineOption>& options) {
+    std::vector<std::string> arguments;
+    for (const auto& option : options) {
+        if (!parser.isSet(option))
+            continue;
+        const std::string name = "--" + option.names().first().toStdString();
+        if (option.valueName().isEmpty()) {
+            arguments.push_back(name);
+            continue;
+        }
+        for (const QString& value : parser.values(option)) {
+            arguments.push_back(name);
+            arguments.push_back(value.toStdString());
+        }
+    }
+    return arguments;
+}
+
+// evaluate --slurm-array N: submits the shards and their merge, prints where they go, and with
+// --wait follows them to the merge's end (exit: the merge's status; 1 naming a failed shard).
+int submitToSlurm(eval::SlurmArrayRequest request, bool wait, const eval::EvaluationSettings& settings) {
+    const char* command = "evaluate";
+    request.program = QCoreApplication::applicationFilePath().toStdString();
+    request.environment = eval::slurmJobEnvironment();
+    const eval::SlurmSubmission submission = eval::submitEvaluationArray(request);
+    std::printf("submitted array job %s: %d tasks, task I evaluates shard I/%d into %s/shards/I (log %s/evaluate-%s_I.log)\n",
+                submission.arrayJobId.c_str(), submission.tasks, submission.tasks, submission.outDir.c_str(),
+                submission.logDir.c_str(), submission.arrayJobId.c_str());
+    std::printf("submitted merge job %s: runs when every task has succeeded, into %s (log %s)\n", submission.mergeJobId.c_str(),
+                submission.outDir.c_str(), submission.mergeLog().c_str());
+    if (!wait) {
+        std::printf("follow them with: squeue -j %s,%s; re-run the same command to resume after a failure\n",
+                    submission.arrayJobId.c_str(), submission.mergeJobId.c_str());
+        std::fflush(stdout);
+        return ExitSuccess;
+    }
+    std::fflush(stdout);
+    std::string lastLine;
+    const auto outcome = eval::waitForEvaluationArray(submission, [&](const eval::SlurmArrayProgress& progress) {
+        const std::string line = std::to_string(progress.tasksDone) + "/" + std::to_string(submission.tasks) + " shards done, " +
+                                 std::to_string(progress.tasksRunning) + " running, " + std::to_string(progress.tasksFailed) +
+                                 " failed; merge " + progress.mergeState;
+        if (line != lastLine)
+            std::fprintf(stderr, "intermap-cli evaluate: %s\n", line.c_str());
+        lastLine = line;
+        return true;
+    });
+    if (outcome.exitCode != 0) {
+        std::fprintf(stderr, "intermap-cli %s: %s\n", command, outcome.message.c_str());
+        return outcome.exitCode;
+    }
+    std::printf("%s\n", outcome.message.c_str());
+    eval::EvaluationSettings merged = settings;
+    merged.outDir = submission.outDir;
+    printTables(merged);
+    return ExitSuccess;
+}
+
 } // namespace
 
 int runEvaluate(const QStringList& arguments) {
@@ -159,6 +221,8 @@ int runEvaluate(const QStringList& arguments) {
                        "e.g. $SLURM_ARRAY_TASK_ID/N; join the shard folders with 'intermap-cli merge'."),
         QStringLiteral("I/N"));
     const QCommandLineOption headsOption = cli::headsOption();
+    const QCommandLineOption deviceOption = cli::deviceOption(
+        QStringLiteral("cpu"), QStringLiteral("where the maps are computed (the CPU's are the reproducible reference; --sanity runs there)"));
     const QCommandLineOption imageSizeOption =
         cli::imageSizeOption(QStringLiteral("224, the study's frame; one size for every checkpoint of the grid, so that "
                                             "maps, masks and metrics compare"));
@@ -167,9 +231,25 @@ int runEvaluate(const QStringList& arguments) {
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
-    parser.addOptions({headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption, topKOption, thresholdOption,
-                       faithfulnessOption, roadOption, sanityOption, sanityImagesOption, eigenSignOption, precisionOption, seedOption, shardOption, imageSizeOption,
-                       meanOption, stdOption, frameOption, windowOption, outOption});
+    const QCommandLineOption slurmArrayOption(
+        QStringLiteral("slurm-array"),
+        QStringLiteral("Submit the grid to SLURM instead of running it here: an array job of N tasks (task I runs --shard I/N into\n"
+                       "OUT/shards/I) and a merge job into OUT once all succeeded (sbatch --dependency=afterok); logs in\n"
+                       "OUT/slurm/logs. Re-running the same command resumes. No resources are requested beyond --sbatch-args."),
+        QStringLiteral("N"));
+    const QCommandLineOption sbatchArgsOption(
+        QStringLiteral("sbatch-args"),
+        QStringLiteral("With --slurm-array: sbatch options for both jobs, as one shell-quoted string, e.g. \"--partition=cpu --time=2:00:00\"."),
+        QStringLiteral("TEXT"));
+    const QCommandLineOption waitOption(
+        QStringLiteral("wait"),
+        QStringLiteral("With --slurm-array: wait for the merge job and exit with its status (1 naming a failed shard and its log)."));
+    const QList<QCommandLineOption> gridOptions{headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption,
+                                                topKOption, thresholdOption, faithfulnessOption, roadOption, sanityOption,
+                                                sanityImagesOption, eigenSignOption, precisionOption, seedOption, imageSizeOption,
+                                                meanOption, stdOption, frameOption, windowOption, deviceOption};
+    parser.addOptions(gridOptions);
+    parser.addOptions({shardOption, outOption, slurmArrayOption, sbatchArgsOption, waitOption});
 
     const char* command = "evaluate";
     if (const auto exitNow = parseOrHelp(parser, arguments, command))
@@ -210,6 +290,7 @@ int runEvaluate(const QStringList& arguments) {
     settings.faithfulness = parser.isSet(faithfulnessOption);
     settings.road = parser.isSet(roadOption);
     settings.sanity = parser.isSet(sanityOption);
+    settings.device = parser.value(deviceOption).toStdString(); // validate() names the allowed words
     settings.sanityImages = parser.value(sanityImagesOption).toInt(&ok);
     if (!ok || settings.sanityImages < 1)
         return usageError(command, QStringLiteral("--sanity-images must be a positive integer, got '%1'").arg(parser.value(sanityImagesOption)));
@@ -247,9 +328,27 @@ int runEvaluate(const QStringList& arguments) {
             return usageError(command, QStringLiteral("--shard must be I/N with 0 <= I < N, got '%1'").arg(parser.value(shardOption)));
     }
 
+    std::optional<eval::SlurmArrayRequest> slurm;
+    if (parser.isSet(slurmArrayOption)) {
+        if (parser.isSet(shardOption))
+            return usageError(command, QStringLiteral("--slurm-array shards the grid itself; leave out --shard"));
+        slurm.emplace();
+        slurm->tasks = parser.value(slurmArrayOption).toInt(&ok);
+        if (!ok || slurm->tasks < 1)
+            return usageError(command, QStringLiteral("--slurm-array must be a positive number of tasks, got '%1'").arg(parser.value(slurmArrayOption)));
+        slurm->outDir = settings.outDir;
+        slurm->evaluateArguments = forwardedArguments(parser, gridOptions);
+    } else if (parser.isSet(sbatchArgsOption) || parser.isSet(waitOption)) {
+        return usageError(command, QStringLiteral("--sbatch-args and --wait go with --slurm-array"));
+    }
+
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     try {
         settings.validate(registry);
+        if (slurm) {
+            slurm->sbatchArguments = eval::splitShellWords(parser.value(sbatchArgsOption).toStdString());
+            return submitToSlurm(*slurm, parser.isSet(waitOption), settings);
+        }
         TerminalProgress progress("evaluate");
         eval::EvaluationRunSummary run;
         try {

@@ -66,8 +66,7 @@ int runTrain(const QStringList& arguments) {
         QStringLiteral("Training augmentation: any of crop (random resized crop, scale 0.8-1), flip (horizontal), "
                        "comma-separated, or none. Default crop,flip."),
         QStringLiteral("LIST"), QStringLiteral("crop,flip"));
-    const QCommandLineOption deviceOption(QStringLiteral("device"), QStringLiteral("auto (default), cpu or cuda."),
-                                          QStringLiteral("NAME"), QStringLiteral("auto"));
+    const QCommandLineOption deviceOption = cli::deviceOption(QStringLiteral("auto"), QStringLiteral("where the model trains"));
     const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of init, splits, order, augmentation (default 0)."),
                                         QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption workersOption(QStringLiteral("workers"), QStringLiteral("Image loading threads (default 2)."),

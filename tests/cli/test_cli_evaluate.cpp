@@ -6,6 +6,7 @@
 #include "intermap/util/csv.h"
 
 #include "cli_runner.h"
+#include "evaluation_outputs.h"
 #include "shared_data.h"
 #include "small_vit.h"
 
@@ -39,38 +40,11 @@ using intermap::test::runCli;
 const QStringList kInits{QStringLiteral("scratch"), QStringLiteral("sup"), QStringLiteral("dino"), QStringLiteral("mae")};
 const QStringList kMethods{QStringLiteral("gradcam"), QStringLiteral("attention"), QStringLiteral("chefer")};
 
-QByteArray readAll(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
+using intermap::test::readAll;
 
 QStringList readLines(const QString& path) {
     return QString::fromUtf8(readAll(path)).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
 }
-
-// Every regular file under `root` (relative path -> bytes).
-std::map<QString, QByteArray> filesUnder(const QString& root) {
-    std::map<QString, QByteArray> files;
-    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        files[QDir(root).relativeFilePath(path)] = readAll(path);
-    }
-    return files;
-}
-
-// results.json without "run" (counts and timings that legitimately differ between runs).
-QJsonObject resultsWithoutRun(const QString& directory) {
-    QJsonObject results = QJsonDocument::fromJson(readAll(directory + QStringLiteral("/results.json"))).object();
-    results.remove(QStringLiteral("run"));
-    return results;
-}
-
-// The outputs two runs with equal results must share byte for byte.
-const QStringList kResultFiles{QStringLiteral("pg_cpchild.csv"),       QStringLiteral("iou5_mean_cpchild.csv"),
-                               QStringLiteral("iou10_mean_cpchild.csv"), QStringLiteral("iou20_mean_cpchild.csv"),
-                               QStringLiteral("iou40_mean_cpchild.csv"), QStringLiteral("per_image.csv"),
-                               QStringLiteral("predictions.csv"),        QStringLiteral("baselines.csv")};
 
 } // namespace
 
@@ -88,18 +62,8 @@ class TestCliEvaluate : public QObject {
     }
 
     void compareWithReference(const QString& directory) {
-        for (const QString& name : kResultFiles)
-            QVERIFY2(readAll(directory + QLatin1Char('/') + name) == readAll(m_reference + QLatin1Char('/') + name),
-                     qPrintable(name + QStringLiteral(" differs from the uninterrupted, unsharded run")));
-        QCOMPARE(resultsWithoutRun(directory), resultsWithoutRun(m_reference));
-        const auto maps = filesUnder(directory + QStringLiteral("/maps"));
-        const auto reference = filesUnder(m_reference + QStringLiteral("/maps"));
-        QCOMPARE(maps.size(), reference.size());
-        for (const auto& [path, bytes] : reference) {
-            const auto found = maps.find(path);
-            QVERIFY2(found != maps.end(), qPrintable(path + QStringLiteral(" missing")));
-            QVERIFY2(found->second == bytes, qPrintable(path + QStringLiteral(" differs")));
-        }
+        const QString difference = intermap::test::differenceFromReference(directory, m_reference);
+        QVERIFY2(difference.isEmpty(), qPrintable(difference + QStringLiteral(" from %1").arg(QStringLiteral("the uninterrupted, unsharded run"))));
     }
 
 private Q_SLOTS:
@@ -483,9 +447,21 @@ private Q_SLOTS:
                                                                  {QStringLiteral("--methods"), QStringLiteral("lime")}));
         QCOMPARE(unknownMethod.exitCode, 2);
         QVERIFY(unknownMethod.standardError.contains(QStringLiteral("lime")));
+        const CliResult unknownDevice = runCli(evaluateArguments(m_work.filePath(QStringLiteral("d")),
+                                                                 {QStringLiteral("--device"), QStringLiteral("tpu")}));
+        QCOMPARE(unknownDevice.exitCode, 2);
+        QVERIFY2(unknownDevice.standardError.contains(QStringLiteral("expected auto, cpu or cuda")), qPrintable(unknownDevice.standardError));
+        if (!torch::cuda::is_available()) { // refused before any map is made
+            const QString out = m_work.filePath(QStringLiteral("cuda"));
+            const CliResult cuda = runCli(evaluateArguments(out, {QStringLiteral("--device"), QStringLiteral("cuda")}));
+            QCOMPARE(cuda.exitCode, 2);
+            QVERIFY2(cuda.standardError.contains(QStringLiteral("--device cuda")), qPrintable(cuda.standardError));
+            QVERIFY(!QFileInfo::exists(out + QStringLiteral("/maps")));
+        }
         const CliResult help = runCli({QStringLiteral("evaluate"), QStringLiteral("--help")});
         QCOMPARE(help.exitCode, 0);
-        QVERIFY(help.standardOutput.contains(QStringLiteral("--shard")));
+        QVERIFY(help.standardOutput.contains(QStringLiteral("--shard")) && help.standardOutput.contains(QStringLiteral("--slurm-array")) &&
+                help.standardOutput.contains(QStringLiteral("--device")));
     }
 };
 

@@ -13,19 +13,24 @@ struct CliResult {
     QString standardError;
 };
 
-inline CliResult runCli(const QStringList& arguments, int timeoutMs = 300000) {
+// Runs `program` to its end (killed after timeoutMs); `what` names it in the timeout message.
+inline CliResult runProgram(const QString& program, const QStringList& arguments, int timeoutMs, const QString& what) {
     QProcess process;
-    process.start(QStringLiteral(INTERMAP_CLI_PATH), arguments);
+    process.start(program, arguments);
     CliResult result;
     if (!process.waitForFinished(timeoutMs)) {
         process.kill();
-        result.standardError = QStringLiteral("intermap-cli did not finish");
+        result.standardError = what + QStringLiteral(" did not finish");
         return result;
     }
     result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     result.standardOutput = QString::fromLocal8Bit(process.readAllStandardOutput());
     result.standardError = QString::fromLocal8Bit(process.readAllStandardError());
     return result;
+}
+
+inline CliResult runCli(const QStringList& arguments, int timeoutMs = 300000) {
+    return runProgram(QStringLiteral(INTERMAP_CLI_PATH), arguments, timeoutMs, QStringLiteral("intermap-cli"));
 }
 
 } // namespace intermap::test

@@ -1,6 +1,7 @@
 #include "intermap/train/trainer.h"
 #include "intermap/train/run_folder.h"
 
+#include "intermap/compute/device.h"
 #include "intermap/compute/numerics.h"
 #include "intermap/model/initialisation.h"
 
@@ -116,19 +117,6 @@ double rocAuc(const std::vector<double>& scores, const std::vector<int>& labels)
 }
 
 namespace {
-
-torch::Device chooseDevice(const std::string& requested) {
-    if (requested == "cpu")
-        return torch::kCPU;
-    if (requested == "cuda") {
-        if (!torch::cuda::is_available())
-            throw UsageError("--device cuda: this LibTorch build has no CUDA or no GPU is visible");
-        return torch::kCUDA;
-    }
-    if (requested == "auto")
-        return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    throw UsageError("device '" + requested + "': expected auto, cpu or cuda");
-}
 
 // The model a training run builds: --arch's (patch 16) from random weights at settings.imageSize
 // (default 224); from an --init checkpoint (of any family) its own patch size, prefix tokens
@@ -335,7 +323,7 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
         throw UsageError("a classifier needs at least 2 classes, got " + std::to_string(settings.numClasses));
     if (settings.outDir.empty())
         throw UsageError("no output folder given");
-    const torch::Device device = chooseDevice(settings.device);
+    const torch::Device device = compute::chooseDevice(settings.device);
     // This thread runs the element-wise kernels (LibTorch's pool is 1 thread; see threading.h).
     const compute::ScopedFlushDenormals flushDenormals;
     fs::create_directories(settings.outDir);

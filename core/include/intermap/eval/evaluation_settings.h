@@ -54,6 +54,10 @@ struct EvaluationSettings {
     // randomBaselineSeed, on the first sanityImages images of each data set (in the grid's order).
     bool sanity = false;
     int sanityImages = 10;
+    // Where the maps are computed: auto, cpu or cuda (compute::chooseDevice, as train's --device).
+    // The CPU by default, unlike train: its maps are the reproducible reference (a GPU's differ in
+    // the last bits). Not part of the run's record: a resumed run may use another device.
+    std::string device = "cpu";
     int shardIndex = 0; // keep items whose index in the sorted (dataset, init, image) list
     int shardCount = 1; // is shardIndex modulo shardCount
     std::string outDir;

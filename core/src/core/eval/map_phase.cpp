@@ -2,6 +2,7 @@
 // record last, reusing the complete items of an earlier run made with the same settings.
 #include "run_folder.h"
 
+#include "intermap/compute/device.h"
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/faithfulness.h"
 #include "intermap/eval/road.h"
@@ -178,10 +179,10 @@ std::map<GroupKey, json> checkGroupSettings(const EvaluationSettings& settings, 
 // reused group never reads its checkpoint.
 class GroupModel {
 public:
-    GroupModel(const EvaluationSettings& settings, const std::string& checkpoint, const json& groupSettings,
-               std::string label, std::string dataset, std::string init)
-        : m_settings(settings), m_checkpoint(checkpoint), m_groupSettings(groupSettings), m_label(std::move(label)),
-          m_dataset(std::move(dataset)), m_init(std::move(init)) {}
+    GroupModel(const EvaluationSettings& settings, torch::Device device, const std::string& checkpoint,
+               const json& groupSettings, std::string label, std::string dataset, std::string init)
+        : m_settings(settings), m_device(device), m_checkpoint(checkpoint), m_groupSettings(groupSettings),
+          m_label(std::move(label)), m_dataset(std::move(dataset)), m_init(std::move(init)) {}
 
     // Loads it when needed; false (with problem() set) when the checkpoint is unusable. Writes the
     // group's map settings once the checkpoint is known to be usable.
@@ -194,6 +195,7 @@ public:
             m_vit = model::loadVit(m_checkpoint, model::ModelOpenOptions{m_settings.heads, m_settings.imageSize});
             if (m_settings.normalisation)
                 m_vit->normalisation = *m_settings.normalisation;
+            m_vit->model->to(m_device);
             if (m_vit->config.numClasses == 0)
                 throw CheckpointError(m_checkpoint, "has no classification head: a fine-tuned classifier is needed");
             const auto target = m_settings.explainOptions.targetClass;
@@ -213,6 +215,7 @@ public:
 
 private:
     const EvaluationSettings& m_settings;
+    torch::Device m_device;
     std::string m_checkpoint;
     const json& m_groupSettings;
     std::string m_label, m_dataset, m_init;
@@ -223,8 +226,10 @@ private:
 // item complete). Counts each map in `mapsWritten` as it is written.
 void explainItem(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry, model::LoadedVit& vit,
                  const DatasetSpec& dataset, const EvaluationItem& item, std::int64_t& mapsWritten) {
+    // On the model's device (--device); the explainers and the faithfulness measures follow it.
     const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe, settings.imageSize, vit.normalisation,
-                                                          settings.imageReading);
+                                                          settings.imageReading)
+                                    .to(vit.model->parameters().front().device());
     const auto result = explain::explainImage(vit, input, settings.methods, settings.explainOptions, registry);
     json record{{"image", fs::path(item.imagePath).filename().string()},
                 {"predicted_class", result.predictedClass},
@@ -235,7 +240,8 @@ void explainItem(const EvaluationSettings& settings, const explain::ExplainerReg
     for (const auto& explanation : result.maps) {
         const std::string path = mapPath(settings, item, explanation.method);
         fs::create_directories(fs::path(path).parent_path());
-        npy::writeFloat32(path, explanation.map.data_ptr<float>(), {explanation.map.size(0), explanation.map.size(1)});
+        const torch::Tensor map = explanation.map.to(torch::kCPU).contiguous();
+        npy::writeFloat32(path, map.data_ptr<float>(), {map.size(0), map.size(1)});
         ++mapsWritten;
         if (settings.faithfulness) {
             FaithfulnessOptions options;
@@ -274,6 +280,7 @@ void explainItem(const EvaluationSettings& settings, const explain::ExplainerReg
 MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry,
                             const ProgressSink& progress) {
     settings.validate(registry);
+    const torch::Device device = compute::chooseDevice(settings.device); // refuses cuda without a GPU before any work
     const std::vector<EvaluationItem> items = shardItems(settings);
     MapPhaseSummary summary;
     std::map<GroupKey, json> groupSettings = checkGroupSettings(settings, items);
@@ -307,7 +314,7 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
         const std::string checkpoint = checkpointPath(settings, dataset.name, init);
         const json& groupJson = groupSettings[{items[begin].datasetIndex, init}];
 
-        GroupModel model(settings, checkpoint, groupJson, label, dataset.name, init);
+        GroupModel model(settings, device, checkpoint, groupJson, label, dataset.name, init);
         std::string groupProblem;
         if (groupJson.is_null()) {
             groupProblem = checkpoint + ": checkpoint missing (cells left empty)";

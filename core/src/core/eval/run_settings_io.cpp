@@ -212,6 +212,8 @@ void EvaluationSettings::validate(const explain::ExplainerRegistry& registry) co
         throw UsageError("image size must be 16..4096 pixels, got " + std::to_string(imageSize));
     if (faithfulnessSteps < 1)
         throw UsageError("faithfulness steps must be >= 1");
+    if (device != "auto" && device != "cpu" && device != "cuda")
+        throw UsageError("device '" + device + "': expected auto, cpu or cuda");
     if (sanityImages < 1)
         throw UsageError("the sanity checks need at least 1 image per data set (--sanity-images), got " + std::to_string(sanityImages));
     if (imageReading.frame < 1)
