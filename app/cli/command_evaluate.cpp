@@ -12,6 +12,7 @@
 #include "intermap/explain/precision.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
+#include "intermap/util/output_folder_lock.h"
 
 #include <QCommandLineParser>
 #include <QFile>
@@ -250,6 +251,8 @@ int runEvaluate(const QStringList& arguments) {
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     try {
         settings.validate(registry);
+        // Before the run reads or writes anything in OUT (its settings, maps, temporary files).
+        const util::OutputFolderLock outputLock(settings.outDir);
         TerminalProgress progress("evaluate");
         eval::EvaluationRunSummary run;
         try {
@@ -311,6 +314,7 @@ int runMerge(const QStringList& arguments) {
         return usageError(command, QStringLiteral("no SHARD_DIR given"));
     try {
         const std::string out = parser.value(outOption).toStdString();
+        const util::OutputFolderLock outputLock(out);
         const auto results = eval::mergeShards(shards, out);
         writeEvaluationReport(out);
         printTables(eval::readRunSettings(out));

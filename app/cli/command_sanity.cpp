@@ -9,6 +9,7 @@
 #include "intermap/eval/sanity.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/output_folder_lock.h"
 
 #include <QCommandLineParser>
 
@@ -139,6 +140,7 @@ int runSanity(const QStringList& arguments) {
     }
 
     try {
+        const util::OutputFolderLock outputLock(settings.outDir);
         const auto outcome = eval::runRandomisationTest(settings, registry, [](const ProgressStep& step) {
             std::printf("[%lld/%lld] %s\n", static_cast<long long>(step.done), static_cast<long long>(step.total),
                         step.message.c_str());

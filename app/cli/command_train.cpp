@@ -10,6 +10,7 @@
 #include "intermap/train/train_defaults.h"
 #include "intermap/train/training_job.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/output_folder_lock.h"
 #include "intermap/version.h"
 
 #include <QCommandLineParser>
@@ -196,6 +197,8 @@ int runTrain(const QStringList& arguments) {
         QString readingError;
         if (!parseImageReadOptions(parser, frameOption, windowOption, &streams.imageReading, &readingError))
             return usageError("train", readingError);
+        // Before the job reads the run folder (config.json, last.ckpt) or writes to it.
+        const util::OutputFolderLock outputLock(settings.outDir);
 
         train::TrainingJobEvents events;
         events.onDataReady = [&](const data::DatasetSplits& splits, const data::ModelInputFrame& input) {
