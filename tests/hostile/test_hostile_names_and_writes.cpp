@@ -1,10 +1,11 @@
-// Names that went wrong silently: two masks or training images of one stem (a.png beside
-// a.bmp), an image name holding a line break (which stopped the GUI loading the run), names a
-// spreadsheet would evaluate as formulas.
+// Names and writes that went wrong silently: two masks or training images of one stem (a.png
+// beside a.bmp), an image name holding a line break (which stopped the GUI loading the run),
+// names a spreadsheet would evaluate as formulas, and the atomic writes' durability details
+// (permissions of a replaced file, links in the way, errors reported with the old file intact).
 #include "intermap/data/annotations.h"
 #include "intermap/data/dataset.h"
 #include "intermap/eval/evaluation_results.h"
-#include "intermap/util/atomic_file.h" // writes the test table
+#include "intermap/util/atomic_file.h"
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
 
@@ -14,8 +15,10 @@
 #include <QtTest/QtTest>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
 
 namespace fs = std::filesystem;
 using namespace intermap;
@@ -35,6 +38,19 @@ std::string usageErrorOf(const std::function<void()>& action) {
         return error.what();
     }
     return "(no UsageError)";
+}
+
+std::string readText(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+unsigned permissionBits(const std::string& path) {
+    struct stat status {};
+    ::stat(path.c_str(), &status);
+    return status.st_mode & 07777;
 }
 
 } // namespace
@@ -145,6 +161,60 @@ private Q_SLOTS:
         QCOMPARE(fields, (std::vector<std::string>{"\"q\"", "3"}));
         QCOMPARE(records.lineNumber(), 5);
         QVERIFY(!records.next(fields));
+    }
+
+    // ---- atomic writes ----------------------------------------------------------------------
+
+    void aReplacedFileKeepsItsPermissions() {
+        const std::string path = m_dir.filePath(QStringLiteral("kept-mode.json")).toStdString();
+        writeFileAtomically(path, std::string("old"));
+        QCOMPARE(::chmod(path.c_str(), 0640), 0);
+        writeFileAtomically(path, std::string("new"));
+        QCOMPARE(readText(path), std::string("new"));
+        QCOMPARE(permissionBits(path), 0640u);
+    }
+
+    // The rename replaces a link at the destination; the file it pointed to is left alone.
+    void aLinkAtTheDestinationIsReplacedNotWrittenThrough() {
+        const std::string victim = m_dir.filePath(QStringLiteral("victim.txt")).toStdString();
+        const std::string link = m_dir.filePath(QStringLiteral("link.txt")).toStdString();
+        writeFileAtomically(victim, std::string("precious"));
+        fs::create_symlink(victim, link);
+        writeFileAtomically(link, std::string("replacement"));
+        QCOMPARE(readText(victim), std::string("precious"));
+        QVERIFY(!fs::is_symlink(link));
+        QCOMPARE(readText(link), std::string("replacement"));
+    }
+
+    // A failing writer (disk full, an exception) leaves the old file and no temporary file.
+    void aFailedWriteLeavesTheOldFileIntact() {
+        const QString folder = m_dir.filePath(QStringLiteral("failing"));
+        QVERIFY(QDir().mkpath(folder));
+        const std::string path = (folder + QStringLiteral("/table.csv")).toStdString();
+        writeFileAtomically(path, std::string("old"));
+        try {
+            writeFileAtomically(path, [](std::ostream& out) {
+                out << "half";
+                out.setstate(std::ios::badbit);
+            });
+            QFAIL("no error for a failed write");
+        } catch (const Error& error) {
+            QVERIFY2(std::string(error.what()).rfind(path + ": writing failed", 0) == 0, error.what());
+        }
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, writeFileAtomically(path, [](std::ostream&) { throw std::runtime_error("x"); }));
+        QCOMPARE(readText(path), std::string("old"));
+        QCOMPARE(QDir(folder).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("table.csv")});
+    }
+
+    void aMissingFolderIsNamed() {
+        const std::string path = m_dir.filePath(QStringLiteral("no-such-folder/x.json")).toStdString();
+        try {
+            writeFileAtomically(path, std::string("x"));
+            QFAIL("no error for a missing folder");
+        } catch (const Error& error) {
+            QVERIFY2(std::string(error.what()).rfind(path + ": cannot create a temporary file beside it (No such file", 0) == 0,
+                     error.what());
+        }
     }
 };
 
