@@ -13,6 +13,7 @@
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
 #include "intermap/util/output_folder_lock.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 #include <QFile>
@@ -286,7 +287,7 @@ int runEvaluate(const QStringList& arguments) {
         std::fprintf(stderr, "intermap-cli evaluate: cancelled; re-run the same command to resume\n");
         return ExitFailure;
     } catch (const std::exception& failure) {
-        std::fprintf(stderr, "intermap-cli evaluate: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli evaluate: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 }
@@ -322,7 +323,7 @@ int runMerge(const QStringList& arguments) {
     } catch (const UsageError& usage) {
         return usageError(command, QString::fromStdString(usage.what()));
     } catch (const std::exception& failure) {
-        std::fprintf(stderr, "intermap-cli merge: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli merge: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 }

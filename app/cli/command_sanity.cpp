@@ -10,6 +10,7 @@
 #include "intermap/explain/explainer.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/output_folder_lock.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 
@@ -171,7 +172,7 @@ int runSanity(const QStringList& arguments) {
         printError(error.what());
         return ExitFailure;
     } catch (const std::exception& error) {
-        printError(settings.checkpoint + ": " + error.what());
+        printError(settings.checkpoint + ": " + util::userMessage(error));
         return ExitFailure;
     }
 }

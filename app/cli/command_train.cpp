@@ -12,6 +12,7 @@
 #include "intermap/util/errors.h"
 #include "intermap/util/output_folder_lock.h"
 #include "intermap/version.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 
@@ -256,7 +257,7 @@ int runTrain(const QStringList& arguments) {
         std::fprintf(stderr, "intermap-cli train: cancelled; --resume continues from the last finished epoch\n");
         return ExitFailure;
     } catch (const std::exception& failure) {
-        std::fprintf(stderr, "intermap-cli train: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli train: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 }
