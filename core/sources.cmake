@@ -15,6 +15,7 @@ set(INTERMAP_CORE_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/src)
 
 set(INTERMAP_UTIL_SOURCES
     atomic_file.cpp
+    output_folder_lock.cpp
     file_io.cpp
     image_files.cpp
     hash.cpp

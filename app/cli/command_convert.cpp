@@ -7,6 +7,7 @@
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 #include <QDir>
@@ -101,7 +102,7 @@ int runConvert(const QStringList& arguments) {
             printError(error.what());
             return ExitFailure;
         } catch (const std::exception& error) {
-            printError(file + ": " + error.what());
+            printError(file + ": " + util::userMessage(error));
             return ExitFailure;
         }
     }

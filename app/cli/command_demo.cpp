@@ -18,6 +18,7 @@
 #include "intermap/image/preprocess.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/npy.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 #include <QImage>
@@ -172,7 +173,7 @@ int runDemo(const QStringList& arguments) {
     } catch (const UsageError& usage) {
         return usageError("demo", QString::fromStdString(usage.what()));
     } catch (const std::exception& failure) {
-        std::fprintf(stderr, "intermap-cli demo: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli demo: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 }

@@ -13,6 +13,8 @@
 #include "intermap/explain/precision.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
+#include "intermap/util/output_folder_lock.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -349,6 +351,9 @@ int runEvaluate(const QStringList& arguments) {
             slurm->sbatchArguments = eval::splitShellWords(parser.value(sbatchArgsOption).toStdString());
             return submitToSlurm(*slurm, parser.isSet(waitOption), settings);
         }
+        // Before the run reads or writes anything in OUT (its settings, maps, temporary files).
+        // A SLURM submission (above) takes none: each of its jobs locks the folder it writes.
+        const util::OutputFolderLock outputLock(settings.outDir);
         TerminalProgress progress("evaluate");
         eval::EvaluationRunSummary run;
         try {
@@ -382,7 +387,7 @@ int runEvaluate(const QStringList& arguments) {
         std::fprintf(stderr, "intermap-cli evaluate: cancelled; re-run the same command to resume\n");
         return ExitFailure;
     } catch (const std::exception& failure) {
-        std::fprintf(stderr, "intermap-cli evaluate: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli evaluate: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 }
@@ -410,6 +415,7 @@ int runMerge(const QStringList& arguments) {
         return usageError(command, QStringLiteral("no SHARD_DIR given"));
     try {
         const std::string out = parser.value(outOption).toStdString();
+        const util::OutputFolderLock outputLock(out);
         const auto results = eval::mergeShards(shards, out);
         writeEvaluationReport(out);
         printTables(eval::readRunSettings(out));
@@ -417,7 +423,7 @@ int runMerge(const QStringList& arguments) {
     } catch (const UsageError& usage) {
         return usageError(command, QString::fromStdString(usage.what()));
     } catch (const std::exception& failure) {
-        std::fprintf(stderr, "intermap-cli merge: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli merge: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 }

@@ -12,6 +12,7 @@
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
 #include "intermap/util/npy.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 #include <QDir>
@@ -214,7 +215,7 @@ int runExplain(const QStringList& arguments) {
         printError(error.what());
         return ExitFailure;
     } catch (const std::exception& error) {
-        printError(job.checkpoint + ": " + error.what());
+        printError(job.checkpoint + ": " + util::userMessage(error));
         return ExitFailure;
     }
     for (const auto& warning : vit.warnings)
@@ -292,7 +293,7 @@ int runExplain(const QStringList& arguments) {
             printError(error.what());
             return ExitFailure;
         } catch (const std::exception& error) {
-            printError(imagePath.toStdString() + ": " + error.what());
+            printError(imagePath.toStdString() + ": " + util::userMessage(error));
             return ExitFailure;
         }
     }

@@ -6,6 +6,7 @@
 
 #include "intermap/model/model_summary.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 
@@ -72,7 +73,7 @@ int runInspect(const QStringList& arguments) {
     try {
         summary = model::inspectModel(path, heads);
     } catch (const Error& failure) {
-        std::fprintf(stderr, "intermap-cli inspect: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli inspect: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
     if (parser.isSet(jsonOption))

@@ -9,6 +9,8 @@
 #include "intermap/eval/sanity.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/output_folder_lock.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 
@@ -147,6 +149,7 @@ int runSanity(const QStringList& arguments) {
     }
 
     try {
+        const util::OutputFolderLock outputLock(settings.outDir);
         const auto outcome = eval::runRandomisationTest(settings, registry, [](const ProgressStep& step) {
             std::printf("[%lld/%lld] %s\n", static_cast<long long>(step.done), static_cast<long long>(step.total),
                         step.message.c_str());
@@ -177,7 +180,7 @@ int runSanity(const QStringList& arguments) {
         printError(error.what());
         return ExitFailure;
     } catch (const std::exception& error) {
-        printError(settings.checkpoint + ": " + error.what());
+        printError(settings.checkpoint + ": " + util::userMessage(error));
         return ExitFailure;
     }
 }

@@ -7,6 +7,7 @@
 #include "intermap/eval/score_folder.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 
@@ -69,7 +70,7 @@ int runScore(const QStringList& arguments) {
     } catch (const UsageError& usage) {
         return usageError("score", QString::fromStdString(usage.what()));
     } catch (const Error& failure) {
-        std::fprintf(stderr, "intermap-cli score: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli score: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 

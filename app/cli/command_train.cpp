@@ -10,7 +10,9 @@
 #include "intermap/train/train_defaults.h"
 #include "intermap/train/training_job.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/output_folder_lock.h"
 #include "intermap/version.h"
+#include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
 
@@ -195,6 +197,8 @@ int runTrain(const QStringList& arguments) {
         QString readingError;
         if (!parseImageReadOptions(parser, frameOption, windowOption, &streams.imageReading, &readingError))
             return usageError("train", readingError);
+        // Before the job reads the run folder (config.json, last.ckpt) or writes to it.
+        const util::OutputFolderLock outputLock(settings.outDir);
 
         train::TrainingJobEvents events;
         events.onDataReady = [&](const data::DatasetSplits& splits, const data::ModelInputFrame& input) {
@@ -252,7 +256,7 @@ int runTrain(const QStringList& arguments) {
         std::fprintf(stderr, "intermap-cli train: cancelled; --resume continues from the last finished epoch\n");
         return ExitFailure;
     } catch (const std::exception& failure) {
-        std::fprintf(stderr, "intermap-cli train: %s\n", failure.what());
+        std::fprintf(stderr, "intermap-cli train: %s\n", util::userMessage(failure).c_str());
         return ExitFailure;
     }
 }

@@ -7,6 +7,7 @@
 #include "intermap/util/image_files.h"
 #include "intermap/util/words.h"
 #include "intermap/util/progress_estimate.h"
+#include "intermap/util/user_message.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -192,6 +193,20 @@ private Q_SLOTS:
         const NpyError error("map.npy", "array has shape [3], expected [224,224]");
         QCOMPARE(std::string(error.what()), std::string("map.npy: array has shape [3], expected [224,224]"));
         QCOMPARE(std::string(Cancelled().what()), std::string("cancelled"));
+    }
+
+    // What LibTorch's errors append, and what an allocation failure says, never reach a user.
+    void userMessagesCarryNoBacktrace() {
+        const std::runtime_error torchStyle(
+            "model.pth: [enforce fail at alloc_cpu.cpp:75] data. DefaultCPUAllocator: not enough memory: you tried to "
+            "allocate 1073741824 bytes.\nException raised from alloc_cpu at ../c10/core/impl/alloc_cpu.cpp:75 (most "
+            "recent call first):\nframe #0: c10::Error::Error(...) + 0x9c (0x7f in libc10.so)\n");
+        QCOMPARE(util::userMessage(torchStyle),
+                 std::string("model.pth: [enforce fail at alloc_cpu.cpp:75] data. DefaultCPUAllocator: not enough memory: you "
+                             "tried to allocate 1073741824 bytes."));
+        const std::string outOfMemory = util::userMessage(std::bad_alloc());
+        QVERIFY2(outOfMemory.rfind("out of memory: an allocation failed (std::bad_alloc)", 0) == 0, outOfMemory.c_str());
+        QCOMPARE(util::userMessage(FileError("a.png", "file does not exist")), std::string("a.png: file does not exist"));
     }
 };
 

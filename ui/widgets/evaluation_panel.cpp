@@ -13,6 +13,7 @@
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/report_model.h"
 #include "intermap/explain/explainer.h"
+#include "intermap/util/output_folder_lock.h"
 
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -30,6 +31,7 @@ namespace {
 
 // The evaluation job: core's call, as `intermap-cli evaluate` makes it; returns the job's summary line.
 QString runEvaluationJob(const eval::EvaluationSettings& settings, JobContext& context) {
+    const util::OutputFolderLock outputLock(settings.outDir); // one writer per folder, GUI or CLI
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     const auto run = eval::runEvaluation(settings, registry, [&context](const ProgressStep& step) {
         return context.report(step.done, step.total, QString::fromStdString(step.message), step.kind);

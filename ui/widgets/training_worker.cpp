@@ -7,6 +7,7 @@
 #include "intermap/image/image_io.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/train/training_job.h"
+#include "intermap/util/output_folder_lock.h"
 
 #include <torch/torch.h>
 
@@ -174,6 +175,7 @@ JobBody trainingJobBody(const TrainingForm& form, const TrainingHistory& resumed
                 });
             };
         }
+        const util::OutputFolderLock outputLock(job.settings.outDir); // one writer per folder, GUI or CLI
         return summarise(train::runTrainingJob(job, events));
     };
 }

@@ -9,6 +9,7 @@
 
 #include "intermap/eval/sanity.h"
 #include "intermap/explain/explainer.h"
+#include "intermap/util/output_folder_lock.h"
 
 #include <QComboBox>
 #include <QFile>
@@ -182,6 +183,7 @@ int TrustPanel::start(QString* error) {
         tr("trust: %1, %n method(s)", nullptr, static_cast<int>(settings.methods.size())).arg(QFileInfo(form.checkpoint).fileName()) +
             tr(" x %n image(s)", nullptr, static_cast<int>(settings.images.size())),
         [settings, self](JobContext& context) {
+            const util::OutputFolderLock outputLock(settings.outDir); // one writer per folder, GUI or CLI
             auto run = std::make_shared<Run>();
             run->settings = settings;
             const auto registry = explain::ExplainerRegistry::withBuiltinMethods();

@@ -59,6 +59,9 @@ public:
         std::error_code status;
         if (std::filesystem::is_directory(path, status))
             throw CheckpointError(path, "is a directory, expected a checkpoint file");
+        // Checked before opening: opening a FIFO waits for a writer; a device has no size.
+        if (std::filesystem::exists(path, status) && !std::filesystem::is_regular_file(path, status))
+            throw CheckpointError(path, "is not a regular file (a device, FIFO or socket), expected a checkpoint file");
         m_stream.open(path, std::ios::binary);
         if (!m_stream)
             throw CheckpointError(path, std::string("cannot open the file (") + std::strerror(errno) + ")");

@@ -272,6 +272,12 @@ private:
         const detail::TensorExtent extent = detail::tensorExtent(tensor.sizes, tensor.strides, tensor.storageOffset, elementSize);
         if (!extent.problem.empty())
             fail("tensor " + key + " " + extent.problem);
+        if (detail::repeatsStoredValues(extent, tensor.storageOffset, elementSize))
+            fail("tensor " + key + " with shape " + detail::shapeText(tensor.sizes) + " and strides " +
+                 detail::shapeText(tensor.strides) + " repeats its stored values (a broadcast or overlapping view: " +
+                 std::to_string(extent.numel) + " values from " +
+                 std::to_string(extent.bytesNeeded / elementSize - static_cast<std::uint64_t>(tensor.storageOffset)) +
+                 " stored); intermap reads only tensors stored whole (save t.contiguous())");
         // numel * element size <= the entry's size was checked when the persistent id was read.
         const std::uint64_t storageBytes = static_cast<std::uint64_t>(storage.numel) * elementSize;
         if (extent.bytesNeeded > storageBytes)

@@ -81,4 +81,16 @@ inline TensorExtent tensorExtent(const std::vector<std::int64_t>& sizes, const s
     return extent;
 }
 
+// A view that reads one stored value at two positions (stride 0 in a dimension longer than 1, as
+// torch's expand() leaves, or strides that overlap): its element count can exceed what is stored
+// by any factor, so turning it into a dense tensor would multiply a small file into gigabytes.
+// True when the view has more elements than the storage span it addresses, which only a view
+// that repeats values can have (a view without repeats touches numel distinct positions).
+inline bool repeatsStoredValues(const TensorExtent& extent, std::int64_t storageOffset, std::uint64_t elementSize) {
+    if (extent.numel == 0 || elementSize == 0)
+        return false;
+    const std::uint64_t span = extent.bytesNeeded / elementSize - static_cast<std::uint64_t>(storageOffset);
+    return extent.numel > span;
+}
+
 } // namespace intermap::checkpoint::detail

@@ -6,7 +6,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 namespace intermap::checkpoint::detail {
@@ -49,9 +51,43 @@ std::string hex32(std::uint32_t value) {
 
 std::string entryName(const std::string& name) { return "'" + name + "'"; }
 
+constexpr const char* kExtraVariable = "INTERMAP_CHECKPOINT_EXTRA_MIB";
+constexpr const char* kMaxVariable = "INTERMAP_CHECKPOINT_MAX_MIB";
+constexpr std::uint64_t kDefaultExtraMiB = 256;
+constexpr std::uint64_t kDefaultMaxMiB = 8192;
+constexpr std::uint64_t kMiB = 1u << 20;
+
+std::uint64_t mebibytesFromEnvironment(const char* variable, std::uint64_t defaultMiB) {
+    const char* text = std::getenv(variable);
+    if (!text || !*text)
+        return defaultMiB;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long value = std::strtoull(text, &end, 10);
+    if (*end != '\0' || errno != 0 || text[0] == '-' || value > std::numeric_limits<std::uint64_t>::max() / kMiB)
+        throw UsageError(std::string(variable) + " must be a whole number of MiB, got '" + text + "'");
+    return value;
+}
+
+std::string mebibytesText(std::uint64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / static_cast<double>(kMiB));
+    return text;
+}
+
 } // namespace
 
-ZipArchive::ZipArchive(ByteSource& source) : m_source(source), m_size(source.size()) {
+std::uint64_t materialisedBytesLimit(std::uint64_t fileSize) {
+    const std::uint64_t extra = mebibytesFromEnvironment(kExtraVariable, kDefaultExtraMiB) * kMiB;
+    const std::uint64_t cap = mebibytesFromEnvironment(kMaxVariable, kDefaultMaxMiB) * kMiB;
+    const std::uint64_t relative = fileSize > std::numeric_limits<std::uint64_t>::max() - extra
+                                       ? std::numeric_limits<std::uint64_t>::max()
+                                       : fileSize + extra;
+    return std::min(relative, cap);
+}
+
+ZipArchive::ZipArchive(ByteSource& source)
+    : m_source(source), m_size(source.size()), m_materialisedLimit(materialisedBytesLimit(source.size())) {
     const EndRecord record = readEndRecord();
     readCentralDirectory(record);
 }
@@ -231,6 +267,24 @@ void ZipArchive::readCentralDirectory(const EndRecord& record) {
     }
 }
 
+void ZipArchive::claimRange(const ZipEntry& entry, std::uint64_t dataEnd) {
+    const std::uint64_t start = entry.localHeaderOffset;
+    const auto next = m_claimedRanges.lower_bound(start);
+    if (next != m_claimedRanges.end() && next->first == start && next->second == std::make_pair(dataEnd, entry.name))
+        return; // the same entry read again
+    const auto overlaps = [&](const auto& claimed) {
+        return claimed.first < dataEnd && start < claimed.second.first;
+    };
+    if ((next != m_claimedRanges.end() && overlaps(*next)) ||
+        (next != m_claimedRanges.begin() && overlaps(*std::prev(next)))) {
+        const auto& other = next != m_claimedRanges.end() && overlaps(*next) ? *next : *std::prev(next);
+        fail("corrupt zip archive: the data of entries " + entryName(entry.name) + " and " + entryName(other.second.second) +
+             " overlap (bytes " + std::to_string(std::max(start, other.first)) + " to " +
+             std::to_string(std::min(dataEnd, other.second.first)) + ")");
+    }
+    m_claimedRanges.emplace(start, std::make_pair(dataEnd, entry.name));
+}
+
 const ZipEntry* ZipArchive::find(const std::string& name) const {
     const auto it = m_index.find(name);
     return it == m_index.end() ? nullptr : &m_entries[it->second];
@@ -262,6 +316,7 @@ std::uint64_t ZipArchive::dataOffset(const ZipEntry& entry) {
     if (m_size - data < entry.compressedSize)
         fail("truncated zip archive: entry " + entryName(entry.name) + " needs " + std::to_string(entry.compressedSize) +
              " bytes at offset " + std::to_string(data) + " but the file ends at " + std::to_string(m_size));
+    claimRange(entry, data + entry.compressedSize);
     return data;
 }
 
@@ -283,6 +338,13 @@ std::shared_ptr<std::vector<std::uint8_t>> ZipArchive::read(const ZipEntry& entr
     if (entry.uncompressedSize > budget - std::min(budget, m_bytesDelivered))
         fail("corrupt zip archive: its entries add up to more data than a " + std::to_string(m_size) +
              "-byte archive can hold (overlapping entries?)");
+    if (entry.uncompressedSize > m_materialisedLimit - std::min(m_materialisedLimit, m_bytesDelivered))
+        fail("reading entry " + entryName(entry.name) + " (" + mebibytesText(entry.uncompressedSize) + " inflated) would take the " +
+             "checkpoint past its memory budget of " + mebibytesText(m_materialisedLimit) + " (" +
+             mebibytesText(m_bytesDelivered) + " read so far): the file size plus " +
+             std::to_string(mebibytesFromEnvironment(kExtraVariable, kDefaultExtraMiB)) +
+             " MiB (" + kExtraVariable + "), at most " + std::to_string(mebibytesFromEnvironment(kMaxVariable, kDefaultMaxMiB)) +
+             " MiB (" + kMaxVariable + "); raise them to read a file that really holds this much");
     if (entry.uncompressedSize > std::numeric_limits<std::size_t>::max() / 2)
         fail("entry " + entryName(entry.name) + " is too large for this machine");
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ private:
     void readZip64EndRecord(EndRecord& record, bool entryCountSaturated, bool sizeSaturated, bool offsetSaturated);
     void readCentralDirectory(const EndRecord& record);
     std::uint64_t dataOffset(const ZipEntry& entry);
+    void claimRange(const ZipEntry& entry, std::uint64_t dataEnd);
     void inflateInto(const ZipEntry& entry, std::uint64_t offset, std::vector<std::uint8_t>& out);
     [[noreturn]] void fail(const std::string& reason) const;
 
@@ -60,6 +62,18 @@ private:
     // exceed the file size (times deflate's best ratio); entries that overlap to multiply a small
     // file into gigabytes are refused.
     std::uint64_t m_bytesDelivered = 0;
+    // At most this many bytes are handed out in all (materialisedBytesLimit): a checkpoint's
+    // tensors never take much more memory than its file, whatever its entries declare.
+    std::uint64_t m_materialisedLimit = 0;
+    // The file ranges [local header, end of data) of the entries read so far, by start: a range
+    // read twice under two names (overlapping entries) is refused.
+    std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> m_claimedRanges;
 };
+
+// The budget of bytes one checkpoint archive may inflate to: its file size plus
+// INTERMAP_CHECKPOINT_EXTRA_MIB (default 256 MiB, what deflate can add to a real checkpoint),
+// at most INTERMAP_CHECKPOINT_MAX_MIB (default 8 GiB; a ViT-g/14 file is about 4.4 GB).
+// Throws UsageError naming a variable that is not a whole number of MiB.
+std::uint64_t materialisedBytesLimit(std::uint64_t fileSize);
 
 } // namespace intermap::checkpoint::detail

@@ -213,15 +213,15 @@ std::vector<EpochRecord> readHistoryCsv(const std::string& path) {
     std::ifstream in(path);
     if (!in)
         return history;
-    std::string line;
-    std::getline(in, line);
+    csv::RecordReader records(in);
+    std::vector<std::string> fields;
     const std::vector<std::string> expected{"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_auc", "lr", "seconds"};
-    if (csv::splitRecord(line) != expected)
-        throw Error(path + ": not a history.csv (header " + line + ")");
-    for (int lineNumber = 2; std::getline(in, line); ++lineNumber) {
-        if (line.empty())
+    if (!records.next(fields) || fields != expected)
+        throw Error(path + ": not a history.csv (header " + records.text() + ")");
+    while (records.next(fields)) {
+        const int lineNumber = records.lineNumber();
+        if (records.text().empty())
             continue;
-        const auto fields = csv::splitRecord(line);
         std::vector<double> values;
         for (const auto& field : fields) {
             char* end = nullptr;

@@ -55,6 +55,52 @@ torch::nn::LayerNorm makeLayerNorm(std::int64_t dim, double eps) {
     return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps).elementwise_affine(true));
 }
 
+// Beyond every ViT published (ViT-22B: width 6144, 48 blocks, 14x14 patches at 224 px), so only
+// shapes made up to allocate are refused.
+constexpr std::int64_t kMaxEmbedDim = 16384;
+constexpr std::int64_t kMaxDepth = 256;
+constexpr std::int64_t kMaxPatchSize = 1024;
+constexpr std::int64_t kMaxTokens = 1 << 16;
+constexpr std::int64_t kMaxMlpRatio = 16;
+
+// Before the model is built: the inferred configuration within those limits and consistent, and
+// the model no larger than the values the checkpoint stores. Every parameter must come from the
+// file with its shape (loadWeights), so a configuration needing more values than the file holds
+// is missing keys or has shapes made up from a few (e.g. 1000 'blocks.N' keys of one tiny
+// tensor each): it is refused before gigabytes of parameters are allocated for it.
+void requirePlausibleConfiguration(const VitConfig& config, const StateDict& dict) {
+    const auto refuse = [&](const std::string& what) {
+        throw CheckpointError(dict.sourcePath, "implausible ViT configuration (" + what + ")");
+    };
+    const auto limit = [&](const char* name, std::int64_t value, std::int64_t maximum) {
+        if (value < 1 || value > maximum)
+            refuse(std::string(name) + " " + std::to_string(value) + ", expected 1.." + std::to_string(maximum));
+    };
+    limit("width", config.embedDim, kMaxEmbedDim);
+    limit("depth", config.depth, kMaxDepth);
+    limit("patch size", config.patchSize, kMaxPatchSize);
+    limit("tokens", config.numTokens(), kMaxTokens);
+    limit("MLP width", config.mlpHiddenDim, kMaxMlpRatio * config.embedDim);
+    limit("heads", config.numHeads, config.embedDim);
+    if (config.registerTokens >= config.numTokens())
+        refuse(std::to_string(config.registerTokens) + " register tokens for " + std::to_string(config.numTokens()) + " tokens");
+
+    // A lower bound of the model's parameter count (weights only, no biases or norms), in double:
+    // the limits above keep it far from overflow and exactness does not matter.
+    const double width = static_cast<double>(config.embedDim);
+    const double needed = width * 3.0 * static_cast<double>(config.patchSize * config.patchSize) +
+                          width * static_cast<double>(config.numTokens()) +
+                          static_cast<double>(config.depth) * (4.0 * width * width + 2.0 * width * static_cast<double>(config.mlpHiddenDim)) +
+                          static_cast<double>(config.numClasses) * static_cast<double>(config.headInputs());
+    double stored = 0.0;
+    for (const auto& entry : dict.entries)
+        stored += static_cast<double>(entry.second.numel());
+    if (needed > stored)
+        refuse(config.describe() + " needs at least " + std::to_string(static_cast<long long>(needed)) +
+               " parameter values, the file stores " + std::to_string(static_cast<long long>(stored)) +
+               ": keys are missing or their shapes do not belong to one model");
+}
+
 } // namespace
 
 std::string VitConfig::describe() const {
@@ -105,7 +151,7 @@ VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numH
                                                    "] (" + std::to_string(prefix) + " prefix tokens)");
     config.imageSize = grid * config.patchSize;
 
-    static const std::regex blockKey(R"(^blocks\.(\d+)\.)");
+    static const std::regex blockKey(R"(^blocks\.(\d{1,9})\.)"); // 9 digits: std::stoll cannot overflow
     std::set<std::int64_t> blockIndices;
     for (const auto& entry : dict.entries) {
         std::smatch match;
@@ -143,6 +189,7 @@ VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numH
     if (config.numHeads <= 0 || config.embedDim % config.numHeads != 0)
         throw CheckpointError(dict.sourcePath, "embed dim " + std::to_string(config.embedDim) +
                                                    " is not divisible by " + std::to_string(config.numHeads) + " heads");
+    requirePlausibleConfiguration(config, dict);
     return config;
 }
 

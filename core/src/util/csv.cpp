@@ -7,11 +7,34 @@
 
 namespace intermap::csv {
 
+namespace {
+
+bool startsFormula(char c) { return c == '=' || c == '+' || c == '-' || c == '@'; }
+
+// The whole text reads as a number ("-0.5", "+3", "-inf"): a spreadsheet shows it as one.
+bool isNumber(std::string_view text) {
+    const std::string copy(text);
+    char* end = nullptr;
+    std::strtod(copy.c_str(), &end);
+    return end != copy.c_str() && *end == '\0';
+}
+
+bool needsApostrophe(std::string_view text) {
+    if (text.empty())
+        return false;
+    if (startsFormula(text[0]))
+        return !isNumber(text);
+    return text[0] == '\'' && text.size() > 1 && (startsFormula(text[1]) || text[1] == '\'');
+}
+
+} // namespace
+
 std::string field(std::string_view text) {
-    if (text.find_first_of(",\"\r\n") == std::string_view::npos)
-        return std::string(text);
+    const std::string guarded = needsApostrophe(text) ? "'" + std::string(text) : std::string(text);
+    if (guarded.find_first_of(",\"\r\n") == std::string::npos)
+        return guarded;
     std::string quoted = "\"";
-    for (char c : text) {
+    for (char c : guarded) {
         if (c == '"')
             quoted += '"';
         quoted += c;
@@ -61,13 +84,19 @@ std::string number(double value) {
     return text;
 }
 
-std::vector<std::string> splitRecord(std::string_view line) {
+std::string textOf(std::string_view cell) {
+    if (cell.size() > 1 && cell[0] == '\'' && (startsFormula(cell[1]) || cell[1] == '\''))
+        cell.remove_prefix(1);
+    return std::string(cell);
+}
+
+std::vector<std::string> splitRecord(std::string_view record) {
     std::vector<std::string> fields(1);
     bool inQuotes = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
+    for (std::size_t i = 0; i < record.size(); ++i) {
+        const char c = record[i];
         if (inQuotes) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+            if (c == '"' && i + 1 < record.size() && record[i + 1] == '"') {
                 fields.back() += '"';
                 ++i;
             } else if (c == '"') {
@@ -84,6 +113,30 @@ std::vector<std::string> splitRecord(std::string_view line) {
         }
     }
     return fields;
+}
+
+bool RecordReader::next(std::vector<std::string>& fields) {
+    std::string line;
+    if (!std::getline(m_in, line))
+        return false;
+    m_recordLine = ++m_linesRead;
+    m_text = line;
+    // Inside quotes while the count of quote characters is odd (an escaped quote adds two).
+    const auto quotes = [](const std::string& text) {
+        std::size_t count = 0;
+        for (char c : text)
+            count += c == '"' ? 1 : 0;
+        return count;
+    };
+    std::size_t quoteCount = quotes(line);
+    while (quoteCount % 2 == 1 && std::getline(m_in, line)) {
+        ++m_linesRead;
+        m_text += '\n';
+        m_text += line;
+        quoteCount += quotes(line);
+    }
+    fields = splitRecord(m_text);
+    return true;
 }
 
 } // namespace intermap::csv

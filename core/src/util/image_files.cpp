@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 
 namespace intermap::util {
@@ -16,6 +17,9 @@ bool isImageFile(const std::string& path) {
     std::string name = path.substr(slash == std::string::npos ? 0 : slash + 1);
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     if (name == "DICOMDIR")
+        return false;
+    std::error_code notRegular; // a FIFO would block the open below until someone writes to it
+    if (!std::filesystem::is_regular_file(path, notRegular))
         return false;
     std::ifstream in(path, std::ios::binary);
     char start[132];

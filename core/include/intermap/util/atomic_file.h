@@ -1,7 +1,9 @@
 #pragma once
-// Atomic file replacement: write to a temporary file in the same directory, flush it to disk,
-// then rename over the destination. A reader never sees a half-written file and a crash or a
-// cancelled job leaves either the old file or the new one.
+// Atomic, durable file replacement: write to a new temporary file in the same directory (created
+// with O_EXCL|O_NOFOLLOW, so nothing placed at its name is written through), fsync it, close it
+// (both checked), rename it over the destination and fsync the directory. A reader never sees a
+// half-written file; a crash, a full disk or a cancelled job leaves either the old file or the
+// new one. A replaced file keeps its permission bits.
 #include <cstddef>
 #include <functional>
 #include <ostream>

@@ -190,6 +190,14 @@ std::vector<AnnotatedImage> listAnnotatedImages(const MaskSource& source) {
         std::sort(annotated.begin(), annotated.end(), [](const AnnotatedImage& a, const AnnotatedImage& b) {
             return fs::path(a.mask.path).filename() < fs::path(b.mask.path).filename();
         });
+        // a.png and a.bmp would both pair with image a: two rows scored against one of them.
+        std::map<std::string, std::string> pathByStem;
+        for (const auto& image : annotated) {
+            const auto [earlier, isNew] = pathByStem.emplace(image.stem, image.mask.path);
+            if (!isNew)
+                throw UsageError("masks '" + earlier->second + "' and '" + image.mask.path + "' have the same stem '" +
+                                 image.stem + "': keep one of them");
+        }
         return annotated;
     }
     const json document = parseAnnotationFile(source.path);

@@ -123,12 +123,12 @@ void scanSplitFileLayout(ScanState& state, const DatasetOptions& options, const 
     if (!in)
         throw UsageError(splitFile.string() + ": cannot open the split file");
     const std::string fileName = splitFile.filename().string();
-    std::string line;
-    if (!std::getline(in, line))
+    csv::RecordReader records(in);
+    std::vector<std::string> header;
+    if (!records.next(header))
         throw UsageError(splitFile.string() + ": the split file is empty (expected the header class,image,split)");
-    if (line.size() >= 3 && std::memcmp(line.data(), "\xEF\xBB\xBF", 3) == 0)
-        line.erase(0, 3); // UTF-8 byte-order mark (Excel)
-    const auto header = csv::splitRecord(line);
+    if (header[0].size() >= 3 && std::memcmp(header[0].data(), "\xEF\xBB\xBF", 3) == 0)
+        header[0].erase(0, 3); // UTF-8 byte-order mark (Excel)
     int classColumn = -1, imageColumn = -1, splitColumn = -1;
     for (std::size_t i = 0; i < header.size(); ++i) {
         const std::string name = lower(trim(header[i]));
@@ -141,18 +141,17 @@ void scanSplitFileLayout(ScanState& state, const DatasetOptions& options, const 
     }
     if (classColumn < 0 || imageColumn < 0 || splitColumn < 0)
         throw UsageError(splitFile.string() + ": the header must name the columns class, image and split; found '" +
-                         trim(line) + "'");
+                         trim(records.text()) + "'");
     const std::size_t columns = header.size();
 
     std::vector<std::string> bad; // unreadable entries, reported together
     std::set<std::pair<std::string, std::string>> listed;
     const std::set<std::string> existingFolders(folders.begin(), folders.end());
-    int lineNumber = 1;
-    while (std::getline(in, line)) {
-        ++lineNumber;
-        if (trim(line).empty())
+    std::vector<std::string> fields;
+    while (records.next(fields)) {
+        const int lineNumber = records.lineNumber();
+        if (trim(records.text()).empty())
             continue;
-        const auto fields = csv::splitRecord(line);
         const std::string at = fileName + " line " + std::to_string(lineNumber) + ": ";
         if (fields.size() != columns) {
             bad.push_back(at + "expected " + std::to_string(columns) + " fields, found " + std::to_string(fields.size()));

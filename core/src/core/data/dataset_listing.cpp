@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <system_error>
 
 namespace fs = std::filesystem;
@@ -95,6 +96,15 @@ std::vector<std::string> imageFileNames(const fs::path& folder, const std::strin
     if (error)
         throw UsageError(folder.string() + ": cannot list the folder (" + error.message() + ")");
     std::sort(names.begin(), names.end());
+    // a.png beside a.jpg: samples and masks pair by stem, so which file a sample (or its mask)
+    // would be depended on file names alone.
+    std::map<std::string, std::string> nameByStem;
+    for (const auto& name : names) {
+        const auto [earlier, isNew] = nameByStem.emplace(stemOf(name), name);
+        if (!isNew)
+            throw UsageError((folder / earlier->second).string() + " and " + (folder / name).string() +
+                             " have the same stem '" + earlier->first + "': keep one of them");
+    }
     if (!ignored.empty()) {
         std::sort(ignored.begin(), ignored.end());
         warnings.push_back(relativeFolder + ": ignored " + std::to_string(ignored.size()) +

@@ -13,25 +13,15 @@ std::vector<MaskFile> listMasks(const fs::path& root, std::vector<std::string>& 
     std::vector<MaskFile> masks;
     if (!isDirectory(masksDir))
         return masks;
-    // Duplicates (same folder and stem, several formats): the first by name wins.
-    std::map<std::pair<std::string, std::string>, std::vector<std::string>> seen;
+    // imageFileNames refuses two masks of one stem in a folder (several formats).
     auto addFolder = [&](const fs::path& folder, const std::string& classFolder) {
         const std::string relativeFolder = relativeTo(root, folder);
-        for (const auto& name : imageFileNames(folder, relativeFolder, warnings, classFolder.empty())) {
-            const std::string stem = stemOf(name);
-            auto& names = seen[{classFolder, stem}];
-            names.push_back(name);
-            if (names.size() == 1)
-                masks.push_back({classFolder, stem, (folder / name).string(), relativeTo(root, folder / name)});
-        }
+        for (const auto& name : imageFileNames(folder, relativeFolder, warnings, classFolder.empty()))
+            masks.push_back({classFolder, stemOf(name), (folder / name).string(), relativeTo(root, folder / name)});
     };
     addFolder(masksDir, "");
     for (const auto& classFolder : subfolderNames(masksDir))
         addFolder(masksDir / classFolder, classFolder);
-    for (const auto& [key, names] : seen)
-        if (names.size() > 1)
-            warnings.push_back("masks/" + (key.first.empty() ? "" : key.first + "/") + ": several masks for '" +
-                               key.second + "' (" + joinNames(names) + "); using " + names.front());
     return masks;
 }
 

@@ -152,14 +152,14 @@ ReportMetricTable metricTable(const EvaluationResults& results, const std::strin
 std::map<std::pair<std::string, std::string>, ReportPredictionCount> readPredictionCounts(const std::string& outDir) {
     std::map<std::pair<std::string, std::string>, ReportPredictionCount> counts;
     std::ifstream file(fs::path(outDir) / "predictions.csv");
-    std::string line;
-    if (!std::getline(file, line))
+    csv::RecordReader records(file);
+    std::vector<std::string> fields;
+    if (!records.next(fields))
         return counts;
-    while (std::getline(file, line)) {
-        const auto fields = csv::splitRecord(line);
+    while (records.next(fields)) {
         if (fields.size() < 5)
             continue;
-        auto& count = counts[{fields[0], fields[1]}];
+        auto& count = counts[{csv::textOf(fields[0]), csv::textOf(fields[1])}];
         ++count.n;
         count.hits += fields[3] == fields[4] ? 1 : 0;
     }

@@ -58,21 +58,21 @@ EvaluationResults readEvaluationResults(const std::string& outDir) {
 std::vector<PerImageScore> readPerImageScores(const std::string& outDir) {
     const std::string path = (fs::path(outDir) / "per_image.csv").string();
     std::istringstream text(run_folder::readTextFile(path));
-    std::string line;
-    if (!std::getline(text, line))
+    csv::RecordReader records(text);
+    std::vector<std::string> header;
+    if (!records.next(header))
         throw Error(path + ": empty file");
-    const auto header = csv::splitRecord(line);
     if (header.size() < 5 || header[0] != "dataset" || header[3] != "image")
         throw Error(path + ": unexpected header (dataset,init,method,image,<metrics>...)");
     std::vector<PerImageScore> scores;
-    for (int lineNumber = 2; std::getline(text, line); ++lineNumber) {
-        if (line.empty())
+    std::vector<std::string> fields;
+    while (records.next(fields)) {
+        if (records.text().empty())
             continue;
-        const auto fields = csv::splitRecord(line);
         if (fields.size() != header.size())
-            throw Error(path + ": line " + std::to_string(lineNumber) + " has " + std::to_string(fields.size()) +
+            throw Error(path + ": line " + std::to_string(records.lineNumber()) + " has " + std::to_string(fields.size()) +
                         " fields, the header " + std::to_string(header.size()));
-        PerImageScore score{fields[0], fields[1], fields[2], fields[3], {}};
+        PerImageScore score{csv::textOf(fields[0]), csv::textOf(fields[1]), csv::textOf(fields[2]), csv::textOf(fields[3]), {}};
         for (std::size_t c = 4; c < fields.size(); ++c) {
             char* end = nullptr;
             const double value = std::strtod(fields[c].c_str(), &end);

@@ -235,11 +235,18 @@ EvaluationSettings readRunSettings(const std::string& outDir) {
     const std::string path = (fs::path(outDir) / "evaluation.json").string();
     if (!fs::exists(path))
         throw UsageError(outDir + ": not an evaluation folder (no evaluation.json)");
+    EvaluationSettings settings;
     try {
-        return run_folder::settingsFromJson(run_folder::readJsonFile(path).at("settings"), outDir);
+        settings = run_folder::settingsFromJson(run_folder::readJsonFile(path).at("settings"), outDir);
     } catch (const run_folder::json::exception& error) {
         throw Error(path + ": unexpected content (" + error.what() + ")");
     }
+    // The file is data from disk, not a validated command line: a shard index out of range would
+    // index past the merge's table of shards.
+    if (settings.shardCount < 1 || settings.shardIndex < 0 || settings.shardIndex >= settings.shardCount)
+        throw FileError(path, "shard " + std::to_string(settings.shardIndex) + " of " + std::to_string(settings.shardCount) +
+                                  ": need a count >= 1 and 0 <= index < count");
+    return settings;
 }
 
 } // namespace intermap::eval

@@ -1,0 +1,177 @@
+// Hostile inputs and hostile timing through the executable: a shard folder whose evaluation.json
+// names an impossible shard, and two runs writing one output folder. Each refused with exit 1 and
+// a message naming the file or the folder (and, for a held folder, its holder), never a crash.
+#include "intermap/eval/evaluation_settings.h"
+#include "intermap/util/output_folder_lock.h"
+
+#include "cli_runner.h"
+#include "shared_data.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest/QtTest>
+
+#include <csignal>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+using intermap::test::CliResult;
+using intermap::test::runCli;
+
+QString fixture(const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/") + name); }
+
+QByteArray readAll(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// Every file below `folder` other than the lock file: what a refused run must not have written.
+QStringList writtenFiles(const QString& folder) {
+    QStringList files;
+    QDirIterator it(folder, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        if (QFileInfo(path).fileName() != QLatin1String(".lock"))
+            files << path;
+    }
+    return files;
+}
+
+QStringList sanityArguments(const QString& out) {
+    QStringList arguments{QStringLiteral("sanity"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                          QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--methods"),
+                          QStringLiteral("attention,rollout,gradcam,chefer"), QStringLiteral("--out"), out};
+    return arguments << fixture(QStringLiteral("img_0.png")) << fixture(QStringLiteral("img_1.png"));
+}
+
+} // namespace
+
+class TestHostileCli : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_work;
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_work.isValid()); }
+
+    void mergeRefusesAShardOutOfRange_data() {
+        QTest::addColumn<int>("index");
+        QTest::addColumn<int>("count");
+        QTest::newRow("index past the count") << 7 << 2;
+        QTest::newRow("negative index") << -1 << 2;
+        QTest::newRow("no shards") << 0 << 0;
+    }
+    // merge used the index to fill its table of shards: index 7 of 2 wrote past it (exit 139).
+    void mergeRefusesAShardOutOfRange() {
+        QFETCH(int, index);
+        QFETCH(int, count);
+        const QString shard = m_work.filePath(QStringLiteral("shard_%1_%2").arg(index).arg(count));
+        QVERIFY(QDir().mkpath(shard));
+        intermap::eval::EvaluationSettings settings;
+        settings.weightsDir = "weights";
+        settings.datasets.push_back({"cpchild", "images", "masks", {}});
+        settings.shardIndex = index;
+        settings.shardCount = count;
+        settings.outDir = shard.toStdString();
+        intermap::eval::writeRunSettings(settings);
+        const QString merged = shard + QStringLiteral("_merged");
+        const CliResult result = runCli({QStringLiteral("merge"), shard, QStringLiteral("--out"), merged});
+        QVERIFY2(result.exitCode == 1, qPrintable(QString::number(result.exitCode) + QStringLiteral(": ") + result.standardError));
+        QVERIFY2(result.standardError.contains(shard + QStringLiteral("/evaluation.json")), qPrintable(result.standardError));
+        QVERIFY2(result.standardError.contains(QStringLiteral("shard %1 of %2").arg(index).arg(count)), qPrintable(result.standardError));
+        QVERIFY(writtenFiles(merged).isEmpty());
+    }
+
+    void everyWriterRefusesAFolderHeldByAnotherRun_data() {
+        QTest::addColumn<QString>("command");
+        QTest::addColumn<QStringList>("arguments");
+        QTest::newRow("evaluate") << QStringLiteral("evaluate")
+                                  << QStringList{QStringLiteral("--weights"), m_work.filePath(QStringLiteral("weights")),
+                                                 QStringLiteral("--dataset"), QStringLiteral("d=images,masks")};
+        QTest::newRow("merge") << QStringLiteral("merge") << QStringList{m_work.filePath(QStringLiteral("some-shard"))};
+        QTest::newRow("train") << QStringLiteral("train")
+                               << QStringList{QStringLiteral("--data"), m_work.filePath(QStringLiteral("data"))};
+        QTest::newRow("sanity") << QStringLiteral("sanity")
+                                << QStringList{QStringLiteral("--checkpoint"), m_work.filePath(QStringLiteral("model.pth")),
+                                               QStringLiteral("--methods"), QStringLiteral("attention"),
+                                               m_work.filePath(QStringLiteral("image.png"))};
+    }
+    // This test process plays the first run: the command must stop before it reads or writes.
+    void everyWriterRefusesAFolderHeldByAnotherRun() {
+        QFETCH(QString, command);
+        QFETCH(QStringList, arguments);
+        const QString out = m_work.filePath(QStringLiteral("held-") + command);
+        const intermap::util::OutputFolderLock firstRun(out.toStdString());
+        const CliResult second = runCli(QStringList{command} << arguments << QStringLiteral("--out") << out);
+        QVERIFY2(second.exitCode == 1, qPrintable(QString::number(second.exitCode) + QStringLiteral(": ") + second.standardError));
+        QVERIFY2(second.standardError.contains(out + QStringLiteral(": another run is writing this folder")),
+                 qPrintable(second.standardError));
+        char host[256] = {};
+        QCOMPARE(::gethostname(host, sizeof host - 1), 0);
+        const QString holder = QString::fromLocal8Bit(host) + QLatin1Char(':') + QString::number(::getpid());
+        QVERIFY2(second.standardError.contains(holder), qPrintable(second.standardError + QStringLiteral(" lacks ") + holder));
+        QVERIFY(writtenFiles(out).isEmpty());
+    }
+
+    // The kernel drops a dead holder's lock: no stale lock to clear by hand after a kill -9.
+    void aKilledHolderLeavesTheFolderFree() {
+        const std::string out = m_work.filePath(QStringLiteral("killed-holder")).toStdString();
+        int ready[2];
+        QCOMPARE(::pipe(ready), 0);
+        const pid_t holder = ::fork();
+        QVERIFY(holder >= 0);
+        if (holder == 0) {
+            const intermap::util::OutputFolderLock lock(out);
+            (void)!::write(ready[1], "x", 1);
+            ::pause();
+            ::_exit(0);
+        }
+        char byte = 0;
+        QCOMPARE(::read(ready[0], &byte, 1), ssize_t(1));
+        QVERIFY_THROWS_EXCEPTION(intermap::util::OutputFolderBusy, intermap::util::OutputFolderLock{out});
+        ::kill(holder, SIGKILL);
+        int status = 0;
+        QCOMPARE(::waitpid(holder, &status, 0), holder);
+        const intermap::util::OutputFolderLock after(out); // throws if the lock outlived its holder
+        ::close(ready[0]);
+        ::close(ready[1]);
+    }
+
+    // Two real runs: the second, started while the first holds the folder, stops at once; the first
+    // finishes with the outputs a run alone writes.
+    void aSecondRunIntoOneFolderStopsWhileTheFirstFinishesIntact() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+        const QString out = m_work.filePath(QStringLiteral("concurrent"));
+        QProcess first;
+        first.start(QStringLiteral(INTERMAP_CLI_PATH), sanityArguments(out));
+        QVERIFY(first.waitForStarted());
+        const QByteArray firstHolder = ':' + QByteArray::number(first.processId());
+        // The first run writes host:PID once it holds the lock.
+        while (first.state() == QProcess::Running && !readAll(out + QStringLiteral("/.lock")).contains(firstHolder))
+            QThread::msleep(5);
+        QVERIFY2(first.state() == QProcess::Running, "the first run ended before taking the lock");
+        const CliResult second = runCli(sanityArguments(out));
+        const bool firstStillRan = first.state() == QProcess::Running;
+        QVERIFY(first.waitForFinished(300000));
+        QVERIFY2(first.exitCode() == 0, first.readAllStandardError().constData());
+        if (!firstStillRan && second.exitCode == 0)
+            QSKIP("the first run finished before the second started: nothing overlapped on this machine");
+        QVERIFY2(second.exitCode == 1, qPrintable(second.standardError));
+        QVERIFY2(second.standardError.contains(QString::fromLatin1(firstHolder)), qPrintable(second.standardError));
+
+        const QString alone = m_work.filePath(QStringLiteral("alone"));
+        const CliResult solo = runCli(sanityArguments(alone));
+        QVERIFY2(solo.exitCode == 0, qPrintable(solo.standardError));
+        QCOMPARE(readAll(out + QStringLiteral("/randomization.csv")), readAll(alone + QStringLiteral("/randomization.csv")));
+        QVERIFY(!readAll(out + QStringLiteral("/randomization.csv")).isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHostileCli)
+#include "test_hostile_cli.moc"
