@@ -6,11 +6,11 @@
 #include "intermap/util/csv.h"
 
 #include "cli_runner.h"
+#include "evaluation_outputs.h"
 #include "shared_data.h"
 #include "small_vit.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -25,6 +25,8 @@
 namespace {
 
 using intermap::test::CliResult;
+using intermap::test::filesUnder;
+using intermap::test::readAll;
 using intermap::test::runCli;
 
 const QStringList kInits{QStringLiteral("sup"), QStringLiteral("dino")};
@@ -32,22 +34,7 @@ const QStringList kMethods{QStringLiteral("attention"), QStringLiteral("gradcam"
 constexpr int kImages = 2;
 constexpr int kStages = 1 + 2 + 2; // trained, head, block1, block0, embedding (2 blocks)
 
-QByteArray readAll(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
 QJsonObject readJson(const QString& path) { return QJsonDocument::fromJson(readAll(path)).object(); }
-
-std::map<QString, QByteArray> filesUnder(const QString& root) {
-    std::map<QString, QByteArray> files;
-    QDirIterator it(root, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        files[QDir(root).relativeFilePath(path)] = readAll(path);
-    }
-    return files;
-}
 
 } // namespace
 

@@ -45,8 +45,8 @@ enum class RandomisationMode { Cascading, Independent };
 RandomisationMode parseRandomisationMode(std::string_view name);
 std::string_view toString(RandomisationMode mode);
 
-// ViT-B/16 on 2 cores explains the four methods ~15 % faster per image at batch 4 than at batch 1
-// (BENCHMARKS.md); 4 images of Chefer in float64 stay within a few GB.
+// intermap-bench-explain measured the study's trio on ViT-B/16 (2 cores) at 2.86 s per image at
+// batch 4 against 3.36 s at batch 1 (BENCHMARKS.md, 2026-11-26; peak 3.7 GB with batch 4).
 constexpr int kDefaultRandomisationBatchSize = 4;
 
 struct RandomisationSettings {
