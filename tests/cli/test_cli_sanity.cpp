@@ -8,6 +8,7 @@
 #include "intermap/util/npy.h"
 
 #include "cli_runner.h"
+#include "evaluation_outputs.h"
 #include "shared_data.h"
 
 #include <QDir>
@@ -26,14 +27,10 @@
 namespace {
 
 using intermap::test::CliResult;
+using intermap::test::readAll;
 using intermap::test::runCli;
 
 QString fixture(const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/") + name); }
-
-QByteArray readAll(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
 
 struct Row {
     QString image, method, mode, layer;

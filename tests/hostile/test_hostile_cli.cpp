@@ -5,6 +5,7 @@
 #include "intermap/util/output_folder_lock.h"
 
 #include "cli_runner.h"
+#include "evaluation_outputs.h"
 #include "shared_data.h"
 
 #include <QDir>
@@ -22,14 +23,10 @@
 namespace {
 
 using intermap::test::CliResult;
+using intermap::test::readAll;
 using intermap::test::runCli;
 
 QString fixture(const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/") + name); }
-
-QByteArray readAll(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
 
 // Every file below `folder` other than the lock file: what a refused run must not have written.
 QStringList writtenFiles(const QString& folder) {
