@@ -85,6 +85,7 @@ set(INTERMAP_CORE_SOURCES
     eval/results_reader.cpp
     eval/score_folder.cpp
     eval/report_model.cpp
+    eval/evaluate_command_line.cpp
     train/loader_streams.cpp
     train/training_run.cpp
     train/training_job.cpp

@@ -3,6 +3,7 @@
 #include <cmath>
 #include "commands.h"
 
+#include "intermap/explain/gradcam_smoothing.h"
 #include "intermap/util/errors.h"
 
 #include <cstdio>
@@ -221,6 +222,10 @@ QCommandLineOption precisionOption() {
 
 std::optional<explain::EigenSign> parseEigenSignValue(const QString& text, QString* error) {
     return parseWordOption(QStringLiteral("--eigen-sign"), text, explain::kEigenSignWords, error);
+}
+
+std::optional<std::pair<bool, bool>> parseGradCamSmoothingValue(const QString& text, QString* error) {
+    return parseWordOption(QStringLiteral("--gradcam-smoothing"), text, explain::kGradCamSmoothingWords, error);
 }
 
 std::optional<explain::Precision> parsePrecisionValue(const QString& text, QString* error) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace intermap::cli {
@@ -58,6 +59,7 @@ QCommandLineOption precisionOption();                              // --precisio
 // Their values; nullopt (and *error set, naming the flag and the allowed words) otherwise.
 std::optional<explain::EigenSign> parseEigenSignValue(const QString& text, QString* error);
 std::optional<explain::Precision> parsePrecisionValue(const QString& text, QString* error);
+std::optional<std::pair<bool, bool>> parseGradCamSmoothingValue(const QString& text, QString* error); // (aug, eigen)
 
 // Parses `arguments`; the exit code when the command should return at once (a parse error:
 // usage on stderr, ExitUsage; --help: the help on stdout, ExitSuccess), nullopt to go on.

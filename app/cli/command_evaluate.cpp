@@ -10,6 +10,7 @@
 #include "intermap/eval/slurm_submission.h"
 #include "intermap/eval/study.h"
 #include "intermap/explain/explain_options.h"
+#include "intermap/explain/gradcam_smoothing.h"
 #include "intermap/explain/precision.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 namespace intermap::cli {
 namespace {
@@ -213,6 +215,13 @@ int runEvaluate(const QStringList& arguments) {
     const QCommandLineOption sanityImagesOption(
         QStringLiteral("sanity-images"), QStringLiteral("Images per data set for --sanity (default %1).").arg(defaults.sanityImages),
         QStringLiteral("N"), QString::number(defaults.sanityImages));
+    const QString defaultSmoothing = QString::fromLatin1(explain::gradCamSmoothingName(defaults.explainOptions));
+    const QCommandLineOption smoothingOption(
+        QStringLiteral("gradcam-smoothing"),
+        QStringLiteral("Grad-CAM's smoothing: %1 (default %2, the study's: 6 augmented passes and the first principal "
+                       "component).")
+            .arg(QString::fromStdString(util::allowedWords(explain::kGradCamSmoothingWords)), defaultSmoothing),
+        QStringLiteral("WHICH"), defaultSmoothing);
     const QCommandLineOption eigenSignOption = cli::eigenSignOption(defaults.explainOptions.eigenSign);
     const QCommandLineOption precisionOption = cli::precisionOption();
     const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Seed of the random baseline, of ROAD's imputation noise and of --sanity's re-initialisation (default 0)."),
@@ -248,7 +257,7 @@ int runEvaluate(const QStringList& arguments) {
         QStringLiteral("With --slurm-array: wait for the merge job and exit with its status (1 naming a failed shard and its log)."));
     const QList<QCommandLineOption> gridOptions{headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption,
                                                 topKOption, thresholdOption, faithfulnessOption, roadOption, sanityOption,
-                                                sanityImagesOption, eigenSignOption, precisionOption, seedOption, imageSizeOption,
+                                                sanityImagesOption, smoothingOption, eigenSignOption, precisionOption, seedOption, imageSizeOption,
                                                 meanOption, stdOption, frameOption, windowOption, deviceOption};
     parser.addOptions(gridOptions);
     parser.addOptions({shardOption, outOption, slurmArrayOption, sbatchArgsOption, waitOption});
@@ -296,6 +305,10 @@ int runEvaluate(const QStringList& arguments) {
     settings.sanityImages = parser.value(sanityImagesOption).toInt(&ok);
     if (!ok || settings.sanityImages < 1)
         return usageError(command, QStringLiteral("--sanity-images must be a positive integer, got '%1'").arg(parser.value(sanityImagesOption)));
+    const auto smoothing = parseGradCamSmoothingValue(parser.value(smoothingOption), &error);
+    if (!smoothing)
+        return usageError(command, error);
+    std::tie(settings.explainOptions.augSmooth, settings.explainOptions.eigenSmooth) = *smoothing;
     const auto eigenSign = parseEigenSignValue(parser.value(eigenSignOption), &error);
     if (!eigenSign)
         return usageError(command, error);

@@ -7,7 +7,9 @@
 // refusing is a clear error. Outside CI a cluster that cannot start skips the test (saying why);
 // with CI=true it fails.
 #include "cli_runner.h"
+#include "cpchild_subset.h"
 #include "evaluation_outputs.h"
+#include "local_cluster.h"
 #include "shared_data.h"
 #include "small_vit.h"
 
@@ -18,8 +20,6 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
-#include <unistd.h>
-
 namespace {
 
 using intermap::test::CliResult;
@@ -29,20 +29,13 @@ constexpr int kWaitTimeoutMs = 900000;
 
 using intermap::test::readAll;
 
-QString clusterScript() { return QStringLiteral(INTERMAP_SOURCE_DIR "/tests/slurm/local_cluster.sh"); }
-
-// Runs local_cluster.sh; its stderr is the reason when it fails.
-CliResult runClusterScript(const QStringList& arguments) {
-    return intermap::test::runProgram(clusterScript(), arguments, 180000, QStringLiteral("local_cluster.sh"));
-}
-
 } // namespace
 
 class TestCliSlurm : public QObject {
     Q_OBJECT
 
     QTemporaryDir m_work;
-    QString m_cluster; // the cluster's folder, set once it runs
+    intermap::test::LocalCluster m_cluster;
     QStringList m_gridArguments;
     QString m_reference;
 
@@ -50,20 +43,10 @@ class TestCliSlurm : public QObject {
         return QStringList{QStringLiteral("evaluate")} << m_gridArguments << QStringLiteral("--out") << out << extra;
     }
 
-    void stopCluster() {
-        if (m_cluster.isEmpty())
-            return;
-        runClusterScript({QStringLiteral("stop"), m_cluster});
-        m_cluster.clear();
-    }
-
     void compareWithReference(const QString& directory) {
         const QString difference = intermap::test::differenceFromReference(directory, m_reference);
         QVERIFY2(difference.isEmpty(), qPrintable(difference + QStringLiteral(" from %1").arg(QStringLiteral("the unsharded run"))));
     }
-
-public:
-    ~TestCliSlurm() override { stopCluster(); } // also when a test function failed
 
 private Q_SLOTS:
     void initTestCase() {
@@ -73,33 +56,18 @@ private Q_SLOTS:
             m_work.setAutoRemove(false);
             qInfo("outputs kept in %s", qPrintable(m_work.path()));
         }
-        // A short path: the munge socket's path must fit a sockaddr_un (108 bytes).
-        const QString cluster = m_work.filePath(QStringLiteral("cluster"));
-        const CliResult started = runClusterScript({QStringLiteral("start"), cluster, QString::number(::getpid())});
-        if (started.exitCode != 0) {
-            const QString why = QStringLiteral("the test SLURM cluster did not start: ") + started.standardError.trimmed();
+        const QString why = m_cluster.start(m_work.filePath(QStringLiteral("cluster"))); // the CLI and its jobs use it
+        if (!why.isEmpty()) {
             if (intermap::test::runningInCi())
                 QFAIL(qPrintable(why));
             QSKIP(qPrintable(why + QStringLiteral(" (skipped outside CI; in CI this fails)")));
         }
-        m_cluster = cluster;
-        qputenv("SLURM_CONF", (cluster + QStringLiteral("/slurm.conf")).toLocal8Bit()); // the CLI and its jobs use it
 
         // Nine annotated polyps (names like "1 (10).jpg"), one small model.
         // Folder names with a space and a quote: the job scripts must quote them.
         const QString images = m_work.filePath(QStringLiteral("polyp images")), masks = m_work.filePath(QStringLiteral("box's masks"));
-        QVERIFY(QDir().mkpath(images) && QDir().mkpath(masks));
-        const QDir sharedMasks(intermap::test::sharedPath(QStringLiteral("data/cp-child-a/masks")));
-        const QDir sharedImages(intermap::test::sharedPath(QStringLiteral("data/cp-child-a/test/polyp")));
-        const QStringList maskNames = sharedMasks.entryList(QDir::Files, QDir::Name).mid(0, 9);
-        QCOMPARE(maskNames.size(), 9);
-        for (const QString& mask : maskNames) {
-            const QString stem = QFileInfo(mask).completeBaseName();
-            const QStringList image = sharedImages.entryList({stem + QStringLiteral(".*")}, QDir::Files);
-            QVERIFY2(image.size() == 1, qPrintable(stem));
-            QVERIFY(QFile::copy(sharedMasks.filePath(mask), masks + QLatin1Char('/') + mask));
-            QVERIFY(QFile::copy(sharedImages.filePath(image.first()), images + QLatin1Char('/') + image.first()));
-        }
+        const QString copied = intermap::test::copyCpChildPolyps(9, images, masks);
+        QVERIFY2(copied.isEmpty(), qPrintable(copied));
         const QString weights = m_work.filePath(QStringLiteral("weights"));
         QVERIFY(QDir().mkpath(weights));
         intermap::test::writeSmallVitCheckpoint(weights + QStringLiteral("/cpchild_sup.pth"), 2024);
@@ -111,7 +79,7 @@ private Q_SLOTS:
         QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
     }
 
-    void cleanupTestCase() { stopCluster(); }
+    void cleanupTestCase() { m_cluster.stop(); }
 
     void arrayJobMergesIntoTheUnshardedOutputs() {
         const QString out = m_work.filePath(QStringLiteral("on-slurm"));

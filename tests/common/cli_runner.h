@@ -5,6 +5,9 @@
 #include <QString>
 #include <QStringList>
 
+#include <string>
+#include <vector>
+
 namespace intermap::test {
 
 struct CliResult {
@@ -27,6 +30,14 @@ inline CliResult runProgram(const QString& program, const QStringList& arguments
     result.standardOutput = QString::fromLocal8Bit(process.readAllStandardOutput());
     result.standardError = QString::fromLocal8Bit(process.readAllStandardError());
     return result;
+}
+
+// Arguments made in core (std strings), as a command line for runCli.
+inline QStringList toArguments(const std::vector<std::string>& items) {
+    QStringList arguments;
+    for (const auto& item : items)
+        arguments << QString::fromStdString(item);
+    return arguments;
 }
 
 inline CliResult runCli(const QStringList& arguments, int timeoutMs = 300000) {

@@ -4,13 +4,17 @@
 // form model loads to the same form).
 #include "model/evaluation_form.h"
 
+#include "intermap/eval/evaluate_command_line.h"
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/slurm_submission.h"
 #include "intermap/util/errors.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <algorithm>
 
 using intermap::ui::EvaluationDatasetRow;
 using intermap::ui::EvaluationForm;
@@ -134,13 +138,36 @@ private Q_SLOTS:
         form.maskThreshold = 12;
         form.faithfulness = true;
         form.road = true;
+        form.clusterTasks = 12;
+        form.sbatchArguments = QStringLiteral("--partition=gpu --comment='a b'");
         const QJsonObject json = form.toJson();
+        QCOMPARE(json.value(QStringLiteral("cluster_tasks")).toInt(), 12);
         QVERIFY(json.value(QStringLiteral("road")).toBool());
         QCOMPARE(json.value(QStringLiteral("eigen_sign")).toString(), QStringLiteral("corrected"));
         QCOMPARE(json.value(QStringLiteral("chefer_precision")).toString(), QStringLiteral("float32"));
         QCOMPARE(json.value(QStringLiteral("datasets")).toArray().at(0).toObject().value(QStringLiteral("preprocess")).toString(),
                  QStringLiteral("resize"));
         QCOMPARE(EvaluationForm::fromJson(json).toJson(), json);
+    }
+
+    // "Run on cluster": the form's settings as evaluate's command line, its tasks and sbatch
+    // options (split as a shell does), the CLI program the jobs run.
+    void slurmRequestFollowsTheForm() {
+        EvaluationForm form = readyForm();
+        form.studyGradCam = false;
+        form.clusterTasks = 5;
+        form.sbatchArguments = QStringLiteral("--partition=cpu --comment='two words'");
+        const auto request = form.toSlurmRequest(QStringLiteral("/opt/intermap/bin/intermap-cli"));
+        QCOMPARE(request.tasks, 5);
+        QCOMPARE(QString::fromStdString(request.program), QStringLiteral("/opt/intermap/bin/intermap-cli"));
+        QCOMPARE(QString::fromStdString(request.outDir), form.outputFolder);
+        QCOMPARE(request.sbatchArguments, (std::vector<std::string>{"--partition=cpu", "--comment=two words"}));
+        QVERIFY(request.evaluateArguments == intermap::eval::evaluateCommandLine(form.toSettings()));
+        const auto smoothing = std::find(request.evaluateArguments.begin(), request.evaluateArguments.end(), "--gradcam-smoothing");
+        QVERIFY(smoothing != request.evaluateArguments.end() && *(smoothing + 1) == "none");
+
+        form.sbatchArguments = QStringLiteral("--comment='unterminated");
+        QVERIFY_THROWS_EXCEPTION(intermap::UsageError, form.toSlurmRequest(QStringLiteral("/x/intermap-cli")));
     }
 
     // The "evaluate" part of a session written by the panel before the form model existed.
@@ -167,6 +194,8 @@ private Q_SLOTS:
         QCOMPARE(form.maskThreshold, 3);
         QVERIFY(form.faithfulness);
         QVERIFY(!form.road); // sessions from before ROAD: off
+        QCOMPARE(form.clusterTasks, EvaluationForm().clusterTasks); // nor cluster settings: the defaults
+        QVERIFY(form.sbatchArguments.isEmpty());
         QCOMPARE(form.outputFolder, QStringLiteral("/o"));
 
         // Absent keys: k values and target from the current form, the rest the panel's defaults.

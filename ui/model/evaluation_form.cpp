@@ -3,14 +3,21 @@
 #include "model/vocabulary.h"
 
 #include "intermap/data/annotations.h"
+#include "intermap/eval/evaluate_command_line.h"
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/slurm_submission.h"
 #include "intermap/util/errors.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
 
+#include <algorithm>
+
 namespace intermap::ui {
 namespace {
+
+// A few shards: enough to spread a grid over nodes, few enough to keep the merge and the logs small.
+constexpr int kDefaultClusterTasks = 4;
 
 namespace key {
 const QString datasets = QStringLiteral("datasets");
@@ -32,6 +39,8 @@ const QString road = QStringLiteral("road");
 const QString sanity = QStringLiteral("sanity");
 const QString sanityImages = QStringLiteral("sanity_images");
 const QString output = QStringLiteral("output");
+const QString clusterTasks = QStringLiteral("cluster_tasks");
+const QString sbatchArguments = QStringLiteral("sbatch_args");
 } // namespace key
 
 // The ticked names among `choices`, in the choices' order (the order of the settings' grid).
@@ -93,6 +102,7 @@ EvaluationForm::EvaluationForm() {
     road = study.road;
     sanity = study.sanity;
     sanityImages = study.sanityImages;
+    clusterTasks = kDefaultClusterTasks;
 }
 
 QStringList EvaluationForm::initChoices() {
@@ -151,6 +161,18 @@ eval::EvaluationSettings EvaluationForm::toSettings() const {
     return settings;
 }
 
+eval::SlurmArrayRequest EvaluationForm::toSlurmRequest(const QString& cliProgram) const {
+    const eval::EvaluationSettings settings = toSettings();
+    eval::SlurmArrayRequest request;
+    request.program = cliProgram.toStdString();
+    request.evaluateArguments = eval::evaluateCommandLine(settings);
+    request.outDir = settings.outDir;
+    request.tasks = clusterTasks;
+    request.sbatchArguments = eval::splitShellWords(sbatchArguments.toStdString());
+    request.environment = eval::slurmJobEnvironment();
+    return request;
+}
+
 QString EvaluationForm::validate() const {
     if (outputFolder.trimmed().isEmpty())
         return QObject::tr("no output folder chosen");
@@ -192,7 +214,9 @@ QJsonObject EvaluationForm::toJson() const {
                        {key::road, road},
                        {key::sanity, sanity},
                        {key::sanityImages, sanityImages},
-                       {key::output, outputFolder}};
+                       {key::output, outputFolder},
+                       {key::clusterTasks, clusterTasks},
+                       {key::sbatchArguments, sbatchArguments}};
 }
 
 EvaluationForm EvaluationForm::fromJson(const QJsonObject& json, const EvaluationForm& current) {
@@ -222,6 +246,8 @@ EvaluationForm EvaluationForm::fromJson(const QJsonObject& json, const Evaluatio
     form.sanity = json.value(key::sanity).toBool();
     form.sanityImages = json.value(key::sanityImages).toInt(defaults.sanityImages);
     form.outputFolder = json.value(key::output).toString();
+    form.clusterTasks = std::max(1, json.value(key::clusterTasks).toInt(defaults.clusterTasks));
+    form.sbatchArguments = json.value(key::sbatchArguments).toString();
     return form;
 }
 

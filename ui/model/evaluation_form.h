@@ -13,6 +13,7 @@
 
 namespace intermap::eval {
 struct EvaluationSettings;
+struct SlurmArrayRequest;
 }
 
 namespace intermap::ui {
@@ -48,6 +49,10 @@ struct EvaluationForm {
     bool sanity;         // model-parameter randomisation of every model (eval::EvaluationSettings::sanity)
     int sanityImages;    // its images per data set
     QString outputFolder;
+    // "Run on cluster" (SLURM): the array's tasks and the user's own sbatch options, as
+    // `evaluate --slurm-array N --sbatch-args "..."` take them.
+    int clusterTasks;
+    QString sbatchArguments;
 
     // The first problem that keeps the form from running (empty: none), in the words the panel
     // shows after "Cannot start:": missing or absent folders, then what toSettings() and
@@ -56,6 +61,11 @@ struct EvaluationForm {
     // The settings of the run; throws intermap::UsageError for what cannot be converted (a k value
     // that is not a number, a target that is not a class index or "predicted"). Folders unchecked.
     eval::EvaluationSettings toSettings() const;
+    // The cluster submission of the same run: the CLI's evaluate (`cliProgram`, an absolute path)
+    // with toSettings() as its command line, clusterTasks shards, sbatchArguments split as a shell
+    // does. Throws intermap::UsageError for what cannot be submitted (a comma in a folder, an
+    // unterminated quote).
+    eval::SlurmArrayRequest toSlurmRequest(const QString& cliProgram) const;
 
     // A session's "evaluate" part (keys as sessions have always written them). fromJson takes
     // top_k and target_class from `current` when absent, every other absent key from the

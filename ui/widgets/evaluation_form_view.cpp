@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QHeaderView>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
@@ -47,6 +48,7 @@ EvaluationFormView::EvaluationFormView(QWidget* parent) : QWidget(parent) {
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(buildDatasets());
     layout->addWidget(buildGrid());
+    layout->addWidget(buildCluster());
     setForm(EvaluationForm());
 }
 
@@ -142,6 +144,29 @@ QWidget* EvaluationFormView::buildGrid() {
     return gridBox;
 }
 
+QWidget* EvaluationFormView::buildCluster() {
+    auto* clusterBox = new QGroupBox(tr("Cluster (SLURM)"), this);
+    auto* clusterForm = new QFormLayout(clusterBox);
+    m_clusterTasks = new QSpinBox(clusterBox);
+    m_clusterTasks->setObjectName(QStringLiteral("clusterTasks"));
+    m_clusterTasks->setRange(1, 10000);
+    m_clusterTasks->setToolTip(tr("Tasks of the array job: task I evaluates every N-th image into OUT/shards/I; a merge job "
+                                  "joins them into the output folder once all have succeeded"));
+    clusterForm->addRow(tr("Array tasks"), m_clusterTasks);
+    m_sbatchArguments = new QLineEdit(clusterBox);
+    m_sbatchArguments->setObjectName(QStringLiteral("sbatchArguments"));
+    m_sbatchArguments->setPlaceholderText(QStringLiteral("--partition=cpu --time=2:00:00 --cpus-per-task=4"));
+    m_sbatchArguments->setToolTip(tr("Your sbatch options for both jobs, quoted as in a shell; nothing else is requested "
+                                     "(the cluster's defaults apply)"));
+    clusterForm->addRow(tr("sbatch options"), m_sbatchArguments);
+    m_cluster = clusterBox;
+    return clusterBox;
+}
+
+void EvaluationFormView::setClusterAvailable(bool available) {
+    m_cluster->setVisible(available);
+}
+
 void EvaluationFormView::addDatasetInteractively() {
     const QString images = QFileDialog::getExistingDirectory(this, tr("Images of the data set"));
     if (images.isEmpty())
@@ -190,6 +215,8 @@ EvaluationForm EvaluationFormView::form() const {
     form.sanity = m_sanity->isChecked();
     form.sanityImages = m_sanityImages->value();
     form.outputFolder = m_output->text();
+    form.clusterTasks = m_clusterTasks->value();
+    form.sbatchArguments = m_sbatchArguments->text();
     return form;
 }
 
@@ -211,6 +238,8 @@ void EvaluationFormView::setForm(const EvaluationForm& form) {
     m_sanity->setChecked(form.sanity);
     m_sanityImages->setValue(form.sanityImages);
     m_output->setText(form.outputFolder);
+    m_clusterTasks->setValue(form.clusterTasks);
+    m_sbatchArguments->setText(form.sbatchArguments);
 }
 
 QString EvaluationFormView::outputFolder() const {

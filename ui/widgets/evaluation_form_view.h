@@ -23,10 +23,14 @@ public:
     void setForm(const EvaluationForm& form);
     void addDataset(const EvaluationDatasetRow& row);
     QString outputFolder() const;
+    // Shows the cluster settings (SLURM array tasks, sbatch options) only where a cluster can be
+    // used: the panel's "Run on cluster" goes with them.
+    void setClusterAvailable(bool available);
 
 private:
     QWidget* buildDatasets();
     QWidget* buildGrid();
+    QWidget* buildCluster();
     void addDatasetInteractively();
 
     QTableWidget* m_datasets;
@@ -44,6 +48,9 @@ private:
     QCheckBox* m_sanity;
     QSpinBox* m_sanityImages;
     QLineEdit* m_output;
+    QWidget* m_cluster;
+    QSpinBox* m_clusterTasks;
+    QLineEdit* m_sbatchArguments;
 };
 
 } // namespace intermap::ui

@@ -12,18 +12,25 @@
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/report_model.h"
+#include "intermap/eval/slurm_submission.h"
 #include "intermap/explain/explainer.h"
+#include "intermap/util/errors.h"
 #include "intermap/util/output_folder_lock.h"
 
+#include <QCoreApplication>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QGroupBox>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <cmath>
 
 namespace intermap::ui {
@@ -48,6 +55,49 @@ QString runEvaluationJob(const eval::EvaluationSettings& settings, JobContext& c
                        .arg(QString::fromStdString(run.maps.problems.empty() ? run.results.problems.front()
                                                                               : run.maps.problems.front()));
     return summary;
+}
+
+// How often a cluster run's jobs are polled (scontrol): also how long closing the application
+// may wait for the polling thread.
+constexpr double kClusterPollSeconds = 3.0;
+
+// The cluster job: the same grid submitted as a SLURM array and its merge (core's calls, as
+// `intermap-cli evaluate --slurm-array N --wait` makes them), followed until the merge has ended.
+// Cancelled by the user (`cancelJobs` set), it cancels the cluster jobs; when the application
+// closes, it stops following and the jobs go on (their results open with "Open results…").
+QString runClusterEvaluationJob(const eval::SlurmArrayRequest& request, const std::shared_ptr<std::atomic<bool>>& cancelJobs,
+                                JobContext& context) {
+    const eval::SlurmSubmission submission = eval::submitEvaluationArray(request);
+    const QString jobs = QObject::tr("array job %1, merge job %2")
+                             .arg(QString::fromStdString(submission.arrayJobId), QString::fromStdString(submission.mergeJobId));
+    context.report(0, submission.tasks, QObject::tr("submitted %1; logs in %2").arg(jobs, QString::fromStdString(submission.logDir)));
+    eval::SlurmArrayOutcome outcome;
+    try {
+        outcome = eval::waitForEvaluationArray(
+            submission,
+            [&](const eval::SlurmArrayProgress& progress) {
+                return context.report(progress.tasksDone, submission.tasks,
+                                      QObject::tr("%1 / %2 shards done, %3 running, %4 failed; merge %5 (%6)")
+                                          .arg(progress.tasksDone)
+                                          .arg(submission.tasks)
+                                          .arg(progress.tasksRunning)
+                                          .arg(progress.tasksFailed)
+                                          .arg(QString::fromStdString(progress.mergeState), jobs));
+            },
+            kClusterPollSeconds);
+    } catch (const Cancelled&) {
+        if (!cancelJobs->load())
+            throw; // the application is closing: the cluster jobs go on
+        eval::cancelEvaluationArray(submission);
+        throw Error("the cluster jobs were cancelled (" + jobs.toStdString() +
+                    "); the shards keep their finished images: Run on cluster again resumes them");
+    }
+    // 3: the merge wrote the tables but some items were skipped (its log names them), as a local run.
+    if (outcome.exitCode != 0 && outcome.exitCode != 3)
+        throw Error(outcome.message);
+    return QString::fromStdString(outcome.message) +
+           (outcome.exitCode == 3 ? QObject::tr("; some items were skipped (see %1)").arg(QString::fromStdString(submission.mergeLog()))
+                                  : QString());
 }
 
 // The panel's setters: one change to the form, shown again.
@@ -86,10 +136,18 @@ QWidget* EvaluationPanel::buildForm() {
     m_cancelButton = new QPushButton(tr("Cancel"), form);
     m_cancelButton->setEnabled(false);
     m_cancelButton->setToolTip(tr("Stops after the current image; running again resumes from the finished images"));
+    m_clusterButton = new QPushButton(tr("Run on cluster"), form);
+    m_clusterButton->setObjectName(QStringLiteral("startEvaluationOnCluster"));
+    m_clusterButton->setToolTip(tr("Submit the grid to SLURM: an array job of the tasks below and a merge job; the results open "
+                                   "here when the merge has finished"));
+    const bool clusterAvailable = !QStandardPaths::findExecutable(QStringLiteral("sbatch")).isEmpty();
+    m_clusterButton->setVisible(clusterAvailable);
+    m_form->setClusterAvailable(clusterAvailable);
     auto* openResults = new QPushButton(tr("Open results…"), form);
     openResults->setToolTip(tr("Show the results of an earlier run (a folder with results.json)"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_startButton);
+    buttons->addWidget(m_clusterButton);
     buttons->addWidget(m_cancelButton);
     buttons->addWidget(openResults);
     layout->addLayout(buttons);
@@ -104,6 +162,11 @@ QWidget* EvaluationPanel::buildForm() {
     layout->addWidget(exportBox);
     layout->addStretch(1);
 
+    connect(m_clusterButton, &QPushButton::clicked, this, [this] {
+        QString error;
+        if (startOnCluster(&error) < 0)
+            m_status->setText(tr("<b>Cannot submit:</b> %1").arg(error.toHtmlEscaped()));
+    });
     connect(openResults, &QPushButton::clicked, this, [this] {
         const QString folder = QFileDialog::getExistingDirectory(this, tr("Results folder"), m_form->outputFolder());
         QString error;
@@ -157,28 +220,92 @@ void EvaluationPanel::setOutputFolder(const QString& folder) {
 }
 
 void EvaluationPanel::cancel() {
-    if (m_job != 0)
-        m_runner->cancel(m_job);
+    if (m_job == 0)
+        return;
+    if (m_cancelClusterJobs)
+        m_cancelClusterJobs->store(true);
+    m_runner->cancel(m_job);
+}
+
+void EvaluationPanel::setClusterProgram(const QString& intermapCli) {
+    m_clusterProgram = intermapCli;
+}
+
+QString EvaluationPanel::clusterProgram() const {
+    if (!m_clusterProgram.isEmpty())
+        return m_clusterProgram;
+    // The jobs run the command-line program installed beside this one (the same build).
+    const QString beside = QCoreApplication::applicationDirPath() + QStringLiteral("/intermap-cli");
+    return QFileInfo(beside).isExecutable() ? beside : QStandardPaths::findExecutable(QStringLiteral("intermap-cli"));
+}
+
+void EvaluationPanel::jobStarted(int id, const QString& resultsFolder) {
+    m_job = id;
+    m_resultsFolder = resultsFolder;
+    m_startButton->setEnabled(false);
+    m_clusterButton->setEnabled(false);
+    m_cancelButton->setEnabled(true);
+}
+
+std::optional<EvaluationForm> EvaluationPanel::formToStart(QString* error) const {
+    if (m_runner->isActive(m_job)) {
+        *error = tr("an evaluation of this panel is still running");
+        return std::nullopt;
+    }
+    EvaluationForm form = m_form->form();
+    *error = form.validate();
+    return error->isEmpty() ? std::optional<EvaluationForm>(std::move(form)) : std::nullopt;
+}
+
+int EvaluationPanel::startOnCluster(QString* error) {
+    const std::optional<EvaluationForm> form = formToStart(error);
+    if (!form)
+        return -1;
+    if (QStandardPaths::findExecutable(QStringLiteral("sbatch")).isEmpty()) {
+        *error = tr("sbatch is not on PATH: run intermap on a SLURM login node (or load the cluster's slurm module first)");
+        return -1;
+    }
+    const QString program = clusterProgram();
+    if (program.isEmpty()) {
+        *error = tr("intermap-cli, which the cluster jobs run, is neither beside this program (%1) nor on PATH")
+                     .arg(QCoreApplication::applicationDirPath());
+        return -1;
+    }
+    eval::SlurmArrayRequest request;
+    try {
+        request = form->toSlurmRequest(QFileInfo(program).absoluteFilePath());
+    } catch (const std::exception& refused) {
+        *error = QString::fromStdString(refused.what());
+        return -1;
+    }
+    auto cancelJobs = std::make_shared<std::atomic<bool>>(false);
+    m_cancelClusterJobs = cancelJobs;
+    // Beside the local queue: following the cluster must not hold up local jobs for hours.
+    jobStarted(m_runner->startAlongside(tr("evaluate on SLURM: %1 data set(s) x %2 init(s) x %3 method(s), %4 tasks")
+                                            .arg(form->datasets.size())
+                                            .arg(form->inits.size())
+                                            .arg(form->methods.size())
+                                            .arg(request.tasks),
+                                        [request, cancelJobs](JobContext& context) {
+                                            return runClusterEvaluationJob(request, cancelJobs, context);
+                                        }),
+               form->outputFolder.trimmed());
+    m_status->setText(tr("Submitting to SLURM…"));
+    return m_job;
 }
 
 int EvaluationPanel::start(QString* error) {
-    if (m_runner->isActive(m_job)) {
-        *error = tr("an evaluation of this panel is still running");
+    const std::optional<EvaluationForm> form = formToStart(error);
+    if (!form)
         return -1;
-    }
-    const EvaluationForm form = m_form->form();
-    *error = form.validate();
-    if (!error->isEmpty())
-        return -1;
-    const eval::EvaluationSettings settings = form.toSettings();
-    m_job = m_runner->enqueue(tr("evaluate %1 data set(s) x %2 init(s) x %3 method(s)")
-                                  .arg(settings.datasets.size())
-                                  .arg(settings.inits.size())
-                                  .arg(settings.methods.size()),
-                              [settings](JobContext& context) { return runEvaluationJob(settings, context); });
-    m_resultsFolder = form.outputFolder.trimmed();
-    m_startButton->setEnabled(false);
-    m_cancelButton->setEnabled(true);
+    const eval::EvaluationSettings settings = form->toSettings();
+    m_cancelClusterJobs.reset();
+    jobStarted(m_runner->enqueue(tr("evaluate %1 data set(s) x %2 init(s) x %3 method(s)")
+                                     .arg(settings.datasets.size())
+                                     .arg(settings.inits.size())
+                                     .arg(settings.methods.size()),
+                                 [settings](JobContext& context) { return runEvaluationJob(settings, context); }),
+               form->outputFolder.trimmed());
     m_status->setText(tr("Queued."));
     return m_job;
 }
@@ -188,7 +315,8 @@ void EvaluationPanel::jobChanged(int id) {
         return;
     const JobInfo info = m_runner->job(id);
     if (info.state == JobState::Running)
-        m_status->setText(info.total > 0 ? tr("%1 / %2 images · %3").arg(info.done).arg(info.total).arg(info.message)
+        m_status->setText(info.total > 0 && !m_cancelClusterJobs // a cluster run's message counts its shards itself
+                              ? tr("%1 / %2 images · %3").arg(info.done).arg(info.total).arg(info.message)
                                          : info.message);
     else if (info.state == JobState::Queued)
         m_status->setText(tr("Queued behind another job."));
@@ -198,6 +326,7 @@ void EvaluationPanel::jobFinished(int id, int state, const QString& message) {
     if (id != m_job)
         return;
     m_startButton->setEnabled(true);
+    m_clusterButton->setEnabled(true);
     m_cancelButton->setEnabled(false);
     const auto jobState = static_cast<JobState>(state);
     if (jobState == JobState::Succeeded) {

@@ -11,8 +11,11 @@
 #include <QJsonObject>
 #include <QWidget>
 
+#include <atomic>
 #include <memory>
+#include <optional>
 
+#include "model/evaluation_form.h"
 #include "widgets/evaluation_results_view.h"
 
 class QLabel;
@@ -43,7 +46,14 @@ public:
 
     // Queues the evaluation; its id, or -1 with `error` (the first problem of the settings).
     int start(QString* error);
+    // Submits the same evaluation to SLURM ("Run on cluster", shown when sbatch is on PATH) and
+    // follows it beside the local queue until the merge has ended; its id, or -1 with `error`.
+    int startOnCluster(QString* error);
+    // Stops the running evaluation; a cluster run's jobs are cancelled (scancel).
     void cancel();
+    // The intermap-cli the cluster jobs run (absolute path); default: the one beside this program,
+    // else the one on PATH.
+    void setClusterProgram(const QString& intermapCli);
     int currentJob() const { return m_job; }
 
     // Shows the results of a finished run (OUT/results.json, OUT/per_image.csv).
@@ -80,6 +90,11 @@ private:
     struct Results;
     QWidget* buildForm();
     QWidget* buildResults();
+    QString clusterProgram() const;
+    // The form, when it can start now (no run of this panel active, validate() content); else
+    // nullopt and `error` says why.
+    std::optional<EvaluationForm> formToStart(QString* error) const;
+    void jobStarted(int id, const QString& resultsFolder);
     void jobChanged(int id); // the progress line
     void jobFinished(int id, int state, const QString& message);
     void exportInteractively(int kind);
@@ -90,7 +105,10 @@ private:
     QString m_resultsFolder;
     EvaluationFormView* m_form;
     QPushButton* m_startButton;
+    QPushButton* m_clusterButton;
     QPushButton* m_cancelButton;
+    QString m_clusterProgram;
+    std::shared_ptr<std::atomic<bool>> m_cancelClusterJobs; // the running job's, when it is a cluster run
     QLabel* m_status;
     EvaluationResultsView* m_view;
 };

@@ -44,60 +44,84 @@ JobRunner::JobRunner(QObject* parent) : QObject(parent), m_thread(new QThread), 
 
 JobRunner::~JobRunner() {
     shutdown(-1);
+    qDeleteAll(m_alongside); // ended (shutdown waited), their deleteLater not yet run
     delete m_executor;
     delete m_thread;
 }
 
 bool JobRunner::shutdown(int msec) {
     cancelAll();
+    const QDeadlineTimer deadline = msec < 0 ? QDeadlineTimer(QDeadlineTimer::Forever) : QDeadlineTimer(msec);
+    bool ended = true;
+    for (QThread* thread : std::as_const(m_alongside))
+        ended = thread->wait(deadline) && ended;
     if (!m_thread->isRunning())
-        return true;
+        return ended;
     m_thread->quit();
-    return m_thread->wait(msec < 0 ? QDeadlineTimer(QDeadlineTimer::Forever) : QDeadlineTimer(msec));
+    return m_thread->wait(deadline) && ended;
 }
 
-int JobRunner::enqueue(const QString& title, JobBody body) {
+int JobRunner::add(const QString& title, bool alongside, std::shared_ptr<std::atomic<bool>> cancel) {
     const int id = m_nextId++;
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
     Entry entry;
     entry.info.id = id;
     entry.info.title = title;
-    entry.cancel = cancel;
+    entry.cancel = std::move(cancel);
+    entry.alongside = alongside;
     m_jobs.push_back(entry);
     ++m_pending;
     Q_EMIT jobAdded(id);
+    return id;
+}
 
+void JobRunner::execute(JobRunner* runner, int id, const JobBody& body, const std::shared_ptr<std::atomic<bool>>& cancel) {
+    if (cancel->load()) {
+        QMetaObject::invokeMethod(
+            runner, [runner, id] { runner->finished(id, JobState::Cancelled, tr("cancelled before it started")); },
+            Qt::QueuedConnection);
+        return;
+    }
+    QMetaObject::invokeMethod(runner, [runner, id] { runner->started(id); }, Qt::QueuedConnection);
+    JobContext context(runner, id, cancel);
+    JobState state = JobState::Succeeded;
+    QString message;
+    // Nothing may escape into the worker's event loop.
+    try {
+        message = body(context);
+    } catch (const Cancelled&) {
+        state = JobState::Cancelled;
+        message = tr("cancelled");
+    } catch (const std::exception& error) {
+        state = cancel->load() ? JobState::Cancelled : JobState::Failed;
+        message = QString::fromStdString(error.what());
+    } catch (...) {
+        state = JobState::Failed;
+        message = tr("unknown error");
+    }
+    QMetaObject::invokeMethod(
+        runner, [runner, id, state, message] { runner->finished(id, state, message); }, Qt::QueuedConnection);
+}
+
+int JobRunner::enqueue(const QString& title, JobBody body) {
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    const int id = add(title, false, cancel);
     JobRunner* runner = this;
     QMetaObject::invokeMethod(
-        m_executor,
-        [runner, id, body = std::move(body), cancel] {
-            if (cancel->load()) {
-                QMetaObject::invokeMethod(
-                    runner, [runner, id] { runner->finished(id, JobState::Cancelled, tr("cancelled before it started")); },
-                    Qt::QueuedConnection);
-                return;
-            }
-            QMetaObject::invokeMethod(runner, [runner, id] { runner->started(id); }, Qt::QueuedConnection);
-            JobContext context(runner, id, cancel);
-            JobState state = JobState::Succeeded;
-            QString message;
-            // Nothing may escape into the worker's event loop.
-            try {
-                message = body(context);
-            } catch (const Cancelled&) {
-                state = JobState::Cancelled;
-                message = tr("cancelled");
-            } catch (const std::exception& error) {
-                state = cancel->load() ? JobState::Cancelled : JobState::Failed;
-                message = QString::fromStdString(error.what());
-            } catch (...) {
-                state = JobState::Failed;
-                message = tr("unknown error");
-            }
-            QMetaObject::invokeMethod(
-                runner, [runner, id, state, message] { runner->finished(id, state, message); }, Qt::QueuedConnection);
-        },
-        Qt::QueuedConnection);
+        m_executor, [runner, id, body = std::move(body), cancel] { execute(runner, id, body, cancel); }, Qt::QueuedConnection);
+    return id;
+}
+
+int JobRunner::startAlongside(const QString& title, JobBody body) {
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    const int id = add(title, true, cancel);
+    QThread* thread = QThread::create([runner = this, id, body = std::move(body), cancel] { execute(runner, id, body, cancel); });
+    thread->setObjectName(QStringLiteral("intermap-job-%1").arg(id));
+    m_alongside.push_back(thread);
+    connect(thread, &QThread::finished, this, [this, thread] {
+        m_alongside.removeOne(thread);
+        thread->deleteLater();
+    });
+    thread->start();
     return id;
 }
 
@@ -158,7 +182,8 @@ void JobRunner::started(int id) {
         return;
     entry->info.state = JobState::Running;
     entry->clock.start();
-    m_running = id;
+    if (!entry->alongside)
+        m_running = id;
     Q_EMIT jobChanged(id);
 }
 

@@ -59,6 +59,10 @@ public:
     ~JobRunner() override;
 
     int enqueue(const QString& title, JobBody body);
+    // Starts a job at once on a thread of its own, beside the queue: for a job that mostly waits
+    // for work done elsewhere (a cluster's), which must not hold up the local jobs queued after
+    // it. The jobs table, cancel() and the signals treat it like any other job.
+    int startAlongside(const QString& title, JobBody body);
     // A queued job is dropped at once; a running one stops at its next safe point.
     void cancel(int id);
     void cancelAll();
@@ -83,7 +87,11 @@ private:
         JobInfo info;
         std::shared_ptr<std::atomic<bool>> cancel;
         QElapsedTimer clock; // from the job's start
+        bool alongside = false; // startAlongside(): not the queue's running job
     };
+    int add(const QString& title, bool alongside, std::shared_ptr<std::atomic<bool>> cancel);
+    // The body's run on whatever thread calls it: started, then finished with its outcome.
+    static void execute(JobRunner* runner, int id, const JobBody& body, const std::shared_ptr<std::atomic<bool>>& cancel);
     Entry* find(int id);
     const Entry* find(int id) const;
     void started(int id);
@@ -92,6 +100,7 @@ private:
 
     QThread* m_thread;
     QObject* m_executor; // lives on m_thread; jobs are queued calls on it
+    QVector<QThread*> m_alongside; // startAlongside()'s threads, joined by shutdown()
     QVector<Entry> m_jobs; // in queue order
     int m_nextId = 1;
     int m_running = 0;

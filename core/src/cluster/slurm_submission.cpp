@@ -326,6 +326,13 @@ SlurmArrayOutcome waitForEvaluationArray(const SlurmSubmission& submission,
     }
 }
 
+void cancelEvaluationArray(const SlurmSubmission& submission) {
+    const CommandResult result = runSlurmCommand("scancel", {submission.arrayJobId, submission.mergeJobId});
+    if (result.exitCode != 0)
+        throw Error("scancel " + submission.arrayJobId + " " + submission.mergeJobId + " failed (exit " +
+                    std::to_string(result.exitCode) + "): " + result.standardError);
+}
+
 std::vector<std::string> splitShellWords(const std::string& text) {
     std::vector<std::string> words;
     std::string word;

@@ -82,6 +82,10 @@ SlurmArrayOutcome waitForEvaluationArray(const SlurmSubmission& submission,
                                          const std::function<bool(const SlurmArrayProgress&)>& onPoll,
                                          double pollSeconds = 5.0);
 
+// Cancels the array's tasks and the merge job (`scancel`); the shards' finished images stay, so
+// submitting the same grid again resumes. Throws intermap::Error with scancel's message when it fails.
+void cancelEvaluationArray(const SlurmSubmission& submission);
+
 // Splits a command line's arguments as a POSIX shell does for words (whitespace separates;
 // single quotes, double quotes and backslashes quote), for --sbatch-args "…". Throws UsageError on
 // an unterminated quote.
