@@ -1,4 +1,5 @@
 #include "widgets/job_runner.h"
+#include "model/failure_text.h"
 
 #include "intermap/util/errors.h"
 
@@ -89,7 +90,7 @@ int JobRunner::enqueue(const QString& title, JobBody body) {
                 message = tr("cancelled");
             } catch (const std::exception& error) {
                 state = cancel->load() ? JobState::Cancelled : JobState::Failed;
-                message = QString::fromStdString(error.what());
+                message = failureText(error);
             } catch (...) {
                 state = JobState::Failed;
                 message = tr("unknown error");
