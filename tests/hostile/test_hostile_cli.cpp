@@ -98,6 +98,7 @@ private Q_SLOTS:
                                 << QStringList{QStringLiteral("--checkpoint"), m_work.filePath(QStringLiteral("model.pth")),
                                                QStringLiteral("--methods"), QStringLiteral("attention"),
                                                m_work.filePath(QStringLiteral("image.png"))};
+        QTest::newRow("demo") << QStringLiteral("demo") << QStringList{};
     }
     // This test process plays the first run: the command must stop before it reads or writes.
     void everyWriterRefusesAFolderHeldByAnotherRun() {
