@@ -12,6 +12,7 @@
 #include "intermap/model/model_metadata.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/name_characters.h"
 #include "intermap/util/npy.h"
 
 #include <torch/torch.h>
@@ -303,9 +304,14 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
         }
         for (std::size_t i = begin; i < end; ++i) {
             const auto& item = items[i];
-            const std::string where = label + "/" + item.stem;
+            const std::string where = util::escapeControlCharacters(label + "/" + item.stem);
             if (!groupProblem.empty()) {
                 report(groupProblem);
+                step(where, UnitKind::Skipped);
+                continue;
+            }
+            if (const std::string problem = unwritableStemProblem(item); !problem.empty()) {
+                report(problem + " (skipped)");
                 step(where, UnitKind::Skipped);
                 continue;
             }
