@@ -31,7 +31,8 @@ set(INTERMAP_CHECKPOINT_SOURCES
     pickle_reader.cpp
     checkpoint_format.cpp
     safetensors.cpp
-    huggingface_folder.cpp)
+    huggingface_folder.cpp
+    checkpoint_fingerprint.cpp)
 
 set(INTERMAP_COMPUTE_SOURCES
     state_dict.cpp

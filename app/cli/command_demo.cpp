@@ -18,6 +18,7 @@
 #include "intermap/image/preprocess.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/npy.h"
+#include "intermap/util/output_folder_lock.h"
 #include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
@@ -136,6 +137,8 @@ int runDemo(const QStringList& arguments) {
     const auto started = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
     try {
+        // Before the demo reads or writes OUT (its data, model and evaluation folders): one run at a time.
+        const util::OutputFolderLock outputLock(options.outDir);
         TerminalProgress dataProgress("phantom data"), trainProgress("train"), explainProgress("explain");
         demo::DemoEvents events;
         events.onStep = [&](const std::string& line) {

@@ -12,6 +12,7 @@
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
 #include "intermap/util/npy.h"
+#include "intermap/util/name_characters.h"
 #include "intermap/util/user_message.h"
 
 #include <QCommandLineParser>
@@ -241,6 +242,11 @@ int runExplain(const QStringList& arguments) {
     for (int index = 0; index < job.images.size(); ++index) {
         const QString& imagePath = job.images.at(index);
         try {
+            // Its stem names its map files (a single --out FILE.npy is named by the user).
+            if (const std::string problem = util::controlCharacterProblem(
+                    "its stem", util::imageFileStem(imagePath.toStdString()));
+                !job.outIsSingleFile && !problem.empty())
+                throw ImageError(util::escapeControlCharacters(imagePath.toStdString()), problem);
             const cv::Mat original = image::readImageRgb8(imagePath.toStdString(), job.readOptions);
             torch::Tensor input = image::toNormalizedTensor(
                 image::preprocessRgb8(original, job.recipe, static_cast<int>(vit.config.imageSize)), vit.normalisation);

@@ -73,7 +73,11 @@ int runTrain(const QStringList& arguments) {
                                         QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption workersOption(QStringLiteral("workers"), QStringLiteral("Image loading threads (default 2)."),
                                            QStringLiteral("N"), QStringLiteral("2"));
-    const QCommandLineOption resumeOption(QStringLiteral("resume"), QStringLiteral("Continue RUNDIR/last.ckpt."));
+    const QCommandLineOption resumeOption(
+        QStringLiteral("resume"),
+        QStringLiteral("Continue RUNDIR/last.ckpt with the settings the run started with (refused, naming each setting that "
+                       "differs from RUNDIR/config.json; only --device, the software versions and the data folder's "
+                       "location may change)."));
     const QCommandLineOption shuffleLabelsOption(
         QStringLiteral("shuffle-labels"),
         QStringLiteral("Sanity check (label randomisation): train on the training split's labels permuted with this seed; "

@@ -102,6 +102,24 @@ private Q_SLOTS:
         const QByteArray best = readAll(run + QStringLiteral("/best.pth"));
         QCOMPARE(runCli(trainArguments(run, {QStringLiteral("--resume")})).exitCode, 0);
         QCOMPARE(readAll(run + QStringLiteral("/best.pth")), best);
+        // --resume with other settings is refused, naming each with the recorded and the new
+        // value; the run is left as it was.
+        const QByteArray recordedConfig = readAll(run + QStringLiteral("/config.json"));
+        const CliResult changed = runCli(trainArguments(
+            run, {QStringLiteral("--resume"), QStringLiteral("--lr"), QStringLiteral("1e-2"), QStringLiteral("--epochs"),
+                  QStringLiteral("5"), QStringLiteral("--augment"), QStringLiteral("none")}));
+        QCOMPARE(changed.exitCode, 2);
+        for (const QString& difference : {QStringLiteral("optimizer.lr was 0.001, now 0.01"), QStringLiteral("epochs was 3, now 5"),
+                                          QStringLiteral("augment.horizontal_flip was true, now false")})
+            QVERIFY2(changed.standardError.contains(difference), qPrintable(changed.standardError));
+        QVERIFY2(changed.standardError.contains(run + QStringLiteral("/config.json")), qPrintable(changed.standardError));
+        QVERIFY2(!changed.standardError.contains(QStringLiteral("seed")), qPrintable(changed.standardError));
+        QCOMPARE(readAll(run + QStringLiteral("/best.pth")), best);
+        QCOMPARE(readAll(run + QStringLiteral("/config.json")), recordedConfig);
+        // The device may change (a run started on one machine finishes on another).
+        const CliResult otherDevice = runCli(trainArguments(run, {QStringLiteral("--resume"), QStringLiteral("--device"), QStringLiteral("cpu")}));
+        QVERIFY2(otherDevice.exitCode == 0, qPrintable(otherDevice.standardError));
+        QCOMPARE(readAll(run + QStringLiteral("/config.json")), recordedConfig);
     }
 
     void presetThenFlagsOverride() {

@@ -11,7 +11,8 @@
 
 namespace intermap::test {
 
-inline void writeSmallVitCheckpoint(const QString& path, std::uint64_t seed, std::int64_t depth = 2) {
+// The small ViT's state dict (name -> tensor in the model's parameter order).
+inline std::vector<std::pair<std::string, torch::Tensor>> smallVitEntries(std::uint64_t seed, std::int64_t depth = 2) {
     torch::manual_seed(seed);
     model::VitConfig config;
     config.embedDim = 128;
@@ -28,7 +29,11 @@ inline void writeSmallVitCheckpoint(const QString& path, std::uint64_t seed, std
             value = torch::randn(value.sizes()) * 0.5; // zeros by construction: give the tokens identity
         entries.emplace_back(parameter.key(), value);
     }
-    model::saveStateDict(path.toStdString(), entries);
+    return entries;
+}
+
+inline void writeSmallVitCheckpoint(const QString& path, std::uint64_t seed, std::int64_t depth = 2) {
+    model::saveStateDict(path.toStdString(), smallVitEntries(seed, depth));
 }
 
 } // namespace intermap::test

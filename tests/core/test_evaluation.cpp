@@ -5,6 +5,7 @@
 // tests/cli/test_cli_evaluate.cpp.
 #include "intermap/eval/evaluation.h"
 #include "intermap/eval/evaluation_items.h"
+#include "intermap/model/checkpoint_format.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/npy.h"
 
@@ -17,6 +18,8 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -29,6 +32,32 @@ using namespace intermap;
 QByteArray readAll(const QString& path) {
     QFile file(path);
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+bool writeAll(const QString& path, const QByteArray& bytes) {
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write(bytes) == bytes.size();
+}
+
+void writeSafetensors(const QString& path, const std::vector<std::pair<std::string, torch::Tensor>>& entries) {
+    std::vector<checkpoint::TensorRecord> records;
+    for (const auto& [name, tensor] : entries) {
+        const torch::Tensor values = tensor.contiguous();
+        const auto* bytes = static_cast<const std::uint8_t*>(values.data_ptr());
+        checkpoint::TensorRecord record;
+        record.name = name;
+        record.sizes = values.sizes().vec();
+        record.strides = values.strides().vec();
+        record.storage = std::make_shared<const std::vector<std::uint8_t>>(bytes, bytes + values.nbytes());
+        records.push_back(std::move(record));
+    }
+    checkpoint::writeSafetensors(path.toStdString(), records);
+}
+
+// Flips the lowest bit of one float in the middle of `tensor` (in place).
+void flipOneBit(torch::Tensor& tensor) {
+    auto* bytes = static_cast<std::uint8_t*>(tensor.data_ptr());
+    bytes[tensor.nbytes() / 2 & ~std::size_t(3)] ^= 1;
 }
 
 // Every CSV two runs with equal results must share byte for byte.
@@ -208,6 +237,54 @@ private Q_SLOTS:
         const auto results = eval::mergeShards(shardDirs, merged.outDir);
         QCOMPARE(results.itemsScored, std::int64_t(8));
         compareCsvWithReference(merged);
+    }
+
+    // Maps made from a checkpoint that changed since are recomputed, never reused: here one bit in
+    // the middle of a tensor, more than a MiB from either end of the file (where intermap's first
+    // fingerprint, size + first and last MiB, did not look), in a safetensors file (whole-file
+    // hash) and in a zip checkpoint re-saved (its central directory's CRC-32s); the other init's
+    // maps are reused. A fingerprint recorded by an older intermap recomputes its group once.
+    void changedCheckpointRecomputesItsMaps() {
+        const QString weights = m_work.filePath(QStringLiteral("weights-changing"));
+        QVERIFY(QDir().mkpath(weights));
+        const QString zipPath = weights + QStringLiteral("/cpchild_sup.pth");
+        const QString safetensorsPath = weights + QStringLiteral("/cpchild_mae.safetensors");
+        auto supEntries = test::smallVitEntries(1001, 8);
+        auto maeEntries = test::smallVitEntries(1003, 8);
+        model::saveStateDict(zipPath.toStdString(), supEntries);
+        writeSafetensors(safetensorsPath, maeEntries);
+        const auto changing = settings(QStringLiteral("changing"), weights);
+        QCOMPARE(eval::runEvaluation(changing, m_registry).maps.itemsComputed, std::int64_t(8));
+        QCOMPARE(eval::runEvaluation(changing, m_registry).maps.itemsReused, std::int64_t(8));
+
+        const std::size_t middle = maeEntries.size() / 2;
+        const QByteArray before = readAll(safetensorsPath);
+        flipOneBit(maeEntries[middle].second);
+        writeSafetensors(safetensorsPath, maeEntries);
+        const QByteArray after = readAll(safetensorsPath);
+        QCOMPARE(after.size(), before.size());
+        const qsizetype changedAt = std::mismatch(before.begin(), before.end(), after.begin()).first - before.begin();
+        QVERIFY(changedAt > (1 << 20) && changedAt < after.size() - (1 << 20));
+        QVERIFY(std::mismatch(before.begin() + changedAt + 1, before.end(), after.begin() + changedAt + 1).first == before.end());
+        auto run = eval::runEvaluation(changing, m_registry);
+        QCOMPARE(run.maps.itemsComputed, std::int64_t(4));
+        QCOMPARE(run.maps.itemsReused, std::int64_t(4));
+
+        flipOneBit(supEntries[middle].second);
+        model::saveStateDict(zipPath.toStdString(), supEntries);
+        run = eval::runEvaluation(changing, m_registry);
+        QCOMPARE(run.maps.itemsComputed, std::int64_t(4));
+        QCOMPARE(run.maps.itemsReused, std::int64_t(4));
+
+        const QString mapSettingsPath = QString::fromStdString(changing.outDir) + QStringLiteral("/maps/cpchild/mae/map-settings.json");
+        QByteArray recorded = readAll(mapSettingsPath);
+        const QByteArray fingerprint = QJsonDocument::fromJson(recorded).object()[QStringLiteral("checkpoint_fingerprint")].toString().toUtf8();
+        QVERIFY2(fingerprint.startsWith("sha256:"), fingerprint.constData());
+        QVERIFY(writeAll(mapSettingsPath, recorded.replace(fingerprint, QByteArray::number(after.size()) + ":8d2a6f0c1e3b5a79")));
+        run = eval::runEvaluation(changing, m_registry);
+        QCOMPARE(run.maps.itemsComputed, std::int64_t(4));
+        QCOMPARE(run.maps.itemsReused, std::int64_t(4));
+        QCOMPARE(eval::runEvaluation(changing, m_registry).maps.itemsReused, std::int64_t(8));
     }
 
     void missingCheckpointSkipsOnlyItsItems() {

@@ -1,9 +1,11 @@
 # cmake -DFUZZER=... -DWORK_DIR=... -DSEED_DIR=... -DDICTIONARY=... [-DRUNS=N] [-DMAX_TIME=S]
 #       [-DKNOWN_THIRD_PARTY_FAILURES=ON -DMIN_RUNS=N] -P run_fuzz_smoke.cmake
-# Runs the fuzzer for a fixed number of executions (RUNS, default 20000; or MAX_TIME seconds if
+# Runs the fuzzer for a fixed number of executions (RUNS, default 100000; or MAX_TIME seconds if
 # that ends first) from a fresh scratch corpus plus the seeds (SEED_DIR: one folder, or several
 # separated by '|'; libFuzzer writes only into the first folder it is given, the scratch corpus,
-# and only reads the seed folders). Any crash, leak or sanitizer report fails the test.
+# and only reads the seed folders), under -malloc_limit_mb=600 -rss_limit_mb=2048. Any crash,
+# leak, sanitizer report or allocation over the limit fails the test, as does fuzzing fewer than
+# MIN_RUNS executions (default RUNS: a MAX_TIME that ends the run early fails it).
 #
 # KNOWN_THIRD_PARTY_FAILURES (the DICOM fuzzer): the system GDCM aborts on some malformed files
 # (its assertions are compiled in) and allocates whatever length a data element claims. The
@@ -15,13 +17,16 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}/corpus" "${WORK_DIR}/artifacts")
 string(REPLACE "|" ";" seed_dirs "${SEED_DIR}")
 if(NOT DEFINED RUNS)
-  set(RUNS 20000)
+  set(RUNS 100000)
+endif()
+if(NOT DEFINED MIN_RUNS)
+  set(MIN_RUNS ${RUNS})
 endif()
 set(time_limit)
 if(DEFINED MAX_TIME)
   set(time_limit -max_total_time=${MAX_TIME})
 endif()
-set(limits -rss_limit_mb=2048)
+set(limits -rss_limit_mb=2048 -malloc_limit_mb=600)
 set(mode)
 if(KNOWN_THIRD_PARTY_FAILURES)
   # Fork mode: one fuzzing child at a time; a crash or OOM ends that child, not the run.
@@ -39,20 +44,26 @@ file(GLOB artifacts "${WORK_DIR}/artifacts/*")
 if(NOT status EQUAL 0 AND NOT (KNOWN_THIRD_PARTY_FAILURES AND artifacts))
   message(FATAL_ERROR "${FUZZER} failed (exit ${status}); the input is in ${WORK_DIR}/artifacts, the log in ${WORK_DIR}/fuzzer.log")
 endif()
-if(NOT KNOWN_THIRD_PARTY_FAILURES)
-  return()
+# How many inputs ran: in process, libFuzzer's last line "Done <executions> runs in <s> second(s)";
+# in fork mode, its last status line "#<executions>: cov: ... oom/timeout/crash: a/b/c time: ...".
+if(KNOWN_THIRD_PARTY_FAILURES)
+  string(REGEX MATCHALL "#[0-9]+: cov: [^\n]*" progress "${log}")
+  list(POP_BACK progress last_line)
+  set(count_pattern "^#([0-9]+):")
+else()
+  string(REGEX MATCH "Done [0-9]+ runs in [0-9]+ second" last_line "${log}")
+  set(count_pattern "^Done ([0-9]+) runs")
 endif()
-
-# Fork mode's status lines: "#<executions>: cov: ... oom/timeout/crash: a/b/c time: ...".
-string(REGEX MATCHALL "#[0-9]+: cov: [^\n]*" progress "${log}")
-list(POP_BACK progress last_line)
-if(NOT last_line MATCHES "^#([0-9]+):")
-  message(FATAL_ERROR "no fork-mode progress line in ${WORK_DIR}/fuzzer.log")
+if(NOT last_line MATCHES "${count_pattern}")
+  message(FATAL_ERROR "no count of executions in ${WORK_DIR}/fuzzer.log")
 endif()
 set(executions ${CMAKE_MATCH_1})
 message(STATUS "fuzzed ${executions} inputs: ${last_line}")
 if(executions LESS MIN_RUNS)
   message(FATAL_ERROR "only ${executions} executions (at least ${MIN_RUNS} expected); see ${WORK_DIR}/fuzzer.log")
+endif()
+if(NOT KNOWN_THIRD_PARTY_FAILURES)
+  return()
 endif()
 
 set(assertions 0)

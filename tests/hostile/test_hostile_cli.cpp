@@ -1,6 +1,7 @@
 // Hostile inputs and hostile timing through the executable: a shard folder whose evaluation.json
-// names an impossible shard, and two runs writing one output folder. Each refused with exit 1 and
-// a message naming the file or the folder (and, for a held folder, its holder), never a crash.
+// names an impossible shard, two runs writing one output folder, names holding control characters.
+// Each refused (exit 1, 2) or skipped (exit 3) with a message naming the file, the folder (and, for a
+// held folder, its holder) or the name escaped, never a crash.
 #include "intermap/eval/evaluation_settings.h"
 #include "intermap/util/output_folder_lock.h"
 
@@ -14,6 +15,8 @@
 #include <QTemporaryDir>
 #include <QThread>
 #include <QtTest/QtTest>
+
+#include <opencv2/imgcodecs.hpp>
 
 #include <csignal>
 
@@ -98,6 +101,7 @@ private Q_SLOTS:
                                 << QStringList{QStringLiteral("--checkpoint"), m_work.filePath(QStringLiteral("model.pth")),
                                                QStringLiteral("--methods"), QStringLiteral("attention"),
                                                m_work.filePath(QStringLiteral("image.png"))};
+        QTest::newRow("demo") << QStringLiteral("demo") << QStringList{};
     }
     // This test process plays the first run: the command must stop before it reads or writes.
     void everyWriterRefusesAFolderHeldByAnotherRun() {
@@ -167,6 +171,60 @@ private Q_SLOTS:
         QVERIFY2(solo.exitCode == 0, qPrintable(solo.standardError));
         QCOMPARE(readAll(out + QStringLiteral("/randomization.csv")), readAll(alone + QStringLiteral("/randomization.csv")));
         QVERIFY(!readAll(out + QStringLiteral("/randomization.csv")).isEmpty());
+    }
+
+    // A name that would become a file name must not hold a control character: an image whose
+    // stem holds a line break (or an escape) is reported, escaped, and skipped (exit 3) while the
+    // others are written; a data set name holding a tab is a usage error (exit 2). Nothing with a
+    // control character in its name is written.
+    void controlCharactersInNamesAreReportedAndSkipped() {
+        INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+        const QString root = m_work.filePath(QStringLiteral("names"));
+        const QString badStem = QStringLiteral("bad\nname");   // a real line break
+        const QString lineBreak = QStringLiteral("bad\\nname"); // as messages show it
+        QVERIFY(QDir().mkpath(root + QStringLiteral("/images")) && QDir().mkpath(root + QStringLiteral("/masks")) &&
+                QDir().mkpath(root + QStringLiteral("/weights")));
+        cv::Mat mask = cv::Mat::zeros(224, 224, CV_8UC1);
+        mask(cv::Rect(60, 60, 80, 80)).setTo(255);
+        for (const QString& stem : {QStringLiteral("ok"), badStem}) {
+            QVERIFY(QFile::copy(fixture(QStringLiteral("img_0.png")), root + QStringLiteral("/images/") + stem + QStringLiteral(".png")));
+            QVERIFY(cv::imwrite((root + QStringLiteral("/masks/") + stem + QStringLiteral(".png")).toStdString(), mask));
+        }
+        QVERIFY(QFile::copy(fixture(QStringLiteral("model.pth")), root + QStringLiteral("/weights/d_sup.pth")));
+        const auto evaluate = [&](const QString& name, const QString& out) {
+            return runCli({QStringLiteral("evaluate"), QStringLiteral("--weights"), root + QStringLiteral("/weights"),
+                           QStringLiteral("--dataset"), name + QStringLiteral("=%1/images,%1/masks").arg(root),
+                           QStringLiteral("--inits"), QStringLiteral("sup"), QStringLiteral("--methods"), QStringLiteral("attention"),
+                           QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--out"), out});
+        };
+        const QString out = root + QStringLiteral("/evaluation");
+        const CliResult evaluated = evaluate(QStringLiteral("d"), out);
+        QVERIFY2(evaluated.exitCode == 3, qPrintable(evaluated.standardError));
+        QVERIFY2(evaluated.standardError.contains(QStringLiteral("its stem '") + lineBreak + QStringLiteral("' holds a control character (\\n)")),
+                 qPrintable(evaluated.standardError));
+        QVERIFY2(!evaluated.standardError.contains(badStem), qPrintable(evaluated.standardError));
+        QVERIFY(QFile::exists(out + QStringLiteral("/maps/d/sup/attention/ok.npy")));
+        const QByteArray perImage = readAll(out + QStringLiteral("/per_image.csv"));
+        QVERIFY2(perImage.contains("ok") && !perImage.contains("bad"), perImage.constData());
+        for (const QString& file : writtenFiles(out))
+            QVERIFY2(!file.contains(badStem), qPrintable(file));
+
+        const CliResult badDataset = evaluate(QStringLiteral("d\tx"),
+                                              root + QStringLiteral("/evaluation-tab"));
+        QCOMPARE(badDataset.exitCode, 2);
+        QVERIFY2(!badDataset.standardError.contains(QLatin1Char('\t')), qPrintable(badDataset.standardError));
+        QVERIFY2(badDataset.standardError.contains(QStringLiteral("data set name 'd\\tx' must be letters, digits")),
+                 qPrintable(badDataset.standardError));
+
+        const QString maps = root + QStringLiteral("/explained");
+        const CliResult explained =
+            runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")), QStringLiteral("--heads"),
+                    QStringLiteral("3"), QStringLiteral("--methods"), QStringLiteral("attention"), QStringLiteral("--out"), maps,
+                    root + QStringLiteral("/images/ok.png"), root + QStringLiteral("/images/") + badStem + QStringLiteral(".png")});
+        QVERIFY2(explained.exitCode == 3, qPrintable(explained.standardError));
+        QVERIFY2(explained.standardError.contains(lineBreak + QStringLiteral(".png: its stem")), qPrintable(explained.standardError));
+        QCOMPARE(writtenFiles(maps).size(), 1);
+        QVERIFY2(writtenFiles(maps).front().contains(QStringLiteral("ok")), qPrintable(writtenFiles(maps).front()));
     }
 };
 

@@ -101,6 +101,20 @@ private Q_SLOTS:
         QVERIFY2(message.find("have the same stem 'a'") != std::string::npos, message.c_str());
     }
 
+    // A class folder whose name holds a control character (here an escape sequence) is refused,
+    // named escaped; training stops before anything is written.
+    void refusesAClassFolderWithAControlCharacter() {
+        QTemporaryDir root;
+        for (const QString& image : {QStringLiteral("train/neg/a.png"), QStringLiteral("train/neg/b.png"),
+                                     QStringLiteral("train/pos\x1b[31m/c.png"), QStringLiteral("train/pos\x1b[31m/d.png")})
+            touch(root.filePath(image));
+        data::DatasetOptions options;
+        options.root = root.path().toStdString();
+        const std::string message = usageErrorOf([&] { data::scanDataset(options); });
+        QVERIFY2(message.find("class folder 'pos\\x1b[31m' holds a control character (\\x1b)") != std::string::npos, message.c_str());
+        QVERIFY2(message.find('\x1b') == std::string::npos, message.c_str());
+    }
+
     // ---- CSV -------------------------------------------------------------------------------
 
     // A name with a line break is written quoted (as pandas does) and must read back whole.

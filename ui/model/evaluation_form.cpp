@@ -1,6 +1,7 @@
 #include "model/evaluation_form.h"
 
 #include "model/vocabulary.h"
+#include "model/failure_text.h"
 
 #include "intermap/data/annotations.h"
 #include "intermap/eval/evaluate_command_line.h"
@@ -188,7 +189,7 @@ QString EvaluationForm::validate() const {
     try {
         toSettings().validate(explain::ExplainerRegistry::withBuiltinMethods());
     } catch (const std::exception& failure) {
-        return QString::fromStdString(failure.what());
+        return failureText(failure);
     }
     return {};
 }

@@ -1,6 +1,7 @@
 #include "model/training_form.h"
 
 #include "model/vocabulary.h"
+#include "model/failure_text.h"
 
 #include "intermap/train/run_folder.h"
 #include "intermap/image/preprocess.h"
@@ -94,7 +95,7 @@ QString TrainingForm::validate() const {
     try {
         (void)toJob(); // core's words for an architecture or recipe it cannot parse
     } catch (const std::exception& failure) {
-        return QString::fromStdString(failure.what());
+        return failureText(failure);
     }
     return {};
 }

@@ -1,4 +1,5 @@
 #include "widgets/comparison_controller.h"
+#include "model/failure_text.h"
 
 #include "intermap/eval/eigen_sign_verdict.h"
 #include "intermap/eval/metrics.h"
@@ -269,7 +270,7 @@ QString ComparisonController::captionFor(const std::vector<float>* map, const QS
             parts << (eval::pointingGameHit(view, mask) ? tr("PG hit") : tr("PG miss"));
             parts << tr("IoU@%1 %2").arg(m_settings.iouTopK).arg(eval::iouTopKRectangle(view, mask, m_settings.iouTopK), 0, 'f', 2);
         } catch (const std::exception& error) {
-            parts << QString::fromStdString(error.what());
+            parts << failureText(error);
         }
     }
     return parts.join(QStringLiteral(" · "));

@@ -1,6 +1,7 @@
 #include "widgets/comparison_export.h"
 
 #include "render/figure.h"
+#include "model/failure_text.h"
 #include "widgets/comparison_controller.h"
 
 #include "intermap/util/errors.h"
@@ -60,7 +61,7 @@ bool exportComparisonFigure(const ComparisonController& controller, const PanelD
             *error = tr("%1 could not be written (folder missing or not writable?)").arg(path);
         return ok;
     } catch (const std::exception& exception) {
-        *error = tr("%1: %2").arg(path, QString::fromStdString(exception.what()));
+        *error = tr("%1: %2").arg(path, failureText(exception));
         return false;
     }
 }
@@ -86,7 +87,7 @@ QStringList exportComparisonMaps(const ComparisonController& controller, const Q
             npy::writeFloat32(path.toStdString(), maps[i].data(), {side, side});
             written << path;
         } catch (const std::exception& exception) {
-            *error = QString::fromStdString(exception.what());
+            *error = failureText(exception);
             return written;
         }
     }

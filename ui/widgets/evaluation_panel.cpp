@@ -4,6 +4,7 @@
 #include "model/evaluation_chart_data.h"
 #include "model/evaluation_form.h"
 #include "model/evaluation_results_model.h"
+#include "model/failure_text.h"
 #include "model/vocabulary.h"
 #include "render/evaluation_report.h"
 #include "widgets/evaluation_form_view.h"
@@ -275,7 +276,7 @@ int EvaluationPanel::startOnCluster(QString* error) {
     try {
         request = form->toSlurmRequest(QFileInfo(program).absoluteFilePath());
     } catch (const std::exception& refused) {
-        *error = QString::fromStdString(refused.what());
+        *error = failureText(refused);
         return -1;
     }
     auto cancelJobs = std::make_shared<std::atomic<bool>>(false);
@@ -350,7 +351,7 @@ bool EvaluationPanel::loadResults(const QString& outputFolder, QString* error) {
         results->summary = eval::readEvaluationResults(outputFolder.toStdString());
         results->perImage = eval::readPerImageScores(outputFolder.toStdString());
     } catch (const std::exception& failure) {
-        *error = QString::fromStdString(failure.what());
+        *error = failureText(failure);
         return false;
     }
     m_results = std::move(results);
@@ -414,7 +415,7 @@ bool EvaluationPanel::exportReport(const QString& path, QString* error) {
     try {
         return render::saveEvaluationReport(eval::buildEvaluationReportModel(m_resultsFolder.toStdString()), path, error);
     } catch (const std::exception& failure) {
-        *error = QString::fromLocal8Bit(failure.what());
+        *error = failureText(failure);
         return false;
     }
 }

@@ -1,5 +1,6 @@
 #include "widgets/explain_worker.h"
 #include "render/mat_image.h"
+#include "model/failure_text.h"
 
 #include "intermap/compute/threading.h"
 #include "intermap/data/annotations.h"
@@ -67,13 +68,6 @@ ExplainWorker::~ExplainWorker() = default;
 
 namespace {
 
-QString describeError(const std::exception& error) {
-    // c10::Error carries a C++ backtrace after its first line; the user needs the message.
-    QString text = QString::fromStdString(error.what());
-    const auto newline = text.indexOf(QLatin1Char('\n'));
-    return newline > 0 ? text.left(newline) : text;
-}
-
 // The request's image as displayed (its window/level) and, when the model input reads it
 // otherwise, as the model sees it; both pre-processed to the request's input size.
 struct PreparedImage {
@@ -139,7 +133,7 @@ void ExplainWorker::describeModel(const QString& path, int inputSize) {
             description.warnings << QString::fromStdString(warning);
         Q_EMIT modelDescribed(description);
     } catch (const std::exception& error) {
-        Q_EMIT modelFailed(path, describeError(error));
+        Q_EMIT modelFailed(path, failureText(error));
     }
 }
 
@@ -205,7 +199,7 @@ void ExplainWorker::computeMaps(const MapRequest& request) {
         result.seconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
         Q_EMIT mapsReady(result);
     } catch (const std::exception& error) {
-        Q_EMIT requestFailed(request.generation, describeError(error));
+        Q_EMIT requestFailed(request.generation, failureText(error));
     }
 }
 
@@ -221,7 +215,7 @@ void ExplainWorker::computeCheferDrift(const MapRequest& request) {
     } catch (const std::exception& error) {
         for (const QString& modelPath : request.modelPaths)
             Q_EMIT cheferDriftReady(request.generation, request.imagePath, modelPath,
-                                    std::numeric_limits<double>::quiet_NaN(), describeError(error));
+                                    std::numeric_limits<double>::quiet_NaN(), failureText(error));
         return;
     }
     for (const QString& modelPath : request.modelPaths) {
@@ -241,7 +235,7 @@ void ExplainWorker::computeCheferDrift(const MapRequest& request) {
             Q_EMIT cheferDriftReady(request.generation, request.imagePath, modelPath, *drift, QString());
         } catch (const std::exception& error) {
             Q_EMIT cheferDriftReady(request.generation, request.imagePath, modelPath,
-                                    std::numeric_limits<double>::quiet_NaN(), describeError(error));
+                                    std::numeric_limits<double>::quiet_NaN(), failureText(error));
         }
     }
 }

@@ -1,4 +1,5 @@
 #include "widgets/job_runner.h"
+#include "model/failure_text.h"
 
 #include "intermap/util/errors.h"
 
@@ -93,7 +94,7 @@ void JobRunner::execute(JobRunner* runner, int id, const JobBody& body, const st
         message = tr("cancelled");
     } catch (const std::exception& error) {
         state = cancel->load() ? JobState::Cancelled : JobState::Failed;
-        message = QString::fromStdString(error.what());
+        message = failureText(error);
     } catch (...) {
         state = JobState::Failed;
         message = tr("unknown error");

@@ -17,6 +17,7 @@
 #include "widgets/worker_status.h"
 
 #include "intermap/version.h"
+#include "model/failure_text.h"
 
 #include <torch/version.h>
 
@@ -351,7 +352,7 @@ void MainWindow::chooseAnnotationLabel(const QString& jsonPath) {
         QApplication::restoreOverrideCursor();
     } catch (const std::exception& error) {
         QApplication::restoreOverrideCursor();
-        QMessageBox::warning(this, tr("Annotations"), QString::fromStdString(error.what()));
+        QMessageBox::warning(this, tr("Annotations"), failureText(error));
         return;
     }
     if (labels.empty()) {

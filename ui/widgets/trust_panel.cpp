@@ -2,6 +2,7 @@
 
 #include "charts/curve_chart.h"
 #include "model/evaluation_chart_data.h"
+#include "model/failure_text.h"
 #include "render/randomisation_figure.h"
 #include "widgets/job_panel_controls.h"
 #include "widgets/job_runner.h"
@@ -173,7 +174,7 @@ int TrustPanel::start(QString* error) {
     try {
         settings = form.toSettings();
     } catch (const std::exception& failure) {
-        *error = QString::fromStdString(failure.what());
+        *error = failureText(failure);
         return -1;
     }
     const QPointer<TrustPanel> self(this);
@@ -197,7 +198,7 @@ int TrustPanel::start(QString* error) {
                 if (!strip.maps.empty())
                     run->strip = render::renderRandomisationFigure(strip);
             } catch (const std::exception& failure) {
-                run->figureProblem = QString::fromStdString(failure.what());
+                run->figureProblem = failureText(failure);
             }
             const int stages = static_cast<int>(run->outcome.groups.size());
             const int images = static_cast<int>(settings.images.size() - run->outcome.skippedImages.size());

@@ -33,6 +33,9 @@ cv::Mat maskInModelFrame(const data::MaskReference& mask, const std::string& ima
 
 // Every item of the full grid in the sorted (dataset, init, stem) order, before sharding.
 std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings);
+// Why the item's maps cannot be written — its stem holds a control character (util/name_characters.h)
+// — naming its mask, escaped; empty when they can. Such items are reported and skipped.
+std::string unwritableStemProblem(const EvaluationItem& item);
 // The items of this run's shard.
 std::vector<EvaluationItem> shardItems(const EvaluationSettings& settings);
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace intermap::train {
 
@@ -20,6 +21,17 @@ std::string trainingRunConfigJson(const TrainSettings& settings, const data::Dat
                                   const data::DatasetSplits& splits, const StreamSettings& streams,
                                   const std::string& presetName,
                                   std::optional<std::uint64_t> shuffleLabelsSeed = std::nullopt);
+
+// The config.json keys a resumed run may change (dotted paths, e.g. "data.root"): where and with
+// which software it runs, where the data set lies (its content is compared through
+// data.fingerprint_sha256) and the name the statistics came from (their values are compared).
+const std::vector<std::string>& settingsAResumeMayChange();
+
+// Resuming must continue the run config.json records: throws UsageError naming configPath and
+// each key whose value differs between the record and `currentConfigJson` (this run's
+// trainingRunConfigJson), with both values, unless settingsAResumeMayChange lists it. Keys the
+// record lacks (written by an older intermap) are not compared. Error when config.json is not JSON.
+void requireResumableSettings(const std::string& configPath, const std::string& currentConfigJson);
 
 // Loads RUNDIR/best.pth, scores it on splits.test with the validation recipe and writes
 // RUNDIR/test.json atomically. Call only when splits.test is not empty.

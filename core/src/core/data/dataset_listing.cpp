@@ -3,6 +3,7 @@
 
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
+#include "intermap/util/name_characters.h"
 
 #include <algorithm>
 #include <cctype>
@@ -132,6 +133,16 @@ ClassMapping resolveClasses(const std::string& classText, const std::vector<std:
     }
     const std::set<std::string> found(foldersFound.begin(), foldersFound.end());
     for (std::size_t label = 0; label < specs.size(); ++label) {
+        // Class (folder) names are printed and written into the run's records (config.json, the
+        // tables): refused like the names that become file names, so that none carries a line
+        // break or a terminal escape there.
+        const auto refuseControlCharacters = [&](const char* what, const std::string& name) {
+            if (const std::string problem = util::controlCharacterProblem(what, name); !problem.empty())
+                throw UsageError(util::escapeControlCharacters(whereFolders) + ": " + problem);
+        };
+        for (const auto& folder : specs[label].folders)
+            refuseControlCharacters("class folder", folder);
+        refuseControlCharacters("class", specs[label].name);
         mapping.names.push_back(specs[label].name);
         for (const auto& folder : specs[label].folders) {
             if (!found.count(folder))

@@ -6,6 +6,7 @@
 #include "intermap/util/errors.h"
 #include "intermap/model/model_metadata.h"
 #include "intermap/util/image_files.h"
+#include "intermap/util/name_characters.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -62,6 +63,11 @@ std::string mapPath(const EvaluationSettings& settings, const EvaluationItem& it
     return (fs::path(run_folder::groupDirectory(settings, settings.datasets[item.datasetIndex].name, item.init)) /
             method / (item.stem + ".npy"))
         .string();
+}
+
+std::string unwritableStemProblem(const EvaluationItem& item) {
+    const std::string problem = util::controlCharacterProblem("its stem", item.stem);
+    return problem.empty() ? problem : util::escapeControlCharacters(item.mask.describe()) + ": " + problem;
 }
 
 std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings) {

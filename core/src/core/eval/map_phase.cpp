@@ -8,17 +8,17 @@
 #include "intermap/eval/road.h"
 #include "intermap/eval/metric_columns.h"
 #include "intermap/image/preprocess.h"
+#include "intermap/model/checkpoint_fingerprint.h"
 #include "intermap/model/model_metadata.h"
 #include "intermap/model/vit.h"
-#include "intermap/util/hash.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/name_characters.h"
 #include "intermap/util/npy.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,56 +29,25 @@ namespace intermap::eval {
 namespace fs = std::filesystem;
 using run_folder::json;
 
-namespace {
-
-// A cheap identity of a checkpoint that survives copying (unlike its modification time): its size
-// and an FNV-1a hash of its first and last MiB. Two different trainings of the same architecture
-// differ in both.
-std::string fileFingerprint(const std::string& path);
-
-} // namespace
-
 // A checkpoint file's fingerprint, or a Hugging Face folder's: its config.json's and weight files'.
 std::string run_folder::checkpointFingerprint(const std::string& path) {
     if (!model::isHuggingFaceFolder(path))
-        return fileFingerprint(path);
-    std::string combined = fileFingerprint((fs::path(path) / "config.json").string());
+        return checkpoint::checkpointFileFingerprint(path);
+    std::string combined = checkpoint::checkpointFileFingerprint((fs::path(path) / "config.json").string());
     for (const std::string& weights : model::readHuggingFaceFolder(path).weightFiles)
-        combined += "+" + fileFingerprint(weights);
+        combined += "+" + checkpoint::checkpointFileFingerprint(weights);
     return combined;
 }
 
 namespace {
 
-std::string fileFingerprint(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw CheckpointError(path, "cannot open for reading");
-    const auto size = static_cast<std::uint64_t>(fs::file_size(path));
-    constexpr std::uint64_t kChunk = 1 << 20;
-    // The start value lacks the offset basis's last digit (14695981039346656037): kept, because
-    // map-settings.json files of earlier runs hold fingerprints made with it.
-    util::Fnv1a64 hash(1469598103934665603ULL);
-    std::vector<char> buffer(kChunk);
-    auto absorb = [&](std::uint64_t offset) {
-        in.clear();
-        in.seekg(static_cast<std::streamoff>(offset));
-        in.read(buffer.data(), static_cast<std::streamsize>(kChunk));
-        hash.absorb(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
-    };
-    absorb(0);
-    if (size > kChunk)
-        absorb(size - std::min(size - kChunk, kChunk));
-    std::ostringstream text;
-    text << size << ":" << std::hex << hash.value();
-    return text.str();
-}
-
 // Everything a map depends on, per (data set, init): maps reused from an earlier run must have been
 // made with exactly these.
+constexpr const char* kFingerprintKey = "checkpoint_fingerprint";
+
 json mapSettings(const EvaluationSettings& settings, const DatasetSpec& dataset, const std::string& checkpoint) {
     json result{{"checkpoint", fs::path(checkpoint).filename().string()},
-                {"checkpoint_fingerprint", run_folder::checkpointFingerprint(checkpoint)},
+                {kFingerprintKey, run_folder::checkpointFingerprint(checkpoint)},
                 {"preprocess", std::string(image::toString(dataset.recipe))}};
     result.update(run_folder::explainSettingsJson(settings));
     return result;
@@ -142,9 +111,11 @@ struct GroupKey {
 };
 
 // Before any work: every group's map settings must agree with what an earlier run wrote (a
-// UsageError naming what differs). The settings of each group; null where the checkpoint is
-// missing.
-std::map<GroupKey, json> checkGroupSettings(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items) {
+// UsageError naming what differs), except the checkpoint's fingerprint: a changed checkpoint
+// (retrained, replaced, or fingerprinted the way an older intermap did) makes the group's maps
+// stale, and they are deleted to be recomputed. The settings of each group; null where the
+// checkpoint is missing.
+std::map<GroupKey, json> settleGroupSettings(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items) {
     std::map<GroupKey, json> groupSettings;
     for (const auto& item : items) {
         const GroupKey key{item.datasetIndex, item.init};
@@ -161,10 +132,21 @@ std::map<GroupKey, json> checkGroupSettings(const EvaluationSettings& settings, 
         if (fs::exists(storedPath)) {
             const json stored = run_folder::readJsonFile(storedPath);
             if (stored != current) {
+                // Either side may lack a key (e.g. image_size is written only when not 224).
+                std::set<std::string> names;
+                for (const json* side : std::initializer_list<const json*>{&stored, &current})
+                    for (const auto& entry : side->items())
+                        names.insert(entry.key());
                 std::string differences;
-                for (const auto& [name, value] : current.items())
-                    if (!stored.contains(name) || stored[name] != value)
+                for (const auto& name : names)
+                    if (name != kFingerprintKey && (!stored.contains(name) || !current.contains(name) || stored[name] != current[name]))
                         differences += (differences.empty() ? "" : ", ") + name;
+                if (differences.empty()) {
+                    // The records go with the maps: a run killed after this recomputes the rest.
+                    fs::remove_all(run_folder::groupDirectory(settings, dataset.name, item.init));
+                    groupSettings[key] = std::move(current);
+                    continue;
+                }
                 throw UsageError(storedPath + ": the maps in this folder were made with other settings (" + differences +
                                  " differ); use another output folder or delete " +
                                  run_folder::groupDirectory(settings, dataset.name, item.init));
@@ -283,7 +265,7 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
     const torch::Device device = compute::chooseDevice(settings.device); // refuses cuda without a GPU before any work
     const std::vector<EvaluationItem> items = shardItems(settings);
     MapPhaseSummary summary;
-    std::map<GroupKey, json> groupSettings = checkGroupSettings(settings, items);
+    std::map<GroupKey, json> groupSettings = settleGroupSettings(settings, items);
     writeRunSettings(settings);
     removeInterruptedWrites((fs::path(settings.outDir) / "maps").string());
 
@@ -322,9 +304,14 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
         }
         for (std::size_t i = begin; i < end; ++i) {
             const auto& item = items[i];
-            const std::string where = label + "/" + item.stem;
+            const std::string where = util::escapeControlCharacters(label + "/" + item.stem);
             if (!groupProblem.empty()) {
                 report(groupProblem);
+                step(where, UnitKind::Skipped);
+                continue;
+            }
+            if (const std::string problem = unwritableStemProblem(item); !problem.empty()) {
+                report(problem + " (skipped)");
                 step(where, UnitKind::Skipped);
                 continue;
             }

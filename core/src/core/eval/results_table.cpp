@@ -38,6 +38,8 @@ std::string missingMapsReason(const EvaluationSettings& settings, const Evaluati
     const std::string checkpoint = checkpointPath(settings, dataset.name, item.init);
     if (!fs::is_regular_file(checkpoint))
         return checkpoint + ": checkpoint missing (cells left empty)";
+    if (const std::string problem = unwritableStemProblem(item); !problem.empty())
+        return problem;
     if (item.imagePath.empty())
         return item.mask.describe() + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir;
     return dataset.name + "/" + item.init + "/" + item.stem + ": no maps (the run reported why)";

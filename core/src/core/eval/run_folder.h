@@ -27,8 +27,8 @@ void writeJsonFile(const std::string& path, const json& value);
 // The settings as evaluation.json and results.json record them, and back.
 json settingsToJson(const EvaluationSettings& settings);
 EvaluationSettings settingsFromJson(const json& settings, const std::string& outDir);
-// A checkpoint's identity that survives copying: its size and a hash of its first and last MiB
-// (a Hugging Face folder: of its config.json and weight files).
+// A checkpoint's identity that survives copying (checkpoint::checkpointFileFingerprint; a Hugging
+// Face folder: its config.json's and weight files' joined by '+').
 std::string checkpointFingerprint(const std::string& path);
 // The explain settings every map depends on besides the checkpoint and the pre-processing.
 json explainSettingsJson(const EvaluationSettings& settings);

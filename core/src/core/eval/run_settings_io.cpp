@@ -7,6 +7,7 @@
 #include "intermap/util/file_io.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
+#include "intermap/util/name_characters.h"
 #include "intermap/version.h"
 
 #include <filesystem>
@@ -175,7 +176,7 @@ void checkUniqueSafeNames(const std::vector<std::string>& names, const std::stri
     std::set<std::string> seen;
     for (const auto& name : names) {
         if (!std::regex_match(name, safeName) || name == "." || name == "..")
-            throw UsageError(whatNamed + " '" + name + "' must be letters, digits, '_', '.', '-'");
+            throw UsageError(whatNamed + " '" + util::escapeControlCharacters(name) + "' must be letters, digits, '_', '.', '-'");
         if (!seen.insert(name).second)
             throw UsageError(what + " '" + name + "' is given twice");
     }

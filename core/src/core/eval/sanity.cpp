@@ -10,6 +10,7 @@
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/image_files.h"
+#include "intermap/util/name_characters.h"
 #include "intermap/util/npy.h"
 #include "intermap/version.h"
 
@@ -64,6 +65,8 @@ void validate(const RandomisationSettings& settings, const explain::ExplainerReg
     std::map<std::string, std::string> byStem;
     for (const auto& image : settings.images) {
         const std::string stem = util::imageFileStem(image);
+        if (const std::string problem = util::controlCharacterProblem("its stem", stem); !problem.empty())
+            throw UsageError(util::escapeControlCharacters(image) + ": " + problem + " (it names the image's map files)");
         const auto [at, inserted] = byStem.emplace(stem, image);
         if (!inserted)
             throw UsageError("'" + at->second + "' and '" + image + "' have the same stem '" + stem + "' and would write the same map files");

@@ -21,6 +21,7 @@ std::vector<std::string> sanityImages(const std::vector<EvaluationItem>& items, 
     std::vector<std::string> images;
     for (const auto& item : items)
         if (item.datasetIndex == datasetIndex && item.init == init && !item.imagePath.empty() &&
+            unwritableStemProblem(item).empty() &&
             static_cast<int>(images.size()) < count)
             images.push_back(item.imagePath);
     return images;

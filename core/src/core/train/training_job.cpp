@@ -60,15 +60,19 @@ TrainingJobResult runTrainingJob(TrainingJob job, const TrainingJobEvents& event
     job.streams.input = {static_cast<int>(input.imageSize), input.normalisation};
     if (job.settings.resume)
         requireSameInput(job.settings.outDir, job.streams.input);
+    const std::string configJson = trainingRunConfigJson(job.settings, job.data, result.splits, job.streams,
+                                                         job.presetName, job.shuffleLabelsSeed);
+    const std::filesystem::path configPath = runDir / "config.json";
+    const bool keepsItsRecord = job.settings.resume && std::filesystem::exists(configPath);
+    if (keepsItsRecord)
+        requireResumableSettings(configPath.string(), configJson);
     if (events.onDataReady)
         events.onDataReady(result.splits, job.streams.input);
     std::filesystem::create_directories(runDir);
     // config.json before the first epoch: what this run is, whatever happens to it (a resumed run
     // keeps its record).
-    if (!job.settings.resume || !std::filesystem::exists(runDir / "config.json"))
-        writeFileAtomically((runDir / "config.json").string(),
-                            trainingRunConfigJson(job.settings, job.data, result.splits, job.streams, job.presetName,
-                                                  job.shuffleLabelsSeed));
+    if (!keepsItsRecord)
+        writeFileAtomically(configPath.string(), configJson);
 
     auto warnings = std::make_shared<std::vector<std::string>>();
     try {

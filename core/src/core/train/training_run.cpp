@@ -3,13 +3,17 @@
 #include "intermap/compute/threading.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/atomic_file.h"
+#include "intermap/util/errors.h"
+#include "intermap/util/file_io.h"
 #include "intermap/version.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
 
 #include <cmath>
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 namespace intermap::train {
 std::string optimizerName(OptimizerKind kind) {
@@ -48,6 +52,57 @@ std::string trainingRunConfigJson(const TrainSettings& settings, const data::Dat
                                               : nlohmann::ordered_json("as in the data")},
         {"device", settings.device}};
     return config.dump(2) + "\n";
+}
+
+const std::vector<std::string>& settingsAResumeMayChange() {
+    // Not the epochs: the cosine schedule's T_max is the epoch count, so a run resumed with
+    // another count would follow neither schedule (train further with --init RUNDIR/best.pth).
+    static const std::vector<std::string> keys{"intermap_version", "libtorch_version", "threads", "device",
+                                               "data.root", "normalisation.source"};
+    return keys;
+}
+
+namespace {
+
+// Every leaf of a JSON object by dotted path ("optimizer.lr"); arrays are leaves.
+void flattenInto(const nlohmann::json& value, const std::string& path, std::map<std::string, nlohmann::json>& leaves) {
+    if (!value.is_object()) {
+        leaves[path] = value;
+        return;
+    }
+    for (const auto& [key, child] : value.items())
+        flattenInto(child, path.empty() ? key : path + "." + key, leaves);
+}
+
+std::map<std::string, nlohmann::json> flattened(const nlohmann::json& value) {
+    std::map<std::string, nlohmann::json> leaves;
+    flattenInto(value, "", leaves);
+    return leaves;
+}
+
+} // namespace
+
+void requireResumableSettings(const std::string& configPath, const std::string& currentConfigJson) {
+    nlohmann::json recorded;
+    try {
+        recorded = nlohmann::json::parse(util::readWholeFile(configPath, "a training run's config.json"));
+    } catch (const nlohmann::json::exception& error) {
+        throw FileError(configPath, std::string("is not JSON: ") + error.what());
+    }
+    const auto current = flattened(nlohmann::json::parse(currentConfigJson));
+    const auto& mayChange = settingsAResumeMayChange();
+    std::string differences;
+    for (const auto& [key, then] : flattened(recorded)) {
+        if (std::find(mayChange.begin(), mayChange.end(), key) != mayChange.end())
+            continue;
+        const auto now = current.find(key);
+        const std::string nowText = now == current.end() ? std::string("not set") : now->second.dump();
+        if (now == current.end() || now->second != then)
+            differences += (differences.empty() ? "" : "; ") + key + " was " + then.dump() + ", now " + nowText;
+    }
+    if (!differences.empty())
+        throw UsageError(configPath + ": resuming needs the settings the run started with, and these differ: " + differences +
+                         " (give the run's settings, or start a new run in another folder)");
 }
 
 ClassifierScores recordTestScores(const TrainSettings& settings, const TrainOutcome& outcome,
