@@ -75,6 +75,8 @@ set(INTERMAP_CORE_SOURCES
     eval/evaluation_items.cpp
     eval/map_scoring.cpp
     eval/map_phase.cpp
+    eval/score_journal.cpp
+    eval/item_scoring.cpp
     eval/sanity.cpp
     eval/sanity_checks.cpp
     eval/stability.cpp
@@ -85,6 +87,7 @@ set(INTERMAP_CORE_SOURCES
     eval/results_reader.cpp
     eval/score_folder.cpp
     eval/report_model.cpp
+    eval/report_strip.cpp
     train/loader_streams.cpp
     train/training_run.cpp
     train/training_job.cpp
