@@ -76,6 +76,8 @@ set(INTERMAP_CORE_SOURCES
     eval/evaluation_items.cpp
     eval/map_scoring.cpp
     eval/map_phase.cpp
+    eval/score_journal.cpp
+    eval/item_scoring.cpp
     eval/sanity.cpp
     eval/sanity_checks.cpp
     eval/stability.cpp
@@ -87,6 +89,7 @@ set(INTERMAP_CORE_SOURCES
     eval/score_folder.cpp
     eval/report_model.cpp
     eval/evaluate_command_line.cpp
+    eval/report_strip.cpp
     train/loader_streams.cpp
     train/training_run.cpp
     train/training_job.cpp

@@ -166,10 +166,11 @@ int runEvaluate(const QStringList& arguments) {
         "(image files: %1, in any case); with MASKS = FILE.json#Label, each image id S that has the label.\n"
         "Writes to OUT: pg_<dataset>.csv, iou<k>_mean_<dataset>.csv (rows = methods, columns = inits, as the\n"
         "study's pandas tables), per_image.csv, predictions.csv, baselines.csv (centre and random maps),\n"
-        "results.json, report.html, and maps/<dataset>/<init>/<method>/<stem>.npy (as `explain` writes them).\n"
-        "A missing checkpoint or image leaves its cells empty (n/a in the report); the rest runs.\n"
-        "Re-running with the same OUT reuses the maps already written (a killed run resumes); maps made with\n"
-        "other settings or another checkpoint are refused, never mixed in.\n"
+        "results.json, report.html, scores/<dataset>/<init>/<method>.csv (the score journal: every image's row,\n"
+        "appended as it is scored) and maps/<dataset>/<init>/<method>/<stem>.npy (as `explain` writes them; see\n"
+        "--keep-maps). A missing checkpoint or image leaves its cells empty (n/a in the report); the rest runs.\n"
+        "Re-running with the same OUT reuses the rows in the journal and the maps already written (a killed run\n"
+        "resumes); maps or scores made with other settings or another checkpoint are refused, never mixed in.\n"
         "Exit codes: 0 success, 1 failure, 2 usage error, 3 some items skipped (reported; the rest written).")
                                          .arg(QString::fromStdString(util::imageExtensionsText())));
     parser.addHelpOption();
@@ -241,6 +242,15 @@ int runEvaluate(const QStringList& arguments) {
     const QCommandLineOption stdOption = cli::stdOption();
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
+    const QCommandLineOption keepMapsOption(
+        QStringLiteral("keep-maps"),
+        QStringLiteral("Which maps to keep in OUT/maps (default full): full (float32 .npy, as `explain` writes them), float16\n"
+                       "(half the disk; scores made from the rounded map) or none (only the scores: OUT/scores holds every\n"
+                       "image's row, the report shows no maps). A %1 x %1 map takes %2 KB full, %3 KB float16.")
+            .arg(defaults.imageSize)
+            .arg(eval::storedMapBytes(eval::MapStorage::Full, defaults.imageSize) / 1024)
+            .arg(eval::storedMapBytes(eval::MapStorage::Float16, defaults.imageSize) / 1024),
+        QStringLiteral("full|float16|none"), QString::fromLatin1(util::wordName(defaults.keepMaps, eval::kMapStorageWords)));
     const QCommandLineOption outOption(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
     const QCommandLineOption slurmArrayOption(
         QStringLiteral("slurm-array"),
@@ -258,7 +268,8 @@ int runEvaluate(const QStringList& arguments) {
     const QList<QCommandLineOption> gridOptions{headsOption, weightsOption, datasetOption, initsOption, methodsOption, targetOption,
                                                 topKOption, thresholdOption, faithfulnessOption, roadOption, sanityOption,
                                                 sanityImagesOption, smoothingOption, eigenSignOption, precisionOption, seedOption, imageSizeOption,
-                                                meanOption, stdOption, frameOption, windowOption, deviceOption};
+                                                meanOption, stdOption, frameOption, windowOption, deviceOption,
+                                                keepMapsOption};
     parser.addOptions(gridOptions);
     parser.addOptions({shardOption, outOption, slurmArrayOption, sbatchArgsOption, waitOption});
 
@@ -331,6 +342,11 @@ int runEvaluate(const QStringList& arguments) {
         settings.imageSize = static_cast<int>(std::min<std::int64_t>(*imageSize, 1 << 20)); // validate() names the range
     if (!parseImageReadOptions(parser, frameOption, windowOption, &settings.imageReading, &optionError))
         return usageError(command, optionError);
+    const auto keepMaps = util::parseWord(parser.value(keepMapsOption).toStdString(), eval::kMapStorageWords);
+    if (!keepMaps)
+        return usageError(command, QStringLiteral("--keep-maps must be %1, got '%2'")
+                                       .arg(QString::fromStdString(util::allowedWords(eval::kMapStorageWords)), parser.value(keepMapsOption)));
+    settings.keepMaps = *keepMaps;
     if (parser.isSet(shardOption)) {
         const QStringList parts = parser.value(shardOption).split(QLatin1Char('/'));
         bool indexOk = false, countOk = false;

@@ -61,6 +61,7 @@ class TestCliEvaluateCommandLine : public QObject {
         settings.sanityImages = 3;
         settings.randomBaselineSeed = 77;
         settings.device = "auto";
+        settings.keepMaps = intermap::eval::MapStorage::Float16;
         return settings;
     }
 

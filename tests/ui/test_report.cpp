@@ -244,13 +244,16 @@ intermap::eval::EvaluationReportModel sampleModel(int images) {
     dataset.iouVsK = {"cpchild — IoU", "k (%)", "mean IoU", {5, 10, 20, 40},
                       {{"gradcam / DINO", {0.1, 0.2, kNaN, 0.3}}, {"chefer / DINO", {0.2, 0.25, 0.3, 0.35}}},
                       {{"centre baseline", {0.05, 0.1, 0.15, 0.2}}}};
-    dataset.strip.columnTitles = {"Supervised (sup)\ngradcam", "Supervised (sup)\nchefer", "DINO\ngradcam", "DINO\nchefer"};
+    eval::ReportStrip strip;
+    strip.imagesScored = images;
+    strip.columnTitles = {"Supervised (sup)\ngradcam", "Supervised (sup)\nchefer", "DINO\ngradcam", "DINO\nchefer"};
     for (int i = 0; i < images; ++i) {
-        eval::ReportStrip::Row row{"img" + std::to_string(i), {"img", jpeg(Qt::gray)}, {}};
+        eval::ReportStrip::Row row{"img" + std::to_string(i), "", {"img", jpeg(Qt::gray)}, {}};
         for (int m = 0; m < 4; ++m)
             row.maps.push_back({"map", i == 0 && m == 3 ? std::vector<unsigned char>() : jpeg(QColor(255, 40 * m, 0))});
-        dataset.strip.rows.push_back(row);
+        strip.rows.push_back(row);
     }
+    dataset.strips = {strip};
     model.datasets = {dataset};
     return model;
 }

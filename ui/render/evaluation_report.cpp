@@ -66,19 +66,27 @@ ReportTable predictionTable(const eval::EvaluationReportModel& model, const eval
     return table;
 }
 
-ReportStrip strip(const eval::ReportDataset& dataset) {
+ReportStrip strip(const eval::ReportDataset& dataset, const eval::ReportStrip& images) {
     ReportStrip strip;
-    strip.title = QStringLiteral("%1 — per image").arg(text(dataset.name));
+    strip.title = images.initTitle.empty()
+                      ? QStringLiteral("%1 — per image").arg(text(dataset.name))
+                      : QStringLiteral("%1 — per image, %2").arg(text(dataset.name), text(images.initTitle));
     strip.caption = QStringLiteral("Green outline: the annotation. Maps in scoring form (jet colour map, blended 50% "
                                    "over the pre-processed image).");
-    strip.columnHeaders << QStringLiteral("image") << texts(dataset.strip.columnTitles);
+    if (!images.selectionNote.empty())
+        strip.caption += QLatin1Char(' ') + text(images.selectionNote);
+    // Relative: the report sits beside the file (and stays self-contained: nothing is fetched).
+    strip.link = {QStringLiteral("per_image.csv"),
+                  QStringLiteral("Every image's scores (%1 images): per_image.csv").arg(images.imagesScored)};
+    strip.columnHeaders << QStringLiteral("image") << texts(images.columnTitles);
     auto image = [](const eval::ReportThumbnail& thumbnail) {
         return thumbnail.jpeg.empty()
                    ? QImage()
                    : QImage::fromData(thumbnail.jpeg.data(), static_cast<int>(thumbnail.jpeg.size()), "JPEG");
     };
-    for (const auto& row : dataset.strip.rows) {
-        ReportStrip::Row cells{text(row.stem), {image(row.image)}};
+    for (const auto& row : images.rows) {
+        const QString label = row.selection.empty() ? text(row.stem) : text(row.stem) + QStringLiteral(" — ") + text(row.selection);
+        ReportStrip::Row cells{label, {image(row.image)}};
         for (const auto& map : row.maps)
             cells.cells << image(map);
         strip.rows << cells;
@@ -168,8 +176,9 @@ ReportDocument evaluationReportDocument(const eval::EvaluationReportModel& model
         report.charts << ReportChart{text(dataset.iouVsK.title), drawCurveChart(dataset.iouVsK)};
         if (!dataset.sanity.empty())
             report.sections << sanitySection(model, dataset);
-        if (!dataset.strip.rows.empty())
-            report.strips << strip(dataset);
+        for (const auto& images : dataset.strips)
+            if (!images.rows.empty())
+                report.strips << strip(dataset, images);
     }
     return report;
 }

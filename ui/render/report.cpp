@@ -289,6 +289,8 @@ QString htmlStrip(const ReportStrip& strip) {
     QString html = QStringLiteral("<div class=\"strip-block\">\n<h3>%1</h3>\n").arg(esc(strip.title));
     if (!strip.caption.isEmpty())
         html += QStringLiteral("<p class=\"caption\">%1</p>\n").arg(esc(strip.caption));
+    if (!strip.link.target.isEmpty())
+        html += QStringLiteral("<p class=\"caption\"><a href=\"%1\">%2</a></p>\n").arg(esc(strip.link.target), esc(strip.link.text));
     html += QStringLiteral("<div class=\"table-wrap\"><table class=\"strip\">\n<thead><tr>");
     for (const QString& header : strip.columnHeaders)
         html += QStringLiteral("<th scope=\"col\">%1</th>").arg(stripHeader(header));
@@ -430,6 +432,9 @@ QString pdfStrip(const ReportStrip& strip, int index, double textWidth, KeepGrou
     if (!strip.caption.isEmpty())
         html += QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:0; margin-bottom:5px\">%1</p>\n")
                     .arg(esc(strip.caption));
+    if (!strip.link.text.isEmpty()) // a PDF travels without the folder: the file is named, not linked
+        html += QStringLiteral("<p style=\"font-size:12px; color:#424a53; margin-top:0; margin-bottom:5px\">%1</p>\n")
+                    .arg(esc(strip.link.text));
     int columns = static_cast<int>(strip.columnHeaders.size());
     for (const ReportStrip::Row& row : strip.rows)
         columns = std::max(columns, static_cast<int>(row.cells.size()));

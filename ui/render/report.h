@@ -46,6 +46,10 @@ struct ReportChart {
 struct ReportStrip {
     QString title;             // e.g. "cpchild — per image"
     QString caption;           // how the thumbnails are drawn
+    struct Link {
+        QString target; // a relative path beside the report, e.g. "per_image.csv"; empty = none
+        QString text;
+    } link;
     QStringList columnHeaders; // one per cell of a row; a line break ("\n") is kept
     struct Row {
         QString label;         // shown under the first cell (the image's name)

@@ -307,7 +307,7 @@ std::string encode(const T* data, const std::vector<std::int64_t>& shape, std::s
     out.append(padding, ' ');
     out.push_back('\n');
     for (std::size_t i = 0; i < count; ++i) {
-        std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t> bits;
+        std::conditional_t<sizeof(T) == 2, std::uint16_t, std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>> bits;
         std::memcpy(&bits, &data[i], sizeof bits);
         util::appendLittleEndian(out, bits, sizeof bits);
     }
@@ -447,6 +447,14 @@ std::string encodeFloat32(const float* data, const std::vector<std::int64_t>& sh
 
 std::string encodeFloat64(const double* data, const std::vector<std::int64_t>& shape) {
     return encode(data, shape, descr(DType::Float64));
+}
+
+std::string encodeFloat16(const std::uint16_t* halfBits, const std::vector<std::int64_t>& shape) {
+    return encode(halfBits, shape, descr(DType::Float16));
+}
+
+void writeFloat16(const std::string& path, const std::uint16_t* halfBits, const std::vector<std::int64_t>& shape) {
+    writeFileAtomically(path, encodeFloat16(halfBits, shape));
 }
 
 void writeFloat32(const std::string& path, const float* data, const std::vector<std::int64_t>& shape) {

@@ -4,18 +4,21 @@
 // GUI's evaluation panel.
 //
 // A run has two phases:
-//   1. computeMaps: for every item (data set, init, image) of the shard whose maps are not yet in
-//      OUT/maps, explain the image with every method and write the maps, then a small item
-//      record (prediction, optional faithfulness) that marks the item complete. Every file is
-//      written atomically and the record last, so a killed run leaves only complete items and a
-//      re-run resumes from them. A settings file per (data set, init) guards the reuse: maps made
-//      with another checkpoint or other map settings are never mixed in silently.
-//   2. writeResults: score every item present in OUT/maps against its mask (metrics are cheap,
-//      so they are always recomputed) and write the tables, per_image.csv, predictions.csv,
-//      baselines.csv and results.json (report.html is rendered from them afterwards by the
-//      applications: intermap/eval/report_model.h).
-// merge joins the maps of shard runs into one folder and runs phase 2 over all of them, giving
-// the outputs of an unsharded run.
+//   1. computeMaps: for every item (data set, init, image) of the shard whose rows are not yet in
+//      the score journal, explain the image with every method, keep the maps as --keep-maps asks
+//      (then a small item record, written last, marks the item's maps complete), score the maps
+//      against the mask at once and append the rows to the journal (OUT/scores, flushed per
+//      batch). Every map and record is written atomically, so a killed run leaves only complete
+//      items and whole journal lines (a torn last line is cut off), and a re-run resumes from
+//      them. A settings file per (data set, init) guards the reuse: maps or scores made with
+//      another checkpoint or other map settings are never mixed in silently.
+//   2. writeResults: the rows of every item, from the journal (from its stored maps where the
+//      journal lacks them: runs made before the journal), written as the tables, per_image.csv,
+//      predictions.csv, baselines.csv and results.json (report.html is rendered from them
+//      afterwards by the applications: intermap/eval/report_model.h).
+// Memory holds a score row per image and nothing else per image (no map, no mask).
+// merge joins the journals (and the maps, if kept) of shard runs into one folder and runs phase 2
+// over all of them, giving the outputs of an unsharded run.
 //
 // The settings, the items and the results readers have their own headers, included here.
 #include "intermap/eval/evaluation_items.h"
@@ -59,7 +62,8 @@ ResultsSummary writeResults(const EvaluationSettings& settings, const std::vecto
                             const std::string& runInfoJson = "{}");
 
 // Joins shard runs (each started with the same settings and --shard I/N, all I present) into
-// `outDir`: copies their maps and item records, then writeResults over every item. Throws
+// `outDir`: joins their score journals, copies their maps and item records (if kept), then
+// writeResults over every item. Throws
 // UsageError when the shards disagree or one is missing.
 ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std::string& outDir);
 

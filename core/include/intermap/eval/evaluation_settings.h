@@ -5,6 +5,7 @@
 #include "intermap/explain/explain_options.h"
 #include "intermap/image/image_read_options.h"
 #include "intermap/image/preprocess.h"
+#include "intermap/util/words.h"
 
 #include <cstdint>
 #include <optional>
@@ -25,6 +26,16 @@ struct DatasetSpec {
     std::string masks;
     image::PreprocessRecipe recipe = image::PreprocessRecipe::Resize;
 };
+
+// What `evaluate` keeps of the maps it scored (`--keep-maps`): every map as float32 .npy, as
+// `explain` writes them (the default); as float16 .npy (half the disk, the scores made from the
+// rounded map, so that a resumed run scores what is stored); or none (only the score journal and
+// the tables: no strip of maps in the report). The per-image scores never need the maps.
+enum class MapStorage { Full, Float16, None };
+inline constexpr util::Word<MapStorage> kMapStorageWords[] = {
+    {"full", MapStorage::Full}, {"float16", MapStorage::Float16}, {"none", MapStorage::None}};
+// Bytes of one stored size x size map (the .npy header included); 0 for MapStorage::None.
+std::int64_t storedMapBytes(MapStorage storage, int size);
 
 struct EvaluationSettings {
     std::string weightsDir; // checkpoints <weightsDir>/<dataset>_<init>.pth
@@ -58,6 +69,7 @@ struct EvaluationSettings {
     // The CPU by default, unlike train: its maps are the reproducible reference (a GPU's differ in
     // the last bits). Not part of the run's record: a resumed run may use another device.
     std::string device = "cpu";
+    MapStorage keepMaps = MapStorage::Full;
     int shardIndex = 0; // keep items whose index in the sorted (dataset, init, image) list
     int shardCount = 1; // is shardIndex modulo shardCount
     std::string outDir;

@@ -72,17 +72,26 @@ struct ReportThumbnail {
     std::vector<unsigned char> jpeg;
 };
 
-// Per image: the pre-processed image with the annotation's outline, then every init x method map
-// in scoring form (jet, blended 50% over the image, the outline on top).
+// Per image: the pre-processed image with the annotation's outline, then maps in scoring form
+// (jet, blended 50% over the image, the outline on top). A data set of at most
+// kReportStripAllImagesUpTo scored images has one strip of every image with every init x method
+// map; a larger one a strip per init, of a bounded selection (kReportStripPerSelection best,
+// worst and random images: reportStripSelection), so report.html stays small whatever N is.
 struct ReportStrip {
     struct Row {
         std::string stem;
+        std::string selection; // "" (every image shown), else e.g. "best: pointing game 1.00, IoU 0.41"
         ReportThumbnail image;
         std::vector<ReportThumbnail> maps; // in the order of columnTitles
     };
-    std::vector<std::string> columnTitles; // "<init title>\n<method>" per map column
-    std::vector<Row> rows;                 // images scored, in mask order
+    std::string initTitle;                 // "" when the strip shows every init
+    std::string selectionNote;             // how the rows were chosen; "" when every image is shown
+    std::int64_t imagesScored = 0;
+    std::vector<std::string> columnTitles; // "<init title>\n<method>" per map column (the method alone per init)
+    std::vector<Row> rows;                 // in mask order, or best, worst, random
 };
+inline constexpr std::int64_t kReportStripAllImagesUpTo = 24;
+inline constexpr std::size_t kReportStripPerSelection = 8;
 
 struct EvaluationResults;
 
@@ -113,7 +122,7 @@ struct ReportDataset {
     std::vector<ReportPredictionCount> predictions; // per init
     ReportBarChart pointingGame;
     ReportCurveChart iouVsK;
-    ReportStrip strip;
+    std::vector<ReportStrip> strips; // one, or one per init (ReportStrip)
     std::vector<ReportSanity> sanity; // per init whose test finished; empty without --sanity
 };
 

@@ -51,9 +51,13 @@ std::vector<double> readFloat64(const std::string& path, const std::vector<std::
 // `data` holds the product of `shape` elements (one for a 0-d array).
 std::string encodeFloat32(const float* data, const std::vector<std::int64_t>& shape);
 std::string encodeFloat64(const double* data, const std::vector<std::int64_t>& shape);
+// '<f2' from IEEE half-precision bit patterns (the caller rounds: util stays free of Torch), for
+// maps kept at half the size (`evaluate --keep-maps float16`).
+std::string encodeFloat16(const std::uint16_t* halfBits, const std::vector<std::int64_t>& shape);
 
 // The encoded bytes written through writeFileAtomically: a reader never sees half a file.
 void writeFloat32(const std::string& path, const float* data, const std::vector<std::int64_t>& shape);
 void writeFloat64(const std::string& path, const double* data, const std::vector<std::int64_t>& shape);
+void writeFloat16(const std::string& path, const std::uint16_t* halfBits, const std::vector<std::int64_t>& shape);
 
 } // namespace intermap::npy

@@ -57,7 +57,8 @@ std::vector<std::string> evaluateCommandLine(const EvaluationSettings& settings)
                       "--frame", std::to_string(settings.imageReading.frame),
                       "--window", image::formatWindowChoice(settings.imageReading.window),
                       "--seed", std::to_string(settings.randomBaselineSeed),
-                      "--device", settings.device});
+                      "--device", settings.device,
+                      "--keep-maps", util::wordName(settings.keepMaps, kMapStorageWords)});
     if (settings.heads)
         arguments.insert(arguments.end(), {"--heads", std::to_string(*settings.heads)});
     if (settings.normalisation)

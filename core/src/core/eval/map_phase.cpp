@@ -1,6 +1,8 @@
 // Phase 1 of an evaluation: the maps of every item of the shard, written atomically with a
 // record last, reusing the complete items of an earlier run made with the same settings.
+#include "item_scoring.h"
 #include "run_folder.h"
+#include "score_journal.h"
 
 #include "intermap/compute/device.h"
 #include "intermap/eval/evaluation.h"
@@ -110,6 +112,33 @@ struct GroupKey {
     }
 };
 
+// A group's stored map settings against this run's: equal, or differing only in the checkpoint's
+// fingerprint (then `directory`, the maps or scores they describe, is deleted: the records go
+// with them, so a run killed after this recomputes the rest); anything else is a UsageError
+// naming the keys that differ.
+void settleStoredSettings(const json& stored, const json& current, const std::string& storedPath, const char* what,
+                          const std::string& directory) {
+    if (stored == current)
+        return;
+    // Either side may lack a key (e.g. image_size is written only when not 224).
+    std::set<std::string> names;
+    for (const json* side : std::initializer_list<const json*>{&stored, &current})
+        if (side->is_object())
+            for (const auto& entry : side->items())
+                names.insert(entry.key());
+    std::string differences;
+    for (const auto& name : names)
+        if (name != kFingerprintKey && (!stored.contains(name) || !current.contains(name) || stored[name] != current[name]))
+            differences += (differences.empty() ? "" : ", ") + name;
+    if (stored.is_object() && differences.empty()) {
+        fs::remove_all(directory);
+        return;
+    }
+    throw UsageError(storedPath + ": the " + what + " in this folder were made with other settings (" +
+                     (differences.empty() ? std::string("no map settings recorded") : differences + " differ") +
+                     "); use another output folder or delete " + directory);
+}
+
 // Before any work: every group's map settings must agree with what an earlier run wrote (a
 // UsageError naming what differs), except the checkpoint's fingerprint: a changed checkpoint
 // (retrained, replaced, or fingerprinted the way an older intermap did) makes the group's maps
@@ -128,33 +157,50 @@ std::map<GroupKey, json> settleGroupSettings(const EvaluationSettings& settings,
             continue;
         }
         json current = mapSettings(settings, dataset, checkpoint);
-        const std::string storedPath = run_folder::mapSettingsPath(settings, dataset.name, item.init);
-        if (fs::exists(storedPath)) {
-            const json stored = run_folder::readJsonFile(storedPath);
-            if (stored != current) {
-                // Either side may lack a key (e.g. image_size is written only when not 224).
-                std::set<std::string> names;
-                for (const json* side : std::initializer_list<const json*>{&stored, &current})
-                    for (const auto& entry : side->items())
-                        names.insert(entry.key());
-                std::string differences;
-                for (const auto& name : names)
-                    if (name != kFingerprintKey && (!stored.contains(name) || !current.contains(name) || stored[name] != current[name]))
-                        differences += (differences.empty() ? "" : ", ") + name;
-                if (differences.empty()) {
-                    // The records go with the maps: a run killed after this recomputes the rest.
-                    fs::remove_all(run_folder::groupDirectory(settings, dataset.name, item.init));
-                    groupSettings[key] = std::move(current);
-                    continue;
-                }
-                throw UsageError(storedPath + ": the maps in this folder were made with other settings (" + differences +
-                                 " differ); use another output folder or delete " +
+        // The maps, then the score journal: each refused when made with other settings, deleted
+        // to be recomputed when only the checkpoint changed.
+        const std::string mapsPath = run_folder::mapSettingsPath(settings, dataset.name, item.init);
+        if (fs::exists(mapsPath))
+            settleStoredSettings(run_folder::readJsonFile(mapsPath), current, mapsPath, "maps",
                                  run_folder::groupDirectory(settings, dataset.name, item.init));
-            }
-        }
+        const std::string journalPath = score_journal::scoringSettingsPath(settings, dataset.name, item.init);
+        if (fs::exists(journalPath))
+            settleStoredSettings(run_folder::readJsonFile(journalPath).value("map_settings", json()), current, journalPath,
+                                 "scores", score_journal::groupDirectory(settings, dataset.name, item.init));
         groupSettings[key] = std::move(current);
     }
     return groupSettings;
+}
+
+// The journal's record of what its rows depend on: the group's map settings and the scoring.
+json journalSettings(const EvaluationSettings& settings, const DatasetSpec& dataset, const json& groupSettings) {
+    return json{{"map_settings", groupSettings}, {"scoring", score_journal::scoringJson(settings, dataset)}};
+}
+
+// The stems with a row in every method's journal of the group, the torn tail of a killed run cut
+// off. A journal scored otherwise (masks, threshold, top-k, faithfulness steps, ROAD seed) is
+// removed: its rows are made again, from the stored maps where there are some.
+std::set<std::string> journaledStems(const EvaluationSettings& settings, const DatasetSpec& dataset, const std::string& init,
+                                     const json& expected) {
+    const std::string directory = score_journal::groupDirectory(settings, dataset.name, init);
+    const std::string scoringPath = score_journal::scoringSettingsPath(settings, dataset.name, init);
+    if (!fs::exists(directory))
+        return {};
+    if (!fs::exists(scoringPath) || run_folder::readJsonFile(scoringPath) != expected) {
+        fs::remove_all(directory);
+        return {};
+    }
+    const auto columns = score_journal::scoreColumns(settings);
+    std::set<std::string> stems;
+    for (std::size_t m = 0; m < settings.methods.size(); ++m) {
+        std::set<std::string> methodStems;
+        for (auto& [stem, row] :
+             score_journal::readJournal(score_journal::journalPath(settings, dataset.name, init, settings.methods[m]), columns, true))
+            if (m == 0 || stems.count(stem))
+                methodStems.insert(stem);
+        stems = std::move(methodStems);
+    }
+    return stems;
 }
 
 // The model of one (data set, init), loaded on the first item that needs computing: a fully
@@ -185,7 +231,8 @@ public:
                 throw CheckpointError(m_checkpoint, "has " + std::to_string(m_vit->config.numClasses) +
                                                         " classes; target class " + std::to_string(*target) +
                                                         " is out of range");
-            run_folder::writeJsonFile(run_folder::mapSettingsPath(m_settings, m_dataset, m_init), m_groupSettings);
+            if (m_settings.keepMaps != MapStorage::None)
+                run_folder::writeJsonFile(run_folder::mapSettingsPath(m_settings, m_dataset, m_init), m_groupSettings);
             return true;
         } catch (const Error& error) {
             problem = std::string(error.what()) + " (" + m_label + " skipped)";
@@ -204,10 +251,35 @@ private:
     std::optional<model::LoadedVit> m_vit;
 };
 
-// Explains one item with every method, writes its maps and then its record (last: marks the
-// item complete). Counts each map in `mapsWritten` as it is written.
-void explainItem(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry, model::LoadedVit& vit,
-                 const DatasetSpec& dataset, const EvaluationItem& item, std::int64_t& mapsWritten) {
+// The map as --keep-maps stores it (float16: rounded to half precision), written unless none; the
+// values returned are what the file holds, as float32, so that the scores made now equal those a
+// resumed run makes from the file.
+std::vector<float> storeMap(const EvaluationSettings& settings, const std::string& path, const torch::Tensor& map,
+                            std::int64_t& mapsWritten) {
+    const std::vector<std::int64_t> shape{map.size(0), map.size(1)};
+    torch::Tensor stored = map.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    if (settings.keepMaps == MapStorage::Float16) {
+        const torch::Tensor half = stored.to(torch::kHalf).contiguous();
+        fs::create_directories(fs::path(path).parent_path());
+        npy::writeFloat16(path, reinterpret_cast<const std::uint16_t*>(half.data_ptr<at::Half>()), shape);
+        ++mapsWritten;
+        stored = half.to(torch::kFloat32).contiguous();
+    } else if (settings.keepMaps == MapStorage::Full) {
+        fs::create_directories(fs::path(path).parent_path());
+        npy::writeFloat32(path, stored.data_ptr<float>(), shape);
+        ++mapsWritten;
+    }
+    const float* values = stored.data_ptr<float>();
+    return std::vector<float>(values, values + stored.numel());
+}
+
+// Explains one item with every method, writes its maps (as --keep-maps asks) and then its record
+// (last: marks the item complete; none without maps, where the journal alone does). Counts each
+// map in `mapsWritten` as it is written. The item's score rows, or none when its mask is
+// unreadable (`inside` null; writeResults reports it).
+std::vector<score_journal::ScoreRow> explainItem(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry,
+                                                 model::LoadedVit& vit, const DatasetSpec& dataset, const EvaluationItem& item,
+                                                 const Mask* inside, std::int64_t& mapsWritten) {
     // On the model's device (--device); the explainers and the faithfulness measures follow it.
     const torch::Tensor input = image::loadPreprocessed(item.imagePath, dataset.recipe, settings.imageSize, vit.normalisation,
                                                           settings.imageReading)
@@ -219,12 +291,12 @@ void explainItem(const EvaluationSettings& settings, const explain::ExplainerReg
                 {"target_probability", torch::softmax(result.logits.to(torch::kFloat64), 0)[result.targetClass].item<double>()}};
     json faithfulness = json::object();
     json road = json::object();
+    std::vector<std::vector<double>> mapValues;
     for (const auto& explanation : result.maps) {
         const std::string path = mapPath(settings, item, explanation.method);
-        fs::create_directories(fs::path(path).parent_path());
-        const torch::Tensor map = explanation.map.to(torch::kCPU).contiguous();
-        npy::writeFloat32(path, map.data_ptr<float>(), {map.size(0), map.size(1)});
-        ++mapsWritten;
+        const std::vector<float> stored = storeMap(settings, path, explanation.map, mapsWritten);
+        if (inside)
+            mapValues.push_back(item_scoring::scoreMapValues(stored, path, *inside, settings));
         if (settings.faithfulness) {
             FaithfulnessOptions options;
             options.steps = settings.faithfulnessSteps;
@@ -254,7 +326,11 @@ void explainItem(const EvaluationSettings& settings, const explain::ExplainerReg
         record["faithfulness"] = faithfulness;
     if (settings.road)
         record["road"] = road;
-    run_folder::writeJsonFile(run_folder::itemRecordPath(settings, item), record);
+    if (settings.keepMaps != MapStorage::None)
+        run_folder::writeJsonFile(run_folder::itemRecordPath(settings, item), record);
+    if (!inside)
+        return {};
+    return item_scoring::rowsFromRecord(settings, item.stem, record, std::move(mapValues));
 }
 
 } // namespace
@@ -268,6 +344,7 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
     std::map<GroupKey, json> groupSettings = settleGroupSettings(settings, items);
     writeRunSettings(settings);
     removeInterruptedWrites((fs::path(settings.outDir) / "maps").string());
+    removeInterruptedWrites((fs::path(settings.outDir) / "scores").string());
 
     const auto total = static_cast<std::int64_t>(items.size());
     std::int64_t done = 0;
@@ -302,6 +379,11 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
             groupProblem = checkpoint + ": checkpoint missing (cells left empty)";
             summary.missingCheckpoints.push_back(checkpoint);
         }
+        const json journalJson = journalSettings(settings, dataset, groupJson);
+        const std::set<std::string> journaled =
+            groupJson.is_null() ? std::set<std::string>() : journaledStems(settings, dataset, init, journalJson);
+        score_journal::JournalWriter journal(settings, dataset.name, init, journalJson);
+        const bool keepsMaps = settings.keepMaps != MapStorage::None;
         for (std::size_t i = begin; i < end; ++i) {
             const auto& item = items[i];
             const std::string where = util::escapeControlCharacters(label + "/" + item.stem);
@@ -320,10 +402,38 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
                 step(where, UnitKind::Skipped);
                 continue;
             }
-            if (itemComplete(settings, item)) {
+            // Reused: its rows are in the journal (and its maps in place, when they are kept); or
+            // its maps and record are (an earlier run killed before its journal's batch was
+            // written, or made before the journal): scored from them, no model needed.
+            const bool stored = keepsMaps && itemComplete(settings, item);
+            if (journaled.count(item.stem) && (stored || !keepsMaps)) {
+                ++summary.itemsReused;
+                summary.mapsReused += keepsMaps ? static_cast<std::int64_t>(settings.methods.size()) : 0;
+                step(where, UnitKind::Reused);
+                continue;
+            }
+            std::optional<Mask> inside;
+            try {
+                inside = item_scoring::readItemMask(settings, item);
+            } catch (const Error&) {
+                // writeResults reports the unreadable mask once, as "(not scored)".
+            }
+            if (stored) {
+                try {
+                    if (inside)
+                        journal.append(item_scoring::scoreStoredItem(settings, item, *inside));
+                } catch (const Error&) {
+                    // An unreadable map: writeResults names it.
+                } catch (const json::exception&) {
+                }
                 ++summary.itemsReused;
                 summary.mapsReused += static_cast<std::int64_t>(settings.methods.size());
+                journal.flushIfDue();
                 step(where, UnitKind::Reused);
+                continue;
+            }
+            if (!inside && !keepsMaps) { // nothing to keep: explaining it would give nothing
+                step(where, UnitKind::Skipped);
                 continue;
             }
             if (!model.ensureLoaded(groupProblem)) {
@@ -332,7 +442,11 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
                 continue;
             }
             try {
-                explainItem(settings, registry, model.vit(), dataset, item, summary.mapsWritten);
+                const auto rows =
+                    explainItem(settings, registry, model.vit(), dataset, item, inside ? &*inside : nullptr, summary.mapsWritten);
+                if (!rows.empty())
+                    journal.append(rows);
+                journal.flushIfDue();
                 ++summary.itemsComputed;
                 step(where, UnitKind::Computed);
             } catch (const Cancelled&) {
@@ -348,6 +462,7 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
                 step(where, UnitKind::Skipped);
             }
         }
+        journal.flush();
         begin = end;
     }
     return summary;

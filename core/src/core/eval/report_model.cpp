@@ -1,5 +1,6 @@
 #include "intermap/eval/report_model.h"
 
+#include "report_strip.h"
 #include "run_folder.h"
 
 #include "intermap/eval/evaluation.h"
@@ -7,14 +8,10 @@
 #include "intermap/eval/metrics.h"
 #include "intermap/eval/sanity.h"
 #include "intermap/eval/study.h"
-#include "intermap/image/image_io.h"
 #include "intermap/image/preprocess.h"
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
-#include "intermap/util/npy.h"
 
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -35,91 +32,6 @@ std::string joined(const std::vector<std::string>& values) {
     for (const auto& value : values)
         text += (text.empty() ? "" : ", ") + value;
     return text;
-}
-
-// --- the per-image strip (drawn here with OpenCV, as the maps and masks are OpenCV's) --------
-
-// An RGB image shrunk to the thumbnail size, as JPEG bytes.
-std::vector<unsigned char> thumbnailJpeg(const cv::Mat& rgb) {
-    cv::Mat small, bgr;
-    cv::resize(rgb, small, cv::Size(kReportThumbnailSize, kReportThumbnailSize), 0, 0, cv::INTER_AREA);
-    cv::cvtColor(small, bgr, cv::COLOR_RGB2BGR);
-    std::vector<unsigned char> jpeg;
-    cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 85});
-    return jpeg;
-}
-
-void drawAnnotation(cv::Mat& rgb, const cv::Mat& maskGrey, int threshold) {
-    cv::Mat inside = maskGrey > threshold;
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(inside, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    cv::drawContours(rgb, contours, -1, cv::Scalar(0, 255, 0), 2);
-}
-
-// The map in scoring form, coloured (jet) and blended over the image, with the annotation's outline.
-cv::Mat overlay(const cv::Mat& rgb, const std::vector<float>& scoring, const cv::Mat& maskGrey, int threshold) {
-    cv::Mat grey(rgb.rows, rgb.cols, CV_8UC1);
-    for (int i = 0; i < rgb.rows * rgb.cols; ++i)
-        grey.data[i] =
-            static_cast<unsigned char>(std::clamp(scoring[static_cast<std::size_t>(i)], 0.0f, 1.0f) * 255.0f + 0.5f);
-    cv::Mat colouredBgr, coloured, blended;
-    cv::applyColorMap(grey, colouredBgr, cv::COLORMAP_JET);
-    cv::cvtColor(colouredBgr, coloured, cv::COLOR_BGR2RGB);
-    cv::addWeighted(rgb, 0.5, coloured, 0.5, 0.0, blended);
-    drawAnnotation(blended, maskGrey, threshold);
-    return blended;
-}
-
-// Every image of data set `d` with scores in per_image.csv, in mask order: the image with its
-// annotation, then every init x method map (a thumbnail stays empty when its file is unreadable).
-ReportStrip strip(const EvaluationSettings& settings, std::size_t d, const std::set<std::string>& scoredStems) {
-    const auto& dataset = settings.datasets[d];
-    ReportStrip strip;
-    for (const auto& init : settings.inits)
-        for (const auto& method : settings.methods)
-            strip.columnTitles.push_back(study::initTitle(init) + "\n" + method);
-    std::vector<EvaluationItem> items;
-    for (const auto& item : listEvaluationItems(settings))
-        if (item.datasetIndex == d && scoredStems.count(item.stem) &&
-            std::none_of(items.begin(), items.end(), [&](const EvaluationItem& seen) { return seen.stem == item.stem; }))
-            items.push_back(item);
-    std::sort(items.begin(), items.end(),
-              [](const EvaluationItem& a, const EvaluationItem& b) { return a.indexInDataset < b.indexInDataset; });
-    for (const auto& item : items) {
-        ReportStrip::Row row;
-        row.stem = item.stem;
-        row.image.title = item.stem;
-        cv::Mat rgb, mask;
-        try {
-            mask = maskInModelFrame(item.mask, item.imagePath, dataset.recipe, settings.imageSize);
-            rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath, settings.imageReading), dataset.recipe, settings.imageSize);
-            cv::Mat annotated = rgb.clone();
-            drawAnnotation(annotated, mask, settings.maskThreshold);
-            row.image.jpeg = thumbnailJpeg(annotated);
-        } catch (const Error&) {
-            rgb.release();
-        }
-        for (const auto& init : settings.inits)
-            for (const auto& method : settings.methods) {
-                ReportThumbnail map{item.stem + " " + init + " " + method, {}};
-                EvaluationItem cell = item;
-                cell.init = init;
-                const std::string path = mapPath(settings, cell, method);
-                try {
-                    if (!rgb.empty()) {
-                        const int size = settings.imageSize;
-                        const auto stored = npy::readFloat32(path, {size, size});
-                        const auto scoring = scoringMap(MapView(stored, size, size), path);
-                        map.jpeg = thumbnailJpeg(overlay(rgb, scoring, mask, settings.maskThreshold));
-                    }
-                } catch (const Error&) {
-                    map.jpeg.clear();
-                }
-                row.maps.push_back(std::move(map));
-            }
-        strip.rows.push_back(std::move(row));
-    }
-    return strip;
 }
 
 // --- tables and charts -----------------------------------------------------------------------
@@ -326,7 +238,7 @@ EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
         }
         dataset.pointingGame = metricBarChart(results, dataset.name, columns::kPointingGame);
         dataset.iouVsK = iouCurveChart(results, dataset.name);
-        dataset.strip = strip(settings, d, scoredStems);
+        dataset.strips = reportStrips(settings, d, scores, results.columns);
         if (settings.sanity)
             for (const auto& init : settings.inits)
                 if (auto section = sanitySection(settings, dataset.name, init))

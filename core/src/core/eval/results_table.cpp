@@ -1,7 +1,9 @@
 #include "results_table.h"
 
+#include "item_scoring.h"
 #include "map_scoring.h"
 #include "run_folder.h"
+#include "score_journal.h"
 
 #include "intermap/eval/metric_columns.h"
 #include "intermap/eval/metrics.h"
@@ -31,9 +33,9 @@ private:
     std::set<std::string> m_reported;
 };
 
-// Why an item has no maps, derived from the inputs so that a merged run reports what an
+// Why an item has no rows, derived from the inputs so that a merged run reports what an
 // unsharded one does.
-std::string missingMapsReason(const EvaluationSettings& settings, const EvaluationItem& item) {
+std::string missingRowsReason(const EvaluationSettings& settings, const EvaluationItem& item) {
     const auto& dataset = settings.datasets[item.datasetIndex];
     const std::string checkpoint = checkpointPath(settings, dataset.name, item.init);
     if (!fs::is_regular_file(checkpoint))
@@ -42,63 +44,97 @@ std::string missingMapsReason(const EvaluationSettings& settings, const Evaluati
         return problem;
     if (item.imagePath.empty())
         return item.mask.describe() + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir;
-    return dataset.name + "/" + item.init + "/" + item.stem + ": no maps (the run reported why)";
+    return dataset.name + "/" + item.init + "/" + item.stem +
+           (settings.keepMaps == MapStorage::None ? ": no scores" : ": no maps") + " (the run reported why)";
 }
 
-// per_image.csv's rows and predictions.csv's lines of every item with maps; the masks read.
+// The rows of a group's journals, by method then stem; none for a method whose journal is
+// missing, or for every method when the journal was scored otherwise than `settings` ask.
+std::vector<std::map<std::string, score_journal::ScoreRow>> groupJournals(const EvaluationSettings& settings,
+                                                                         const DatasetSpec& dataset, const std::string& init) {
+    std::vector<std::map<std::string, score_journal::ScoreRow>> journals(settings.methods.size());
+    const std::string scoringPath = score_journal::scoringSettingsPath(settings, dataset.name, init);
+    if (!fs::exists(scoringPath))
+        return journals;
+    const json stored = run_folder::readJsonFile(scoringPath);
+    if (!stored.contains("scoring") || stored["scoring"] != score_journal::scoringJson(settings, dataset))
+        return journals;
+    const auto columns = score_journal::scoreColumns(settings);
+    for (std::size_t m = 0; m < settings.methods.size(); ++m)
+        journals[m] = score_journal::readJournal(score_journal::journalPath(settings, dataset.name, init, settings.methods[m]),
+                                                 columns, false);
+    return journals;
+}
+
+void addItemRows(const EvaluationItem& item, const std::vector<std::string>& methods,
+                 std::vector<score_journal::ScoreRow> rows, ResultsTable& table) {
+    const auto& first = rows.front();
+    table.predictions.push_back({item.datasetIndex, item.init, item.stem, first.targetClass, first.predictedClass,
+                                 first.targetProbability});
+    for (std::size_t m = 0; m < methods.size(); ++m)
+        table.rows.push_back({item.datasetIndex, item.init, methods[m], item.stem, std::move(rows[m].values)});
+    ++table.itemsScored;
+}
+
+// per_image.csv's rows and predictions.csv's lines of every item scored: from the score journal,
+// else (a folder made before the journal, a row lost with a kill) from its stored maps and record.
+// Journals are read one (data set, init) group at a time and masks one item at a time, so memory
+// holds the rows and nothing else per image.
 void scoreItems(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items, ResultsTable& table) {
     ProblemList problems(table.problems);
     std::set<std::pair<std::size_t, std::string>> unreadableMasks;
-    for (const auto& item : items) {
-        const auto& dataset = settings.datasets[item.datasetIndex];
-        const std::string recordPath = run_folder::itemRecordPath(settings, item);
-        if (!fs::exists(recordPath)) {
-            problems.report(missingMapsReason(settings, item));
-            continue;
-        }
-        const std::pair<std::size_t, std::string> maskKey{item.datasetIndex, item.stem};
-        if (unreadableMasks.count(maskKey))
-            continue;
-        if (!table.masks.count(maskKey)) {
+    // Items are sorted, so each (data set, init) group is one run [begin, end).
+    std::size_t begin = 0;
+    while (begin < items.size()) {
+        std::size_t end = begin;
+        while (end < items.size() && items[end].datasetIndex == items[begin].datasetIndex && items[end].init == items[begin].init)
+            ++end;
+        auto journals = groupJournals(settings, settings.datasets[items[begin].datasetIndex], items[begin].init);
+        for (std::size_t i = begin; i < end; ++i) {
+            const auto& item = items[i];
+            std::vector<score_journal::ScoreRow> rows;
+            for (auto& journal : journals) {
+                const auto found = journal.find(item.stem);
+                if (found == journal.end())
+                    break;
+                rows.push_back(std::move(found->second));
+            }
+            if (rows.size() == settings.methods.size()) {
+                addItemRows(item, settings.methods, std::move(rows), table);
+                continue;
+            }
+            const std::string recordPath = run_folder::itemRecordPath(settings, item);
+            const bool stored = settings.keepMaps != MapStorage::None && fs::exists(recordPath);
+            const std::pair<std::size_t, std::string> maskKey{item.datasetIndex, item.stem};
+            if (unreadableMasks.count(maskKey))
+                continue;
+            if (!stored && !(settings.keepMaps == MapStorage::None && item_scoring::inputsPresent(settings, item))) {
+                problems.report(missingRowsReason(settings, item));
+                continue;
+            }
+            // Without maps an item is left unscored by the map phase when its mask is unreadable:
+            // said here, once per image, as for stored maps.
+            Mask inside;
             try {
-                table.masks[maskKey] = maskInModelFrame(item.mask, item.imagePath, dataset.recipe, settings.imageSize);
+                inside = item_scoring::readItemMask(settings, item);
             } catch (const Error& error) {
                 problems.report(std::string(error.what()) + " (not scored)");
                 unreadableMasks.insert(maskKey);
                 continue;
             }
-        }
-        const Mask inside = scoring::maskFromMat(table.masks[maskKey], settings.maskThreshold);
-        try {
-            const json record = run_folder::readJsonFile(recordPath);
-            std::vector<PerImageRow> itemRows;
-            for (const auto& method : settings.methods) {
-                PerImageRow row{item.datasetIndex, item.init, method, item.stem,
-                              scoring::scoreMapFile(mapPath(settings, item, method), inside, settings.topK, settings.imageSize)};
-                if (settings.faithfulness) {
-                    const auto& curves = record.at("faithfulness").at(method);
-                    row.values.push_back(curves.at(columns::kDeletionAuc).get<double>());
-                    row.values.push_back(curves.at(columns::kInsertionAuc).get<double>());
-                }
-                if (settings.road) {
-                    const auto& curves = record.at("road").at(method);
-                    row.values.push_back(curves.at(columns::kRoadMorfAuc).get<double>());
-                    row.values.push_back(curves.at(columns::kRoadLerfAuc).get<double>());
-                }
-                itemRows.push_back(std::move(row));
+            if (!stored) {
+                problems.report(missingRowsReason(settings, item));
+                continue;
             }
-            table.predictions.push_back({item.datasetIndex, item.init, item.stem,
-                                         record.at("target_class").get<std::int64_t>(),
-                                         record.at("predicted_class").get<std::int64_t>(),
-                                         record.at("target_probability").get<double>()});
-            table.rows.insert(table.rows.end(), std::make_move_iterator(itemRows.begin()),
-                              std::make_move_iterator(itemRows.end()));
-            ++table.itemsScored;
-        } catch (const json::exception& error) {
-            problems.report(recordPath + ": unexpected content (" + error.what() + "); item not scored");
-        } catch (const Error& error) {
-            problems.report(std::string(error.what()) + " (item not scored)");
+            try {
+                addItemRows(item, settings.methods, item_scoring::scoreStoredItem(settings, item, inside), table);
+            } catch (const json::exception& error) {
+                problems.report(recordPath + ": unexpected content (" + error.what() + "); item not scored");
+            } catch (const Error& error) {
+                problems.report(std::string(error.what()) + " (item not scored)");
+            }
         }
+        begin = end;
     }
 }
 
@@ -114,16 +150,24 @@ void scoreBaselines(const EvaluationSettings& settings, const std::vector<Evalua
             if (row.datasetIndex == d)
                 scoredStems.insert(row.stem);
         std::map<std::int64_t, std::string> stemByIndex;
+        std::map<std::int64_t, const EvaluationItem*> itemByIndex;
         for (const auto& item : items)
-            if (item.datasetIndex == d && scoredStems.count(item.stem))
+            if (item.datasetIndex == d && scoredStems.count(item.stem)) {
                 stemByIndex.emplace(item.indexInDataset, item.stem);
+                itemByIndex.emplace(item.indexInDataset, &item);
+            }
         if (stemByIndex.empty())
             continue;
         BaselineRow centreRow{d, study::kCentreBaseline, static_cast<std::int64_t>(stemByIndex.size()),
                                  std::vector<double>(columnCount, 0.0)};
         BaselineRow randomRow{d, study::kRandomBaseline, centreRow.n, std::vector<double>(columnCount, 0.0)};
         for (const auto& [index, stem] : stemByIndex) {
-            const Mask inside = scoring::maskFromMat(table.masks[{d, stem}], settings.maskThreshold);
+            Mask inside;
+            try { // read again, one at a time (scoreItems read it too but keeps no mask)
+                inside = item_scoring::readItemMask(settings, *itemByIndex.at(index));
+            } catch (const Error&) {
+                continue; // unreachable in practice: the image was scored with this mask
+            }
             const auto random = randomPatchBaseline(settings.randomBaselineSeed, static_cast<std::uint64_t>(index), 16, size, size);
             const auto centreValues = scoreAllMetrics(MapView(centre, size, size), inside, settings.topK);
             const auto randomValues = scoreAllMetrics(MapView(random, size, size), inside, settings.topK);
@@ -175,16 +219,8 @@ std::vector<std::string> ResultsTable::baselineColumns() const {
 
 ResultsTable buildResultsTable(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items) {
     ResultsTable table;
-    table.columns = metricColumnNames(settings.topK);
-    table.baselineColumnCount = table.columns.size();
-    if (settings.faithfulness) {
-        table.columns.push_back(columns::kDeletionAuc);
-        table.columns.push_back(columns::kInsertionAuc);
-    }
-    if (settings.road) {
-        table.columns.push_back(columns::kRoadMorfAuc);
-        table.columns.push_back(columns::kRoadLerfAuc);
-    }
+    table.columns = score_journal::scoreColumns(settings);
+    table.baselineColumnCount = metricColumnNames(settings.topK).size();
     scoreItems(settings, items, table);
     scoreBaselines(settings, items, table);
     averageCells(settings, table);

@@ -20,7 +20,6 @@ struct ResultsTable {
     std::size_t baselineColumnCount = 0; // the map-metric columns (baselines have no faithfulness)
     std::vector<PerImageRow> rows;         // per_image.csv order: items, then methods
     std::vector<PredictionRow> predictions;
-    std::map<std::pair<std::size_t, std::string>, cv::Mat> masks; // (dataset, stem), pre-processed frame
     std::vector<BaselineRow> baselines;                         // per data set: centre, random
     std::vector<TableCell> cells;
     std::vector<std::string> problems;

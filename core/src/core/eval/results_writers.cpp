@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <ostream>
 
 namespace intermap::eval {
 namespace fs = std::filesystem;
@@ -35,6 +37,12 @@ public:
         fs::create_directories(m_directory);
     }
     void write(const std::string& name, const std::string& content) {
+        const fs::path path = m_directory / name;
+        writeFileAtomically(path.string(), content);
+        m_summary.filesWritten.push_back(path.string());
+    }
+    // Streamed: a file of a row per image is never held whole in memory.
+    void write(const std::string& name, const std::function<void(std::ostream&)>& content) {
         const fs::path path = m_directory / name;
         writeFileAtomically(path.string(), content);
         m_summary.filesWritten.push_back(path.string());
@@ -75,27 +83,24 @@ void writeStudyTables(const EvaluationSettings& settings, const ResultsTable& ta
     }
 }
 
-std::string perImageCsv(const EvaluationSettings& settings, const ResultsTable& table) {
+void writePerImageCsv(const EvaluationSettings& settings, const ResultsTable& table, std::ostream& out) {
     std::vector<std::string> header{"dataset", "init", "method", "image"};
     header.insert(header.end(), table.columns.begin(), table.columns.end());
-    std::string text = joinCsv(header);
+    out << joinCsv(header);
     for (const auto& row : table.rows) {
         std::vector<std::string> line{csv::field(settings.datasets[row.datasetIndex].name), csv::field(row.init),
                                       csv::field(row.method), csv::field(row.stem)};
         for (double value : row.values)
             line.push_back(csv::number(value));
-        text += joinCsv(line);
+        out << joinCsv(line);
     }
-    return text;
 }
 
-std::string predictionsCsv(const EvaluationSettings& settings, const ResultsTable& table) {
-    std::string text = joinCsv({"dataset", "init", "image", "target_class", "predicted_class", "target_probability"});
+void writePredictionsCsv(const EvaluationSettings& settings, const ResultsTable& table, std::ostream& out) {
+    out << joinCsv({"dataset", "init", "image", "target_class", "predicted_class", "target_probability"});
     for (const auto& p : table.predictions)
-        text += joinCsv({csv::field(settings.datasets[p.datasetIndex].name), csv::field(p.init), csv::field(p.stem),
-                         std::to_string(p.targetClass), std::to_string(p.predictedClass),
-                         csv::number(p.targetProbability)});
-    return text;
+        out << joinCsv({csv::field(settings.datasets[p.datasetIndex].name), csv::field(p.init), csv::field(p.stem),
+                        std::to_string(p.targetClass), std::to_string(p.predictedClass), csv::number(p.targetProbability)});
 }
 
 std::string baselinesCsv(const EvaluationSettings& settings, const ResultsTable& table) {
@@ -175,8 +180,8 @@ ResultsSummary writeResults(const EvaluationSettings& settings, const std::vecto
     summary.problems = table.problems;
     OutputFolder out(settings.outDir, summary);
     writeStudyTables(settings, table, out);
-    out.write("per_image.csv", perImageCsv(settings, table));
-    out.write("predictions.csv", predictionsCsv(settings, table));
+    out.write("per_image.csv", [&](std::ostream& stream) { writePerImageCsv(settings, table, stream); });
+    out.write("predictions.csv", [&](std::ostream& stream) { writePredictionsCsv(settings, table, stream); });
     out.write("baselines.csv", baselinesCsv(settings, table));
     out.write("results.json", resultsJson(settings, table, runInfoJson));
     return summary;

@@ -106,6 +106,9 @@ json settingsToJson(const EvaluationSettings& settings) {
            {"random_baseline_seed", settings.randomBaselineSeed},
            {"shard", {{"index", settings.shardIndex}, {"count", settings.shardCount}}}};
     addModelInput(settings, j);
+    // Only when not the default: the settings of runs made before the choice stay equal.
+    if (settings.keepMaps != MapStorage::Full)
+        j["keep_maps"] = util::wordName(settings.keepMaps, kMapStorageWords);
     j["image_reading"] = imageReadingJson(settings.imageReading); // always recorded here, default or not
     return j;
 }
@@ -157,6 +160,14 @@ EvaluationSettings settingsFromJson(const json& j, const std::string& outDir) {
     settings.sanity = j.value("sanity", false); // nor sanity checks
     settings.sanityImages = j.value("sanity_images", 10);
     settings.randomBaselineSeed = j.at("random_baseline_seed").get<std::uint64_t>();
+    if (j.contains("keep_maps")) {
+        const auto word = j.at("keep_maps").get<std::string>();
+        const auto storage = util::parseWord(word, kMapStorageWords);
+        if (!storage)
+            throw Error("unknown keep_maps '" + word + "' in the run's settings (expected " +
+                        util::allowedWords(kMapStorageWords) + ")");
+        settings.keepMaps = *storage;
+    }
     if (j.contains("shard")) { // results.json drops it: a merged run's results are the whole grid's
         settings.shardIndex = j.at("shard").at("index").get<int>();
         settings.shardCount = j.at("shard").at("count").get<int>();
@@ -224,6 +235,20 @@ void EvaluationSettings::validate(const explain::ExplainerRegistry& registry) co
                          ": need 0 <= I < N");
     if (outDir.empty())
         throw UsageError("no output folder given");
+}
+
+std::int64_t storedMapBytes(MapStorage storage, int size) {
+    const std::int64_t header = 128; // np.save's format 1.0 header of a 2-d array, padded to 64 bytes
+    const std::int64_t pixels = static_cast<std::int64_t>(size) * size;
+    switch (storage) {
+    case MapStorage::Full:
+        return header + pixels * 4;
+    case MapStorage::Float16:
+        return header + pixels * 2;
+    case MapStorage::None:
+        break;
+    }
+    return 0;
 }
 
 void writeRunSettings(const EvaluationSettings& settings) {

@@ -1,11 +1,14 @@
 // Joins the run folders of `evaluate --shard I/N` into the outputs of an unsharded run.
 #include "run_folder.h"
+#include "score_journal.h"
 
 #include "intermap/eval/evaluation.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"
 
 #include <filesystem>
+#include <map>
+#include <optional>
 
 namespace intermap::eval {
 namespace fs = std::filesystem;
@@ -70,6 +73,41 @@ void copyShardFolder(const std::string& shardDir, const std::string& outDir, con
     }
 }
 
+// Joins the shards' score journals of every (data set, init) into outDir's: the union of their
+// rows, in stem order (the grid's), written atomically. A group's scoring.json must agree across
+// shards (they ran with the same settings; a differing one means different checkpoints).
+void mergeShardJournals(const std::vector<std::string>& shardDirs, const EvaluationSettings& merged) {
+    const auto columns = score_journal::scoreColumns(merged);
+    for (const auto& dataset : merged.datasets)
+        for (const auto& init : merged.inits) {
+            std::optional<json> scoring;
+            std::string scoringSource;
+            std::vector<std::map<std::string, score_journal::ScoreRow>> rows(merged.methods.size());
+            for (const auto& directory : shardDirs) {
+                EvaluationSettings shard = merged;
+                shard.outDir = directory;
+                const std::string path = score_journal::scoringSettingsPath(shard, dataset.name, init);
+                if (!fs::exists(path))
+                    continue;
+                const json stored = run_folder::readJsonFile(path);
+                if (scoring && stored != *scoring)
+                    throw UsageError(path + ": differs from " + scoringSource + " (shards made with different checkpoints?)");
+                scoring = stored;
+                scoringSource = path;
+                for (std::size_t m = 0; m < merged.methods.size(); ++m)
+                    for (auto& [stem, row] : score_journal::readJournal(
+                             score_journal::journalPath(shard, dataset.name, init, merged.methods[m]), columns, false))
+                        rows[m].insert_or_assign(stem, std::move(row));
+            }
+            if (!scoring)
+                continue;
+            run_folder::writeJsonFile(score_journal::scoringSettingsPath(merged, dataset.name, init), *scoring);
+            for (std::size_t m = 0; m < merged.methods.size(); ++m)
+                score_journal::writeJournal(score_journal::journalPath(merged, dataset.name, init, merged.methods[m]), columns,
+                                            rows[m]);
+        }
+}
+
 } // namespace
 
 ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std::string& outDir) {
@@ -88,6 +126,7 @@ ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std:
         copyShardFolder(directory, outDir, "maps");
         copyShardFolder(directory, outDir, "sanity");
     }
+    mergeShardJournals(byIndex, merged);
     writeRunSettings(merged);
     const json runInfo{{"merged_from", byIndex}};
     return writeResults(merged, listEvaluationItems(merged), runInfo.dump());
