@@ -60,9 +60,8 @@ int mapFilesUnder(const QString& root) {
 
 // The cpchild tables of `directory` against the reference's, byte for byte; "" when equal.
 QString tablesDiffer(const QString& directory, const QString& reference) {
-    for (const QString& name : intermap::test::kCpchildResultFiles)
-        if (readAll(directory + QLatin1Char('/') + name) != readAll(reference + QLatin1Char('/') + name))
-            return name + QStringLiteral(" differs");
+    if (const QString files = intermap::test::resultFilesDifference(directory, reference); !files.isEmpty())
+        return files;
     if (intermap::test::resultsWithoutRun(directory)[QStringLiteral("tables")] !=
         intermap::test::resultsWithoutRun(reference)[QStringLiteral("tables")])
         return QStringLiteral("results.json's tables differ");

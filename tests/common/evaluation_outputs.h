@@ -43,12 +43,20 @@ inline const QStringList kCpchildResultFiles{QStringLiteral("pg_cpchild.csv"),  
                                              QStringLiteral("iou40_mean_cpchild.csv"), QStringLiteral("per_image.csv"),
                                              QStringLiteral("predictions.csv"),        QStringLiteral("baselines.csv")};
 
-// The first way in which the outputs in `directory` differ from those in `reference` (the
-// cpchild tables, results.json without "run", every map and item record), or "" when they agree.
-inline QString differenceFromReference(const QString& directory, const QString& reference) {
+// The first of the cpchild result files (kCpchildResultFiles) that differs between the two
+// folders, as "<name> differs"; "" when they agree byte for byte.
+inline QString resultFilesDifference(const QString& directory, const QString& reference) {
     for (const QString& name : kCpchildResultFiles)
         if (readAll(directory + QLatin1Char('/') + name) != readAll(reference + QLatin1Char('/') + name))
             return name + QStringLiteral(" differs");
+    return {};
+}
+
+// The first way in which the outputs in `directory` differ from those in `reference` (the
+// cpchild tables, results.json without "run", every map and item record), or "" when they agree.
+inline QString differenceFromReference(const QString& directory, const QString& reference) {
+    if (const QString files = resultFilesDifference(directory, reference); !files.isEmpty())
+        return files;
     if (resultsWithoutRun(directory) != resultsWithoutRun(reference))
         return QStringLiteral("results.json (without \"run\") differs");
     const auto maps = filesUnder(directory + QStringLiteral("/maps"));
