@@ -107,13 +107,9 @@ ModelWeights readModelWeights(const std::string& path, const ModelOpenOptions& o
 
 namespace {
 
-// The model of the weights' architecture with the weights in it; throws naming a missing or
-// unexpected key.
-VisionTransformer buildModel(const ModelWeights& weights) {
-    VisionTransformer model(weights.config);
-    loadWeights(model, weights.dict);
-    return model;
-}
+// The model of the weights' architecture holding the weights themselves (no copy); throws naming
+// a missing or unexpected key or a wrong shape before anything is built.
+VisionTransformer buildModel(const ModelWeights& weights) { return VisionTransformer(weights.config, &weights.dict); }
 
 std::string headDescription(const VitConfig& config) {
     if (!config.hasHead())

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -54,6 +55,64 @@ torch::Tensor applyLayerNorm(const torch::nn::LayerNorm& norm, const torch::Tens
 torch::nn::LayerNorm makeLayerNorm(std::int64_t dim, double eps) {
     return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps).elementwise_affine(true));
 }
+
+// Set while a model is built from a checkpoint: Linear layers are then created as 1x1
+// placeholders whose weight and bias are replaced by the checkpoint's tensors at once, so the
+// ~86 M values of a ViT-B are neither allocated nor drawn at random only to be thrown away.
+thread_local bool t_buildingFromWeights = false;
+
+torch::nn::Linear makeLinear(std::int64_t inputs, std::int64_t outputs) {
+    return t_buildingFromWeights ? torch::nn::Linear(1, 1) : torch::nn::Linear(inputs, outputs);
+}
+
+// Which dict entry each model parameter reads: its own name, except that fc_norm.* stands for
+// norm.* when the dict has no norm.* (the norm after average pooling; for the study's MAE init
+// applied to the CLS token).
+std::map<std::string, const torch::Tensor*> weightsByParameterName(const StateDict& dict) {
+    std::map<std::string, const torch::Tensor*> byName;
+    for (const auto& [key, tensor] : dict.entries) {
+        const bool maeFinalNorm = key.rfind("fc_norm.", 0) == 0 && !dict.contains("norm" + key.substr(7));
+        byName[maeFinalNorm ? "norm" + key.substr(7) : key] = &tensor;
+    }
+    return byName;
+}
+
+// Hands the checkpoint's tensors to the model being built (requireWeightsFitting checked them).
+class ParameterAdoption {
+public:
+    explicit ParameterAdoption(const StateDict& dict) : m_byName(weightsByParameterName(dict)) {
+        t_buildingFromWeights = true;
+    }
+    ~ParameterAdoption() { t_buildingFromWeights = false; }
+    ParameterAdoption(const ParameterAdoption&) = delete;
+    ParameterAdoption& operator=(const ParameterAdoption&) = delete;
+
+    // The tensor the parameter `name` becomes: the dict's own when it is dense float32 and no
+    // other parameter holds its storage yet (no copy), else a float32 copy of its own.
+    torch::Tensor tensor(const std::string& name) {
+        const torch::Tensor& source = *m_byName.at(name);
+        if (source.scalar_type() == torch::kFloat32 && source.is_contiguous() &&
+            m_takenStorages.insert(source.storage().data()).second)
+            return source.detach();
+        return source.detach().to(torch::kFloat32).clone(torch::MemoryFormat::Contiguous);
+    }
+
+    // Every parameter of `module` (named `prefix` in the model) replaced by the checkpoint's;
+    // the placeholder Linear layers' options then say their real sizes.
+    void take(torch::nn::Module& module, const std::string& prefix) {
+        torch::NoGradGuard noGrad;
+        for (auto& parameter : module.named_parameters())
+            parameter.value().set_data(tensor(prefix + parameter.key()));
+        module.apply([](torch::nn::Module& child) {
+            if (auto* linear = child.as<torch::nn::LinearImpl>())
+                linear->options.in_features(linear->weight.size(1)).out_features(linear->weight.size(0));
+        });
+    }
+
+private:
+    std::map<std::string, const torch::Tensor*> m_byName;
+    std::set<const void*> m_takenStorages;
+};
 
 // Beyond every ViT published (ViT-22B: width 6144, 48 blocks, 14x14 patches at 224 px), so only
 // shapes made up to allocate are refused.
@@ -195,8 +254,8 @@ VitConfig inferVitConfig(const StateDict& dict, std::optional<std::int64_t> numH
 
 VitAttentionImpl::VitAttentionImpl(std::int64_t dim, std::int64_t heads)
     : numHeads(heads), scale(1.0 / std::sqrt(static_cast<double>(dim / heads))) {
-    qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(true)));
-    proj = register_module("proj", torch::nn::Linear(dim, dim));
+    qkv = register_module("qkv", makeLinear(dim, 3 * dim));
+    proj = register_module("proj", makeLinear(dim, dim));
 }
 
 torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, BlockRecord* record) {
@@ -221,8 +280,8 @@ torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, BlockRecord* rec
 }
 
 VitMlpImpl::VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim) {
-    fc1 = register_module("fc1", torch::nn::Linear(dim, hiddenDim));
-    fc2 = register_module("fc2", torch::nn::Linear(hiddenDim, dim));
+    fc1 = register_module("fc1", makeLinear(dim, hiddenDim));
+    fc2 = register_module("fc2", makeLinear(hiddenDim, dim));
 }
 
 torch::Tensor VitMlpImpl::forward(const torch::Tensor& x) {
@@ -279,22 +338,37 @@ torch::Tensor PatchEmbedImpl::forward(const torch::Tensor& x) {
         .transpose(1, 2);
 }
 
-VisionTransformerImpl::VisionTransformerImpl(const VitConfig& config) : m_config(config) {
-    patchEmbed = register_module("patch_embed", PatchEmbed(config.patchSize, config.embedDim));
-    clsToken = register_parameter("cls_token", torch::zeros({1, 1, config.embedDim}));
+VisionTransformerImpl::VisionTransformerImpl(const VitConfig& config, const StateDict* weights) : m_config(config) {
+    std::optional<ParameterAdoption> adoption;
+    if (weights) {
+        requireWeightsFitting(config, *weights);
+        adoption.emplace(*weights);
+    }
+    // Each module takes its weights as soon as it exists: at most one block's placeholders and
+    // the checkpoint are in memory at a time.
+    const auto adopted = [&](auto module, const std::string& name) {
+        if (adoption)
+            adoption->take(*module, name + ".");
+        return module;
+    };
+    const auto token = [&](const std::string& name, std::vector<std::int64_t> shape) {
+        return register_parameter(name, adoption ? adoption->tensor(name) : torch::zeros(shape));
+    };
+    patchEmbed = register_module("patch_embed", adopted(PatchEmbed(config.patchSize, config.embedDim), "patch_embed"));
+    clsToken = token("cls_token", {1, 1, config.embedDim});
     if (config.distillationToken)
-        distToken = register_parameter("dist_token", torch::zeros({1, 1, config.embedDim}));
+        distToken = token("dist_token", {1, 1, config.embedDim});
     if (config.registerTokens > 0)
-        regToken = register_parameter("reg_token", torch::zeros({1, config.registerTokens, config.embedDim}));
-    posEmbed = register_parameter("pos_embed", torch::zeros({1, config.numTokens(), config.embedDim}));
+        regToken = token("reg_token", {1, config.registerTokens, config.embedDim});
+    posEmbed = token("pos_embed", {1, config.numTokens(), config.embedDim});
     blocks = register_module("blocks", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < config.depth; ++i)
-        blocks->push_back(VitBlock(config));
-    norm = register_module("norm", makeLayerNorm(config.embedDim, config.layerNormEps));
+        blocks->push_back(adopted(VitBlock(config), "blocks." + std::to_string(i)));
+    norm = register_module("norm", adopted(makeLayerNorm(config.embedDim, config.layerNormEps), "norm"));
     if (config.hasHead())
-        head = register_module("head", torch::nn::Linear(config.headInputs(), config.numClasses));
+        head = register_module("head", adopted(makeLinear(config.headInputs(), config.numClasses), "head"));
     if (config.distillationHead)
-        headDist = register_module("head_dist", torch::nn::Linear(config.embedDim, config.numClasses));
+        headDist = register_module("head_dist", adopted(makeLinear(config.embedDim, config.numClasses), "head_dist"));
 }
 
 VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& taps) {
@@ -370,32 +444,75 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
     return output;
 }
 
-void loadWeights(VisionTransformer& model, const StateDict& dict) {
-    std::map<std::string, const torch::Tensor*> available;
-    for (const auto& [key, tensor] : dict.entries) {
-        // fc_norm: the norm after average pooling (or, for the study's MAE init, used on CLS).
-        const bool maeFinalNorm = key.rfind("fc_norm.", 0) == 0 && !dict.contains("norm" + key.substr(7));
-        available[maeFinalNorm ? "norm" + key.substr(7) : key] = &tensor;
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> expectedParameters(const VitConfig& config) {
+    const std::int64_t width = config.embedDim;
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> expected{{"cls_token", {1, 1, width}}};
+    if (config.distillationToken)
+        expected.push_back({"dist_token", {1, 1, width}});
+    if (config.registerTokens > 0)
+        expected.push_back({"reg_token", {1, config.registerTokens, width}});
+    expected.push_back({"pos_embed", {1, config.numTokens(), width}});
+    expected.push_back({"patch_embed.proj.weight", {width, 3, config.patchSize, config.patchSize}});
+    expected.push_back({"patch_embed.proj.bias", {width}});
+    const auto affine = [&](const std::string& name, std::int64_t outputs, std::int64_t inputs) {
+        expected.push_back({name + ".weight", {outputs, inputs}});
+        expected.push_back({name + ".bias", {outputs}});
+    };
+    const auto layerNorm = [&](const std::string& name) {
+        expected.push_back({name + ".weight", {width}});
+        expected.push_back({name + ".bias", {width}});
+    };
+    for (std::int64_t i = 0; i < config.depth; ++i) {
+        const std::string block = "blocks." + std::to_string(i) + ".";
+        layerNorm(block + "norm1");
+        affine(block + "attn.qkv", 3 * width, width);
+        affine(block + "attn.proj", width, width);
+        layerNorm(block + "norm2");
+        affine(block + "mlp.fc1", config.mlpHiddenDim, width);
+        affine(block + "mlp.fc2", width, config.mlpHiddenDim);
+        if (config.layerScale) {
+            expected.push_back({block + "ls1.gamma", {width}});
+            expected.push_back({block + "ls2.gamma", {width}});
+        }
     }
-    torch::NoGradGuard noGrad;
+    layerNorm("norm");
+    if (config.hasHead())
+        affine("head", config.numClasses, config.headInputs());
+    if (config.distillationHead)
+        affine("head_dist", config.numClasses, width);
+    return expected;
+}
+
+void requireWeightsFitting(const VitConfig& config, const StateDict& dict) {
+    const std::map<std::string, const torch::Tensor*> available = weightsByParameterName(dict);
     std::set<std::string> used;
-    for (auto& parameter : model->named_parameters()) {
-        auto found = available.find(parameter.key());
+    for (const auto& [name, shape] : expectedParameters(config)) {
+        const auto found = available.find(name);
         if (found == available.end())
-            throw CheckpointError(dict.sourcePath, "key '" + parameter.key() + "' is missing; the model (" +
-                                                       model->config().describe() + ") expects shape " +
-                                                       shapeString(parameter.value().sizes()));
-        const torch::Tensor& source = *found->second;
-        if (source.sizes() != parameter.value().sizes())
-            throw CheckpointError(dict.sourcePath, "key '" + parameter.key() + "' has shape " + shapeString(source.sizes()) +
-                                                       ", model expects " + shapeString(parameter.value().sizes()));
-        parameter.value().copy_(source);
-        used.insert(found->first);
+            throw CheckpointError(dict.sourcePath, "key '" + name + "' is missing; the model (" + config.describe() +
+                                                       ") expects shape " + shapeString(shape));
+        const torch::Tensor& tensor = *found->second;
+        if (tensor.sizes() != c10::IntArrayRef(shape))
+            throw CheckpointError(dict.sourcePath, "key '" + name + "' has shape " + shapeString(tensor.sizes()) +
+                                                       ", model expects " + shapeString(shape));
+        if (!torch::isFloatingType(tensor.scalar_type()))
+            throw CheckpointError(dict.sourcePath, "key '" + name + "' holds " +
+                                                       std::string(c10::toString(tensor.scalar_type())) +
+                                                       " values; a parameter needs floating point");
+        used.insert(name);
     }
-    for (const auto& [key, tensor] : available)
-        if (!used.count(key))
-            throw CheckpointError(dict.sourcePath, "unexpected key '" + key + "' with shape " + shapeString(tensor->sizes()) +
-                                                       " (not part of a " + model->config().describe() + ")");
+    for (const auto& [name, tensor] : available)
+        if (!used.count(name))
+            throw CheckpointError(dict.sourcePath, "unexpected key '" + name + "' with shape " + shapeString(tensor->sizes()) +
+                                                       " (not part of a " + config.describe() + ")");
+}
+
+void loadWeights(VisionTransformer& model, const StateDict& dict) {
+    requireWeightsFitting(model->config(), dict);
+    const std::map<std::string, const torch::Tensor*> available = weightsByParameterName(dict);
+    torch::NoGradGuard noGrad;
+    for (auto& parameter : model->named_parameters())
+        parameter.value().copy_(*available.at(parameter.key()));
 }
 
 } // namespace intermap::model

@@ -168,7 +168,10 @@ TORCH_MODULE(PatchEmbed);
 
 class VisionTransformerImpl : public torch::nn::Module {
 public:
-    explicit VisionTransformerImpl(const VitConfig& config);
+    // Without `weights`: parameters initialised as LibTorch's modules do (training starts there).
+    // With `weights` (checked first by requireWeightsFitting): every parameter IS the dict's tensor
+    // (no copy), taken as each block is created, so a checkpoint never exists twice in memory.
+    explicit VisionTransformerImpl(const VitConfig& config, const StateDict* weights = nullptr);
     // x: [B, 3, imageSize, imageSize], normalised as the model's training was. The model computes in x's dtype:
     // a float64 input runs in double on the (float32) weights, cast one layer at a time.
     VitOutput forward(const torch::Tensor& x, const VitTaps& taps = {});
@@ -188,6 +191,14 @@ private:
     VitConfig m_config;
 };
 TORCH_MODULE(VisionTransformer);
+
+// The parameters of a model of `config`, in named_parameters() order: timm's name and shape.
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> expectedParameters(const VitConfig& config);
+
+// Before a model is built: every expected parameter present in `stateDict` with its shape and
+// dtype float32, and no other entry (fc_norm.* stands for norm.* as in loadWeights); otherwise
+// CheckpointError naming the key, the expected and the found shape.
+void requireWeightsFitting(const VitConfig& config, const StateDict& stateDict);
 
 // Copies a state dict into a model of that config. Every model parameter must be present with
 // the same shape and every dict entry must be used; otherwise CheckpointError naming the key,
