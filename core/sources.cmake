@@ -27,6 +27,7 @@ set(INTERMAP_UTIL_SOURCES
     map_similarity.cpp)
 
 set(INTERMAP_CHECKPOINT_SOURCES
+    storage_buffer.cpp
     zip_archive.cpp
     pickle_reader.cpp
     checkpoint_format.cpp

@@ -48,6 +48,8 @@ Bytes rawBytes(const std::vector<T>& values) {
     return out;
 }
 
+StorageBytes storageOf(const Bytes& bytes) { return std::make_shared<const StorageBuffer>(bytes.data(), bytes.data() + bytes.size()); }
+
 std::vector<float> iota(std::size_t count, float start = 0.0f) {
     std::vector<float> values(count);
     for (std::size_t i = 0; i < count; ++i)
@@ -849,22 +851,42 @@ private Q_SLOTS:
 
     // ---- safetensors ---------------------------------------------------------------------------
 
+    // Storage buffers: a copy holds the bytes; a large one (>= 2 MiB) starts on a 2 MiB boundary,
+    // where the kernel can back it with huge pages, and is writable to its last byte.
+    void storageBuffersHoldTheirBytes() {
+        const Bytes small = rawBytes(iota(5));
+        const StorageBuffer copy(small.data(), small.data() + small.size());
+        QCOMPARE(copy.size(), small.size());
+        QVERIFY(std::equal(small.begin(), small.end(), copy.data()));
+        QCOMPARE(StorageBuffer(0).size(), std::size_t{0});
+
+        const std::size_t size = (std::size_t{5} << 20) + 3;
+        StorageBuffer large(size);
+        QCOMPARE(large.size(), size);
+        QCOMPARE(reinterpret_cast<std::uintptr_t>(large.data()) % (std::uintptr_t{2} << 20), std::uintptr_t{0});
+        for (std::size_t i = 0; i < size; i += 4096)
+            large.data()[i] = static_cast<std::uint8_t>(i / 4096);
+        large.data()[size - 1] = 0xab;
+        QCOMPARE(large[size - 1], std::uint8_t{0xab});
+        QCOMPARE(large[4096 * 7], std::uint8_t{7});
+    }
+
     void safetensorsRoundTrip() {
-        auto base = std::make_shared<std::vector<std::uint8_t>>(rawBytes(iota(12)));
+        auto base = storageOf(rawBytes(iota(12)));
         std::vector<TensorRecord> records;
         records.push_back({"module.matrix", DType::Float32, {3, 4}, {4, 1}, 0, base});
         records.push_back({"transposed", DType::Float32, {4, 3}, {1, 4}, 0, base});   // non-contiguous
         records.push_back({"block", DType::Float32, {2, 2}, {4, 1}, 5, base});        // offset + gaps
         records.push_back({"broadcast", DType::Float32, {2, 3}, {0, 1}, 1, base});    // stride 0
         records.push_back({"scalar", DType::Float64, {}, {}, 0,
-                           std::make_shared<std::vector<std::uint8_t>>(rawBytes(std::vector<double>{-1.25}))});
+                           storageOf(rawBytes(std::vector<double>{-1.25}))});
         records.push_back({"half", DType::BFloat16, {2}, {1}, 0,
-                           std::make_shared<std::vector<std::uint8_t>>(rawBytes(std::vector<std::uint16_t>{0x3f80, 0xc000}))});
+                           storageOf(rawBytes(std::vector<std::uint16_t>{0x3f80, 0xc000}))});
         records.push_back({"flags", DType::Bool, {3}, {1}, 0,
-                           std::make_shared<std::vector<std::uint8_t>>(Bytes{1, 0, 1})});
+                           storageOf(Bytes{1, 0, 1})});
         records.push_back({"ids", DType::Int64, {2}, {1}, 0,
-                           std::make_shared<std::vector<std::uint8_t>>(rawBytes(std::vector<std::int64_t>{-7, 1ll << 50}))});
-        records.push_back({"empty", DType::Float32, {0, 5}, {5, 1}, 0, std::make_shared<std::vector<std::uint8_t>>()});
+                           storageOf(rawBytes(std::vector<std::int64_t>{-7, 1ll << 50}))});
+        records.push_back({"empty", DType::Float32, {0, 5}, {5, 1}, 0, storageOf(Bytes{})});
 
         const std::string path = m_dir.filePath("round_trip.safetensors").toStdString();
         writeSafetensors(path, records);
@@ -912,7 +934,7 @@ private Q_SLOTS:
     void safetensorsWriteRefusesBadRecords() {
         QFETCH(int, problem);
         QFETCH(QString, reason);
-        auto storage = std::make_shared<std::vector<std::uint8_t>>(rawBytes(std::vector<float>{1, 2, 3, 4}));
+        auto storage = storageOf(rawBytes(std::vector<float>{1, 2, 3, 4}));
         std::vector<TensorRecord> records{{"a", DType::Float32, {4}, {1}, 0, storage}};
         if (problem == 0)
             records.push_back(records[0]);

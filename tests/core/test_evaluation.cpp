@@ -48,7 +48,7 @@ void writeSafetensors(const QString& path, const std::vector<std::pair<std::stri
         record.name = name;
         record.sizes = values.sizes().vec();
         record.strides = values.strides().vec();
-        record.storage = std::make_shared<const std::vector<std::uint8_t>>(bytes, bytes + values.nbytes());
+        record.storage = std::make_shared<const checkpoint::StorageBuffer>(bytes, bytes + values.nbytes());
         records.push_back(std::move(record));
     }
     checkpoint::writeSafetensors(path.toStdString(), records);

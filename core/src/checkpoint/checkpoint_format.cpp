@@ -218,7 +218,7 @@ private:
         if (entry->uncompressedSize > 16)
             fail("'" + entry->name + "' is " + std::to_string(entry->uncompressedSize) + " bytes; expected 'little'");
         const auto bytes = m_archive.read(*entry);
-        const std::string order(bytes->begin(), bytes->end());
+        const std::string order(bytes->data(), bytes->data() + bytes->size());
         if (order != "little")
             fail("storages are stored in '" + order + "' byte order; only little-endian checkpoints are supported");
     }

@@ -188,7 +188,7 @@ std::vector<TensorRecord> readSafetensorsTensors(ByteSource& source) {
     std::vector<TensorRecord> records;
     records.reserve(pending.size());
     for (Pending& tensor : pending) {
-        auto bytes = std::make_shared<std::vector<std::uint8_t>>(static_cast<std::size_t>(tensor.end - tensor.begin));
+        auto bytes = std::make_shared<StorageBuffer>(static_cast<std::size_t>(tensor.end - tensor.begin));
         source.read(dataStart + tensor.begin, bytes->size(), bytes->data());
         tensor.record.storage = std::move(bytes);
         records.push_back(std::move(tensor.record));

@@ -320,7 +320,7 @@ std::uint64_t ZipArchive::dataOffset(const ZipEntry& entry) {
     return data;
 }
 
-std::shared_ptr<std::vector<std::uint8_t>> ZipArchive::read(const ZipEntry& entry) {
+std::shared_ptr<StorageBuffer> ZipArchive::read(const ZipEntry& entry) {
     if (entry.flags & 0x1)
         fail("entry " + entryName(entry.name) + " is encrypted; encrypted zip archives are not supported");
     if (entry.method != 0 && entry.method != 8)
@@ -349,12 +349,16 @@ std::shared_ptr<std::vector<std::uint8_t>> ZipArchive::read(const ZipEntry& entr
         fail("entry " + entryName(entry.name) + " is too large for this machine");
 
     const std::uint64_t offset = dataOffset(entry);
-    auto bytes = std::make_shared<std::vector<std::uint8_t>>();
+    std::shared_ptr<StorageBuffer> bytes;
     if (entry.method == 0) {
-        bytes->resize(static_cast<std::size_t>(entry.uncompressedSize));
+        bytes = std::make_shared<StorageBuffer>(static_cast<std::size_t>(entry.uncompressedSize));
         m_source.read(offset, bytes->size(), bytes->data());
     } else {
-        inflateInto(entry, offset, *bytes);
+        // Deflated entries (torch.save stores, never deflates) grow as data arrives, then move
+        // into a buffer of their exact size.
+        std::vector<std::uint8_t> inflated;
+        inflateInto(entry, offset, inflated);
+        bytes = std::make_shared<StorageBuffer>(inflated.data(), inflated.data() + inflated.size());
     }
     m_bytesDelivered += bytes->size();
 

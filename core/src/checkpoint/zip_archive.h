@@ -5,6 +5,7 @@
 // PyTorch writes (stored entries, Zip64 end records, data descriptors) plus deflated entries.
 // Private to intermap_checkpoint.
 #include "checkpoint/byte_source.h"
+#include "intermap/model/checkpoint_format.h"
 
 #include <cstdint>
 #include <map>
@@ -36,7 +37,7 @@ public:
 
     // Reads one entry into a new buffer of exactly uncompressedSize bytes (stored entries are
     // read straight into it, no intermediate copy) and verifies its CRC-32.
-    std::shared_ptr<std::vector<std::uint8_t>> read(const ZipEntry& entry);
+    std::shared_ptr<StorageBuffer> read(const ZipEntry& entry);
 
 private:
     struct EndRecord {

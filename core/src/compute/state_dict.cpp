@@ -1,4 +1,5 @@
 #include "intermap/model/state_dict.h"
+#include "intermap/model/checkpoint_format.h"
 
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/errors.h"

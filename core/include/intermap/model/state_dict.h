@@ -2,13 +2,16 @@
 // State dicts as LibTorch tensors: the bridge between the LibTorch-free checkpoint parser
 // (checkpoint_format.h) and the model. Storages are wrapped without copying when the file's
 // dtype is already float32 and the layout is dense; otherwise they are converted once.
-#include "intermap/model/checkpoint_format.h"
 
 #include <torch/types.h>
 
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace intermap::checkpoint {
+struct TensorRecord;
+}
 
 namespace intermap::model {
 
