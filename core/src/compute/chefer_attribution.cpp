@@ -133,21 +133,24 @@ torch::Tensor relevanceRollout(model::VisionTransformer vit, const std::vector<m
     torch::NoGradGuard noGrad; // after the backward: the LRP itself builds no graph
     auto relevance = headRelevance(vit, pooled, pooledDistillation, targets, records.back().input.sizes());
 
-    std::vector<torch::Tensor> attentionRelevance(records.size());
-    for (std::int64_t i = static_cast<std::int64_t>(records.size()) - 1; i >= 0; --i) {
-        const auto& block = *vit->blocks[static_cast<size_t>(i)]->as<model::VitBlock>();
-        relevance = blockRelevance(block, records[static_cast<size_t>(i)], relevance, &attentionRelevance[static_cast<size_t>(i)]);
-    }
-
     // Per block: clamp(grad x R_attn, min=0) averaged over heads, plus identity (no row
-    // normalisation in ViT_LRP's compute_rollout_attention); joint = A_i @ joint from block 0 up.
-    torch::Tensor joint;
-    for (size_t i = 0; i < records.size(); ++i) {
-        const auto gradient = attentionGradients[i].detach().to(attentionRelevance[i].scalar_type());
-        auto cam = (gradient * attentionRelevance[i]).clamp_min(0).mean(1); // [B,N,N]
-        cam = cam + torch::eye(cam.size(-1), cam.options());
-        joint = joint.defined() ? torch::matmul(cam, joint) : cam;
+    // normalisation in ViT_LRP's compute_rollout_attention), made as soon as the block's
+    // relevance is known: only the [B,N,N] head means are kept, not every block's
+    // [B,heads,N,N] relevance until the walk ends.
+    std::vector<torch::Tensor> cams(records.size());
+    for (std::int64_t i = static_cast<std::int64_t>(records.size()) - 1; i >= 0; --i) {
+        const auto index = static_cast<size_t>(i);
+        const auto& block = *vit->blocks[index]->as<model::VitBlock>();
+        torch::Tensor attentionRelevance;
+        relevance = blockRelevance(block, records[index], relevance, &attentionRelevance);
+        const auto gradient = attentionGradients[index].detach().to(attentionRelevance.scalar_type());
+        auto cam = (gradient * attentionRelevance).clamp_min(0).mean(1); // [B,N,N]
+        cams[index] = cam + torch::eye(cam.size(-1), cam.options());
     }
+    // joint = A_i @ joint from block 0 up.
+    torch::Tensor joint;
+    for (const auto& cam : cams)
+        joint = joint.defined() ? torch::matmul(cam, joint) : cam;
     return joint.select(1, 0).slice(1, vit->config().prefixTokens()); // CLS row to the patches: [B, patches]
 }
 

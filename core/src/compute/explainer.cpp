@@ -37,8 +37,15 @@ void ForwardPass::runForward() {
 
 void ForwardPass::runBackward(const torch::Tensor& targets) {
     runForward();
-    if (m_gradientTargets.defined() && torch::equal(m_gradientTargets, targets))
-        return;
+    if (m_gradientTargets.defined()) {
+        if (torch::equal(m_gradientTargets, targets))
+            return;
+        // The graph went with the last backward (it holds every block's activations, so it is
+        // not retained for a second target that callers rarely ask): run the forward again.
+        m_forwardDone = false;
+        m_attentions.clear();
+        runForward();
+    }
     if (!m_needs.lastBlockGradient && !m_needs.gradientsFromFirstBlock())
         throw Error("internal: a gradient was requested from a forward pass planned without gradients");
     std::vector<torch::Tensor> inputs;
@@ -48,9 +55,9 @@ void ForwardPass::runBackward(const torch::Tensor& targets) {
     inputs.push_back(m_output.lastBlockNorm1);
     // The gradient of the logit itself (pytorch-grad-cam's ClassifierOutputTarget; Chefer's
     // one-hot x output), not of a probability. Images are independent, so the gradient of the
-    // sum is each image's own. retain_graph: other targets may follow.
+    // sum is each image's own.
     const torch::Tensor objective = m_output.logits.gather(1, targets.unsqueeze(1)).sum();
-    auto gradients = torch::autograd::grad({objective}, inputs, /*grad_outputs=*/{}, /*retain_graph=*/true,
+    auto gradients = torch::autograd::grad({objective}, inputs, /*grad_outputs=*/{}, /*retain_graph=*/false,
                                            /*create_graph=*/false, /*allow_unused=*/true);
     m_lastNorm1 = m_output.lastBlockNorm1.detach();
     m_lastNorm1Gradient = gradients.back();
