@@ -24,7 +24,8 @@ set(INTERMAP_UTIL_SOURCES
     csv.cpp
     metrics.cpp
     eigen_sign_verdict.cpp
-    map_similarity.cpp)
+    map_similarity.cpp
+    compensated_sum.cpp)
 
 set(INTERMAP_CHECKPOINT_SOURCES
     zip_archive.cpp
