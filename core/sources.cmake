@@ -91,6 +91,7 @@ set(INTERMAP_CORE_SOURCES
     eval/report_model.cpp
     eval/evaluate_command_line.cpp
     eval/report_strip.cpp
+    eval/map_storage_estimate.cpp
     train/loader_streams.cpp
     train/training_run.cpp
     train/training_job.cpp
