@@ -24,7 +24,8 @@ set(INTERMAP_UTIL_SOURCES
     csv.cpp
     metrics.cpp
     eigen_sign_verdict.cpp
-    map_similarity.cpp)
+    map_similarity.cpp
+    compensated_sum.cpp)
 
 set(INTERMAP_CHECKPOINT_SOURCES
     storage_buffer.cpp
@@ -91,6 +92,7 @@ set(INTERMAP_CORE_SOURCES
     eval/report_model.cpp
     eval/evaluate_command_line.cpp
     eval/report_strip.cpp
+    eval/map_storage_estimate.cpp
     train/loader_streams.cpp
     train/training_run.cpp
     train/training_job.cpp

@@ -7,6 +7,7 @@
 
 #include "intermap/data/annotations.h"
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/map_storage_estimate.h"
 #include "intermap/eval/slurm_submission.h"
 #include "intermap/eval/study.h"
 #include "intermap/explain/explain_options.h"
@@ -246,7 +247,8 @@ int runEvaluate(const QStringList& arguments) {
         QStringLiteral("keep-maps"),
         QStringLiteral("Which maps to keep in OUT/maps (default full): full (float32 .npy, as `explain` writes them), float16\n"
                        "(half the disk; scores made from the rounded map) or none (only the scores: OUT/scores holds every\n"
-                       "image's row, the report shows no maps). A %1 x %1 map takes %2 KB full, %3 KB float16.")
+                       "image's row, the report shows no maps). A %1 x %1 map takes %2 KB full, %3 KB float16; the run\n"
+                       "says how much its maps need before it starts (\"maps: about 120 MB (600 maps of 224x224, float32)\").")
             .arg(defaults.imageSize)
             .arg(eval::storedMapBytes(eval::MapStorage::Full, defaults.imageSize) / 1024)
             .arg(eval::storedMapBytes(eval::MapStorage::Float16, defaults.imageSize) / 1024),
@@ -383,6 +385,9 @@ int runEvaluate(const QStringList& arguments) {
         // Before the run reads or writes anything in OUT (its settings, maps, temporary files).
         // A SLURM submission (above) takes none: each of its jobs locks the folder it writes.
         const util::OutputFolderLock outputLock(settings.outDir);
+        // Before any map is made: the disk the kept maps need (the GUI's Evaluate page says the same).
+        std::printf("maps: %s\n", eval::mapStorageEstimate(settings, eval::countImagesToExplain(settings)).c_str());
+        std::fflush(stdout);
         TerminalProgress progress("evaluate");
         eval::EvaluationRunSummary run;
         try {

@@ -88,6 +88,14 @@ private Q_SLOTS:
         QVERIFY2(run.exitCode == 0, qPrintable(run.standardError));
         qInfo("full grid (50 images x 4 inits x 3 methods): %.1f s", double(timer.elapsed()) / 1000.0);
         QVERIFY2(run.standardOutput.contains(QStringLiteral("200 items computed, 0 reused")), qPrintable(run.standardOutput));
+        // Said before the run: the disk its maps need, which is what the maps took.
+        const auto estimate = run.standardOutput.indexOf(QStringLiteral("maps: about 120 MB (600 maps of 224x224, float32)\n"));
+        QVERIFY2(estimate >= 0 && estimate < run.standardOutput.indexOf(QStringLiteral("items computed")), qPrintable(run.standardOutput));
+        qint64 mapBytes = 0;
+        QDirIterator maps(m_reference + QStringLiteral("/maps"), {QStringLiteral("*.npy")}, QDir::Files, QDirIterator::Subdirectories);
+        while (maps.hasNext())
+            mapBytes += QFileInfo(maps.next()).size();
+        QCOMPARE(mapBytes, qint64(600) * (128 + 224 * 224 * 4));
     }
 
     void tablesHaveTheStudysLayout() {

@@ -1,5 +1,6 @@
 // The utility layer (intermap/util): whole-file reading, stable hashes, portable seeded
-// randomness and the error hierarchy. Standard library only, so these run in a second.
+// randomness, compensated means and the error hierarchy. Standard library only, so these run in a second.
+#include "intermap/util/compensated_sum.h"
 #include "intermap/util/errors.h"
 #include "intermap/util/file_io.h"
 #include "intermap/util/hash.h"
@@ -13,7 +14,9 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <cstring>
 #include <numeric>
+#include <random>
 
 using namespace intermap;
 
@@ -36,6 +39,35 @@ std::string problemOf(Read&& read) {
         return error.reason();
     }
     return "(no error)";
+}
+
+// A double's bits: QCOMPARE on doubles forgives the last bits, which are what is tested here.
+std::uint64_t bitsOf(double value) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+// `values` repeated `times` times, in order, as a table's rows of replicated images are.
+std::vector<double> repeated(const std::vector<double>& values, int times) {
+    std::vector<double> all;
+    for (int i = 0; i < times; ++i)
+        all.insert(all.end(), values.begin(), values.end());
+    return all;
+}
+
+double compensatedMean(const std::vector<double>& values) {
+    util::CompensatedSum sum;
+    for (double value : values)
+        sum.add(value);
+    return sum.mean(static_cast<std::int64_t>(values.size()));
+}
+
+double plainMean(const std::vector<double>& values) {
+    double sum = 0.0;
+    for (double value : values)
+        sum += value;
+    return sum / static_cast<double>(values.size());
 }
 
 std::string sha256Hex(std::string_view bytes) {
@@ -193,6 +225,49 @@ private Q_SLOTS:
         const NpyError error("map.npy", "array has shape [3], expected [224,224]");
         QCOMPARE(std::string(error.what()), std::string("map.npy: array has shape [3], expected [224,224]"));
         QCOMPARE(std::string(Cancelled().what()), std::string("cancelled"));
+    }
+
+    // ------------------------------------------------------------------ compensated_sum
+    // The same 50 scores (IoU-like values in [0, 1), exact zeros and ones as the pointing game
+    // gives) repeated 10x and 100x have bit-identical means, as the 500 vs 5000 replicated
+    // images need; a plain running sum divided by n does not.
+    void meanDoesNotDependOnRepetition() {
+        std::mt19937_64 generator(23);
+        std::vector<double> scores;
+        for (int i = 0; i < 50; ++i) {
+            const double draw = static_cast<double>(generator() >> 11) * 0x1.0p-53; // [0, 1), 53 random bits
+            scores.push_back(i % 10 == 0 ? 0.0 : i % 10 == 1 ? 1.0 : draw);
+        }
+        const double once = compensatedMean(scores);
+        QCOMPARE(bitsOf(compensatedMean(repeated(scores, 10))), bitsOf(once));
+        QCOMPARE(bitsOf(compensatedMean(repeated(scores, 100))), bitsOf(once));
+        QCOMPARE(bitsOf(compensatedMean(repeated(scores, 1000))), bitsOf(once));
+        // What this guards against: the plain sum's means differ in the last bits.
+        const double plain10 = plainMean(repeated(scores, 10)), plain100 = plainMean(repeated(scores, 100));
+        QVERIFY2(bitsOf(plain10) != bitsOf(plain100) || bitsOf(plain10) != bitsOf(plainMean(scores)),
+                 "the plain sum happened to agree: choose other values");
+        QVERIFY(std::fabs(plain100 - once) < 1e-14); // ... but only in the last bits
+    }
+
+    void meanIsTheRoundedExactMean() {
+        // Ten 0.1 sum to 0.9999999999999999 one by one; their mean is 0.1, whatever their number.
+        QCOMPARE(bitsOf(plainMean(std::vector<double>(10, 0.1))), bitsOf(0.09999999999999999));
+        for (int count : {1, 3, 10, 7919, 100000})
+            QCOMPARE(bitsOf(compensatedMean(std::vector<double>(static_cast<std::size_t>(count), 0.1))), bitsOf(0.1));
+        // 0.1, 0.2, 0.3 seven times: the exact mean of these doubles rounds to 0.2 (plain: 0.20000000000000004).
+        QCOMPARE(bitsOf(compensatedMean(repeated({0.1, 0.2, 0.3}, 7))), bitsOf(0.2));
+        // Neumaier's example, where Kahan's sum gives 0: 1 + 1e100 + 1 - 1e100 = 2.
+        const std::vector<double> cancelling{1.0, 1e100, 1.0, -1e100};
+        QCOMPARE(compensatedMean(cancelling), 0.5);
+        util::CompensatedSum sum;
+        for (double value : cancelling)
+            sum.add(value);
+        QCOMPARE(sum.sum(), 2.0);
+        QVERIFY(std::isnan(util::CompensatedSum().mean(0)));
+        util::CompensatedSum withNan;
+        withNan.add(1.0);
+        withNan.add(std::nan(""));
+        QVERIFY(std::isnan(withNan.mean(2)));
     }
 
     // What LibTorch's errors append, and what an allocation failure says, never reach a user.

@@ -9,6 +9,7 @@
 #include "intermap/eval/slurm_submission.h"
 #include "intermap/util/errors.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTemporaryDir>
@@ -52,6 +53,8 @@ private Q_SLOTS:
         QVERIFY(!form.faithfulness);
         QVERIFY(!form.road);
         QCOMPARE(EvaluationForm::recipeChoices(), (QStringList{"resize", "center-crop"}));
+        QCOMPARE(form.keepMaps, QStringLiteral("full"));
+        QCOMPARE(EvaluationForm::keepMapsChoices(), (QStringList{"full", "float16", "none"}));
     }
 
     void settingsFollowTheForm() {
@@ -67,6 +70,7 @@ private Q_SLOTS:
         form.maskThreshold = 127;
         form.faithfulness = true;
         form.road = true;
+        form.keepMaps = QStringLiteral("float16");
         const auto settings = form.toSettings();
         QCOMPARE(settings.datasets.size(), std::size_t(1));
         QVERIFY(settings.datasets[0].recipe == intermap::image::PreprocessRecipe::CenterCrop);
@@ -81,7 +85,12 @@ private Q_SLOTS:
         QCOMPARE(settings.maskThreshold, 127);
         QVERIFY(settings.faithfulness);
         QVERIFY(settings.road);
+        QVERIFY(settings.keepMaps == intermap::eval::MapStorage::Float16);
         QCOMPARE(QString::fromStdString(settings.weightsDir), form.weightsFolder);
+        form.keepMaps = QStringLiteral("none");
+        QVERIFY(form.toSettings().keepMaps == intermap::eval::MapStorage::None);
+        form.keepMaps = QStringLiteral("all"); // not a choice: the default
+        QVERIFY(form.toSettings().keepMaps == intermap::eval::MapStorage::Full);
 
         form.target = QStringLiteral("3");
         QCOMPARE(form.toSettings().explainOptions.targetClass.value_or(-1), 3);
@@ -140,7 +149,10 @@ private Q_SLOTS:
         form.road = true;
         form.clusterTasks = 12;
         form.sbatchArguments = QStringLiteral("--partition=gpu --comment='a b'");
+        form.keepMaps = QStringLiteral("none");
         const QJsonObject json = form.toJson();
+        QCOMPARE(json.value(QStringLiteral("keep_maps")).toString(), QStringLiteral("none"));
+        QCOMPARE(EvaluationForm::fromJson(json).keepMaps, QStringLiteral("none"));
         QCOMPARE(json.value(QStringLiteral("cluster_tasks")).toInt(), 12);
         QVERIFY(json.value(QStringLiteral("road")).toBool());
         QCOMPARE(json.value(QStringLiteral("eigen_sign")).toString(), QStringLiteral("corrected"));
@@ -148,6 +160,31 @@ private Q_SLOTS:
         QCOMPARE(json.value(QStringLiteral("datasets")).toArray().at(0).toObject().value(QStringLiteral("preprocess")).toString(),
                  QStringLiteral("resize"));
         QCOMPARE(EvaluationForm::fromJson(json).toJson(), json);
+    }
+
+    // The disk estimate beside "Keep maps": 5 mask/image pairs (a mask without an image and an
+    // image without a mask are not explained) x 2 inits x 3 methods = 30 maps of 200 832 bytes.
+    void mapStorageEstimateForAKnownGrid() {
+        EvaluationForm form = readyForm();
+        const QString images = form.datasets.front().imagesFolder, masks = form.datasets.front().masksFolder;
+        auto touch = [](const QString& path) { QFile file(path); QVERIFY(file.open(QIODevice::WriteOnly)); };
+        for (int i = 0; i < 5; ++i) {
+            touch(images + QStringLiteral("/img_%1.jpg").arg(i));
+            touch(masks + QStringLiteral("/img_%1.png").arg(i));
+        }
+        touch(images + QStringLiteral("/no_mask.jpg"));
+        touch(masks + QStringLiteral("/no_image.png"));
+        form.inits = {QStringLiteral("sup"), QStringLiteral("dino")};
+        QCOMPARE(form.countImagesToExplain(), qint64(5));
+        QCOMPARE(form.mapStorageEstimate(5), QStringLiteral("about 6.0 MB (30 maps of 224x224, float32)"));
+        form.keepMaps = QStringLiteral("float16");
+        QCOMPARE(form.mapStorageEstimate(5), QStringLiteral("about 3.0 MB (30 maps of 224x224, float16)"));
+        form.keepMaps = QStringLiteral("none");
+        QCOMPARE(form.mapStorageEstimate(5), QStringLiteral("none: scores only"));
+        form.datasets.front().masksFolder = m_dir.filePath(QStringLiteral("absent"));
+        QCOMPARE(form.countImagesToExplain(), qint64(-1));
+        form.datasets.clear();
+        QCOMPARE(form.countImagesToExplain(), qint64(0));
     }
 
     // "Run on cluster": the form's settings as evaluate's command line, its tasks and sbatch
@@ -165,6 +202,11 @@ private Q_SLOTS:
         QVERIFY(request.evaluateArguments == intermap::eval::evaluateCommandLine(form.toSettings()));
         const auto smoothing = std::find(request.evaluateArguments.begin(), request.evaluateArguments.end(), "--gradcam-smoothing");
         QVERIFY(smoothing != request.evaluateArguments.end() && *(smoothing + 1) == "none");
+        // The maps kept: the cluster's jobs get the form's choice.
+        form.keepMaps = QStringLiteral("float16");
+        const auto keepMaps = form.toSlurmRequest(QStringLiteral("/x/intermap-cli")).evaluateArguments;
+        const auto keep = std::find(keepMaps.begin(), keepMaps.end(), "--keep-maps");
+        QVERIFY(keep != keepMaps.end() && *(keep + 1) == "float16");
 
         form.sbatchArguments = QStringLiteral("--comment='unterminated");
         QVERIFY_THROWS_EXCEPTION(intermap::UsageError, form.toSlurmRequest(QStringLiteral("/x/intermap-cli")));
@@ -197,6 +239,7 @@ private Q_SLOTS:
         QCOMPARE(form.clusterTasks, EvaluationForm().clusterTasks); // nor cluster settings: the defaults
         QVERIFY(form.sbatchArguments.isEmpty());
         QCOMPARE(form.outputFolder, QStringLiteral("/o"));
+        QCOMPARE(form.keepMaps, QStringLiteral("full")); // sessions from before the choice kept every map
 
         // Absent keys: k values and target from the current form, the rest the panel's defaults.
         EvaluationForm current;

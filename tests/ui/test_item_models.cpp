@@ -1,5 +1,6 @@
 // The GUI's item models and filters without widgets: the jobs table, the weights matrix of the
-// model zoo, the image browser's list and filters.
+// model zoo, the image browser's list (natural order, 10^5 entries, thumbnails asked for per
+// row and bounded) and filters.
 #include "model/image_filter.h"
 #include "model/image_list_model.h"
 #include "model/jobs_table_model.h"
@@ -9,7 +10,9 @@
 
 #include <QDir>
 #include <QFile>
+#include <QElapsedTimer>
 #include <QImage>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -172,6 +175,80 @@ private Q_SLOTS:
         images.clearPredictions();
         shown.setFilter(notPredicted);
         QCOMPARE(shown.rowCount(), 3);
+    }
+
+    void namesInNaturalOrder_data() {
+        QTest::addColumn<QString>("first");
+        QTest::addColumn<QString>("second");
+        QTest::newRow("numbers by value") << "img_2.png" << "img_10.png";
+        QTest::newRow("CP-CHILD's names") << "1 (2).jpg" << "1 (10).jpg";
+        QTest::newRow("several numbers") << "scan_3_slice_9.png" << "scan_3_slice_10.png";
+        QTest::newRow("letters without case") << "Img_3.png" << "img_20.png";
+        QTest::newRow("capital after small letter") << "a.png" << "B.png";
+        QTest::newRow("a folder's own entries first") << "a/img_9.png" << "a b/img_1.png";
+        QTest::newRow("class folders") << "non-polyp/z.png" << "polyp/a.png";
+        QTest::newRow("longer than 64 bits") << "x_123456789012345678901234.png" << "x_123456789012345678901235.png";
+        // Equal but for leading zeros or case: code points decide, so the order is total.
+        QTest::newRow("tie: leading zero") << "img_02.png" << "img_2.png";
+        QTest::newRow("tie: case") << "IMG_2.png" << "img_2.png";
+    }
+    void namesInNaturalOrder() {
+        QFETCH(QString, first);
+        QFETCH(QString, second);
+        QVERIFY(naturalPathLess(first, second));
+        QVERIFY(!naturalPathLess(second, first));
+        QVERIFY(!naturalPathLess(first, first));
+    }
+
+    // A folder of 10^5 images lists whole, in natural order; thumbnails are asked for only for the
+    // rows a view draws (once each) and at most kThumbnailCacheSize are held.
+    void aHundredThousandImages() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        constexpr int kImages = 100000;
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = kImages - 1; i >= 0; --i) { // empty files: listing reads no image
+            QFile file(dir.filePath(QStringLiteral("img_%1.png").arg(i)));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+        }
+        const qint64 createMs = timer.restart();
+        QStringList classes;
+        QVector<ImageEntry> entries = listImageFolder(dir.path(), &classes);
+        qInfo("10^5 empty files: created in %lld ms, listed and sorted in %lld ms", createMs, timer.elapsed());
+        QCOMPARE(entries.size(), kImages);
+        QVERIFY(classes.isEmpty());
+        for (int i = 0; i < kImages; ++i)
+            if (entries[i].relativePath != QStringLiteral("img_%1.png").arg(i))
+                QFAIL(qPrintable(QStringLiteral("row %1 is %2").arg(i).arg(entries[i].relativePath)));
+
+        ImageListModel images;
+        images.setEntries(std::move(entries), classes);
+        QCOMPARE(images.rowCount(), kImages);
+        QCOMPARE(images.data(images.index(kImages - 1)).toString(), QStringLiteral("img_99999.png\n"));
+        QSignalSpy wanted(&images, &ImageListModel::thumbnailWanted);
+        for (int pass = 0; pass < 2; ++pass) // drawn twice, asked once
+            for (int row = 500; row < 520; ++row)
+                images.data(images.index(row), Qt::DecorationRole);
+        QCOMPARE(wanted.size(), 20);
+        QCOMPARE(wanted.first().first().toInt(), 500);
+        QCOMPARE(images.thumbnailCount(), 0);
+
+        const QImage thumbnail(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize, QImage::Format_RGB32);
+        for (int row = 500; row < 520; ++row) // the rows asked for arrive
+            images.setThumbnail(row, thumbnail);
+        wanted.clear();
+        images.data(images.index(510), Qt::DecorationRole);
+        QCOMPARE(wanted.size(), 0); // decoded: shown, not asked again
+        for (int row = 1000; row < 1000 + ImageListModel::kThumbnailCacheSize; ++row) // scrolled far on
+            images.setThumbnail(row, thumbnail);
+        QCOMPARE(images.thumbnailCount(), ImageListModel::kThumbnailCacheSize);
+        // The oldest (500-519) were dropped: drawn again, they are asked for again; the newest are kept.
+        images.data(images.index(510), Qt::DecorationRole);
+        QCOMPARE(wanted.size(), 1);
+        QCOMPARE(wanted.last().first().toInt(), 510);
+        images.data(images.index(1000 + ImageListModel::kThumbnailCacheSize - 1), Qt::DecorationRole);
+        QCOMPARE(wanted.size(), 1);
     }
 };
 

@@ -6,6 +6,7 @@
 #include "intermap/data/annotations.h"
 #include "intermap/eval/evaluate_command_line.h"
 #include "intermap/eval/evaluation.h"
+#include "intermap/eval/map_storage_estimate.h"
 #include "intermap/eval/slurm_submission.h"
 #include "intermap/util/errors.h"
 
@@ -40,6 +41,7 @@ const QString road = QStringLiteral("road");
 const QString sanity = QStringLiteral("sanity");
 const QString sanityImages = QStringLiteral("sanity_images");
 const QString output = QStringLiteral("output");
+const QString keepMaps = QStringLiteral("keep_maps");
 const QString clusterTasks = QStringLiteral("cluster_tasks");
 const QString sbatchArguments = QStringLiteral("sbatch_args");
 } // namespace key
@@ -83,6 +85,25 @@ QString annotationFileOrFolder(const QString& masks) {
     return masks;
 }
 
+// The data set rows as the settings' data sets; folders as typed, trimmed.
+std::vector<eval::DatasetSpec> datasetSpecs(const QVector<EvaluationDatasetRow>& rows) {
+    std::vector<eval::DatasetSpec> specs;
+    for (const EvaluationDatasetRow& row : rows) {
+        eval::DatasetSpec spec;
+        spec.name = row.name.trimmed().toStdString();
+        spec.imagesDir = row.imagesFolder.trimmed().toStdString();
+        spec.masks = row.masksFolder.trimmed().toStdString();
+        spec.recipe = image::parsePreprocessRecipe(row.recipe.isEmpty() ? EvaluationForm::recipeChoices().front().toStdString()
+                                                                         : row.recipe.toStdString());
+        specs.push_back(spec);
+    }
+    return specs;
+}
+
+eval::MapStorage mapStorage(const QString& word) {
+    return util::parseWord(word.toStdString(), eval::kMapStorageWords).value_or(eval::MapStorage::Full);
+}
+
 } // namespace
 
 EvaluationForm::EvaluationForm() {
@@ -103,6 +124,7 @@ EvaluationForm::EvaluationForm() {
     road = study.road;
     sanity = study.sanity;
     sanityImages = study.sanityImages;
+    keepMaps = QString::fromLatin1(util::wordName(study.keepMaps, eval::kMapStorageWords));
     clusterTasks = kDefaultClusterTasks;
 }
 
@@ -121,19 +143,18 @@ QStringList EvaluationForm::recipeChoices() {
     return names;
 }
 
+QStringList EvaluationForm::keepMapsChoices() {
+    QStringList names;
+    for (const auto& word : eval::kMapStorageWords)
+        names << QString::fromLatin1(word.name);
+    return names;
+}
+
 eval::EvaluationSettings EvaluationForm::toSettings() const {
     eval::EvaluationSettings settings;
     settings.weightsDir = weightsFolder.trimmed().toStdString();
     settings.outDir = outputFolder.trimmed().toStdString();
-    for (const EvaluationDatasetRow& row : datasets) {
-        eval::DatasetSpec spec;
-        spec.name = row.name.trimmed().toStdString();
-        spec.imagesDir = row.imagesFolder.trimmed().toStdString();
-        spec.masks = row.masksFolder.trimmed().toStdString();
-        spec.recipe = image::parsePreprocessRecipe(row.recipe.isEmpty() ? recipeChoices().front().toStdString()
-                                                                         : row.recipe.toStdString());
-        settings.datasets.push_back(spec);
-    }
+    settings.datasets = datasetSpecs(datasets);
     settings.inits = toStd(ticked(initChoices(), inits));
     settings.methods = toStd(ticked(methodChoices(), methods));
     settings.topK.clear();
@@ -159,7 +180,26 @@ eval::EvaluationSettings EvaluationForm::toSettings() const {
     settings.road = road;
     settings.sanity = sanity;
     settings.sanityImages = sanityImages;
+    settings.keepMaps = mapStorage(keepMaps);
     return settings;
+}
+
+qint64 EvaluationForm::countImagesToExplain() const {
+    eval::EvaluationSettings settings;
+    try {
+        settings.datasets = datasetSpecs(datasets);
+        return settings.datasets.empty() ? 0 : eval::countImagesToExplain(settings);
+    } catch (const std::exception&) {
+        return -1; // validate() names the problem when the run is started
+    }
+}
+
+QString EvaluationForm::mapStorageEstimate(qint64 imagesPerInit) const {
+    eval::EvaluationSettings settings;
+    settings.inits = toStd(ticked(initChoices(), inits));
+    settings.methods = toStd(ticked(methodChoices(), methods));
+    settings.keepMaps = mapStorage(keepMaps);
+    return QString::fromStdString(eval::mapStorageEstimate(settings, imagesPerInit));
 }
 
 eval::SlurmArrayRequest EvaluationForm::toSlurmRequest(const QString& cliProgram) const {
@@ -216,6 +256,7 @@ QJsonObject EvaluationForm::toJson() const {
                        {key::sanity, sanity},
                        {key::sanityImages, sanityImages},
                        {key::output, outputFolder},
+                       {key::keepMaps, QString::fromLatin1(util::wordName(mapStorage(keepMaps), eval::kMapStorageWords))},
                        {key::clusterTasks, clusterTasks},
                        {key::sbatchArguments, sbatchArguments}};
 }
@@ -247,6 +288,8 @@ EvaluationForm EvaluationForm::fromJson(const QJsonObject& json, const Evaluatio
     form.sanity = json.value(key::sanity).toBool();
     form.sanityImages = json.value(key::sanityImages).toInt(defaults.sanityImages);
     form.outputFolder = json.value(key::output).toString();
+    // Sessions from before the choice: full, as those runs kept every map.
+    form.keepMaps = QString::fromLatin1(util::wordName(mapStorage(json.value(key::keepMaps).toString()), eval::kMapStorageWords));
     form.clusterTasks = std::max(1, json.value(key::clusterTasks).toInt(defaults.clusterTasks));
     form.sbatchArguments = json.value(key::sbatchArguments).toString();
     return form;

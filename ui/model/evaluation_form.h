@@ -33,6 +33,7 @@ struct EvaluationForm {
     static QStringList initChoices();   // the study's inits
     static QStringList methodChoices(); // the study's methods, then rollout
     static QStringList recipeChoices(); // "resize", "center-crop"
+    static QStringList keepMapsChoices(); // "full", "float16", "none": evaluate's --keep-maps words
 
     QVector<EvaluationDatasetRow> datasets;
     QString weightsFolder;
@@ -49,6 +50,9 @@ struct EvaluationForm {
     bool sanity;         // model-parameter randomisation of every model (eval::EvaluationSettings::sanity)
     int sanityImages;    // its images per data set
     QString outputFolder;
+    // Which maps the run keeps in OUT/maps (evaluate --keep-maps): one of keepMapsChoices(); an
+    // unknown word is taken as the first, "full" (every map as float32 .npy, as `explain` writes).
+    QString keepMaps;
     // "Run on cluster" (SLURM): the array's tasks and the user's own sbatch options, as
     // `evaluate --slurm-array N --sbatch-args "..."` take them.
     int clusterTasks;
@@ -66,6 +70,16 @@ struct EvaluationForm {
     // does. Throws intermap::UsageError for what cannot be submitted (a comma in a folder, an
     // unterminated quote).
     eval::SlurmArrayRequest toSlurmRequest(const QString& cliProgram) const;
+
+    // The images the grid explains under each init: the data sets' masks that pair with an image
+    // (eval::countImagesToExplain); -1 when a folder is missing or holds no masks. Lists the
+    // folders (a fraction of a second per 10^5 files): the page calls it off the GUI thread, on a
+    // copy of the form.
+    qint64 countImagesToExplain() const;
+    // The disk the chosen maps need for `imagesPerInit` images under the ticked inits and methods
+    // (eval::mapStorageEstimate, the words `evaluate` prints): "about 120 MB (600 maps of 224x224,
+    // float32)", "none: scores only".
+    QString mapStorageEstimate(qint64 imagesPerInit) const;
 
     // A session's "evaluate" part (keys as sessions have always written them). fromJson takes
     // top_k and target_class from `current` when absent, every other absent key from the

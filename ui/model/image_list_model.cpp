@@ -26,7 +26,53 @@ data::MaskSource annotationSource(const QString& maskFolder) {
     }
 }
 
+bool isAsciiDigit(QChar c) {
+    return c >= QLatin1Char('0') && c <= QLatin1Char('9');
+}
+
+// naturalPathLess's order without its tie-break: < 0, 0 or > 0.
+int naturalCompare(const QString& a, const QString& b) {
+    qsizetype i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (isAsciiDigit(a[i]) && isAsciiDigit(b[j])) {
+            // Two numbers: without their leading zeros, the longer is larger, else digit by digit
+            // (no overflow however long the run).
+            qsizetype aEnd = i, bEnd = j;
+            while (aEnd < a.size() && isAsciiDigit(a[aEnd]))
+                ++aEnd;
+            while (bEnd < b.size() && isAsciiDigit(b[bEnd]))
+                ++bEnd;
+            while (i + 1 < aEnd && a[i] == QLatin1Char('0'))
+                ++i;
+            while (j + 1 < bEnd && b[j] == QLatin1Char('0'))
+                ++j;
+            if (aEnd - i != bEnd - j)
+                return aEnd - i < bEnd - j ? -1 : 1;
+            for (; i < aEnd; ++i, ++j)
+                if (a[i] != b[j])
+                    return a[i] < b[j] ? -1 : 1;
+            continue;
+        }
+        if (a[i] != b[j]) {
+            if (a[i] == QLatin1Char('/') || b[j] == QLatin1Char('/'))
+                return a[i] == QLatin1Char('/') ? -1 : 1;
+            const char16_t x = a[i].toCaseFolded().unicode(), y = b[j].toCaseFolded().unicode();
+            if (x != y)
+                return x < y ? -1 : 1;
+        }
+        ++i;
+        ++j;
+    }
+    const bool aEnded = i >= a.size(), bEnded = j >= b.size();
+    return aEnded == bEnded ? 0 : aEnded ? -1 : 1;
+}
+
 } // namespace
+
+bool naturalPathLess(const QString& a, const QString& b) {
+    const int order = naturalCompare(a, b);
+    return order != 0 ? order < 0 : a < b;
+}
 
 QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNames) {
     const QDir root(folder);
@@ -44,7 +90,7 @@ QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNam
         entries << entry;
     }
     std::sort(entries.begin(), entries.end(),
-              [](const ImageEntry& a, const ImageEntry& b) { return a.relativePath < b.relativePath; });
+              [](const ImageEntry& a, const ImageEntry& b) { return naturalPathLess(a.relativePath, b.relativePath); });
     QStringList classes;
     for (const ImageEntry& entry : entries)
         if (!entry.classLabel.isEmpty() && !classes.contains(entry.classLabel))
@@ -88,6 +134,8 @@ void ImageListModel::setEntries(QVector<ImageEntry> entries, QStringList classNa
     m_entries = std::move(entries);
     m_classNames = std::move(classNames);
     m_thumbnails.clear();
+    m_thumbnailOrder.clear();
+    m_thumbnailsAskedFor.clear();
     endResetModel();
 }
 
@@ -101,7 +149,14 @@ int ImageListModel::setMaskFolder(const QString& maskFolder) {
 void ImageListModel::setThumbnail(int row, const QImage& thumbnail) {
     if (row < 0 || row >= m_entries.size())
         return;
+    if (!m_thumbnails.contains(row))
+        m_thumbnailOrder.push_back(row);
     m_thumbnails.insert(row, thumbnail);
+    while (m_thumbnailOrder.size() > static_cast<std::size_t>(kThumbnailCacheSize)) {
+        m_thumbnails.remove(m_thumbnailOrder.front());
+        m_thumbnailsAskedFor.remove(m_thumbnailOrder.front());
+        m_thumbnailOrder.pop_front();
+    }
     Q_EMIT dataChanged(index(row), index(row), {Qt::DecorationRole});
 }
 
@@ -153,6 +208,10 @@ QVariant ImageListModel::data(const QModelIndex& index, int role) const {
         const auto thumbnail = m_thumbnails.constFind(index.row());
         if (thumbnail != m_thumbnails.constEnd())
             return *thumbnail;
+        if (!m_thumbnailsAskedFor.contains(index.row())) {
+            m_thumbnailsAskedFor.insert(index.row());
+            Q_EMIT thumbnailWanted(index.row());
+        }
         static const QImage placeholder = [] {
             QImage image(kThumbnailSize, kThumbnailSize, QImage::Format_RGB32);
             image.fill(QColor(225, 225, 225));

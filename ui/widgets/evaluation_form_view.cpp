@@ -13,11 +13,13 @@
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace intermap::ui {
 namespace {
@@ -41,9 +43,27 @@ QString eigenSignData(explain::EigenSign sign) {
     return QString::fromLatin1(explain::eigenSignName(sign));
 }
 
+// What decides the image count: each data set's images and masks, as typed.
+QString datasetFolders(const EvaluationForm& form) {
+    QStringList folders;
+    for (const EvaluationDatasetRow& row : form.datasets)
+        folders << row.imagesFolder.trimmed() << row.masksFolder.trimmed();
+    return folders.join(QLatin1Char('\n'));
+}
+
 } // namespace
 
 EvaluationFormView::EvaluationFormView(QWidget* parent) : QWidget(parent) {
+    m_imageCounter = new QFutureWatcher<qint64>(this);
+    connect(m_imageCounter, &QFutureWatcher<qint64>::finished, this, [this] {
+        const EvaluationForm current = form();
+        if (datasetFolders(current) != m_countingFolders) { // changed while counting: count again
+            countImages(current);
+            return;
+        }
+        m_imagesPerInit = m_imageCounter->result();
+        refreshMapEstimate();
+    });
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(buildDatasets());
@@ -78,7 +98,9 @@ QWidget* EvaluationFormView::buildDatasets() {
     connect(remove, &QPushButton::clicked, this, [this] {
         if (m_datasets->currentRow() >= 0)
             m_datasets->removeRow(m_datasets->currentRow());
+        refreshMapEstimate();
     });
+    connect(m_datasets, &QTableWidget::cellChanged, this, [this] { refreshMapEstimate(); });
     auto* dataButtons = new QHBoxLayout;
     dataButtons->addWidget(add);
     dataButtons->addWidget(remove);
@@ -99,6 +121,8 @@ QWidget* EvaluationFormView::buildGrid() {
     m_methodBoxes = addCheckBoxRow(gridForm, gridBox, tr("Methods"), EvaluationForm::methodChoices());
     for (QCheckBox* box : std::as_const(m_methodBoxes))
         box->setToolTip(QString::fromStdString(explain::methodDescription(box->text().toStdString())));
+    for (QCheckBox* box : m_initBoxes + m_methodBoxes)
+        connect(box, &QCheckBox::toggled, this, [this] { refreshMapEstimate(); });
     m_topK = new QLineEdit(gridBox);
     m_topK->setToolTip(tr("Percentages of the map's pixels kept for IoU@k"));
     gridForm->addRow(tr("k values (%)"), m_topK);
@@ -141,6 +165,25 @@ QWidget* EvaluationFormView::buildGrid() {
     gridForm->addRow(QString(), sanityRow);
     m_output = addPathRow(gridForm, gridBox, tr("Output"), QStringLiteral("evaluationOutput"),
                           tr("results folder (re-running resumes it)"), PathKind::Folder, tr("Results folder"));
+    m_keepMaps = new QComboBox(gridBox);
+    m_keepMaps->setObjectName(QStringLiteral("evaluationKeepMaps"));
+    const QStringList storageHelp{tr("every map as float32 .npy, as explain writes them"),
+                                  tr("half the disk; the scores are made from the rounded maps"),
+                                  tr("only the scores (OUT/scores); the report shows no maps")};
+    const QStringList storageChoices = EvaluationForm::keepMapsChoices();
+    for (int i = 0; i < storageChoices.size(); ++i) {
+        m_keepMaps->addItem(storageChoices[i]);
+        m_keepMaps->setItemData(i, storageHelp.value(i), Qt::ToolTipRole);
+    }
+    m_keepMaps->setToolTip(tr("Which maps to keep in OUT/maps (evaluate --keep-maps); the tables need only the scores"));
+    m_mapEstimate = new QLabel(gridBox);
+    m_mapEstimate->setObjectName(QStringLiteral("mapStorageEstimate"));
+    m_mapEstimate->setToolTip(tr("Disk the kept maps need: images with a mask x inits x methods x one map's .npy"));
+    connect(m_keepMaps, &QComboBox::currentIndexChanged, this, [this] { refreshMapEstimate(); });
+    auto* storageRow = new QHBoxLayout;
+    storageRow->addWidget(m_keepMaps);
+    storageRow->addWidget(m_mapEstimate, 1);
+    gridForm->addRow(tr("Keep maps"), storageRow);
     return gridBox;
 }
 
@@ -180,6 +223,7 @@ void EvaluationFormView::addDatasetInteractively() {
 }
 
 void EvaluationFormView::addDataset(const EvaluationDatasetRow& dataset) {
+    const QSignalBlocker unfinishedRow(m_datasets); // form() reads whole rows: one estimate once it is complete
     const int row = m_datasets->rowCount();
     m_datasets->insertRow(row);
     m_datasets->setItem(row, NameColumn, new QTableWidgetItem(dataset.name));
@@ -191,6 +235,31 @@ void EvaluationFormView::addDataset(const EvaluationDatasetRow& dataset) {
     recipeBox->addItems(EvaluationForm::recipeChoices());
     recipeBox->setCurrentText(dataset.recipe);
     m_datasets->setCellWidget(row, RecipeColumn, recipeBox);
+    refreshMapEstimate();
+}
+
+void EvaluationFormView::refreshMapEstimate() {
+    const EvaluationForm current = form();
+    const QString folders = datasetFolders(current);
+    if (folders != m_countingFolders && !m_imageCounter->isRunning())
+        countImages(current);
+    // Independent of the images (no maps kept, no init or method ticked): said at once.
+    if (current.mapStorageEstimate(0) == current.mapStorageEstimate(1))
+        m_mapEstimate->setText(current.mapStorageEstimate(0));
+    else if (current.datasets.isEmpty())
+        m_mapEstimate->setText(tr("add a data set to see the disk its maps need"));
+    else if (m_imageCounter->isRunning() || folders != m_countingFolders)
+        m_mapEstimate->setText(tr("counting the images…"));
+    else if (m_imagesPerInit < 0)
+        m_mapEstimate->setText(tr("the data sets' folders are needed for an estimate"));
+    else
+        m_mapEstimate->setText(current.mapStorageEstimate(m_imagesPerInit));
+}
+
+void EvaluationFormView::countImages(const EvaluationForm& form) {
+    m_countingFolders = datasetFolders(form);
+    m_imagesPerInit = -1;
+    m_imageCounter->setFuture(QtConcurrent::run([form] { return form.countImagesToExplain(); }));
 }
 
 EvaluationForm EvaluationFormView::form() const {
@@ -215,6 +284,7 @@ EvaluationForm EvaluationFormView::form() const {
     form.sanity = m_sanity->isChecked();
     form.sanityImages = m_sanityImages->value();
     form.outputFolder = m_output->text();
+    form.keepMaps = m_keepMaps->currentText();
     form.clusterTasks = m_clusterTasks->value();
     form.sbatchArguments = m_sbatchArguments->text();
     return form;
@@ -238,8 +308,10 @@ void EvaluationFormView::setForm(const EvaluationForm& form) {
     m_sanity->setChecked(form.sanity);
     m_sanityImages->setValue(form.sanityImages);
     m_output->setText(form.outputFolder);
+    m_keepMaps->setCurrentIndex(std::max(0, static_cast<int>(EvaluationForm::keepMapsChoices().indexOf(form.keepMaps))));
     m_clusterTasks->setValue(form.clusterTasks);
     m_sbatchArguments->setText(form.sbatchArguments);
+    refreshMapEstimate();
 }
 
 QString EvaluationFormView::outputFolder() const {

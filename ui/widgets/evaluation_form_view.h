@@ -4,10 +4,12 @@
 // form. What the form means (validation, settings, sessions) lives in the model.
 #include "model/evaluation_form.h"
 
+#include <QFutureWatcher>
 #include <QWidget>
 
 class QCheckBox;
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QSpinBox;
 class QTableWidget;
@@ -32,6 +34,11 @@ private:
     QWidget* buildGrid();
     QWidget* buildCluster();
     void addDatasetInteractively();
+    // The label beside "Keep maps": the disk the chosen maps need for the grid as it is now. The
+    // data sets' images are counted on Qt's pool (a folder may hold 10^5 files), again only when
+    // their folders change; meanwhile the label says so.
+    void refreshMapEstimate();
+    void countImages(const EvaluationForm& form);
 
     QTableWidget* m_datasets;
     QLineEdit* m_weights;
@@ -48,6 +55,11 @@ private:
     QCheckBox* m_sanity;
     QSpinBox* m_sanityImages;
     QLineEdit* m_output;
+    QComboBox* m_keepMaps;
+    QLabel* m_mapEstimate;
+    QFutureWatcher<qint64>* m_imageCounter;
+    QString m_countingFolders;   // the data sets' folders being counted, or counted last
+    qint64 m_imagesPerInit = -1; // their images (EvaluationForm::countImagesToExplain); -1: not known
     QWidget* m_cluster;
     QSpinBox* m_clusterTasks;
     QLineEdit* m_sbatchArguments;

@@ -18,8 +18,42 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <mutex>
+#include <vector>
 
 namespace intermap::ui {
+
+// The rows whose thumbnails are wanted, for one folder: filled on the GUI thread, emptied by one
+// decoding task at a time on Qt's pool.
+struct ImageBrowser::ThumbnailQueue {
+    std::mutex mutex;
+    QStringList paths;     // the folder's entries (set once, before any task starts)
+    std::vector<int> rows; // the latest asked last: decoded first
+    bool decoding = false; // a task is running
+    bool stop = false;     // another folder, or the browser destroyed
+};
+
+namespace {
+
+// A list-sized thumbnail; null when neither Qt nor core's reader (DICOM, with the file's own
+// window) can decode the file.
+QImage readThumbnail(const QString& path) {
+    QImageReader reader(path);
+    const QSize size = reader.size();
+    if (size.isValid())
+        reader.setScaledSize(size.scaled(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize, Qt::KeepAspectRatio));
+    QImage thumbnail = reader.read();
+    if (!thumbnail.isNull())
+        return thumbnail;
+    try {
+        return render::rgbMatToImage(image::readImageRgb8(path.toStdString()))
+            .scaled(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+} // namespace
 
 ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
@@ -32,6 +66,7 @@ ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     m_maskFilter = new QCheckBox(tr("With mask only"), this);
     m_maskFilter->setToolTip(tr("Show only images that have an annotation mask"));
     m_images = new ImageListModel(this);
+    connect(m_images, &ImageListModel::thumbnailWanted, this, &ImageBrowser::decodeThumbnail);
     m_shown = new ImageFilterProxy(this);
     m_shown->setSourceModel(m_images);
     m_list = new QListView(this);
@@ -79,6 +114,7 @@ bool ImageBrowser::openFolder(const QString& folder, QString* error) {
     pairMasks(entries, m_maskFolder);
     m_current = -1;
     ++m_folderGeneration;
+    startThumbnails(entries); // before the list shows the entries and asks for their thumbnails
     {
         const QSignalBlocker blocker(m_classFilter);
         m_classFilter->clear();
@@ -91,7 +127,6 @@ bool ImageBrowser::openFolder(const QString& folder, QString* error) {
         m_images->setEntries(std::move(entries), std::move(classes));
     }
     applyFilter();
-    loadThumbnails();
     return true;
 }
 
@@ -129,45 +164,53 @@ void ImageBrowser::applyFilter() {
     m_summary->setText(tr("%1 of %2 images").arg(m_shown->rowCount()).arg(entries().size()));
 }
 
-void ImageBrowser::loadThumbnails() {
-    // Decoding runs on Qt's pool. The pool thread never touches the browser: it stops when the
-    // stop flag is set (another folder, or the browser destroyed) and posts each thumbnail to the
-    // application object, whose queued call then checks, on the GUI thread, that the browser
-    // still exists and still shows this folder.
-    if (m_thumbnailStop)
-        m_thumbnailStop->store(true);
-    m_thumbnailStop = std::make_shared<std::atomic<bool>>(false);
-    const auto stop = m_thumbnailStop;
+void ImageBrowser::startThumbnails(const QVector<ImageEntry>& folderEntries) {
+    // The pool task never touches the browser: it stops when its queue is stopped (another folder,
+    // or the browser destroyed) and posts each thumbnail to the application object, whose queued
+    // call then checks, on the GUI thread, that the browser still exists and shows this folder.
+    if (m_thumbnailQueue) {
+        const std::lock_guard<std::mutex> lock(m_thumbnailQueue->mutex);
+        m_thumbnailQueue->stop = true;
+    }
+    m_thumbnailQueue = std::make_shared<ThumbnailQueue>();
+    for (const ImageEntry& entry : folderEntries)
+        m_thumbnailQueue->paths << entry.path;
+}
+
+void ImageBrowser::decodeThumbnail(int row) {
+    const auto queue = m_thumbnailQueue;
+    if (!queue || row < 0 || row >= queue->paths.size())
+        return;
+    {
+        const std::lock_guard<std::mutex> lock(queue->mutex);
+        queue->rows.push_back(row);
+        if (queue->decoding)
+            return;
+        queue->decoding = true;
+    }
     const quint64 generation = m_folderGeneration;
-    QStringList paths;
-    for (const ImageEntry& entry : entries())
-        paths << entry.path;
     QPointer<ImageBrowser> self(this);
-    QThreadPool::globalInstance()->start([self, stop, paths, generation] {
-        for (int i = 0; i < paths.size() && !stop->load(); ++i) {
-            QImageReader reader(paths[i]);
-            const QSize size = reader.size();
-            if (size.isValid())
-                reader.setScaledSize(size.scaled(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize,
-                                                 Qt::KeepAspectRatio));
-            QImage thumbnail = reader.read();
-            if (thumbnail.isNull()) {
-                // DICOM (which Qt does not read) through core's reader, with the file's own window;
-                // a file neither can decode gets no icon.
-                try {
-                    thumbnail = render::rgbMatToImage(image::readImageRgb8(paths[i].toStdString()))
-                                    .scaled(ImageListModel::kThumbnailSize, ImageListModel::kThumbnailSize,
-                                            Qt::KeepAspectRatio, Qt::SmoothTransformation);
-                } catch (const std::exception&) {
-                    continue;
+    QThreadPool::globalInstance()->start([self, queue, generation] {
+        for (;;) {
+            int next = 0;
+            {
+                const std::lock_guard<std::mutex> lock(queue->mutex);
+                if (queue->stop || queue->rows.empty()) {
+                    queue->decoding = false;
+                    return;
                 }
+                next = queue->rows.back();
+                queue->rows.pop_back();
             }
+            const QImage thumbnail = readThumbnail(queue->paths[next]);
+            if (thumbnail.isNull())
+                continue; // a file neither reader can decode gets no icon
             QMetaObject::invokeMethod(
                 QCoreApplication::instance(),
-                [self, i, thumbnail, generation] {
+                [self, next, thumbnail, generation] {
                     if (!self || self->m_folderGeneration != generation)
                         return;
-                    self->m_images->setThumbnail(i, thumbnail);
+                    self->m_images->setThumbnail(next, thumbnail);
                 },
                 Qt::QueuedConnection);
         }
@@ -175,8 +218,10 @@ void ImageBrowser::loadThumbnails() {
 }
 
 ImageBrowser::~ImageBrowser() {
-    if (m_thumbnailStop)
-        m_thumbnailStop->store(true);
+    if (m_thumbnailQueue) {
+        const std::lock_guard<std::mutex> lock(m_thumbnailQueue->mutex);
+        m_thumbnailQueue->stop = true;
+    }
 }
 
 QStringList ImageBrowser::selectedPaths() const {

@@ -1,7 +1,7 @@
 #pragma once
 // The image list: a folder of images (flat, or one sub-folder per class, sorted by relative
 // path), optionally paired by file stem with a mask folder; thumbnails decoded off the GUI
-// thread; prediction and correctness shown once computed; filters; next/previous. A view over
+// thread for the rows shown; prediction and correctness shown once computed; filters; next/previous. A view over
 // ImageListModel through ImageFilterProxy (ui/model/image_list_model.h), where the list lives.
 #include "model/image_list_model.h"
 
@@ -10,7 +10,6 @@
 #include <QVector>
 #include <QWidget>
 
-#include <atomic>
 #include <memory>
 
 class QCheckBox;
@@ -59,7 +58,10 @@ protected:
 
 private:
     void applyFilter();
-    void loadThumbnails();
+    // Thumbnails are decoded for the rows the list draws (ImageListModel::thumbnailWanted), on
+    // Qt's pool, the latest asked first (the rows on screen now).
+    void startThumbnails(const QVector<ImageEntry>& folderEntries);
+    void decodeThumbnail(int row);
     void selectRow(int row); // a row of the shown (filtered) list
     void scrollToCurrentLater();
     ImageFilter filter() const; // as the pickers are set
@@ -70,7 +72,8 @@ private:
     ImageFilterProxy* m_shown;
     int m_current = -1;
     quint64 m_folderGeneration = 0;
-    std::shared_ptr<std::atomic<bool>> m_thumbnailStop; // shared with the decoding task
+    struct ThumbnailQueue;
+    std::shared_ptr<ThumbnailQueue> m_thumbnailQueue; // this folder's, shared with the decoding task
     QComboBox* m_classFilter;
     QComboBox* m_correctnessFilter;
     QCheckBox* m_maskFilter;

@@ -8,6 +8,7 @@
 #include "intermap/eval/metric_columns.h"
 #include "intermap/eval/metrics.h"
 #include "intermap/eval/study.h"
+#include "intermap/util/compensated_sum.h"
 #include "intermap/util/errors.h"
 
 #include <filesystem>
@@ -161,6 +162,7 @@ void scoreBaselines(const EvaluationSettings& settings, const std::vector<Evalua
         BaselineRow centreRow{d, study::kCentreBaseline, static_cast<std::int64_t>(stemByIndex.size()),
                                  std::vector<double>(columnCount, 0.0)};
         BaselineRow randomRow{d, study::kRandomBaseline, centreRow.n, std::vector<double>(columnCount, 0.0)};
+        std::vector<util::CompensatedSum> centreSums(columnCount), randomSums(columnCount);
         for (const auto& [index, stem] : stemByIndex) {
             Mask inside;
             try { // read again, one at a time (scoreItems read it too but keeps no mask)
@@ -172,34 +174,35 @@ void scoreBaselines(const EvaluationSettings& settings, const std::vector<Evalua
             const auto centreValues = scoreAllMetrics(MapView(centre, size, size), inside, settings.topK);
             const auto randomValues = scoreAllMetrics(MapView(random, size, size), inside, settings.topK);
             for (std::size_t c = 0; c < columnCount; ++c) {
-                centreRow.values[c] += centreValues[c];
-                randomRow.values[c] += randomValues[c];
+                centreSums[c].add(centreValues[c]);
+                randomSums[c].add(randomValues[c]);
             }
         }
         for (std::size_t c = 0; c < columnCount; ++c) {
-            centreRow.values[c] /= static_cast<double>(centreRow.n);
-            randomRow.values[c] /= static_cast<double>(randomRow.n);
+            centreRow.values[c] = centreSums[c].mean(centreRow.n);
+            randomRow.values[c] = randomSums[c].mean(randomRow.n);
         }
         table.baselines.push_back(std::move(centreRow));
         table.baselines.push_back(std::move(randomRow));
     }
 }
 
-// One cell per (dataset, method, init) and metric column: the mean over its rows in
-// per_image.csv order.
+// One cell per (dataset, method, init) and metric column: the mean over its rows, compensated
+// (util::CompensatedSum) so that the same images repeated any number of times give the same means.
 void averageCells(const EvaluationSettings& settings, ResultsTable& table) {
     for (std::size_t d = 0; d < settings.datasets.size(); ++d)
         for (const auto& method : settings.methods)
             for (const auto& init : settings.inits) {
                 TableCell cell{d, method, init, 0, std::vector<double>(table.columns.size(), 0.0)};
+                std::vector<util::CompensatedSum> sums(table.columns.size());
                 for (const auto& row : table.rows)
                     if (row.datasetIndex == d && row.method == method && row.init == init) {
                         ++cell.n;
                         for (std::size_t c = 0; c < table.columns.size(); ++c)
-                            cell.means[c] += row.values[c];
+                            sums[c].add(row.values[c]);
                     }
-                for (auto& mean : cell.means)
-                    mean = cell.n > 0 ? mean / static_cast<double>(cell.n) : 0.0;
+                for (std::size_t c = 0; c < table.columns.size(); ++c)
+                    cell.means[c] = cell.n > 0 ? sums[c].mean(cell.n) : 0.0;
                 table.cells.push_back(std::move(cell));
             }
 }
