@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace intermap::checkpoint {
 
@@ -139,15 +141,39 @@ std::string strippedName(const std::string& key) {
 }
 
 // Renames the records (prefix stripping) and rejects names that collide afterwards.
-void finishNames(StateDictFile& file) {
+void finishNames(const std::string& path, std::vector<detail::PendingTensor>& tensors) {
     std::unordered_map<std::string, std::string> originalOf;
-    for (TensorRecord& record : file.tensors) {
+    for (detail::PendingTensor& tensor : tensors) {
+        TensorRecord& record = tensor.record;
         std::string name = strippedName(record.name);
         const auto [it, inserted] = originalOf.emplace(name, record.name);
         if (!inserted)
-            throw CheckpointError(file.path, "keys '" + it->second + "' and '" + record.name + "' both become '" + name +
-                                                 "' once the 'module.'/'backbone.' prefixes are removed");
+            throw CheckpointError(path, "keys '" + it->second + "' and '" + record.name + "' both become '" + name +
+                                            "' once the 'module.'/'backbone.' prefixes are removed");
         record.name = std::move(name);
+    }
+}
+
+// Reads the storages of the tensors the caller wants into `file.tensors`; lists the others.
+void readChosenStorages(std::vector<detail::PendingTensor>& tensors, const UnreadTensorChooser& chooseUnread,
+                        StateDictFile& file) {
+    std::unordered_set<std::string> unread;
+    if (chooseUnread) {
+        std::vector<std::string> names;
+        names.reserve(tensors.size());
+        for (const detail::PendingTensor& tensor : tensors)
+            names.push_back(tensor.record.name);
+        for (std::string& name : chooseUnread(names))
+            unread.insert(std::move(name));
+    }
+    file.tensors.reserve(tensors.size() - std::min(unread.size(), tensors.size()));
+    for (detail::PendingTensor& tensor : tensors) {
+        if (unread.count(tensor.record.name)) {
+            file.unreadTensors.push_back(tensor.record.name);
+            continue;
+        }
+        tensor.record.storage = tensor.read();
+        file.tensors.push_back(std::move(tensor.record));
     }
 }
 
@@ -155,8 +181,9 @@ class TorchZipReader {
 public:
     explicit TorchZipReader(ByteSource& source) : m_source(source), m_archive(source) {}
 
-    StateDictFile read() {
-        StateDictFile file;
+    // The selected state dict's tensors, each checked against its storage's size; the storages are
+    // read when asked, while this reader lives.
+    std::vector<detail::PendingTensor> tensors(StateDictFile& file) {
         file.path = m_source.displayName();
         const detail::ZipEntry& pickleEntry = findDataPickle();
         checkByteOrder();
@@ -168,6 +195,7 @@ public:
         file.placeholderGlobals = pickle.placeholderGlobals();
 
         const PickleValue* stateDict = selectStateDict(top, file);
+        std::vector<detail::PendingTensor> tensors;
         for (const auto& [key, value] : mergedEntries(*stateDict)) {
             if (value->kind != Kind::Tensor) {
                 file.ignoredEntries.push_back(keyName(key));
@@ -175,9 +203,9 @@ public:
             }
             if (key->kind != Kind::String)
                 fail("the state dict has a tensor under a non-string key " + describe(key));
-            file.tensors.push_back(tensorRecord(key->text, *value->tensorInfo));
+            tensors.push_back(pendingTensor(key->text, *value->tensorInfo));
         }
-        return file;
+        return tensors;
     }
 
 private:
@@ -266,7 +294,7 @@ private:
              "or 'student', found " + describe(&top) + (contents.empty() ? "" : " {" + contents + "}") + hint);
     }
 
-    TensorRecord tensorRecord(const std::string& key, const detail::TensorInfo& tensor) {
+    detail::PendingTensor pendingTensor(const std::string& key, const detail::TensorInfo& tensor) {
         const detail::StorageInfo& storage = *tensor.storage->storageInfo;
         const std::uint64_t elementSize = dtypeSize(storage.dtype);
         const detail::TensorExtent extent = detail::tensorExtent(tensor.sizes, tensor.strides, tensor.storageOffset, elementSize);
@@ -290,8 +318,7 @@ private:
         record.sizes = tensor.sizes;
         record.strides = tensor.strides;
         record.storageOffset = tensor.storageOffset;
-        record.storage = loadStorage(storage.key);
-        return record;
+        return {std::move(record), [this, storageKey = storage.key] { return loadStorage(storageKey); }};
     }
 
     // Several tensors may view one storage: read each storage once, straight into its own buffer.
@@ -319,7 +346,7 @@ std::string hexPrefix(const std::uint8_t* bytes, std::size_t count) {
     return text;
 }
 
-StateDictFile readFrom(ByteSource& source) {
+StateDictFile readFrom(ByteSource& source, const UnreadTensorChooser& chooseUnread) {
     const std::string& path = source.displayName();
     const std::uint64_t size = source.size();
     if (size == 0)
@@ -329,13 +356,16 @@ StateDictFile readFrom(ByteSource& source) {
     source.read(0, headSize, head);
 
     StateDictFile file;
+    file.path = path;
+    std::optional<TorchZipReader> zipReader; // reads the storages, so it lives until they are read
+    std::vector<detail::PendingTensor> tensors;
     const bool zip = headSize >= 4 && head[0] == 'P' && head[1] == 'K' &&
                      ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
     if (zip) {
-        file = TorchZipReader(source).read();
+        zipReader.emplace(source);
+        tensors = zipReader->tensors(file);
     } else if (detail::looksLikeSafetensors(head, headSize)) {
-        file.path = path;
-        file.tensors = detail::readSafetensorsTensors(source);
+        tensors = detail::safetensorsTensors(source);
     } else if (head[0] == 0x80) {
         const bool legacyMagic = headSize >= sizeof kLegacyMagic && std::memcmp(head, kLegacyMagic, sizeof kLegacyMagic) == 0;
         throw CheckpointError(path, std::string(legacyMagic ? "this is a legacy (pre-1.6) PyTorch checkpoint; "
@@ -349,22 +379,24 @@ StateDictFile readFrom(ByteSource& source) {
         throw CheckpointError(path, "not a PyTorch zip checkpoint or safetensors file (it starts with bytes " +
                                         hexPrefix(head, std::min<std::size_t>(headSize, 8)) + ")");
     }
-    if (file.tensors.empty())
+    if (tensors.empty())
         throw CheckpointError(path, zip ? "no tensors found in the state dict" : "the safetensors file holds no tensors");
-    finishNames(file);
+    finishNames(path, tensors);
+    readChosenStorages(tensors, chooseUnread, file);
     return file;
 }
 
 } // namespace
 
-StateDictFile readStateDict(const std::string& path) {
+StateDictFile readStateDict(const std::string& path, const UnreadTensorChooser& chooseUnread) {
     detail::FileByteSource source(path);
-    return readFrom(source);
+    return readFrom(source, chooseUnread);
 }
 
-StateDictFile readStateDictFromMemory(const std::vector<std::uint8_t>& bytes, const std::string& displayName) {
+StateDictFile readStateDictFromMemory(const std::vector<std::uint8_t>& bytes, const std::string& displayName,
+                                      const UnreadTensorChooser& chooseUnread) {
     detail::MemoryByteSource source(bytes, displayName);
-    return readFrom(source);
+    return readFrom(source, chooseUnread);
 }
 
 } // namespace intermap::checkpoint

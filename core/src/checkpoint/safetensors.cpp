@@ -87,7 +87,7 @@ bool looksLikeSafetensors(const std::uint8_t* head, std::size_t headSize) {
     return headSize >= 9 && head[8] == '{';
 }
 
-std::vector<TensorRecord> readSafetensorsTensors(ByteSource& source) {
+std::vector<PendingTensor> safetensorsTensors(ByteSource& source) {
     const std::string& path = source.displayName();
     const std::uint64_t fileSize = source.size();
     std::uint8_t lengthField[8];
@@ -185,15 +185,18 @@ std::vector<TensorRecord> readSafetensorsTensors(ByteSource& source) {
     }
 
     std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) { return a.begin < b.begin; });
-    std::vector<TensorRecord> records;
-    records.reserve(pending.size());
+    std::vector<PendingTensor> tensors;
+    tensors.reserve(pending.size());
     for (Pending& tensor : pending) {
-        auto bytes = std::make_shared<StorageBuffer>(static_cast<std::size_t>(tensor.end - tensor.begin));
-        source.read(dataStart + tensor.begin, bytes->size(), bytes->data());
-        tensor.record.storage = std::move(bytes);
-        records.push_back(std::move(tensor.record));
+        const std::uint64_t begin = dataStart + tensor.begin;
+        const auto size = static_cast<std::size_t>(tensor.end - tensor.begin);
+        tensors.push_back({std::move(tensor.record), [&source, begin, size]() -> StorageBytes {
+                               auto bytes = std::make_shared<StorageBuffer>(size);
+                               source.read(begin, size, bytes->data());
+                               return bytes;
+                           }});
     }
-    return records;
+    return tensors;
 }
 
 } // namespace detail

@@ -4,6 +4,7 @@
 // entry points are readStateDict and writeSafetensors.
 #include "intermap/model/checkpoint_format.h"
 #include "checkpoint/byte_source.h"
+#include "checkpoint/pending_tensor.h"
 
 #include <cstdint>
 #include <vector>
@@ -14,8 +15,8 @@ namespace intermap::checkpoint::detail {
 // (Checked before the legacy-pickle test because a header length may begin with byte 0x80.)
 bool looksLikeSafetensors(const std::uint8_t* head, std::size_t headSize);
 
-// Reads every tensor (names as stored, no prefix stripping), each into its own buffer, in the
-// order of their data in the file.
-std::vector<TensorRecord> readSafetensorsTensors(ByteSource& source);
+// Every tensor's record (names as stored, no prefix stripping), checked, in the order of their
+// data in the file; each storage is read into its own buffer when asked (`source` must outlive them).
+std::vector<PendingTensor> safetensorsTensors(ByteSource& source);
 
 } // namespace intermap::checkpoint::detail

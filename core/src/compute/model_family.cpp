@@ -10,6 +10,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <unordered_set>
 
 namespace intermap::model {
 namespace {
@@ -45,9 +46,10 @@ std::optional<std::string> renamed(const std::string& key, const std::vector<Rul
 }
 
 // Renames every key of `dict` by `table`; keys no rule matches are kept as they are (loading then
-// names them as unexpected), `ignored` ones are dropped and listed.
+// names them as unexpected), `ignored` ones are dropped and listed, as are the keys left unread.
 Entries renameAll(const StateDict& dict, const std::vector<Rule>& table, const std::vector<std::regex>& ignored,
                   FamilyMapping& mapping) {
+    mapping.ignoredKeys.insert(mapping.ignoredKeys.end(), dict.unreadKeys.begin(), dict.unreadKeys.end());
     Entries out;
     for (const auto& [key, tensor] : dict.entries) {
         if (std::any_of(ignored.begin(), ignored.end(), [&](const std::regex& pattern) { return std::regex_search(key, pattern); })) {
@@ -82,20 +84,89 @@ void addMissingQkvBiases(Entries& entries) {
     entries.insert(entries.end(), added.begin(), added.end());
 }
 
-std::optional<ModelFamily> detect(const StateDict& dict, std::string& huggingFacePrefix) {
-    if (dict.contains("patch_embed.proj.weight"))
+// A key of the file, read or left unread.
+bool hasKey(const StateDict& dict, const std::string& name) {
+    return dict.contains(name) || std::find(dict.unreadKeys.begin(), dict.unreadKeys.end(), name) != dict.unreadKeys.end();
+}
+
+// What a checkpoint's key names alone say: its family, and the prefixes to look past.
+struct KeyLayout {
+    ModelFamily family = ModelFamily::Timm;
+    std::string huggingFacePrefix; // "vit.", "deit.", "dinov2.", "dinov2_with_registers." or ""
+    std::string wrapperPrefix;     // a training framework's module prefix on every key ("model."), or ""
+};
+
+std::optional<ModelFamily> detect(const std::unordered_set<std::string>& names, std::string& huggingFacePrefix) {
+    if (names.count("patch_embed.proj.weight"))
         return ModelFamily::Timm;
     // ViTForImageClassification, DeiTFor..., Dinov2For..., Dinov2WithRegistersFor..., or a bare model.
     for (const char* prefix : {"vit.", "deit.", "dinov2.", "dinov2_with_registers.", ""})
-        if (dict.contains(std::string(prefix) + "embeddings.patch_embeddings.projection.weight")) {
+        if (names.count(std::string(prefix) + "embeddings.patch_embeddings.projection.weight")) {
             huggingFacePrefix = prefix;
             return ModelFamily::HuggingFace;
         }
-    if (dict.contains("conv_proj.weight") && dict.contains("class_token"))
+    if (names.count("conv_proj.weight") && names.count("class_token"))
         return ModelFamily::Torchvision;
-    if (dict.contains("patch_embedding.patch_embeddings.weight"))
+    if (names.count("patch_embedding.patch_embeddings.weight"))
         return ModelFamily::Monai;
     return std::nullopt;
+}
+
+// The one first path component every name shares past its first `skipped` characters ("model."
+// in a Lightning module's state dict), or "".
+std::string commonFirstComponent(const std::vector<std::string>& names, std::size_t skipped) {
+    if (names.empty())
+        return {};
+    const std::string& first = names.front();
+    const auto dot = first.find('.', skipped);
+    if (dot == std::string::npos)
+        return {};
+    const std::string prefix = first.substr(skipped, dot + 1 - skipped);
+    for (const auto& name : names)
+        if (name.compare(skipped, prefix.size(), prefix) != 0 || name.size() == skipped + prefix.size())
+            return {};
+    return prefix;
+}
+
+std::optional<KeyLayout> detectLayout(const std::vector<std::string>& names) {
+    KeyLayout layout;
+    const auto namesPast = [&](std::size_t skipped) {
+        std::unordered_set<std::string> set;
+        for (const auto& name : names)
+            set.insert(name.substr(std::min(skipped, name.size())));
+        return set;
+    };
+    std::optional<ModelFamily> family = detect(namesPast(0), layout.huggingFacePrefix);
+    // A training framework's wrapper module (Lightning's self.model, self.net, ...) prefixes every
+    // key with its attribute name; up to two such levels are looked past.
+    for (int level = 0; level < 2 && !family; ++level) {
+        const std::string prefix = commonFirstComponent(names, layout.wrapperPrefix.size());
+        if (prefix.empty())
+            break;
+        layout.wrapperPrefix += prefix;
+        family = detect(namesPast(layout.wrapperPrefix.size()), layout.huggingFacePrefix);
+    }
+    if (!family)
+        return std::nullopt;
+    layout.family = *family;
+    return layout;
+}
+
+// The keys (past the wrapper prefix) a family saves but its classifier never uses. The one list:
+// the loader leaves them unread (keysTheModelDoesNotUse) and the mapping drops and names them.
+std::vector<std::regex> unusedKeyPatterns(const KeyLayout& layout) {
+    switch (layout.family) {
+    case ModelFamily::Timm: return {std::regex(R"(^mask_token$)")}; // Meta's DINOv2 (torch.hub)
+    case ModelFamily::Torchvision: return {};
+    // Recent MONAI TransformerBlocks carry cross-attention layers that ViT never calls.
+    case ModelFamily::Monai: return {std::regex(R"(^blocks\.\d+\.(norm_cross_attn|cross_attn)\.)")};
+    case ModelFamily::HuggingFace: {
+        // ViTModel's pooler (dense + tanh on CLS) is not used by ViTForImageClassification's classifier.
+        const std::string p = std::regex_replace(layout.huggingFacePrefix, std::regex(R"(\.)"), R"(\.)");
+        return {std::regex("^" + p + R"(pooler\.)"), std::regex("^" + p + R"(embeddings\.mask_token$)")};
+    }
+    }
+    return {};
 }
 
 // For a refusal: what the keys look like when they are not a ViT intermap reads.
@@ -176,7 +247,7 @@ void completePrefixPositions(Entries& entries, FamilyMapping& mapping) {
     }
 }
 
-FamilyMapping mapTimm(StateDict& dict) {
+FamilyMapping mapTimm(StateDict& dict, const KeyLayout& layout) {
     if (dict.contains("fc_norm.weight") && dict.contains("norm.weight"))
         throw CheckpointError(dict.sourcePath, "a timm ViT with both norm and fc_norm (a global-average-pooled head "
                                                "after a final norm), which intermap does not read");
@@ -184,10 +255,9 @@ FamilyMapping mapTimm(StateDict& dict) {
     mapping.family = ModelFamily::Timm;
     mapping.layerNormEps = 1e-6;
     // Meta's DINOv2 (torch.hub) saves timm's block names with register_tokens and a mask_token.
-    const bool metaDinov2 = dict.contains("register_tokens") || dict.contains("mask_token");
+    const bool metaDinov2 = hasKey(dict, "register_tokens") || hasKey(dict, "mask_token");
     static const std::vector<Rule> table = rules({{R"(register_tokens$)", "reg_token"}});
-    static const std::vector<std::regex> ignored = {std::regex(R"(^mask_token$)")};
-    Entries entries = renameAll(dict, table, ignored, mapping);
+    Entries entries = renameAll(dict, table, unusedKeyPatterns(layout), mapping);
     refuseUnsupportedBlocks(dict, entries);
     completePrefixPositions(entries, mapping);
     dict.entries = std::move(entries);
@@ -223,7 +293,7 @@ FamilyMapping mapTorchvision(StateDict& dict) {
     return mapping;
 }
 
-FamilyMapping mapMonai(StateDict& dict) {
+FamilyMapping mapMonai(StateDict& dict, const KeyLayout& layout) {
     if (!dict.contains("cls_token"))
         throw CheckpointError(dict.sourcePath, "a MONAI ViT without a CLS token (classification=False): "
                                                "intermap explains classifiers");
@@ -235,14 +305,12 @@ FamilyMapping mapMonai(StateDict& dict) {
         {R"(blocks\.(\d+)\.mlp\.linear1\.)", "blocks.$1.mlp.fc1."},
         {R"(blocks\.(\d+)\.mlp\.linear2\.)", "blocks.$1.mlp.fc2."},
     });
-    // Recent MONAI TransformerBlocks carry cross-attention layers that ViT never calls.
-    static const std::vector<std::regex> ignored = {std::regex(R"(^blocks\.\d+\.(norm_cross_attn|cross_attn)\.)")};
     FamilyMapping mapping;
     mapping.family = ModelFamily::Monai;
     mapping.layerNormEps = 1e-5; // nn.LayerNorm's default, which MONAI keeps
     const bool tanhHead = dict.contains("classification_head.0.weight");
     const torch::Tensor* positions = dict.find("patch_embedding.position_embeddings");
-    Entries entries = renameAll(dict, table, ignored, mapping);
+    Entries entries = renameAll(dict, table, unusedKeyPatterns(layout), mapping);
     if (positions) {
         // MONAI adds positions to the patches only; a zero row for CLS is the same model in timm's layout.
         const torch::Tensor withCls = torch::cat({torch::zeros({1, 1, positions->size(-1)}, positions->options()), *positions}, 1);
@@ -263,7 +331,8 @@ FamilyMapping mapMonai(StateDict& dict) {
     return mapping;
 }
 
-FamilyMapping mapHuggingFace(StateDict& dict, const ModelMetadata& metadata, const std::string& prefix) {
+FamilyMapping mapHuggingFace(StateDict& dict, const ModelMetadata& metadata, const KeyLayout& layout) {
+    const std::string& prefix = layout.huggingFacePrefix;
     if (!metadata.hiddenActivation.empty() && metadata.hiddenActivation != "gelu")
         throw CheckpointError(metadata.sourcePath, "hidden_act '" + metadata.hiddenActivation +
                                                        "': intermap's ViT uses the exact GELU ('gelu') only");
@@ -289,15 +358,12 @@ FamilyMapping mapHuggingFace(StateDict& dict, const ModelMetadata& metadata, con
         {(layer + R"(mlp\.(fc1|fc2)\.)").c_str(), "blocks.$1.mlp.$2."},
         {(layer + R"(layer_scale(1|2)\.lambda1$)").c_str(), "blocks.$1.ls$2.gamma"},
     });
-    // ViTModel's pooler (dense + tanh on CLS) is not used by ViTForImageClassification's classifier.
-    const std::vector<std::regex> ignored = {std::regex("^" + p + R"(pooler\.)"),
-                                             std::regex("^" + p + R"(embeddings\.mask_token$)")};
     FamilyMapping mapping;
     mapping.family = ModelFamily::HuggingFace;
     // ViTConfig's and DeiTConfig's default 1e-12; Dinov2Config's 1e-6.
     const bool dinov2 = metadata.modelType.rfind("dinov2", 0) == 0 || startsWith(prefix, "dinov2");
     mapping.layerNormEps = metadata.layerNormEps.value_or(dinov2 ? 1e-6 : 1e-12);
-    Entries entries = renameAll(dict, table, ignored, mapping);
+    Entries entries = renameAll(dict, table, unusedKeyPatterns(layout), mapping);
 
     // query, key and value -> one qkv in timm's order (q rows, then k, then v).
     static const std::regex part(R"(^blocks\.(\d+)\.attn\.(query|key|value)\.(weight|bias)$)");
@@ -331,21 +397,6 @@ FamilyMapping mapHuggingFace(StateDict& dict, const ModelMetadata& metadata, con
     return mapping;
 }
 
-// The one first path component every key shares ("model." in a Lightning module's state dict), or "".
-std::string commonFirstComponent(const StateDict& dict) {
-    if (dict.entries.empty())
-        return {};
-    const std::string& first = dict.entries.front().first;
-    const auto dot = first.find('.');
-    if (dot == std::string::npos)
-        return {};
-    const std::string prefix = first.substr(0, dot + 1);
-    for (const auto& entry : dict.entries)
-        if (!startsWith(entry.first, prefix) || entry.first.size() == prefix.size())
-            return {};
-    return prefix;
-}
-
 bool isLightningCheckpoint(const StateDict& dict) {
     const auto has = [&](const char* name) {
         return std::find(dict.ignoredEntries.begin(), dict.ignoredEntries.end(), name) != dict.ignoredEntries.end();
@@ -365,33 +416,43 @@ const char* familyName(ModelFamily family) {
     return "?";
 }
 
-FamilyMapping mapToTimmLayout(StateDict& dict, const ModelMetadata& metadata) {
-    std::string stripped;
-    std::string huggingFacePrefix;
-    std::optional<ModelFamily> family = detect(dict, huggingFacePrefix);
-    // A training framework's wrapper module (Lightning's self.model, self.net, ...) prefixes every
-    // key with its attribute name; up to two such levels are taken off.
-    for (int level = 0; level < 2 && !family; ++level) {
-        const std::string prefix = commonFirstComponent(dict);
-        if (prefix.empty())
-            break;
-        for (auto& entry : dict.entries)
-            entry.first.erase(0, prefix.size());
-        stripped += prefix;
-        family = detect(dict, huggingFacePrefix);
+std::vector<std::string> keysTheModelDoesNotUse(const std::vector<std::string>& names) {
+    const std::optional<KeyLayout> layout = detectLayout(names);
+    if (!layout)
+        return {};
+    const std::vector<std::regex> unused = unusedKeyPatterns(*layout);
+    std::vector<std::string> result;
+    for (const auto& name : names) {
+        const std::string key = name.substr(layout->wrapperPrefix.size());
+        if (std::any_of(unused.begin(), unused.end(), [&](const std::regex& pattern) { return std::regex_search(key, pattern); }))
+            result.push_back(name);
     }
-    if (!family)
+    return result;
+}
+
+FamilyMapping mapToTimmLayout(StateDict& dict, const ModelMetadata& metadata) {
+    std::vector<std::string> names;
+    for (const auto& entry : dict.entries)
+        names.push_back(entry.first);
+    names.insert(names.end(), dict.unreadKeys.begin(), dict.unreadKeys.end());
+    const std::optional<KeyLayout> layout = detectLayout(names);
+    if (!layout)
         refuseUnknown(dict);
+    const std::string& stripped = layout->wrapperPrefix;
+    for (auto& entry : dict.entries)
+        entry.first.erase(0, stripped.size());
+    for (auto& key : dict.unreadKeys)
+        key.erase(0, stripped.size());
 
     FamilyMapping mapping;
-    switch (*family) {
-    case ModelFamily::Timm: mapping = mapTimm(dict); break;
+    switch (layout->family) {
+    case ModelFamily::Timm: mapping = mapTimm(dict, *layout); break;
     case ModelFamily::Torchvision: mapping = mapTorchvision(dict); break;
-    case ModelFamily::Monai: mapping = mapMonai(dict); break;
-    case ModelFamily::HuggingFace: mapping = mapHuggingFace(dict, metadata, huggingFacePrefix); break;
+    case ModelFamily::Monai: mapping = mapMonai(dict, *layout); break;
+    case ModelFamily::HuggingFace: mapping = mapHuggingFace(dict, metadata, *layout); break;
     }
     if (mapping.layout.empty())
-        mapping.layout = familyName(*family);
+        mapping.layout = familyName(layout->family);
     if (isLightningCheckpoint(dict))
         mapping.layout = "PyTorch Lightning checkpoint of a " + mapping.layout + " ViT";
     if (!stripped.empty())

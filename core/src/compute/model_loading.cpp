@@ -19,7 +19,7 @@ StateDict loadFolderWeights(const HuggingFaceFolder& folder) {
     StateDict dict;
     dict.sourcePath = folder.folder;
     for (const std::string& file : folder.weightFiles) {
-        StateDict shard = loadStateDict(file);
+        StateDict shard = loadStateDict(file, false, keysTheModelDoesNotUse);
         for (auto& entry : shard.entries) {
             if (dict.contains(entry.first))
                 throw CheckpointError(file, "tensor '" + entry.first + "' is also in another shard");
@@ -27,6 +27,7 @@ StateDict loadFolderWeights(const HuggingFaceFolder& folder) {
         }
         dict.placeholderGlobals.insert(dict.placeholderGlobals.end(), shard.placeholderGlobals.begin(),
                                        shard.placeholderGlobals.end());
+        dict.unreadKeys.insert(dict.unreadKeys.end(), shard.unreadKeys.begin(), shard.unreadKeys.end());
     }
     return dict;
 }
@@ -67,10 +68,10 @@ ModelWeights readModelWeights(const std::string& path, const ModelOpenOptions& o
                                         "checkpoint file (.pth, .pt, .bin, .ckpt, .safetensors) or such a folder");
         if (!std::filesystem::is_regular_file(best, error))
             throw CheckpointError(path, "is a training run folder without best.pth (no epoch has finished yet)");
-        weights.dict = loadStateDict(best.string());
+        weights.dict = loadStateDict(best.string(), false, keysTheModelDoesNotUse);
         weights.metadata = readTrainingRunMetadata(path).value_or(ModelMetadata{});
     } else {
-        weights.dict = loadStateDict(path);
+        weights.dict = loadStateDict(path, false, keysTheModelDoesNotUse);
         if (auto run = readTrainingRunMetadata(std::filesystem::path(path).parent_path().string()))
             weights.metadata = std::move(*run);
     }

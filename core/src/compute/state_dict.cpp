@@ -53,13 +53,15 @@ torch::Tensor toTensor(const checkpoint::TensorRecord& record, bool keepFileDtyp
     return view;
 }
 
-StateDict loadStateDict(const std::string& path, bool keepFileDtype) {
-    checkpoint::StateDictFile file = checkpoint::readStateDict(path);
+StateDict loadStateDict(const std::string& path, bool keepFileDtype,
+                        const std::function<std::vector<std::string>(const std::vector<std::string>&)>& chooseUnread) {
+    checkpoint::StateDictFile file = checkpoint::readStateDict(path, chooseUnread);
     StateDict result;
     result.sourcePath = path;
     result.placeholderGlobals = std::move(file.placeholderGlobals);
     result.wrapperKey = std::move(file.wrapperKey);
     result.ignoredEntries = std::move(file.ignoredEntries);
+    result.unreadKeys = std::move(file.unreadTensors);
     result.entries.reserve(file.tensors.size());
     for (const auto& record : file.tensors)
         result.entries.emplace_back(record.name, toTensor(record, keepFileDtype));

@@ -9,6 +9,7 @@
 // count read from the file is checked against the file before anything is allocated.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,16 +67,28 @@ struct StateDictFile {
     std::vector<std::string> placeholderGlobals;
     // Non-tensor entries that were dropped from the state dict (e.g. "epoch"), for messages.
     std::vector<std::string> ignoredEntries;
+    // Tensors of the state dict left unread at the caller's choice (UnreadTensorChooser), in file order.
+    std::vector<std::string> unreadTensors;
 };
+
+// Chooses, from the names of every tensor in the selected state dict (prefixes stripped, in file
+// order), those not to read: a model family's unused tensors (MONAI's cross-attention, a Hugging
+// Face pooler). Their bytes are neither read nor allocated, so they cost nothing and cannot
+// exhaust memory; their names go to StateDictFile::unreadTensors. Names it returns that are not in
+// the list are ignored.
+using UnreadTensorChooser = std::function<std::vector<std::string>(const std::vector<std::string>& names)>;
 
 // Reads a PyTorch zip checkpoint (.pth/.pt/.bin/.ckpt) or a .safetensors file (chosen by
 // content, not by extension). Keys lose a leading "module." and/or "backbone.".
 // Throws intermap::CheckpointError (path + reason) on anything it cannot read: not a zip,
 // truncated, corrupt, pre-1.6 legacy format (with advice to re-save), lying sizes, no tensors.
-StateDictFile readStateDict(const std::string& path);
+// Every tensor's record is checked before any storage is read; `chooseUnread` (optional) then
+// picks the tensors whose storages are not read at all.
+StateDictFile readStateDict(const std::string& path, const UnreadTensorChooser& chooseUnread = {});
 
 // The same from bytes in memory (`displayName` is used in messages). For tests and fuzzing.
-StateDictFile readStateDictFromMemory(const std::vector<std::uint8_t>& bytes, const std::string& displayName);
+StateDictFile readStateDictFromMemory(const std::vector<std::uint8_t>& bytes, const std::string& displayName,
+                                      const UnreadTensorChooser& chooseUnread = {});
 
 // safetensors: write a name -> tensor map. Records may be any view that fits its storage (strides,
 // offset); each is written compacted, row-major. Written atomically. Throws CheckpointError(path,

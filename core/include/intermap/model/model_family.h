@@ -38,6 +38,13 @@ struct FamilyMapping {
 // to — MONAI's CLS, registers, no_embed_class models —, zero qkv biases where a family leaves them
 // out). Throws CheckpointError naming the file when it is not a ViT of a
 // known family.
+// Tensors listed in dict.unreadKeys (left unread by keysTheModelDoesNotUse) count as present.
 FamilyMapping mapToTimmLayout(StateDict& dict, const ModelMetadata& metadata);
+
+// Of a checkpoint's tensor names (as read, before mapping), those its family saves but the
+// classifier never uses — MONAI's cross-attention, a Hugging Face pooler or mask token, Meta
+// DINOv2's mask token —, so the loader need not read their bytes (a loadStateDict chooser).
+// None when the names are of no family intermap reads (the mapping then refuses the file).
+std::vector<std::string> keysTheModelDoesNotUse(const std::vector<std::string>& names);
 
 } // namespace intermap::model

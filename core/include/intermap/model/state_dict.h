@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@ struct StateDict {
     std::vector<std::string> placeholderGlobals; // see checkpoint::StateDictFile
     std::string wrapperKey;
     std::vector<std::string> ignoredEntries; // non-tensor entries beside the state dict (e.g. "epoch")
+    std::vector<std::string> unreadKeys;     // tensors in the file left unread (loadStateDict's chooseUnread)
 
     const torch::Tensor* find(const std::string& name) const;
     bool contains(const std::string& name) const { return find(name) != nullptr; }
@@ -32,8 +34,10 @@ struct StateDict {
 // returned tensor keeps the storage alive). `keepFileDtype` = false converts to float32.
 torch::Tensor toTensor(const checkpoint::TensorRecord& record, bool keepFileDtype = false);
 
-// Reads a checkpoint (PyTorch zip or safetensors) into float32 CPU tensors.
-StateDict loadStateDict(const std::string& path, bool keepFileDtype = false);
+// Reads a checkpoint (PyTorch zip or safetensors) into float32 CPU tensors. `chooseUnread` picks,
+// from every tensor name, those whose bytes are not read (checkpoint::UnreadTensorChooser).
+StateDict loadStateDict(const std::string& path, bool keepFileDtype = false,
+                        const std::function<std::vector<std::string>(const std::vector<std::string>&)>& chooseUnread = {});
 
 // Writes name -> tensor atomically in PyTorch's zip format (readable by Python's torch.load
 // and by loadStateDict). Tensors are saved on the CPU, contiguous, in their own dtype.
