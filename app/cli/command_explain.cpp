@@ -29,6 +29,10 @@
 namespace intermap::cli {
 namespace {
 
+// Images explained together in one pass by default (BENCHMARKS.md, "The study's trio as a whole
+// process": what batching buys and costs in memory).
+constexpr int kDefaultExplainBatchSize = 1;
+
 void printError(const std::string& message) { std::fprintf(stderr, "intermap-cli explain: %s\n", message.c_str()); }
 
 std::optional<std::int64_t> parseNonNegative(const QString& text) {
@@ -53,6 +57,14 @@ struct ExplainJob {
     QString out;
     bool outIsSingleFile = false;
     QStringList images;
+    int batchSize = kDefaultExplainBatchSize;
+};
+
+// One image read and prepared for the model.
+struct PreparedImage {
+    QString path;
+    cv::Mat original;    // RGB8 as read, for --map-geometry original
+    torch::Tensor input; // [1,3,S,S] normalised
 };
 
 QString mapPath(const ExplainJob& job, const std::string& method, const QString& image) {
@@ -65,6 +77,88 @@ QString mapPath(const ExplainJob& job, const std::string& method, const QString&
 // The map on the original grid beside its model-grid file: X.npy -> X.original.npy / .original.png.
 QString originalGridPath(const QString& modelGridPath, const char* extension) {
     return modelGridPath.chopped(4) + QStringLiteral(".original.") + QLatin1String(extension);
+}
+
+// What a failure on one image means for the run: an unreadable image is reported and skipped
+// (exit 3 at the end), anything else ends the run. Call from a catch block.
+std::optional<int> failureOutcome(const QString& imagePath, int& skipped) {
+    try {
+        throw;
+    } catch (const ImageError& error) {
+        printError(std::string(error.what()) + " (skipped)");
+        ++skipped;
+        return std::nullopt;
+    } catch (const UsageError& error) {
+        printError(error.what());
+        return ExitUsage;
+    } catch (const Error& error) {
+        printError(error.what());
+        return ExitFailure;
+    } catch (const std::exception& error) {
+        printError(imagePath.toStdString() + ": " + util::userMessage(error));
+        return ExitFailure;
+    }
+}
+
+PreparedImage prepareImage(const ExplainJob& job, const model::LoadedVit& vit, const QString& imagePath) {
+    // Its stem names its map files (a single --out FILE.npy is named by the user).
+    if (const std::string problem = util::controlCharacterProblem("its stem", util::imageFileStem(imagePath.toStdString()));
+        !job.outIsSingleFile && !problem.empty())
+        throw ImageError(util::escapeControlCharacters(imagePath.toStdString()), problem);
+    PreparedImage image;
+    image.path = imagePath;
+    image.original = image::readImageRgb8(imagePath.toStdString(), job.readOptions);
+    image.input = image::toNormalizedTensor(
+        image::preprocessRgb8(image.original, job.recipe, static_cast<int>(vit.config.imageSize)), vit.normalisation);
+    return image;
+}
+
+// Writes one image's maps and prints its line (and, if asked, its precision check).
+void writeExplanations(const ExplainJob& job, const model::LoadedVit& vit, const explain::ExplainerRegistry& registry,
+                       const PreparedImage& image, const explain::ImageExplanations& result, int index) {
+    auto className = [&](std::int64_t classIndex) {
+        return classIndex >= 0 && classIndex < static_cast<std::int64_t>(vit.classNames.size())
+                   ? " (" + vit.classNames[static_cast<std::size_t>(classIndex)] + ")"
+                   : std::string();
+    };
+    QStringList written;
+    for (const auto& explanation : result.maps) {
+        const QString path = mapPath(job, explanation.method, image.path);
+        const QString directory = QFileInfo(path).absolutePath();
+        if (!QDir().mkpath(directory))
+            throw Error(directory.toStdString() + ": cannot create the output directory");
+        const torch::Tensor map = explanation.map.contiguous();
+        npy::writeFloat32(path.toStdString(), map.data_ptr<float>(), {map.size(0), map.size(1)});
+        written << path;
+        if (job.mapGeometry == image::MapGeometry::Original) {
+            const cv::Mat modelGrid(static_cast<int>(map.size(0)), static_cast<int>(map.size(1)), CV_32FC1,
+                                    map.data_ptr<float>());
+            const cv::Mat onOriginal = image::mapOnOriginalGrid(modelGrid, image.original.size(), job.recipe);
+            const QString npyPath = originalGridPath(path, "npy");
+            const QString pngPath = originalGridPath(path, "png");
+            npy::writeFloat32(npyPath.toStdString(), onOriginal.ptr<float>(), {onOriginal.rows, onOriginal.cols});
+            const auto png = image::encodeMapAs16BitPng(onOriginal);
+            intermap::writeFileAtomically(pngPath.toStdString(),
+                                          std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+            written << npyPath << pngPath;
+        }
+    }
+    const auto probabilities = torch::softmax(result.logits, 0);
+    std::printf("[%d/%d] %s: predicted class %lld%s (p=%.3f), target class %lld%s -> %s\n", index + 1,
+                int(job.images.size()), qPrintable(image.path), static_cast<long long>(result.predictedClass),
+                className(result.predictedClass).c_str(), probabilities[result.predictedClass].item<double>(),
+                static_cast<long long>(result.targetClass), className(result.targetClass).c_str(),
+                qPrintable(written.join(QStringLiteral(", "))));
+    if (job.checkPrecision) {
+        // The target the maps above used, so that the check concerns the map written.
+        explain::ExplainOptions checked = job.options;
+        checked.targetClass = result.targetClass;
+        const double drift = explain::cheferPrecisionDrift(vit, image.input, checked, registry);
+        std::printf("  chefer precision: max |float32 - float64| = %.4g of the map's range (%s)\n", drift,
+                    drift > explain::kCheferDriftWarning ? "DRIFT: the float32 map differs visibly; use float64"
+                                                          : "float32 within 1% of float64");
+    }
+    std::fflush(stdout);
 }
 
 } // namespace
@@ -126,9 +220,14 @@ int runExplain(const QStringList& arguments) {
             .arg(explain::kCheferDriftWarning));
     const QCommandLineOption frameOption = cli::frameOption();
     const QCommandLineOption windowOption = cli::windowOption();
+    const QCommandLineOption batchOption(
+        QStringLiteral("batch-size"),
+        QStringLiteral("Images explained together in one pass (default %1; 1 uses the least memory).")
+            .arg(kDefaultExplainBatchSize),
+        QStringLiteral("N"), QString::number(kDefaultExplainBatchSize));
     parser.addOptions({checkpointOption, methodOption, targetOption, augSmoothOption, eigenSmoothOption,
                        eigenSignOption, precisionOption, checkPrecisionOption, preprocessOption, headsOption, imageSizeOption,
-                       meanOption, stdOption, frameOption, windowOption, mapGeometryOption, outOption});
+                       meanOption, stdOption, frameOption, windowOption, mapGeometryOption, batchOption, outOption});
     parser.addPositionalArgument(QStringLiteral("IMAGE"), QStringLiteral("Images (PNG, JPEG, BMP, TIFF, DICOM)."),
                                  QStringLiteral("IMAGE..."));
 
@@ -147,6 +246,10 @@ int runExplain(const QStringList& arguments) {
         return usageError("explain", QStringLiteral("no IMAGE given"));
     job.checkpoint = parser.value(checkpointOption).toStdString();
     job.out = parser.value(outOption);
+    bool batchOk = false;
+    job.batchSize = parser.value(batchOption).toInt(&batchOk);
+    if (!batchOk || job.batchSize < 1)
+        return usageError("explain", QStringLiteral("--batch-size must be an integer >= 1, got '%1'").arg(parser.value(batchOption)));
 
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     for (const QString& value : parser.values(methodOption))
@@ -232,75 +335,34 @@ int runExplain(const QStringList& arguments) {
                  vit.config.describe().c_str(), vit.family.layout.c_str(), vit.normalisation.source.c_str());
     for (const auto& note : vit.family.notes)
         std::fprintf(stderr, "note: %s\n", note.c_str());
-    auto className = [&](std::int64_t index) {
-        return index >= 0 && index < static_cast<std::int64_t>(vit.classNames.size())
-                   ? " (" + vit.classNames[static_cast<std::size_t>(index)] + ")"
-                   : std::string();
-    };
-
+    // `batchSize` images at a time: read (an unreadable one is reported and skipped), explained
+    // in one pass, written in order.
     int skipped = 0;
-    for (int index = 0; index < job.images.size(); ++index) {
-        const QString& imagePath = job.images.at(index);
+    const int imageCount = static_cast<int>(job.images.size());
+    for (int first = 0; first < imageCount; first += job.batchSize) {
+        std::vector<PreparedImage> batch;
+        std::vector<int> indices;
+        for (int index = first; index < std::min(first + job.batchSize, imageCount); ++index) {
+            try {
+                batch.push_back(prepareImage(job, vit, job.images.at(index)));
+                indices.push_back(index);
+            } catch (...) {
+                if (const auto exitCode = failureOutcome(job.images.at(index), skipped))
+                    return *exitCode;
+            }
+        }
+        if (batch.empty())
+            continue;
         try {
-            // Its stem names its map files (a single --out FILE.npy is named by the user).
-            if (const std::string problem = util::controlCharacterProblem(
-                    "its stem", util::imageFileStem(imagePath.toStdString()));
-                !job.outIsSingleFile && !problem.empty())
-                throw ImageError(util::escapeControlCharacters(imagePath.toStdString()), problem);
-            const cv::Mat original = image::readImageRgb8(imagePath.toStdString(), job.readOptions);
-            torch::Tensor input = image::toNormalizedTensor(
-                image::preprocessRgb8(original, job.recipe, static_cast<int>(vit.config.imageSize)), vit.normalisation);
-            auto result = explain::explainImage(vit, input, job.methods, job.options, registry);
-            QStringList written;
-            for (const auto& explanation : result.maps) {
-                const QString path = mapPath(job, explanation.method, imagePath);
-                const QString directory = QFileInfo(path).absolutePath();
-                if (!QDir().mkpath(directory))
-                    throw Error(directory.toStdString() + ": cannot create the output directory");
-                const torch::Tensor map = explanation.map.contiguous();
-                npy::writeFloat32(path.toStdString(), map.data_ptr<float>(), {map.size(0), map.size(1)});
-                written << path;
-                if (job.mapGeometry == image::MapGeometry::Original) {
-                    const cv::Mat modelGrid(static_cast<int>(map.size(0)), static_cast<int>(map.size(1)), CV_32FC1,
-                                            map.data_ptr<float>());
-                    const cv::Mat onOriginal = image::mapOnOriginalGrid(modelGrid, original.size(), job.recipe);
-                    const QString npyPath = originalGridPath(path, "npy");
-                    const QString pngPath = originalGridPath(path, "png");
-                    npy::writeFloat32(npyPath.toStdString(), onOriginal.ptr<float>(), {onOriginal.rows, onOriginal.cols});
-                    const auto png = image::encodeMapAs16BitPng(onOriginal);
-                    intermap::writeFileAtomically(pngPath.toStdString(),
-                                              std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-                    written << npyPath << pngPath;
-                }
-            }
-            const auto probabilities = torch::softmax(result.logits, 0);
-            std::printf("[%d/%d] %s: predicted class %lld%s (p=%.3f), target class %lld%s -> %s\n", index + 1,
-                        int(job.images.size()), qPrintable(imagePath), static_cast<long long>(result.predictedClass),
-                        className(result.predictedClass).c_str(), probabilities[result.predictedClass].item<double>(),
-                        static_cast<long long>(result.targetClass), className(result.targetClass).c_str(),
-                        qPrintable(written.join(QStringLiteral(", "))));
-            if (job.checkPrecision) {
-                // The target the maps above used, so that the check concerns the map written.
-                explain::ExplainOptions checked = job.options;
-                checked.targetClass = result.targetClass;
-                const double drift = explain::cheferPrecisionDrift(vit, input, checked, registry);
-                std::printf("  chefer precision: max |float32 - float64| = %.4g of the map's range (%s)\n", drift,
-                            drift > explain::kCheferDriftWarning ? "DRIFT: the float32 map differs visibly; use float64"
-                                                                  : "float32 within 1% of float64");
-            }
-            std::fflush(stdout);
-        } catch (const ImageError& error) {
-            printError(std::string(error.what()) + " (skipped)");
-            ++skipped;
-        } catch (const UsageError& error) {
-            printError(error.what());
-            return ExitUsage;
-        } catch (const Error& error) {
-            printError(error.what());
-            return ExitFailure;
-        } catch (const std::exception& error) {
-            printError(imagePath.toStdString() + ": " + util::userMessage(error));
-            return ExitFailure;
+            std::vector<torch::Tensor> inputs;
+            for (const auto& image : batch)
+                inputs.push_back(image.input);
+            const auto results = explain::explainBatch(vit, torch::cat(inputs), job.methods, job.options, registry);
+            for (std::size_t b = 0; b < batch.size(); ++b)
+                writeExplanations(job, vit, registry, batch[b], results[b], indices[b]);
+        } catch (...) {
+            if (const auto exitCode = failureOutcome(batch.front().path, skipped))
+                return *exitCode;
         }
     }
     if (skipped > 0) {

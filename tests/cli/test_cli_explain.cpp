@@ -23,6 +23,12 @@ namespace {
 using intermap::test::CliResult;
 using intermap::test::runCli;
 
+// A file that starts like a PNG and is not one.
+bool writeBrokenPng(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write("\x89PNG\r\n\x1a\n not really a png") > 0;
+}
+
 QString fixture(const QString& name) { return intermap::test::sharedPath(QStringLiteral("fixtures/vit-tiny-ref/") + name); }
 
 double maxAbsDifference(const std::vector<float>& a, const std::vector<float>& b) {
@@ -53,6 +59,7 @@ private Q_SLOTS:
     void dicomMapsEqualTheMapsOfItsConvertedPng();
     void mapsOnTheOriginalGrid();
     void checkPrecisionReportsTheDrift();
+    void batchesExplainTheSameMapsAndSkipBadImages();
 };
 
 void TestCliExplain::versionAndHelp() {
@@ -141,11 +148,7 @@ void TestCliExplain::badImageIsSkippedWithExitThree() {
     INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
     QTemporaryDir out;
     const QString broken = out.filePath(QStringLiteral("broken.png"));
-    {
-        QFile file(broken);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("\x89PNG\r\n\x1a\n not really a png");
-    }
+    QVERIFY(writeBrokenPng(broken));
     const QString outDir = out.filePath(QStringLiteral("maps"));
     const auto result = runCli({QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
                                 QStringLiteral("--method"), QStringLiteral("attention"), QStringLiteral("--out"), outDir,
@@ -302,6 +305,46 @@ void TestCliExplain::dicomMapsEqualTheMapsOfItsConvertedPng() {
     const auto other = intermap::npy::readFloat32(out.filePath(QStringLiteral("other/gradcam/synthetic_mono1_rle.npy")).toStdString(), {224, 224});
     const auto windowed = intermap::npy::readFloat32(out.filePath(QStringLiteral("dicom/gradcam/synthetic_mono1_rle.npy")).toStdString(), {224, 224});
     QVERIFY(maxAbsDifference(other, windowed) > 0.0);
+}
+
+void TestCliExplain::batchesExplainTheSameMapsAndSkipBadImages() {
+    INTERMAP_REQUIRE_SHARED(QStringLiteral("fixtures/vit-tiny-ref/model.pth"));
+    QTemporaryDir out;
+    const QString broken = out.filePath(QStringLiteral("broken.png"));
+    QVERIFY(writeBrokenPng(broken));
+    const QStringList images{fixture(QStringLiteral("img_0.png")), broken, fixture(QStringLiteral("img_1.png"))};
+    const auto explain = [&](const QString& outDir, const QString& batchSize) {
+        return runCli(QStringList{QStringLiteral("explain"), QStringLiteral("--checkpoint"), fixture(QStringLiteral("model.pth")),
+                                  QStringLiteral("--method"), QStringLiteral("attention,gradcam,chefer"), QStringLiteral("--heads"),
+                                  QStringLiteral("3"), QStringLiteral("--batch-size"), batchSize, QStringLiteral("--out"), outDir} +
+                      images);
+    };
+    // Batches of 2 and 3: the broken image is reported and skipped, the other image of its batch
+    // still explained; every map as at batch 1 (the default), up to float32 rounding.
+    const QString single = out.filePath(QStringLiteral("batch1"));
+    const auto one = explain(single, QStringLiteral("1"));
+    QCOMPARE(one.exitCode, 3);
+    for (const QString& batchSize : {QStringLiteral("2"), QStringLiteral("3")}) {
+        const QString outDir = out.filePath(QStringLiteral("batch") + batchSize);
+        const auto batched = explain(outDir, batchSize);
+        QCOMPARE(batched.exitCode, 3);
+        QVERIFY2(batched.standardError.contains(broken), qPrintable(batched.standardError));
+        QVERIFY2(batched.standardOutput.contains(QStringLiteral("[1/3]")) && batched.standardOutput.contains(QStringLiteral("[3/3]")),
+                 qPrintable(batched.standardOutput));
+        for (const QString& method : {QStringLiteral("attention"), QStringLiteral("gradcam"), QStringLiteral("chefer")}) {
+            QVERIFY(!QFile::exists(QStringLiteral("%1/%2/broken.npy").arg(outDir, method)));
+            for (int image : {0, 1}) {
+                const QString name = QStringLiteral("/%1/img_%2.npy").arg(method).arg(image);
+                const auto map = intermap::npy::readFloat32((outDir + name).toStdString(), {224, 224});
+                const auto reference = intermap::npy::readFloat32((single + name).toStdString(), {224, 224});
+                const double difference = maxAbsDifference(map, reference);
+                QVERIFY2(difference < 1e-4, qPrintable(QStringLiteral("%1 at batch %2 differs by %3").arg(name, batchSize).arg(difference)));
+            }
+        }
+    }
+    const auto zero = explain(out.filePath(QStringLiteral("zero")), QStringLiteral("0"));
+    QCOMPARE(zero.exitCode, 2);
+    QVERIFY2(zero.standardError.contains(QStringLiteral("--batch-size")), qPrintable(zero.standardError));
 }
 
 QTEST_GUILESS_MAIN(TestCliExplain)

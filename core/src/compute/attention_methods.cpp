@@ -11,11 +11,11 @@ namespace {
 // patch tokens (other prefix tokens, such as registers, are not patches), mean over heads, each value repeated over its 16x16 patch (np.kron), min-max.
 class AttentionMap final : public AttentionOnlyMethod {
 public:
-    AttentionMap() : AttentionOnlyMethod(kAttentionMethod) {}
+    AttentionMap() : AttentionOnlyMethod(kAttentionMethod, /*lastBlockOnly=*/true) {}
 
     torch::Tensor explain(ForwardPass& pass, const ExplainOptions&, const torch::Tensor&) override {
         const auto& config = pass.model()->config();
-        const torch::Tensor& lastBlock = pass.attentions().back(); // [B, heads, N, N]
+        const torch::Tensor& lastBlock = pass.lastBlockAttention(); // [B, heads, N, N]
         auto clsToPatches = lastBlock.select(2, 0).slice(2, config.prefixTokens()).mean(1); // [B, patches]
         return minMaxNormalisePerImage(upsampleNearestPatches(clsToPatches, config.gridSize(), config.patchSize));
     }
@@ -26,7 +26,7 @@ public:
 // the first block up; CLS row to the patches; bilinear x16; min-max.
 class AttentionRollout final : public AttentionOnlyMethod {
 public:
-    AttentionRollout() : AttentionOnlyMethod(kRolloutMethod) {}
+    AttentionRollout() : AttentionOnlyMethod(kRolloutMethod, /*lastBlockOnly=*/false) {}
 
     torch::Tensor explain(ForwardPass& pass, const ExplainOptions&, const torch::Tensor&) override {
         const auto& config = pass.model()->config();

@@ -1,4 +1,5 @@
 #include "intermap/explain/methods.h"
+#include "intermap/util/errors.h"
 
 #include <torch/torch.h>
 
@@ -124,44 +125,61 @@ torch::Tensor headRelevance(model::VisionTransformer vit, const torch::Tensor& p
 }
 
 // The LRP from the target's one-hot at the head down to block 0, then the gradient-weighted
-// rollout. `records` and `pooled` fix the arithmetic (`vit`'s weights are cast to their
-// dtype); `attentionGradients` (per block [B,heads,N,N], any float dtype) only weight the
-// relevance, a well-conditioned product of non-negative terms.
-torch::Tensor relevanceRollout(model::VisionTransformer vit, const std::vector<model::BlockRecord>& records,
-                               const torch::Tensor& pooled, const torch::Tensor& pooledDistillation,
-                               const std::vector<torch::Tensor>& attentionGradients, const torch::Tensor& targets) {
-    torch::NoGradGuard noGrad; // after the backward: the LRP itself builds no graph
-    auto relevance = headRelevance(vit, pooled, pooledDistillation, targets, records.back().input.sizes());
+// rollout, one block at a time from the last: each block's record (whose dtype fixes the
+// arithmetic; `vit`'s weights are cast to it) and attention gradient (any float dtype: it only
+// weights the relevance, a well-conditioned product of non-negative terms) are needed only
+// during its own step, so a caller can recompute them block by block.
+class RelevanceWalk {
+public:
+    RelevanceWalk(model::VisionTransformer vit, const torch::Tensor& pooled, const torch::Tensor& pooledDistillation,
+                  const torch::Tensor& targets)
+        : m_vit(std::move(vit)), m_pooled(pooled.detach()),
+          m_pooledDistillation(pooledDistillation.defined() ? pooledDistillation.detach() : pooledDistillation),
+          m_targets(targets), m_cams(m_vit->blocks->size()) {}
 
-    // Per block: clamp(grad x R_attn, min=0) averaged over heads, plus identity (no row
-    // normalisation in ViT_LRP's compute_rollout_attention), made as soon as the block's
-    // relevance is known: only the [B,N,N] head means are kept, not every block's
-    // [B,heads,N,N] relevance until the walk ends.
-    std::vector<torch::Tensor> cams(records.size());
-    for (std::int64_t i = static_cast<std::int64_t>(records.size()) - 1; i >= 0; --i) {
-        const auto index = static_cast<size_t>(i);
-        const auto& block = *vit->blocks[index]->as<model::VitBlock>();
+    // Block `index`, after every block above it.
+    void step(std::int64_t index, const model::BlockRecord& record, const torch::Tensor& attentionGradient) {
+        torch::NoGradGuard noGrad; // the LRP itself builds no graph
+        if (!m_relevance.defined())
+            m_relevance = headRelevance(m_vit, m_pooled, m_pooledDistillation, m_targets, record.input.sizes());
+        const auto& block = *m_vit->blocks[static_cast<std::size_t>(index)]->as<model::VitBlock>();
         torch::Tensor attentionRelevance;
-        relevance = blockRelevance(block, records[index], relevance, &attentionRelevance);
-        const auto gradient = attentionGradients[index].detach().to(attentionRelevance.scalar_type());
+        m_relevance = blockRelevance(block, record, m_relevance, &attentionRelevance);
+        // clamp(grad x R_attn, min=0) averaged over heads, plus identity (no row normalisation in
+        // ViT_LRP's compute_rollout_attention), made as soon as the block's relevance is known:
+        // only the [B,N,N] head means are kept.
+        const auto gradient = attentionGradient.detach().to(attentionRelevance.scalar_type());
         auto cam = (gradient * attentionRelevance).clamp_min(0).mean(1); // [B,N,N]
-        cams[index] = cam + torch::eye(cam.size(-1), cam.options());
+        m_cams[static_cast<std::size_t>(index)] = cam + torch::eye(cam.size(-1), cam.options());
     }
-    // joint = A_i @ joint from block 0 up.
-    torch::Tensor joint;
-    for (const auto& cam : cams)
-        joint = joint.defined() ? torch::matmul(cam, joint) : cam;
-    return joint.select(1, 0).slice(1, vit->config().prefixTokens()); // CLS row to the patches: [B, patches]
-}
+
+    // After block 0: joint = A_i @ joint from block 0 up; the CLS row to the patches, [B, patches].
+    torch::Tensor rollout() const {
+        torch::NoGradGuard noGrad;
+        torch::Tensor joint;
+        for (const auto& cam : m_cams) {
+            if (!cam.defined())
+                throw Error("internal: Chefer's walk skipped a block");
+            joint = joint.defined() ? torch::matmul(cam, joint) : cam;
+        }
+        return joint.select(1, 0).slice(1, m_vit->config().prefixTokens());
+    }
+
+private:
+    model::VisionTransformer m_vit;
+    torch::Tensor m_pooled, m_pooledDistillation, m_targets;
+    torch::Tensor m_relevance; // at the current block's output
+    std::vector<torch::Tensor> m_cams;
+};
 
 } // namespace
 
 torch::Tensor cheferRelevanceRollout(ForwardPass& pass, const torch::Tensor& targets) {
-    const auto& records = pass.blockRecords(targets);
-    const auto& attentionGradients = pass.attentionGradients(targets);
-    const auto& distillation = pass.pooledDistillation(targets);
-    return relevanceRollout(pass.model(), records, pass.pooled(targets).detach(),
-                            distillation.defined() ? distillation.detach() : distillation, attentionGradients, targets);
+    RelevanceWalk walk(pass.model(), pass.pooled(), pass.pooledDistillation(), targets);
+    pass.walkBlocksDown(targets, [&walk](std::int64_t index, const model::BlockRecord& record, const torch::Tensor& gradient) {
+        walk.step(index, record, gradient);
+    });
+    return walk.rollout();
 }
 
 namespace {
@@ -172,14 +190,24 @@ namespace {
 // their float32 rounding (~1e-7 relative) moves the map by ~1e-6, measured up to 4e-6 against
 // a whole float64 pass on deep random ViTs whose float32 LRP is off by 0.6 — and it saves the
 // double backward and its graph. The model computes in its input's dtype, casting its float32
-// weights one layer at a time: no double copy of the model is made.
+// weights one layer at a time: no double copy of the model is made. The double forward keeps
+// each block's input only; each block's record is made again during its LRP step, so one
+// block's double activations exist at a time.
 torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
     const auto& gradients = pass.attentionGradients(targets);
     torch::NoGradGuard noGrad;
     model::VitTaps taps;
-    taps.relevanceRecords = true;
-    const auto output = pass.model()->forward(pass.input().to(torch::kFloat64), taps);
-    return relevanceRollout(pass.model(), output.records, output.pooled, output.pooledDistillation, gradients, targets);
+    taps.blockInputs = true;
+    auto model = pass.model();
+    const auto output = model->forward(pass.input().to(torch::kFloat64), taps);
+    RelevanceWalk walk(model, output.pooled, output.pooledDistillation, targets);
+    for (auto i = static_cast<std::int64_t>(output.blockInputs.size()) - 1; i >= 0; --i) {
+        model::BlockRecord record;
+        model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>()->forward(output.blockInputs[static_cast<std::size_t>(i)],
+                                                                                    &record, /*full=*/true);
+        walk.step(i, record, gradients[static_cast<std::size_t>(i)]);
+    }
+    return walk.rollout();
 }
 
 class CheferAttribution final : public BuiltinMethod {

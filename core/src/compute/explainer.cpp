@@ -16,53 +16,60 @@ void ForwardPass::runForward() {
     if (m_forwardDone)
         return;
     model::VitTaps taps;
-    taps.attentionProbabilities = true;
-    const bool needsGraph = m_needs.lastBlockGradient || m_needs.gradientsFromFirstBlock();
-    if (needsGraph) {
-        // The graph starts where the earliest gradient is needed: block 0 for Chefer (every
-        // block's attention), the last block for Grad-CAM alone.
-        taps.gradientsFromBlock = m_needs.gradientsFromFirstBlock() ? 0 : m_model->config().depth - 1;
-        taps.lastBlockNorm1 = true;
-        taps.relevanceRecords = m_needs.relevance;
-        m_output = m_model->forward(m_input, taps);
-    } else {
-        torch::NoGradGuard noGrad;
-        m_output = m_model->forward(m_input, taps);
-    }
-    m_logits = m_output.logits.detach();
-    for (auto& attention : m_output.attentions)
-        m_attentions.push_back(attention.detach());
+    // Only the attention a method reads is kept: all twelve blocks' are ~22 MB per ViT-B image.
+    taps.attentionProbabilities = m_needs.attentions;
+    taps.lastBlockAttention = m_needs.lastBlockAttention;
+    taps.blockInputs = plannedWithGradients();
+    torch::NoGradGuard noGrad;
+    m_output = m_model->forward(m_input, taps);
+    m_logits = m_output.logits;
     m_forwardDone = true;
 }
 
-void ForwardPass::runBackward(const torch::Tensor& targets) {
+void ForwardPass::walkBlocksDown(const torch::Tensor& targets, const BlockVisitor& visit, std::int64_t lowest) {
     runForward();
-    if (m_gradientTargets.defined()) {
-        if (torch::equal(m_gradientTargets, targets))
-            return;
-        // The graph went with the last backward (it holds every block's activations, so it is
-        // not retained for a second target that callers rarely ask): run the forward again.
-        m_forwardDone = false;
-        m_attentions.clear();
-        runForward();
-    }
-    if (!m_needs.lastBlockGradient && !m_needs.gradientsFromFirstBlock())
+    if (!plannedWithGradients())
         throw Error("internal: a gradient was requested from a forward pass planned without gradients");
-    std::vector<torch::Tensor> inputs;
-    if (m_needs.gradientsFromFirstBlock())
-        for (const auto& attention : m_output.attentions)
-            inputs.push_back(attention);
-    inputs.push_back(m_output.lastBlockNorm1);
-    // The gradient of the logit itself (pytorch-grad-cam's ClassifierOutputTarget; Chefer's
-    // one-hot x output), not of a probability. Images are independent, so the gradient of the
-    // sum is each image's own.
-    const torch::Tensor objective = m_output.logits.gather(1, targets.unsqueeze(1)).sum();
-    auto gradients = torch::autograd::grad({objective}, inputs, /*grad_outputs=*/{}, /*retain_graph=*/false,
-                                           /*create_graph=*/false, /*allow_unused=*/true);
-    m_lastNorm1 = m_output.lastBlockNorm1.detach();
-    m_lastNorm1Gradient = gradients.back();
-    m_attentionGradients.assign(gradients.begin(), gradients.end() - 1);
-    m_gradientTargets = targets.clone();
+    const auto depth = static_cast<std::int64_t>(m_output.blockInputs.size());
+    if (lowest < 0 || lowest >= depth)
+        throw Error("internal: walk down to block " + std::to_string(lowest) + " of " + std::to_string(depth));
+    torch::AutoGradMode gradients(true);
+    // d(objective)/d(the last block's output), through the final norm, pooling and head(s): the
+    // gradient of the logit itself (pytorch-grad-cam's ClassifierOutputTarget; Chefer's one-hot x
+    // output), not of a probability. Images are independent, so the gradient of the sum is each
+    // image's own.
+    torch::Tensor outputGradient;
+    {
+        const auto tokens = m_output.finalTokens.detach().requires_grad_(true);
+        const torch::Tensor objective = m_model->headFrom(tokens).logits.gather(1, targets.unsqueeze(1)).sum();
+        outputGradient = torch::autograd::grad({objective}, {tokens})[0];
+    }
+    for (std::int64_t i = depth - 1; i >= lowest; --i) {
+        // The block again, from its input, with its graph (the weights need no gradient, so the
+        // input is made a leaf that does: the graph then reaches the attention).
+        const auto input = m_output.blockInputs[static_cast<std::size_t>(i)].detach().requires_grad_(true);
+        model::BlockRecord record;
+        const auto output = m_model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>()->forward(input, &record, m_needs.relevance);
+        const bool last = i == depth - 1, goesOn = i > lowest;
+        std::vector<torch::Tensor> wanted{record.attention};
+        if (goesOn) // the gradient the next block down starts from (not needed below `lowest`)
+            wanted.push_back(input);
+        if (last)
+            wanted.push_back(record.norm1);
+        const auto found = torch::autograd::grad({output}, wanted, {outputGradient}, /*retain_graph=*/false,
+                                                 /*create_graph=*/false, /*allow_unused=*/true);
+        if (last) {
+            m_lastNorm1 = record.norm1.detach();
+            m_lastNorm1Gradient = found.back();
+            m_lastNorm1Targets = targets.clone();
+        }
+        {
+            torch::NoGradGuard noGrad;
+            visit(i, record, found[0]);
+        }
+        if (goesOn)
+            outputGradient = found[1];
+    }
 }
 
 const torch::Tensor& ForwardPass::logits() {
@@ -72,36 +79,52 @@ const torch::Tensor& ForwardPass::logits() {
 
 const std::vector<torch::Tensor>& ForwardPass::attentions() {
     runForward();
-    return m_attentions;
+    if (!m_needs.attentions)
+        throw Error("internal: every block's attention was requested from a pass planned without it");
+    return m_output.attentions;
+}
+
+const torch::Tensor& ForwardPass::lastBlockAttention() {
+    runForward();
+    if (!m_output.lastAttention.defined())
+        throw Error("internal: the last block's attention was requested from a pass planned without it");
+    return m_output.lastAttention;
+}
+
+const torch::Tensor& ForwardPass::pooled() {
+    runForward();
+    return m_output.pooled;
+}
+
+const torch::Tensor& ForwardPass::pooledDistillation() {
+    runForward();
+    return m_output.pooledDistillation;
 }
 
 const torch::Tensor& ForwardPass::lastBlockNorm1(const torch::Tensor& targets) {
-    runBackward(targets);
+    lastBlockNorm1Gradient(targets);
     return m_lastNorm1;
 }
 
 const torch::Tensor& ForwardPass::lastBlockNorm1Gradient(const torch::Tensor& targets) {
-    runBackward(targets);
+    if (!m_lastNorm1Targets.defined() || !torch::equal(m_lastNorm1Targets, targets)) {
+        runForward();
+        walkBlocksDown(targets, [](std::int64_t, const model::BlockRecord&, const torch::Tensor&) {},
+                       static_cast<std::int64_t>(m_output.blockInputs.size()) - 1);
+    }
     return m_lastNorm1Gradient;
 }
 
-const std::vector<model::BlockRecord>& ForwardPass::blockRecords(const torch::Tensor& targets) {
-    runBackward(targets);
-    return m_output.records;
-}
-
-const torch::Tensor& ForwardPass::pooled(const torch::Tensor& targets) {
-    runBackward(targets);
-    return m_output.pooled;
-}
-
-const torch::Tensor& ForwardPass::pooledDistillation(const torch::Tensor& targets) {
-    runBackward(targets);
-    return m_output.pooledDistillation;
-}
-
 const std::vector<torch::Tensor>& ForwardPass::attentionGradients(const torch::Tensor& targets) {
-    runBackward(targets);
+    if (!m_attentionGradientTargets.defined() || !torch::equal(m_attentionGradientTargets, targets)) {
+        runForward();
+        std::vector<torch::Tensor> gradients(m_output.blockInputs.size());
+        walkBlocksDown(targets, [&](std::int64_t index, const model::BlockRecord&, const torch::Tensor& gradient) {
+            gradients[static_cast<std::size_t>(index)] = gradient;
+        });
+        m_attentionGradients = std::move(gradients);
+        m_attentionGradientTargets = targets.clone();
+    }
     return m_attentionGradients;
 }
 

@@ -97,43 +97,44 @@ public:
         }
 
         // ttach's Compose([HorizontalFlip(), Multiply([0.9, 1, 1.1])]): the other five inputs of
-        // every image run as one batch, with the graph built for the last block only.
+        // the batch, one augmentation at a time (a fifth of the activations of a five-fold batch
+        // in memory), each with the graph built for the last block only.
         struct Augmentation {
             bool flip;
             double factor;
         };
         const std::vector<Augmentation> others = {{false, 0.9}, {false, 1.1}, {true, 0.9}, {true, 1.0}, {true, 1.1}};
-        std::vector<torch::Tensor> inputs;
-        for (const auto& augmentation : others) {
-            auto augmented = pass.input() * augmentation.factor;
-            inputs.push_back(augmentation.flip ? augmented.flip({3}) : augmented);
-        }
+        std::vector<torch::Tensor> sums;
+        for (const auto& map : maps)
+            sums.push_back(map.clone());
         model::VitTaps taps;
         taps.lastBlockNorm1 = true;
         taps.gradientsFromBlock = config.depth - 1;
-        auto output = pass.model()->forward(torch::cat(inputs, 0), taps); // [5B, ...], augmentation-major
-        const auto augmentedTargets = targets.repeat({static_cast<std::int64_t>(others.size())});
-        // The images are independent, so the gradient of the summed target logits gives each
-        // image's own gradient.
-        auto augmentedGradients =
-            torch::autograd::grad({output.logits.gather(1, augmentedTargets.unsqueeze(1)).sum()}, {output.lastBlockNorm1})[0];
-        torch::NoGradGuard noGrad;
-        const auto augmentedActivations = output.lastBlockNorm1.detach();
-        for (std::int64_t i = 0; i < batch; ++i) {
-            auto sum = maps[static_cast<size_t>(i)].clone();
-            for (size_t a = 0; a < others.size(); ++a) {
-                const auto row = static_cast<std::int64_t>(a) * batch + i;
-                auto pass = gradCamPass(augmentedActivations[row], augmentedGradients[row], config, options);
-                sum += others[a].flip ? pass.map.flip({1}) : pass.map;
+        for (const auto& augmentation : others) {
+            auto augmented = pass.input() * augmentation.factor;
+            if (augmentation.flip)
+                augmented = augmented.flip({3});
+            auto output = pass.model()->forward(augmented, taps);
+            // The images are independent, so the gradient of the summed target logits gives each
+            // image's own gradient.
+            const auto gradients =
+                torch::autograd::grad({output.logits.gather(1, targets.unsqueeze(1)).sum()}, {output.lastBlockNorm1})[0];
+            torch::NoGradGuard noGrad;
+            const auto activations = output.lastBlockNorm1.detach();
+            for (std::int64_t i = 0; i < batch; ++i) {
+                const auto index = static_cast<std::size_t>(i);
+                auto augmentedPass = gradCamPass(activations[i], gradients[i], config, options);
+                sums[index] += augmentation.flip ? augmentedPass.map.flip({1}) : augmentedPass.map;
                 if (checkSign) {
-                    m_signChecks[static_cast<size_t>(i)].passes.push_back(pass.range);
-                    correctedMaps[static_cast<size_t>(i)] =
-                        correctedMaps[static_cast<size_t>(i)] + (others[a].flip ? pass.correctedMap.flip({1}) : pass.correctedMap);
+                    m_signChecks[index].passes.push_back(augmentedPass.range);
+                    correctedMaps[index] = correctedMaps[index] +
+                                           (augmentation.flip ? augmentedPass.correctedMap.flip({1}) : augmentedPass.correctedMap);
                 }
             }
-            // The average of the six maps is not re-normalised (as the study's maps).
-            maps[static_cast<size_t>(i)] = sum / static_cast<double>(others.size() + 1);
         }
+        // The average of the six maps is not re-normalised (as the study's maps).
+        for (std::size_t i = 0; i < maps.size(); ++i)
+            maps[i] = sums[i] / static_cast<double>(others.size() + 1);
         finishSignChecks(correctedMaps, static_cast<double>(others.size() + 1));
         return torch::stack(maps);
     }

@@ -386,33 +386,47 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         torch::GradMode::set_enabled(false);
 
     VitOutput output;
-    auto tokens = patchEmbed(x);
-    std::vector<torch::Tensor> sequence{inDtypeOf(clsToken, x).expand({x.size(0), -1, -1})};
-    for (const torch::Tensor& prefix : {distToken, regToken})
-        if (prefix.defined())
-            sequence.push_back(inDtypeOf(prefix, x).expand({x.size(0), -1, -1}));
-    sequence.push_back(tokens);
-    tokens = torch::cat(sequence, 1) + inDtypeOf(posEmbed, x);
+    auto tokens = embed(x);
     if (taps.attentionProbabilities)
         output.attentions.resize(static_cast<size_t>(depth));
-    if (taps.relevanceRecords)
-        output.records.resize(static_cast<size_t>(depth));
 
     for (std::int64_t i = 0; i < depth; ++i) {
         if (partialGraph && i == taps.gradientsFromBlock) {
             torch::GradMode::set_enabled(true);
             tokens = tokens.detach().requires_grad_(true);
         }
+        if (taps.blockInputs)
+            output.blockInputs.push_back(tokens.detach());
         const bool isLast = i == depth - 1;
-        const bool wantRecord = taps.attentionProbabilities || taps.relevanceRecords || (isLast && taps.lastBlockNorm1);
-        BlockRecord scratch;
-        BlockRecord* record = taps.relevanceRecords ? &output.records[static_cast<size_t>(i)] : (wantRecord ? &scratch : nullptr);
-        tokens = blocks[i]->as<VitBlock>()->forward(tokens, record, taps.relevanceRecords);
+        const bool wantRecord = taps.attentionProbabilities || (isLast && (taps.lastBlockNorm1 || taps.lastBlockAttention));
+        BlockRecord record;
+        tokens = blocks[i]->as<VitBlock>()->forward(tokens, wantRecord ? &record : nullptr);
         if (taps.attentionProbabilities)
-            output.attentions[static_cast<size_t>(i)] = record->attention;
+            output.attentions[static_cast<size_t>(i)] = record.attention;
         if (isLast && taps.lastBlockNorm1)
-            output.lastBlockNorm1 = record->norm1;
+            output.lastBlockNorm1 = record.norm1;
+        if (isLast && wantRecord)
+            output.lastAttention = record.attention;
     }
+    if (taps.blockInputs)
+        output.finalTokens = tokens.detach();
+    VitHeadOutput head = headFrom(tokens);
+    output.logits = std::move(head.logits);
+    output.pooled = std::move(head.pooled);
+    output.pooledDistillation = std::move(head.pooledDistillation);
+    return output;
+}
+
+torch::Tensor VisionTransformerImpl::embed(const torch::Tensor& x) {
+    std::vector<torch::Tensor> sequence{inDtypeOf(clsToken, x).expand({x.size(0), -1, -1})};
+    for (const torch::Tensor& prefix : {distToken, regToken})
+        if (prefix.defined())
+            sequence.push_back(inDtypeOf(prefix, x).expand({x.size(0), -1, -1}));
+    sequence.push_back(patchEmbed(x));
+    return torch::cat(sequence, 1) + inDtypeOf(posEmbed, x);
+}
+
+VitHeadOutput VisionTransformerImpl::headFrom(const torch::Tensor& tokens) {
     // CLS-token pooling after the final norm; or (timm global_pool='avg') the patch tokens' mean
     // normalised by fc_norm (loaded into `norm`); or (HF DINOv2) the normalised CLS token beside
     // the mean of the normalised patch tokens.
@@ -432,14 +446,12 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         pooled = torch::cat({normalised.select(1, 0), normalised.slice(1, firstPatch).mean(1)}, 1);
         break;
     }
-    if (taps.relevanceRecords)
-        output.pooled = pooled;
+    VitHeadOutput output;
+    output.pooled = pooled;
     output.logits = head ? applyLinear(head, pooled) : pooled;
     if (headDist) {
-        const auto distillation = normalised.select(1, 1);
-        if (taps.relevanceRecords)
-            output.pooledDistillation = distillation;
-        output.logits = (output.logits + applyLinear(headDist, distillation)) / 2;
+        output.pooledDistillation = normalised.select(1, 1);
+        output.logits = (output.logits + applyLinear(headDist, output.pooledDistillation)) / 2;
     }
     return output;
 }

@@ -18,15 +18,17 @@ namespace intermap::explain {
 // What a method needs from the shared forward pass; explainImage() merges the needs of every
 // method asked for so that one forward (and at most one backward) serves them all.
 struct PassNeeds {
-    bool attentions = false;        // per-block attention probabilities
+    bool attentions = false;        // every block's attention probabilities
+    bool lastBlockAttention = false; // the last block's attention probabilities
     bool lastBlockGradient = false; // last block's norm1 output and d(target logit)/d(it)
     bool attentionGradients = false; // d(target logit)/d(attention) for every block
-    bool relevance = false;         // BlockRecords (Chefer's LRP inputs) + the attention gradients
+    bool relevance = false;         // full BlockRecords (Chefer's LRP inputs) in the walk down the blocks
 
     bool gradientsFromFirstBlock() const { return attentionGradients || relevance; }
 
     PassNeeds& operator|=(const PassNeeds& other) {
         attentions |= other.attentions;
+        lastBlockAttention |= other.lastBlockAttention;
         lastBlockGradient |= other.lastBlockGradient;
         attentionGradients |= other.attentionGradients;
         relevance |= other.relevance;
@@ -35,8 +37,11 @@ struct PassNeeds {
 };
 
 // The model's forward on a batch of pre-processed images ([B,3,H,W]), computed once and shared
-// by all methods; with gradient needs, one backward of the targets' logits (summed: the images
-// are independent) gives every gradient of every image at once.
+// by all methods. With gradient needs the forward runs without a graph and keeps each block's
+// input; the gradients of the targets' logits (summed: the images are independent) then come
+// from a walk down the blocks that recomputes one block at a time with its graph and backs
+// through it (gradient checkpointing per block). So only one block's activations exist at a
+// time — not every block's, ~11.5 MB per block and image for ViT-B — for one more forward.
 // Not thread-safe: one ForwardPass belongs to one thread (Torch grad mode is thread-local).
 class ForwardPass {
 public:
@@ -51,18 +56,27 @@ public:
     // checked against the class count. [B] int64.
     torch::Tensor resolveTargets(const std::optional<std::int64_t>& requested);
 
-    const std::vector<torch::Tensor>& attentions(); // per block [B,heads,N,N]
-    // Gradient needs: forward with the graph and one backward for `targets` ([B], cached).
+    const std::vector<torch::Tensor>& attentions(); // per block [B,heads,N,N]; needs.attentions
+    const torch::Tensor& lastBlockAttention();       // [B,heads,N,N]; needs.attentions or lastBlockAttention
+    const torch::Tensor& pooled();                  // [B,C]: the head's input
+    const torch::Tensor& pooledDistillation();      // [B,C]; undefined without head_dist
+    // Gradient needs, for `targets` ([B] int64; the last targets' results are cached):
     const torch::Tensor& lastBlockNorm1(const torch::Tensor& targets);         // [B,N,C]
     const torch::Tensor& lastBlockNorm1Gradient(const torch::Tensor& targets); // [B,N,C]
-    const std::vector<model::BlockRecord>& blockRecords(const torch::Tensor& targets);
-    const torch::Tensor& pooled(const torch::Tensor& targets);                  // [B,C]
-    const torch::Tensor& pooledDistillation(const torch::Tensor& targets);      // [B,C]; undefined without head_dist
     const std::vector<torch::Tensor>& attentionGradients(const torch::Tensor& targets); // per block [B,heads,N,N]
+
+    // One step of the walk down: block `index` recomputed from its input, its record (every
+    // field when the pass needs relevance, else the attention fields) and d(target logits)/d(its
+    // attention probabilities). Valid during the call only.
+    using BlockVisitor =
+        std::function<void(std::int64_t index, const model::BlockRecord& record, const torch::Tensor& attentionGradient)>;
+    // Walks from the last block down to block `lowest`, calling `visit` for each. Caches the last
+    // block's norm1 output and gradient on the way.
+    void walkBlocksDown(const torch::Tensor& targets, const BlockVisitor& visit, std::int64_t lowest = 0);
 
 private:
     void runForward();
-    void runBackward(const torch::Tensor& targets);
+    bool plannedWithGradients() const { return m_needs.lastBlockGradient || m_needs.gradientsFromFirstBlock(); }
 
     model::VisionTransformer m_model;
     torch::Tensor m_input;
@@ -70,10 +84,10 @@ private:
     bool m_forwardDone = false;
     model::VitOutput m_output;
     torch::Tensor m_logits;
-    std::vector<torch::Tensor> m_attentions;
-    torch::Tensor m_gradientTargets;
+    torch::Tensor m_lastNorm1Targets; // the targets m_lastNorm1Gradient is for
     torch::Tensor m_lastNorm1;
     torch::Tensor m_lastNorm1Gradient;
+    torch::Tensor m_attentionGradientTargets;
     std::vector<torch::Tensor> m_attentionGradients;
 };
 

@@ -19,15 +19,20 @@ private:
     bool m_classSpecific;
 };
 
-// The class-agnostic methods, which read only the attention probabilities of the shared pass.
+// The class-agnostic methods, which read only the attention probabilities of the shared pass:
+// the last block's (`lastBlockOnly`) or every block's.
 class AttentionOnlyMethod : public BuiltinMethod {
 public:
-    explicit AttentionOnlyMethod(const char* name) : BuiltinMethod(name, false) {}
+    AttentionOnlyMethod(const char* name, bool lastBlockOnly)
+        : BuiltinMethod(name, false), m_lastBlockOnly(lastBlockOnly) {}
     PassNeeds needs(const ExplainOptions&) const override {
         PassNeeds needs;
-        needs.attentions = true;
+        (m_lastBlockOnly ? needs.lastBlockAttention : needs.attentions) = true;
         return needs;
     }
+
+private:
+    bool m_lastBlockOnly;
 };
 
 // "attention": the study's raw attention map (last block, CLS row, mean over heads, kron x16, min-max).

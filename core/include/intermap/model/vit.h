@@ -74,8 +74,12 @@ VitConfig inferVitConfig(const StateDict& stateDict, std::optional<std::int64_t>
 // Which intermediate tensors forward() should return besides the logits.
 struct VitTaps {
     bool attentionProbabilities = false; // per block, [B, heads, N, N] (softmax output)
+    bool lastBlockAttention = false;     // the last block's only (VitOutput::lastAttention)
     bool lastBlockNorm1 = false;         // [B, N, C]: Grad-CAM's target layer
-    bool relevanceRecords = false;       // every tensor Chefer's LRP needs (BlockRecord)
+    // Every block's input tokens and the last block's output (VitOutput::blockInputs,
+    // finalTokens): what a walk down the blocks needs to recompute one block at a time
+    // (ForwardPass::walkBlocksDown) instead of holding every block's activations at once.
+    bool blockInputs = false;
     // >= 0: build the autograd graph from this block on (earlier blocks run without it, and the
     // tokens entering it become a leaf that requires grad), so a backward touches only the
     // blocks from here up. -1: leave grad mode as the caller set it.
@@ -102,10 +106,19 @@ struct BlockRecord {
 struct VitOutput {
     torch::Tensor logits;                    // [B, classes]; [B, C] CLS features if headless
     std::vector<torch::Tensor> attentions;   // empty unless requested
+    torch::Tensor lastAttention;             // [B,heads,N,N], with attentionProbabilities or lastBlockAttention
     torch::Tensor lastBlockNorm1;            // undefined unless requested
-    std::vector<BlockRecord> records;        // empty unless relevanceRecords
-    torch::Tensor pooled;                    // [B,C] normalised CLS token (head input), with records
-    torch::Tensor pooledDistillation;        // [B,C] normalised distillation token (head_dist input), with records
+    std::vector<torch::Tensor> blockInputs;  // per block [B,N,C], empty unless blockInputs
+    torch::Tensor finalTokens;               // [B,N,C] the last block's output, with blockInputs
+    torch::Tensor pooled;                    // [B,C] or [B,2C]: the head's input
+    torch::Tensor pooledDistillation;        // [B,C] normalised distillation token (head_dist input); undefined without
+};
+
+// The model from the last block's output on: final norm, pooling, head(s).
+struct VitHeadOutput {
+    torch::Tensor logits;             // as VitOutput::logits
+    torch::Tensor pooled;             // as VitOutput::pooled
+    torch::Tensor pooledDistillation; // as VitOutput::pooledDistillation
 };
 
 class VitAttentionImpl : public torch::nn::Module {
@@ -175,6 +188,11 @@ public:
     // x: [B, 3, imageSize, imageSize], normalised as the model's training was. The model computes in x's dtype:
     // a float64 input runs in double on the (float32) weights, cast one layer at a time.
     VitOutput forward(const torch::Tensor& x, const VitTaps& taps = {});
+    // The pieces forward() is made of, for callers that run the blocks themselves:
+    // the tokens entering block 0 ([B,N,C]: prefix tokens, patches, positions) ...
+    torch::Tensor embed(const torch::Tensor& x);
+    // ... and everything after the last block.
+    VitHeadOutput headFrom(const torch::Tensor& finalTokens);
     const VitConfig& config() const { return m_config; }
 
     PatchEmbed patchEmbed{nullptr};            // "patch_embed.proj.*"
