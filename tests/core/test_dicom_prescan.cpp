@@ -270,6 +270,49 @@ private Q_SLOTS:
         VERIFY_REFUSED(undefined.bytes(), ({"element (0028,1201)", "VR 'OW' has an undefined length"}));
     }
 
+    // GDCM reads everything after (00FF,4AA5) as Pixel Data (a workaround for one writer) and
+    // aborts when that tag sits in an item.
+    void refusesTheTagGdcmReadsAsTheRestOfTheFile() {
+        const std::string item = DicomBytes().element(0x00FF, 0x4AA5, "OW", "abcd").bytes();
+        const std::string items = DicomBytes().itemStart(static_cast<std::uint32_t>(item.size())).raw(item).bytes();
+        DicomBytes bytes = patient(DicomBytes().fileMeta(kExplicitLittle));
+        bytes.element(0x0028, 0x3010, "SQ", items).element(0x7FE0, 0x0010, "OW", "ab");
+        VERIFY_REFUSED(bytes.bytes(), ({"element (00FF,4AA5)", "rest of the file's Pixel Data"}));
+    }
+
+    // GDCM's JPEG codec dereferences a null decoder for a frame precision above 16 bits (SEGV):
+    // the decoder refuses it first. pydicom's SC_rgb_jpeg_dcmtk.dcm with its precision made 72.
+    void refusesAJpegPrecisionGdcmCannotDecode() {
+        std::string bytes = util::readWholeFile<ImageError>((pydicomTestFiles() + QStringLiteral("/SC_rgb_jpeg_dcmtk.dcm")).toStdString(),
+                                                            "a DICOM file");
+        const std::size_t frameHeader = bytes.find("\xFF\xC0");
+        QVERIFY(frameHeader != std::string::npos);
+        QCOMPARE(int(static_cast<unsigned char>(bytes[frameHeader + 4])), 8);
+        bytes[frameHeader + 4] = 72;
+        try {
+            image::decodeDicom(bytes, "case.dcm", {});
+            QFAIL("decoded");
+        } catch (const ImageError& error) {
+            QVERIFY2(std::string(error.what()).find("gives a precision of 72 bits") != std::string::npos, error.what());
+        }
+    }
+
+    // GDCM's RLE codec reads segments where the fragment's header says: an offset beyond the
+    // fragment is refused first. pydicom's MR_small_RLE.dcm with its second segment moved away.
+    void refusesAnRleHeaderPointingOutsideItsFragment() {
+        std::string bytes = util::readWholeFile<ImageError>((pydicomTestFiles() + QStringLiteral("/MR_small_RLE.dcm")).toStdString(),
+                                                            "a DICOM file");
+        const std::size_t header = bytes.find(std::string("\x02\0\0\0\x40\0\0\0", 8)); // 2 segments, the first at 64
+        QVERIFY(header != std::string::npos);
+        bytes[header + 11] = '\x70'; // the second segment's offset + 0x70000000
+        try {
+            image::decodeDicom(bytes, "case.dcm", {});
+            QFAIL("decoded");
+        } catch (const ImageError& error) {
+            QVERIFY2(std::string(error.what()).find("RLE Lossless fragment 0: segment 2 starts at") != std::string::npos, error.what());
+        }
+    }
+
     // ---- real files ----------------------------------------------------------------------------
 
     // Every file the decoder reads today without the walk is accepted by it. For an accepted file

@@ -44,6 +44,7 @@ struct Tag {
     bool operator==(const Tag& other) const { return group == other.group && element == other.element; }
 };
 constexpr Tag kPixelData{0x7FE0, 0x0010};
+constexpr Tag kBrokenWriterPixelData{0x00FF, 0x4AA5};
 
 enum class Flaw {
     ValueBeyondContainer,
@@ -59,6 +60,7 @@ enum class Flaw {
     MetaGroupLengthLies,
     NoDataSetAfterMeta,
     ImplicitBigEndian,
+    ElementGdcmMisreads,
 };
 
 // Where a walk stopped and why; kept as numbers so that a walk tried and failed costs no
@@ -259,6 +261,10 @@ bool StructureWalker::walkElements(std::size_t& position, std::size_t end, const
             }
             return fail(Flaw::StrayItemTag, position, tag, 0, 0, container);
         }
+        // GDCM (GDCM_SUPPORT_BROKEN_IMPLEMENTATION) reads the rest of the file as Pixel Data at
+        // this tag, a workaround for one writer, and then aborts when that was inside an item.
+        if (tag == kBrokenWriterPixelData)
+            return fail(Flaw::ElementGdcmMisreads, position, tag, 0, 0, container);
         ++m_elements;
         const unsigned char* readVr = encoding.vr != VrMode::Implicit ? vrGdcmReads(m_data + position + 4) : nullptr;
         const bool hasVr = readVr != nullptr;
@@ -447,6 +453,10 @@ std::string describe(const Failure& failure, const char* encoding) {
     case Flaw::ExpectedItem:
         what = "sequence " + tagText(failure.sequence) +
                ": expected an item (FFFE,E000) or a sequence delimiter (FFFE,E0DD)" + at + ", found " + tag;
+        break;
+    case Flaw::ElementGdcmMisreads:
+        what = "element " + tag + at + " is one GDCM reads as the rest of the file's Pixel Data (a workaround for one "
+               "broken writer)";
         break;
     case Flaw::StrayItemTag:
         what = "item tag " + tag + at + " outside a sequence";
