@@ -12,7 +12,9 @@
 // is refused with an ImageError naming the tag, its offset and what was wrong; a file that passes
 // goes to GDCM unchanged. It is lenient where real files are: odd lengths, elements without a
 // valid VR inside explicit-VR files (read as implicit, as GDCM's fallback does, and then the
-// decoder reads them that way: DicomStructure::readAsExplicitOrImplicit).
+// decoder reads them that way: DicomStructure::readAsExplicitOrImplicit). Not covered: a deflated
+// data set (1.2.840.10008.1.2.1.99) is checked up to its file meta group only, since walking it
+// would mean inflating it; GDCM may still allocate what a length inside it claims.
 #include <cstddef>
 #include <string>
 #include <string_view>
