@@ -58,6 +58,8 @@ set(INTERMAP_CORE_SOURCES
     image/image_io.cpp
     image/claimed_size.cpp
     image/dicom_decoder.cpp
+    image/dicom_prescan.cpp
+    image/dicom_codec_guards.cpp
     image/dicom_isolation.cpp
     image/dicom_reader.cpp
     image/map_geometry.cpp
@@ -108,7 +110,9 @@ foreach(library util checkpoint compute core cluster)
   list(TRANSFORM INTERMAP_${upper}_SOURCES PREPEND ${INTERMAP_CORE_SOURCE_DIR}/${library}/)
 endforeach()
 
-# The DICOM decoder alone and its child-process wrapper (GDCM + std + POSIX, no OpenCV): tests/fuzz
-# builds them with the sanitizers.
+# The DICOM decoder alone, the structural walk and codec guards before GDCM, and its child-process
+# wrapper (GDCM + std + POSIX, no OpenCV): tests/fuzz builds them with the sanitizers.
 set(INTERMAP_DICOM_DECODER_SOURCES ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_decoder.cpp
+                                   ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_prescan.cpp
+                                   ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_codec_guards.cpp
                                    ${INTERMAP_CORE_SOURCE_DIR}/core/image/dicom_isolation.cpp)

@@ -115,10 +115,10 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(out.filePath(QStringLiteral("CT_small.png"))));
         QCOMPARE(QDir(out.path()).entryList(QDir::Files | QDir::Hidden).size(), 1); // no temporary left behind
 
-        // A file on which GDCM aborts (an assertion in its reader) is one more skipped file: the
-        // decoder's own process dies, this one names the file and converts the next.
+        // A file on which GDCM aborts (an assertion in its JPEG codec) is one more skipped file:
+        // the decoder's own process dies, this one names the file and converts the next.
         QTemporaryDir crashOut;
-        const QString aborting = pydicomTestFiles() + QStringLiteral("/dicomdirtests/DICOMDIR-nooffset");
+        const QString aborting = intermap::test::kGdcmAbortingDicom;
         const QString mr = pydicomTestFiles() + QStringLiteral("/MR_small.dcm");
         const auto crash = runCli({QStringLiteral("convert"), QStringLiteral("--out"), crashOut.path(), good, aborting, mr});
         QCOMPARE(crash.exitCode, 3);

@@ -31,4 +31,9 @@ inline QString dicomSourcePath(const QJsonObject& entry) {
     return root + QLatin1Char('/') + entry.value(QStringLiteral("file")).toString();
 }
 
+// A 1.8 KB file the DICOM fuzzer made from pydicom's SC_rgb_small_odd_jpeg.dcm: sound in structure,
+// so it reaches GDCM, whose JPEG codec then aborts (gdcmJPEGBITSCodec.hxx:782, an assertion on the
+// JPEG stream's colour space in Debian's GDCM 3.0.21). Outside data/dicom, which seeds the fuzzer.
+inline const QString kGdcmAbortingDicom = QStringLiteral(INTERMAP_TEST_DATA_DIR "/gdcm_abort/jpeg_colour_space.dcm");
+
 } // namespace intermap::test

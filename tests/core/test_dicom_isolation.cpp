@@ -1,7 +1,10 @@
 // DICOM decoding in the decoder's own process (core/src/core/image/dicom_isolation.h): Debian's
 // GDCM aborts the process on some malformed files, and the reader must turn that into an
-// ImageError naming the file while the caller (a batch, the GUI) goes on. The crashing inputs are python3-pydicom's real
-// test files, read in place: DICOMDIR-nooffset as shipped, and waveform_ecg.dcm cut at 64 KB.
+// ImageError naming the file while the caller (a batch, the GUI) goes on. The inputs are
+// python3-pydicom's real test files, read in place: DICOMDIR-nooffset as shipped and
+// waveform_ecg.dcm cut at 64 KB make GDCM's reader abort, and the structural walk before it
+// (dicom_prescan.h) now refuses both; tests/data/gdcm_abort/jpeg_colour_space.dcm (found by the
+// fuzzer) is sound in structure and makes GDCM's JPEG codec abort.
 #include "dicom_decoder.h"   // core/src/core/image
 #include "dicom_isolation.h" // core/src/core/image
 
@@ -41,28 +44,33 @@ std::string readBytes(const std::string& path) {
 // The crashing inputs, by what GDCM does with them.
 struct CrashingInput {
     const char* label;
-    const char* file;
+    const char* file;      // nullptr: intermap::test::kGdcmAbortingDicom
     std::size_t keptBytes; // 0: the whole file
+    bool reachesGdcm;      // false: the structural walk refuses it first
 };
 const CrashingInput kCrashingInputs[] = {
-    {"DICOMDIR-nooffset (as shipped)", "dicomdirtests/DICOMDIR-nooffset", 0},
-    {"waveform_ecg.dcm cut at 64 KB", "waveform_ecg.dcm", 65536},
+    {"DICOMDIR-nooffset (as shipped)", "dicomdirtests/DICOMDIR-nooffset", 0, false},
+    {"waveform_ecg.dcm cut at 64 KB", "waveform_ecg.dcm", 65536, false},
+    {"a JPEG stream GDCM's codec asserts on (tests/data/gdcm_abort)", nullptr, 0, true},
 };
+constexpr int kReachingGdcm = 2; // the index of the one input that still reaches GDCM
 
 std::string crashingBytes(const CrashingInput& input) {
+    if (!input.file) return readBytes(intermap::test::kGdcmAbortingDicom.toStdString());
     std::string bytes = readBytes(pydicomFile(input.file));
     if (input.keptBytes > 0 && bytes.size() > input.keptBytes) bytes.resize(input.keptBytes);
     return bytes;
 }
 
-// Decodes in a plain fork()ed child with no isolation: how the child ended (the signal, or 0).
+// Decodes in a plain fork()ed child with no isolation and no structural walk, as GDCM alone
+// would: how the child ended (the signal, or 0).
 int signalOfInProcessDecode(const std::string& bytes) {
     const pid_t child = ::fork();
     if (child == 0) {
         std::signal(SIGABRT, SIG_DFL);
         std::freopen("/dev/null", "w", stderr); // GDCM's assertion text: expected here, not news
         try {
-            image::decodeDicom(bytes, "input.dcm", {});
+            image::decodeDicomUnchecked(bytes, "input.dcm", {});
         } catch (...) {
         }
         ::_exit(0);
@@ -96,9 +104,19 @@ private Q_SLOTS:
     void crashingInputs() {
         QFETCH(int, index);
         const std::string bytes = crashingBytes(kCrashingInputs[index]);
+        QVERIFY(!bytes.empty());
         QCOMPARE(signalOfInProcessDecode(bytes), SIGABRT);
 
         const image::IsolatedDecodeOutcome outcome = image::decodeDicomInChild(bytes, "input.dcm", {});
+        if (!kCrashingInputs[index].reachesGdcm) {
+            // The walk refuses it in the child, with the element named: no crash to contain.
+            QVERIFY(outcome.ranInChild);
+            QVERIFY(!outcome.image);
+            QCOMPARE(outcome.terminatingSignal, 0);
+            QVERIFY2(outcome.errorMessage.find("refused before decoding") != std::string::npos, outcome.errorMessage.c_str());
+            qInfo("refused before GDCM: %s", outcome.errorMessage.c_str());
+            return;
+        }
         QVERIFY(outcome.ranInChild);
         QVERIFY(!outcome.image);
         QCOMPARE(outcome.terminatingSignal, SIGABRT);
@@ -111,8 +129,8 @@ private Q_SLOTS:
     void isolatedDecodeReportsTheCrashAndGoesOn() {
         QTemporaryDir folder;
         QVERIFY(folder.isValid());
-        const std::string path = (folder.path() + QStringLiteral("/cut_ecg.dcm")).toStdString();
-        intermap::writeFileAtomically(path, crashingBytes(kCrashingInputs[1]));
+        const std::string path = (folder.path() + QStringLiteral("/jpeg_colour_space.dcm")).toStdString();
+        intermap::writeFileAtomically(path, crashingBytes(kCrashingInputs[kReachingGdcm]));
         try {
             image::decodeDicomIsolated(readBytes(path), path, {});
             QFAIL("no error for a file GDCM aborts on");

@@ -1,11 +1,13 @@
 // Hostile inputs and hostile timing through the executable: a shard folder whose evaluation.json
-// names an impossible shard, two runs writing one output folder, names holding control characters.
+// names an impossible shard, two runs writing one output folder, names holding control characters,
+// a tiny DICOM file claiming gigabytes.
 // Each refused (exit 1, 2) or skipped (exit 3) with a message naming the file, the folder (and, for a
 // held folder, its holder) or the name escaped, never a crash.
 #include "intermap/eval/evaluation_settings.h"
 #include "intermap/util/output_folder_lock.h"
 
 #include "cli_runner.h"
+#include "dicom_bytes.h"
 #include "evaluation_outputs.h"
 #include "shared_data.h"
 
@@ -19,7 +21,9 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <csignal>
+#include <fcntl.h>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +52,43 @@ QStringList sanityArguments(const QString& out) {
                           QStringLiteral("--heads"), QStringLiteral("3"), QStringLiteral("--methods"),
                           QStringLiteral("attention,rollout,gradcam,chefer"), QStringLiteral("--out"), out};
     return arguments << fixture(QStringLiteral("img_0.png")) << fixture(QStringLiteral("img_1.png"));
+}
+
+// One run of intermap-cli, its peak memory measured by wait4: the largest resident set of the
+// program and of every process it waited for (the DICOM decoder's own process included).
+struct MeasuredRun {
+    int exitCode = -1; // -1: killed by a signal
+    long peakRssMiB = 0;
+    QString standardError;
+};
+
+MeasuredRun runCliMeasured(const QStringList& arguments, const QString& errorFile) {
+    std::vector<std::string> items{INTERMAP_CLI_PATH};
+    for (const QString& argument : arguments)
+        items.push_back(argument.toStdString());
+    std::vector<char*> argv;
+    for (std::string& item : items)
+        argv.push_back(item.data());
+    argv.push_back(nullptr);
+    const std::string errorPath = errorFile.toStdString();
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int error = ::open(errorPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (error < 0 || null < 0 || ::dup2(error, 2) < 0 || ::dup2(null, 1) < 0)
+            ::_exit(127);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    MeasuredRun run;
+    int status = 0;
+    rusage usage{};
+    if (child < 0 || ::wait4(child, &status, 0, &usage) != child)
+        return run;
+    run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.peakRssMiB = usage.ru_maxrss / 1024; // KiB on Linux
+    run.standardError = QString::fromLocal8Bit(readAll(errorFile));
+    return run;
 }
 
 } // namespace
@@ -142,6 +183,36 @@ private Q_SLOTS:
         const intermap::util::OutputFolderLock after(out); // throws if the lock outlived its holder
         ::close(ready[0]);
         ::close(ready[1]);
+    }
+
+    // A 0.3 KB DICOM file whose Pixel Data claims 3 GB: GDCM would allocate (and zero) all of it
+    // before reading; the structural walk refuses it first. Reported and skipped (exit 3) beside
+    // a good file, at the CLI's own memory.
+    void aDicomClaimingGigabytesIsSkippedInLittleMemory() {
+        using intermap::test::DicomBytes;
+        DicomBytes bytes = DicomBytes().fileMeta(intermap::test::kExplicitLittle);
+        bytes.element(0x0008, 0x0060, "CS", "OT").element(0x0028, 0x0002, "US", std::string("\1\0", 2));
+        bytes.element(0x0028, 0x0010, "US", std::string("\0\1", 2)).element(0x0028, 0x0011, "US", std::string("\0\1", 2));
+        bytes.element(0x0028, 0x0100, "US", std::string("\x10\0", 2)).element(0x0028, 0x0004, "CS", "MONOCHROME2 ");
+        bytes.element(0x7FE0, 0x0010, "OW", std::string(64, '\0'), 3'000'000'000);
+        const QString hostile = m_work.filePath(QStringLiteral("claims-3GB.dcm"));
+        QFile file(hostile);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray::fromStdString(bytes.bytes()));
+        file.close();
+        QVERIFY(bytes.size() < 400);
+        const QString good = QStringLiteral(INTERMAP_TEST_DATA_DIR "/dicom/synthetic_palette.dcm");
+        const QString out = m_work.filePath(QStringLiteral("converted"));
+        const MeasuredRun run = runCliMeasured({QStringLiteral("convert"), QStringLiteral("--out"), out, hostile, good},
+                                               m_work.filePath(QStringLiteral("convert-stderr.txt")));
+        qInfo("exit %d, peak RSS %ld MiB: %s", run.exitCode, run.peakRssMiB, qPrintable(run.standardError));
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.standardError.contains(hostile + QStringLiteral(": malformed DICOM file")) &&
+                     run.standardError.contains(QStringLiteral("element (7FE0,0010)")) &&
+                     run.standardError.contains(QStringLiteral("declares a value of 3000000000 bytes")),
+                 qPrintable(run.standardError));
+        QVERIFY(QFile::exists(out + QStringLiteral("/synthetic_palette.png")));
+        QVERIFY2(run.peakRssMiB < 400, qPrintable(QStringLiteral("peak RSS %1 MiB").arg(run.peakRssMiB)));
     }
 
     // Two real runs: the second, started while the first holds the folder, stops at once; the first

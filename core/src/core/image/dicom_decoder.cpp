@@ -1,10 +1,13 @@
 #include "dicom_decoder.h"
+#include "dicom_codec_guards.h"
+#include "dicom_prescan.h"
 #include "voi_window.h"
 
 #include "intermap/util/errors.h"
 
 #include <gdcmByteValue.h>
 #include <gdcmDataSet.h>
+#include <gdcmExplicitImplicitDataElement.h>
 #include <gdcmImage.h>
 #include <gdcmPhotometricInterpretation.h>
 #include <gdcmReader.h>
@@ -426,21 +429,48 @@ void applyColour(const std::string& photometric, const PixelLayout& layout, int 
     }
 }
 
-} // namespace
-
-DecodedDicom decodeDicom(std::string_view encoded, const std::string& source, const ImageReadOptions& options) {
-    silenceGdcm();
+void checkSize(std::string_view encoded, const std::string& source) {
     if (encoded.empty())
         throw ImageError(source, "cannot decode image: the file is empty");
     if (encoded.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
         throw ImageError(source, "cannot decode image: file larger than 2 GB");
+}
+
+// The file meta group and then the data set as GDCM's last fallback reads a data set that mixes
+// explicit and implicit VR elements (gdcm::Reader::InternalReadCommon does the same after its
+// other readings failed). False when GDCM throws.
+bool readAsExplicitOrImplicit(gdcm::Reader& reader, std::istream& stream, const DicomStructure& structure) {
+    gdcm::File& file = reader.GetFile();
+    try {
+        stream.seekg(structure.hasPreamble ? 128 + 4 : 0);
+        try {
+            file.GetHeader().Read(stream); // needs the group length first
+        } catch (const std::exception&) {
+            file.GetHeader().Clear();
+            stream.clear();
+            stream.seekg(structure.hasPreamble ? 128 + 4 : 0);
+            file.GetHeader().ReadCompat(stream);
+        }
+        stream.clear();
+        stream.seekg(static_cast<std::streamoff>(structure.dataSetOffset));
+        file.GetDataSet().Read<gdcm::ExplicitImplicitDataElement, gdcm::SwapperNoOp>(stream);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return true;
+}
+
+DecodedDicom decodeWithGdcm(std::string_view encoded, const std::string& source, const ImageReadOptions& options,
+                            const DicomStructure* structure) {
+    silenceGdcm();
+    checkSize(encoded, source);
     MemoryStreamBuffer streamBuffer(encoded);
     std::istream stream(&streamBuffer);
     gdcm::Reader reader;
     reader.SetStream(stream);
     bool read = false;
     try {
-        read = reader.Read();
+        read = structure && structure->readAsExplicitOrImplicit ? readAsExplicitOrImplicit(reader, stream, *structure) : reader.Read();
     } catch (const std::bad_alloc&) {
         // GDCM allocates each value at the length its header claims (up to 4 GB) before reading it.
         throw ImageError(source, "not a readable DICOM file: a data element claims more bytes than can be allocated "
@@ -523,6 +553,11 @@ DecodedDicom decodeDicom(std::string_view encoded, const std::string& source, co
     } else if (!pixelData.GetSequenceOfFragments()) {
         throw ImageError(source, "compressed transfer syntax " + metadata.transferSyntaxUid +
                                      " but the Pixel Data is not encapsulated in fragments");
+    } else if (transferSyntax == gdcm::TransferSyntax::RLELossless) {
+        checkRleSegmentOffsets(*pixelData.GetSequenceOfFragments(), source);
+    } else if (transferSyntax.IsLossy() || transferSyntax == gdcm::TransferSyntax::JPEGLosslessProcess14 ||
+               transferSyntax == gdcm::TransferSyntax::JPEGLosslessProcess14_1) {
+        checkJpegFramePrecision(*pixelData.GetSequenceOfFragments(), source);
     }
     // GDCM 3.0.21's RLE codec interleaves the byte segments of 16- and 32-bit colour samples in the
     // wrong order (pydicom's SC_rgb_rle_16bit.dcm comes out with its channels' bytes shuffled):
@@ -579,6 +614,20 @@ DecodedDicom decodeDicom(std::string_view encoded, const std::string& source, co
         applyColour(trimmed(gdcm::PhotometricInterpretation::GetPIString(image.GetPhotometricInterpretation())), layout,
                     static_cast<int>(image.GetPlanarConfiguration()), sample, firstSample, out);
     return out;
+}
+
+} // namespace
+
+DecodedDicom decodeDicom(std::string_view encoded, const std::string& source, const ImageReadOptions& options) {
+    checkSize(encoded, source);
+    // GDCM allocates what each header claims and aborts on some malformed layouts: the structure
+    // is walked first (dicom_prescan.h), and only a file that walks cleanly reaches it.
+    const DicomStructure structure = checkDicomStructure(encoded, source);
+    return decodeWithGdcm(encoded, source, options, &structure);
+}
+
+DecodedDicom decodeDicomUnchecked(std::string_view encoded, const std::string& source, const ImageReadOptions& options) {
+    return decodeWithGdcm(encoded, source, options, nullptr);
 }
 
 } // namespace intermap::image

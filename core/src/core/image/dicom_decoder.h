@@ -19,7 +19,12 @@ struct DecodedDicom {
     std::optional<DicomWindow> voiWindow; // as DicomImage::voiWindow
 };
 
-// Throws ImageError(sourceName, reason) for anything that is not a decodable DICOM image.
+// Throws ImageError(sourceName, reason) for anything that is not a decodable DICOM image. The
+// file's structure is checked first (checkDicomStructure, dicom_prescan.h).
 DecodedDicom decodeDicom(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options);
+
+// decodeDicom without the structural check: GDCM reads the bytes as they are, and may abort or
+// allocate whatever a header claims. Only for tests that compare the two.
+DecodedDicom decodeDicomUnchecked(std::string_view encoded, const std::string& sourceName, const ImageReadOptions& options);
 
 } // namespace intermap::image

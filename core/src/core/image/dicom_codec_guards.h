@@ -1,0 +1,20 @@
+#pragma once
+// Checks of compressed Pixel Data that GDCM 3.0.21's codecs would crash on (a null decoder, reads
+// outside a fragment), made before the decoder hands the fragments to GDCM. Found by fuzz_dicom
+// once the structural walk (dicom_prescan.h) let it past GDCM's reader; each throws
+// ImageError(source, what was wrong).
+#include <gdcmSequenceOfFragments.h>
+
+#include <string>
+
+namespace intermap::image {
+
+// JPEG processes (lossy and lossless): every fragment that starts a JPEG stream has a frame header
+// whose sample precision is 1 to 16 bits.
+void checkJpegFramePrecision(const gdcm::SequenceOfFragments& fragments, const std::string& source);
+
+// RLE Lossless: every fragment's header gives 1 to 15 segments, the first at 64, in order, within
+// the fragment (PS3.5 G.3.1).
+void checkRleSegmentOffsets(const gdcm::SequenceOfFragments& fragments, const std::string& source);
+
+} // namespace intermap::image
