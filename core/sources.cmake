@@ -90,6 +90,7 @@ set(INTERMAP_CORE_SOURCES
     eval/results_writers.cpp
     eval/shard_merge.cpp
     eval/results_reader.cpp
+    eval/per_image_scores.cpp
     eval/score_folder.cpp
     eval/report_model.cpp
     eval/evaluate_command_line.cpp

@@ -4,7 +4,7 @@
 // (permissions of a replaced file, links in the way, errors reported with the old file intact).
 #include "intermap/data/annotations.h"
 #include "intermap/data/dataset.h"
-#include "intermap/eval/evaluation_results.h"
+#include "intermap/eval/per_image_scores.h"
 #include "intermap/util/atomic_file.h"
 #include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
@@ -127,7 +127,10 @@ private Q_SLOTS:
         table += "d,random,rollout," + csv::field("=HYPERLINK(\"x\")") + "," + csv::number(1.0) + "\n";
         table += "d,random,rollout,plain," + csv::number(0.25) + "\n";
         writeFileAtomically((run + QStringLiteral("/per_image.csv")).toStdString(), table);
-        const auto scores = eval::readPerImageScores(run.toStdString());
+        std::vector<eval::PerImageScore> scores;
+        eval::PerImageScoreReader reader(run.toStdString());
+        for (eval::PerImageScore row; reader.next(row);)
+            scores.push_back(row);
         QCOMPARE(scores.size(), std::size_t(3));
         QCOMPARE(scores[0].image, oddName);
         QCOMPARE(scores[0].values, std::vector<double>{-0.5});

@@ -154,7 +154,7 @@ private Q_SLOTS:
         QVERIFY2(progress.contains(QStringLiteral("submitted array job")) && progress.contains(QStringLiteral("shards done")),
                  qPrintable(progress));
 
-        QVERIFY(panel.hasResults()); // the merged results are shown
+        QTRY_VERIFY_WITH_TIMEOUT(panel.hasResults(), 60000); // the merged results are shown (read off the GUI thread)
         QCOMPARE(panel.datasetNames(), QStringList{QStringLiteral("cpchild")});
         const QString difference = intermap::test::differenceFromReference(out, reference);
         QVERIFY2(difference.isEmpty(), qPrintable(difference + QStringLiteral(" from the unsharded CLI run")));

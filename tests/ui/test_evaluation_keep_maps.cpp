@@ -99,7 +99,7 @@ private Q_SLOTS:
         QVERIFY2(finished[0][0].toBool(), qPrintable(finished[0][1].toString()));
 
         // The tables and the score journal, no map: the run was made with --keep-maps none.
-        QVERIFY(panel.hasResults());
+        QTRY_VERIFY_WITH_TIMEOUT(panel.hasResults(), 60000); // read off the GUI thread
         QVERIFY(QFileInfo::exists(out + QStringLiteral("/pg_cpchild.csv")));
         QCOMPARE(filesUnder(out, QStringLiteral("*.npy")), QStringList());
         for (const char* method : {"gradcam", "attention"}) {

@@ -95,15 +95,16 @@ private Q_SLOTS:
     }
 
     void bestAndWorstImages() {
-        std::vector<eval::PerImageScore> scores;
         const std::vector<std::string> columns{"pointing_game", "deletion_auc"};
+        eval::PerImageExtremes threePerSide(columns, 3), twoPerSide(columns, 2);
         const double values[] = {0.1, 0.9, 0.5, kNaN, 0.5, 0.3, 0.7, 0.2};
         for (int i = 0; i < 8; ++i)
-            scores.push_back({"cpchild", "sup", "gradcam", "img" + std::to_string(i), {values[i], 1.0 - values[i]}});
-        scores.push_back({"cpchild", "scratch", "gradcam", "other-init", {1.0, 0.0}});
-        int scored = 0;
-        const auto ranked = intermap::ui::rankedImages(scores, columns, "cpchild", "pointing_game", "gradcam", "sup", 3, &scored);
-        QCOMPARE(scored, 7); // NaN skipped, the other init not counted
+            for (auto* extremes : {&threePerSide, &twoPerSide})
+                extremes->add({"cpchild", "sup", "gradcam", "img" + std::to_string(i), {values[i], 1.0 - values[i]}});
+        threePerSide.add({"cpchild", "scratch", "gradcam", "other-init", {1.0, 0.0}});
+        const auto cell = threePerSide.cell("cpchild", "sup", "gradcam", "pointing_game");
+        QCOMPARE(cell.scored, std::int64_t(7)); // NaN skipped, the other init not counted
+        const auto ranked = intermap::ui::rankedImages(cell);
         QCOMPARE(ranked.size(), 6);
         QCOMPARE(ranked[0].image, QStringLiteral("img1"));
         QCOMPARE(ranked[1].image, QStringLiteral("img6"));
@@ -111,14 +112,15 @@ private Q_SLOTS:
         QVERIFY(ranked[2].best && !ranked[3].best);
         QCOMPARE(ranked[3].image, QStringLiteral("img5"));
         QCOMPARE(ranked[5].image, QStringLiteral("img0")); // the worst last
+        QCOMPARE(ranked[5].value, 0.1);
         // Lower is better for deletion: the order turns.
-        const auto deletion = intermap::ui::rankedImages(scores, columns, "cpchild", "deletion_auc", "gradcam", "sup", 2);
+        const auto deletion = intermap::ui::rankedImages(twoPerSide.cell("cpchild", "sup", "gradcam", "deletion_auc"));
         QCOMPARE(deletion.size(), 4);
         QCOMPARE(deletion[0].image, QStringLiteral("img1"));
         QCOMPARE(deletion[3].image, QStringLiteral("img0"));
         // Few images: none listed twice.
-        QCOMPARE(intermap::ui::rankedImages(scores, columns, "cpchild", "pointing_game", "gradcam", "scratch", 3).size(), 1);
-        QVERIFY(intermap::ui::rankedImages(scores, columns, "cpchild", "no_such_column", "gradcam", "sup", 3).isEmpty());
+        QCOMPARE(intermap::ui::rankedImages(threePerSide.cell("cpchild", "scratch", "gradcam", "pointing_game")).size(), 1);
+        QVERIFY(intermap::ui::rankedImages(threePerSide.cell("cpchild", "sup", "gradcam", "no_such_column")).isEmpty());
     }
 
     void barsAreTheTablesNumbers() {

@@ -353,6 +353,9 @@ private Q_SLOTS:
         QVERIFY2(panel->start(&error) > 0, qPrintable(error));
         QVERIFY(finished.wait(600000));
         QVERIFY2(finished[0][0].toBool(), qPrintable(finished[0][1].toString()));
+        // The results are read off the GUI thread, "Reading results…" meanwhile; the heartbeat spans the read.
+        QVERIFY(panel->hasResults() || panel->isReadingResults());
+        QTRY_VERIFY_WITH_TIMEOUT(!panel->isReadingResults(), 60000);
         qInfo("evaluation job: %s; heartbeat largest gap %lld ms over %d ticks", qPrintable(finished[0][1].toString()),
               heartbeat.largestGapMs(), heartbeat.ticks());
         QVERIFY(heartbeat.ticks() > 50);
@@ -489,7 +492,8 @@ private Q_SLOTS:
             window.trainingPanel()->setEpochs(7); // edited after the preset
             configureEvaluation(window.evaluationPanel(), m_cliReference);
             QString error;
-            QVERIFY(window.evaluationPanel()->loadResults(m_cliReference, &error));
+            window.evaluationPanel()->loadResults(m_cliReference);
+            QTRY_VERIFY_WITH_TIMEOUT(window.evaluationPanel()->hasResults(), 60000);
             QVERIFY(window.openWeightsFolder(m_weights, &error));
             window.setMethods({QStringLiteral("attention"), QStringLiteral("chefer")});
             window.showPage(MainWindow::Page::Evaluate);
@@ -500,6 +504,8 @@ private Q_SLOTS:
         MainWindow restored;
         QString error;
         QVERIFY2(restored.loadSession(session, &error), qPrintable(error));
+        // The session's results are read off the GUI thread; the shown data set and measure follow.
+        QTRY_VERIFY_WITH_TIMEOUT(!restored.evaluationPanel()->isReadingResults(), 60000);
         QCOMPARE(restored.trainingPanel()->saveState(), trainingState);
         QCOMPARE(restored.evaluationPanel()->saveState(), evaluationState);
         QCOMPARE(trainingState[QStringLiteral("epochs")].toInt(), 7);

@@ -147,42 +147,12 @@ QString EvaluationResultsModel::toCsv() const {
     return text;
 }
 
-QVector<RankedImage> rankedImages(const std::vector<eval::PerImageScore>& scores, const std::vector<std::string>& columns,
-                                  const std::string& dataset, const std::string& column, const std::string& method,
-                                  const std::string& init, int perSide, int* scored) {
-    if (scored)
-        *scored = 0;
-    const auto columnIt = std::find(columns.begin(), columns.end(), column);
-    if (columnIt == columns.end())
-        return {};
-    const auto columnIndex = static_cast<std::size_t>(columnIt - columns.begin());
-    std::vector<const eval::PerImageScore*> rows;
-    for (const auto& score : scores)
-        if (score.dataset == dataset && score.method == method && score.init == init && columnIndex < score.values.size() &&
-            !std::isnan(score.values[columnIndex]))
-            rows.push_back(&score);
-    const bool higher = eval::columns::higherIsBetter(column);
-    // Best first; ties by image name so the list is stable.
-    std::stable_sort(rows.begin(), rows.end(), [&](const eval::PerImageScore* a, const eval::PerImageScore* b) {
-        const double va = a->values[columnIndex], vb = b->values[columnIndex];
-        if (va != vb)
-            return higher ? va > vb : va < vb;
-        return a->image < b->image;
-    });
-    const int count = static_cast<int>(rows.size());
-    if (scored)
-        *scored = count;
-    const int best = std::min(perSide, count);
-    const int worst = std::min(perSide, count - best);
+QVector<RankedImage> rankedImages(const eval::CellExtremes& extremes) {
     QVector<RankedImage> ranked;
-    auto add = [&](int i, bool isBest) {
-        const auto* score = rows[static_cast<std::size_t>(i)];
-        ranked << RankedImage{QString::fromStdString(score->image), score->values[columnIndex], isBest};
-    };
-    for (int i = 0; i < best; ++i)
-        add(i, true);
-    for (int i = count - worst; i < count; ++i)
-        add(i, false);
+    for (const auto& image : extremes.best)
+        ranked << RankedImage{QString::fromStdString(image.image), image.value, true};
+    for (const auto& image : extremes.worst)
+        ranked << RankedImage{QString::fromStdString(image.image), image.value, false};
     return ranked;
 }
 

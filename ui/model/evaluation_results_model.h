@@ -11,8 +11,8 @@
 #include <vector>
 
 namespace intermap::eval {
+struct CellExtremes;
 struct EvaluationResults;
-struct PerImageScore;
 } // namespace intermap::eval
 
 namespace intermap::ui {
@@ -60,12 +60,8 @@ struct RankedImage {
     bool best;     // among the best (else among the worst)
 };
 
-// The best `perSide` then the worst `perSide` images (none listed twice) of the cell (dataset,
-// method, init) for `column` of `columns` (the results' column order of PerImageScore::values),
-// best first by the measure's direction, ties by image name; NaN values skipped. `scored` (when
-// given) receives how many images have a value.
-QVector<RankedImage> rankedImages(const std::vector<eval::PerImageScore>& scores, const std::vector<std::string>& columns,
-                                  const std::string& dataset, const std::string& column, const std::string& method,
-                                  const std::string& init, int perSide, int* scored = nullptr);
+// A cell's best then worst images (eval::PerImageExtremes::cell, ranked by core while
+// per_image.csv is read), as the list shows them.
+QVector<RankedImage> rankedImages(const eval::CellExtremes& extremes);
 
 } // namespace intermap::ui

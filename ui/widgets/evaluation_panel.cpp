@@ -21,6 +21,7 @@
 #include <QCoreApplication>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QGroupBox>
 #include <QPushButton>
@@ -28,6 +29,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <atomic>
@@ -113,7 +115,13 @@ void editForm(EvaluationFormView* view, Edit edit) {
 
 struct EvaluationPanel::Results {
     eval::EvaluationResults summary;
-    std::vector<eval::PerImageScore> perImage;
+    eval::PerImageExtremes extremes; // per_image.csv streamed: its cells' best and worst images, not its rows
+};
+
+// What a read of the results hands back to the GUI thread: the results, or why not.
+struct EvaluationPanel::ReadOutcome {
+    std::shared_ptr<const Results> results;
+    QString error;
 };
 
 EvaluationPanel::EvaluationPanel(JobRunner* runner, QWidget* parent) : QWidget(parent), m_runner(runner) {
@@ -170,9 +178,8 @@ QWidget* EvaluationPanel::buildForm() {
     });
     connect(openResults, &QPushButton::clicked, this, [this] {
         const QString folder = QFileDialog::getExistingDirectory(this, tr("Results folder"), m_form->outputFolder());
-        QString error;
-        if (!folder.isEmpty() && !loadResults(folder, &error))
-            m_status->setText(tr("<b>Cannot open the results:</b> %1").arg(error.toHtmlEscaped()));
+        if (!folder.isEmpty())
+            loadResults(folder);
     });
     return form;
 }
@@ -331,11 +338,12 @@ void EvaluationPanel::jobFinished(int id, int state, const QString& message) {
     m_cancelButton->setEnabled(false);
     const auto jobState = static_cast<JobState>(state);
     if (jobState == JobState::Succeeded) {
-        QString error;
-        if (loadResults(m_resultsFolder, &error))
-            m_status->setText(tr("<b>Finished</b>: %1. Results in %2").arg(message.toHtmlEscaped(), m_resultsFolder.toHtmlEscaped()));
-        else
-            m_status->setText(tr("<b>Finished, but the results cannot be shown</b>: %1").arg(error.toHtmlEscaped()));
+        const QString folder = m_resultsFolder;
+        readResults(folder, [this, message, folder](const QString& error) {
+            m_status->setText(error.isEmpty()
+                                  ? tr("<b>Finished</b>: %1. Results in %2").arg(message.toHtmlEscaped(), folder.toHtmlEscaped())
+                                  : tr("<b>Finished, but the results cannot be shown</b>: %1").arg(error.toHtmlEscaped()));
+        });
     } else if (jobState == JobState::Cancelled) {
         m_status->setText(tr("<b>Cancelled</b>. The finished images' maps are kept in %1; Run evaluation again resumes.")
                               .arg(m_resultsFolder.toHtmlEscaped()));
@@ -345,19 +353,48 @@ void EvaluationPanel::jobFinished(int id, int state, const QString& message) {
     Q_EMIT evaluationFinished(jobState == JobState::Succeeded, message);
 }
 
-bool EvaluationPanel::loadResults(const QString& outputFolder, QString* error) {
-    auto results = std::make_unique<Results>();
-    try {
-        results->summary = eval::readEvaluationResults(outputFolder.toStdString());
-        results->perImage = eval::readPerImageScores(outputFolder.toStdString());
-    } catch (const std::exception& failure) {
-        *error = failureText(failure);
-        return false;
-    }
-    m_results = std::move(results);
-    m_resultsFolder = outputFolder;
-    m_view->setResults(&m_results->summary, &m_results->perImage);
-    return true;
+void EvaluationPanel::loadResults(const QString& outputFolder) {
+    readResults(outputFolder, [this, outputFolder](const QString& error) {
+        m_status->setText(error.isEmpty() ? tr("Results of %1").arg(outputFolder.toHtmlEscaped())
+                                          : tr("<b>Cannot open the results:</b> %1").arg(error.toHtmlEscaped()));
+    });
+}
+
+void EvaluationPanel::readResults(const QString& outputFolder, std::function<void(const QString& error)> whenRead) {
+    const int read = ++m_resultsRead;
+    m_status->setText(tr("Reading results of %1…").arg(outputFolder.toHtmlEscaped()));
+    auto* watcher = new QFutureWatcher<ReadOutcome>(this);
+    connect(watcher, &QFutureWatcher<ReadOutcome>::finished, this, [this, watcher, read, outputFolder, whenRead] {
+        watcher->deleteLater();
+        if (read != m_resultsRead)
+            return; // a later read supersedes this one
+        m_resultsShownOrRefused = read;
+        const ReadOutcome outcome = watcher->result();
+        if (outcome.results) {
+            m_results = outcome.results;
+            m_resultsFolder = outputFolder;
+            m_view->setResults(&m_results->summary, &m_results->extremes);
+        }
+        whenRead(outcome.error);
+        Q_EMIT resultsLoaded(outcome.results != nullptr, outcome.error);
+    });
+    // 10^6 rows at 10^5 images: seconds of reading, off the GUI thread; only the outcome, a value, comes back.
+    watcher->setFuture(QtConcurrent::run([folder = outputFolder.toStdString()] {
+        ReadOutcome outcome;
+        try {
+            auto results = std::make_shared<Results>();
+            results->summary = eval::readEvaluationResults(folder);
+            results->extremes = eval::readPerImageExtremes(folder);
+            outcome.results = std::move(results);
+        } catch (const std::exception& failure) {
+            outcome.error = failureText(failure);
+        }
+        return outcome;
+    }));
+}
+
+bool EvaluationPanel::isReadingResults() const {
+    return m_resultsRead != m_resultsShownOrRefused;
 }
 
 bool EvaluationPanel::hasResults() const {
@@ -449,13 +486,18 @@ void EvaluationPanel::restoreState(const QJsonObject& state) {
         return;
     m_form->setForm(EvaluationForm::fromJson(state, m_form->form()));
     const QString results = state.value(QStringLiteral("results")).toString();
-    QString error;
-    if (!results.isEmpty() && loadResults(results, &error)) {
-        showDataset(state.value(QStringLiteral("shown_dataset")).toString());
-        showMetric(state.value(QStringLiteral("shown_metric")).toString());
-    } else if (!results.isEmpty()) {
-        m_status->setText(tr("<b>Cannot show the session's results</b>: %1").arg(error.toHtmlEscaped()));
-    }
+    if (results.isEmpty())
+        return;
+    readResults(results, [this, results, dataset = state.value(QStringLiteral("shown_dataset")).toString(),
+                          metric = state.value(QStringLiteral("shown_metric")).toString()](const QString& error) {
+        if (error.isEmpty()) {
+            showDataset(dataset);
+            showMetric(metric);
+            m_status->setText(tr("Results of %1").arg(results.toHtmlEscaped()));
+        } else {
+            m_status->setText(tr("<b>Cannot show the session's results</b>: %1").arg(error.toHtmlEscaped()));
+        }
+    });
 }
 
 } // namespace intermap::ui

@@ -12,6 +12,7 @@
 #include <QWidget>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -56,8 +57,13 @@ public:
     void setClusterProgram(const QString& intermapCli);
     int currentJob() const { return m_job; }
 
-    // Shows the results of a finished run (OUT/results.json, OUT/per_image.csv).
-    bool loadResults(const QString& outputFolder, QString* error);
+    // Shows the results of a finished run (OUT/results.json, OUT/per_image.csv streamed into its
+    // cells' best and worst images), read on a pool thread while the status says "Reading
+    // results…"; then resultsLoaded. A folder that cannot be read leaves what was shown and says
+    // why, naming the file. A later call supersedes a read still running. A finished run's and a
+    // restored session's results are read the same way.
+    void loadResults(const QString& outputFolder);
+    bool isReadingResults() const;
     bool hasResults() const;
     QStringList datasetNames() const;
     QStringList metricColumns() const;
@@ -83,11 +89,14 @@ public:
 
 Q_SIGNALS:
     void evaluationFinished(bool succeeded, const QString& message);
+    // A read of the results has ended: shown, or refused with `error` (naming the file).
+    void resultsLoaded(bool shown, const QString& error);
     void openInComparison(const QString& imageFolder, const QString& maskFolder, const QString& checkpoint,
                           const QString& method, const QString& image);
 
 private:
     struct Results;
+    struct ReadOutcome;
     QWidget* buildForm();
     QWidget* buildResults();
     QString clusterProgram() const;
@@ -98,10 +107,15 @@ private:
     void jobChanged(int id); // the progress line
     void jobFinished(int id, int state, const QString& message);
     void exportInteractively(int kind);
+    // loadResults' read; `whenRead` runs on the GUI thread once the results are shown (error
+    // empty) or refused, before resultsLoaded.
+    void readResults(const QString& outputFolder, std::function<void(const QString& error)> whenRead);
 
     JobRunner* m_runner;
     int m_job = 0;
-    std::unique_ptr<Results> m_results;
+    std::shared_ptr<const Results> m_results; // the results shown; the view points into them
+    int m_resultsRead = 0;                    // reads started
+    int m_resultsShownOrRefused = 0;          // the last read that ended (earlier ones superseded)
     QString m_resultsFolder;
     EvaluationFormView* m_form;
     QPushButton* m_startButton;

@@ -20,12 +20,6 @@
 #include <algorithm>
 
 namespace intermap::ui {
-namespace {
-
-constexpr int kExtremesPerSide = 3;
-
-} // namespace
-
 EvaluationResultsView::EvaluationResultsView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -75,9 +69,9 @@ EvaluationResultsView::EvaluationResultsView(QWidget* parent) : QWidget(parent) 
     connect(m_extremes, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) { openExtreme(m_extremes->row(item)); });
 }
 
-void EvaluationResultsView::setResults(const eval::EvaluationResults* results, const std::vector<eval::PerImageScore>* perImage) {
+void EvaluationResultsView::setResults(const eval::EvaluationResults* results, const eval::PerImageExtremes* extremes) {
     m_results = results;
-    m_perImage = perImage;
+    m_cellExtremes = extremes;
     m_selectedRow = m_selectedColumn = -1;
     const QString previousDataset = shownDataset();
     const QString previousMetric = shownMetric();
@@ -153,10 +147,9 @@ void EvaluationResultsView::refreshExtremes() {
     const std::string& init = m_results->settings.inits[static_cast<std::size_t>(m_selectedColumn)];
     if (std::find(m_results->columns.begin(), m_results->columns.end(), column) == m_results->columns.end())
         return;
-    int scored = 0;
-    const QVector<RankedImage> ranked = rankedImages(*m_perImage, m_results->columns, shownDataset().toStdString(), column,
-                                                     method, init, kExtremesPerSide, &scored);
-    m_extremesTitle->setText(tr("<b>%1 / %2</b>, %3: best and worst of %n image(s)", nullptr, scored)
+    const eval::CellExtremes extremes = m_cellExtremes->cell(shownDataset().toStdString(), init, method, column);
+    const QVector<RankedImage> ranked = rankedImages(extremes);
+    m_extremesTitle->setText(tr("<b>%1 / %2</b>, %3: best and worst of %n image(s)", nullptr, static_cast<int>(extremes.scored))
                                  .arg(QString::fromStdString(method), QString::fromStdString(init),
                                       metricTitle(QString::fromStdString(column))));
     for (const RankedImage& entry : ranked) {

@@ -5,7 +5,6 @@
 // Torch-free header: the results are forward declared.
 #include <QWidget>
 
-#include <vector>
 
 class QComboBox;
 class QLabel;
@@ -15,7 +14,7 @@ class QTabWidget;
 
 namespace intermap::eval {
 struct EvaluationResults;
-struct PerImageScore;
+class PerImageExtremes;
 } // namespace intermap::eval
 
 namespace intermap::charts {
@@ -32,9 +31,9 @@ class EvaluationResultsView : public QWidget {
 public:
     explicit EvaluationResultsView(QWidget* parent = nullptr);
 
-    // Shows a run's results (owned by the caller, kept while shown), with the data set and measure
-    // shown before where the run has them.
-    void setResults(const eval::EvaluationResults* results, const std::vector<eval::PerImageScore>* perImage);
+    // Shows a run's results and its cells' best and worst images (both owned by the caller, kept
+    // while shown), with the data set and measure shown before where the run has them.
+    void setResults(const eval::EvaluationResults* results, const eval::PerImageExtremes* extremes);
     QString shownDataset() const;
     QString shownMetric() const; // a metric column id
     void showDataset(const QString& name);
@@ -58,7 +57,7 @@ private:
     void openExtreme(int row);
 
     const eval::EvaluationResults* m_results = nullptr;
-    const std::vector<eval::PerImageScore>* m_perImage = nullptr;
+    const eval::PerImageExtremes* m_cellExtremes = nullptr;
     QComboBox* m_shownDataset;
     QComboBox* m_shownMetric;
     EvaluationResultsModel* m_model;

@@ -24,6 +24,7 @@
 #include "intermap/eval/evaluation_items.h"
 #include "intermap/eval/evaluation_results.h"
 #include "intermap/eval/evaluation_settings.h"
+#include "intermap/eval/per_image_scores.h"
 #include "intermap/explain/explainer.h"
 #include "intermap/util/progress.h"
 

@@ -1,6 +1,6 @@
 #pragma once
-// An evaluation's outputs read back (OUT/results.json, OUT/per_image.csv): what the tables,
-// charts and reports show.
+// An evaluation's results read back (OUT/results.json): what the tables, charts and reports
+// show. OUT/per_image.csv is streamed: intermap/eval/per_image_scores.h.
 #include "intermap/eval/evaluation_settings.h"
 
 #include <cstdint>
@@ -31,13 +31,5 @@ struct EvaluationResults {
 };
 // Throws Error naming the file when it is missing or not a results file.
 EvaluationResults readEvaluationResults(const std::string& outDir);
-
-// One row of OUT/per_image.csv: the metric values of one map, in the file's column order
-// (EvaluationResults::columns).
-struct PerImageScore {
-    std::string dataset, init, method, image;
-    std::vector<double> values;
-};
-std::vector<PerImageScore> readPerImageScores(const std::string& outDir);
 
 } // namespace intermap::eval

@@ -19,7 +19,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <set>
 #include <sstream>
 
 namespace intermap::eval {
@@ -206,8 +205,19 @@ std::optional<ReportSanity> sanitySection(const EvaluationSettings& settings, co
 EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
     const EvaluationResults results = readEvaluationResults(outDir);
     const auto& settings = results.settings;
-    const auto scores = readPerImageScores(outDir);
     const auto predictions = readPredictionCounts(outDir);
+    // per_image.csv streamed once, each row to its data set's strip scores (10^6 rows at 10^5 images).
+    std::vector<StripScores> stripScores(settings.datasets.size(), StripScores(results.columns, settings.inits));
+    {
+        std::map<std::string, std::size_t> datasetIndex;
+        for (std::size_t d = 0; d < settings.datasets.size(); ++d)
+            datasetIndex.emplace(settings.datasets[d].name, d);
+        PerImageScoreReader reader(outDir);
+        PerImageScore row;
+        while (reader.next(row))
+            if (const auto found = datasetIndex.find(row.dataset); found != datasetIndex.end())
+                stripScores[found->second].add(row);
+    }
 
     EvaluationReportModel model;
     model.outDir = outDir;
@@ -225,11 +235,7 @@ EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
         ReportDataset dataset;
         dataset.name = settings.datasets[d].name;
         // The baselines are scored on every image with scores, under any init (as writeResults).
-        std::set<std::string> scoredStems;
-        for (const auto& score : scores)
-            if (score.dataset == dataset.name)
-                scoredStems.insert(score.image);
-        const auto baselineCount = static_cast<std::int64_t>(scoredStems.size());
+        const auto baselineCount = static_cast<std::int64_t>(stripScores[d].byStem().size());
         for (const auto& column : results.columns)
             dataset.tables.push_back(metricTable(results, dataset.name, column, baselineCount));
         for (const auto& init : settings.inits) {
@@ -238,7 +244,7 @@ EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
         }
         dataset.pointingGame = metricBarChart(results, dataset.name, columns::kPointingGame);
         dataset.iouVsK = iouCurveChart(results, dataset.name);
-        dataset.strips = reportStrips(settings, d, scores, results.columns);
+        dataset.strips = reportStrips(settings, d, stripScores[d]);
         if (settings.sanity)
             for (const auto& init : settings.inits)
                 if (auto section = sanitySection(settings, dataset.name, init))

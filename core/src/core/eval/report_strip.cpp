@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <set>
 
 namespace intermap::eval {
 namespace {
@@ -99,34 +98,13 @@ struct ImageRank {
     double iou = 0;
 };
 
-std::vector<ImageRank> rankImages(const std::string& dataset, const std::string& init, const std::vector<PerImageScore>& scores,
-                                  const std::vector<std::string>& columns, const std::map<std::string, std::int64_t>& indexByStem) {
-    std::vector<std::size_t> iouColumns;
-    std::size_t pointingColumn = columns.size();
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-        if (columns[c] == columns::kPointingGame)
-            pointingColumn = c;
-        if (columns::iouRectangleK(columns[c]))
-            iouColumns.push_back(c);
-    }
-    struct Sums {
-        double pointingGame = 0, iou = 0;
-        int rows = 0;
-    };
-    std::map<std::string, Sums> sums;
-    for (const auto& score : scores) {
-        if (score.dataset != dataset || score.init != init)
-            continue;
-        auto& sum = sums[score.image];
-        if (pointingColumn < score.values.size())
-            sum.pointingGame += score.values[pointingColumn];
-        for (std::size_t c : iouColumns)
-            if (c < score.values.size())
-                sum.iou += score.values[c] / static_cast<double>(iouColumns.size());
-        ++sum.rows;
-    }
+std::vector<ImageRank> rankImages(std::size_t initIndex, const StripScores& scores,
+                                  const std::map<std::string, std::int64_t>& indexByStem) {
     std::vector<ImageRank> ranks;
-    for (const auto& [stem, sum] : sums) {
+    for (const auto& [stem, perInit] : scores.byStem()) {
+        const auto& sum = perInit[initIndex];
+        if (sum.rows == 0)
+            continue;
         const auto index = indexByStem.find(stem);
         if (index != indexByStem.end())
             ranks.push_back({stem, index->second, sum.pointingGame / sum.rows, sum.iou / sum.rows});
@@ -150,13 +128,34 @@ std::string rankText(const char* selection, const ImageRank& rank) {
 
 } // namespace
 
-std::vector<ReportStrip> reportStrips(const EvaluationSettings& settings, std::size_t d,
-                                      const std::vector<PerImageScore>& scores, const std::vector<std::string>& columns) {
-    const std::string& name = settings.datasets[d].name;
-    std::set<std::string> scoredStems;
-    for (const auto& score : scores)
-        if (score.dataset == name)
-            scoredStems.insert(score.image);
+StripScores::StripScores(const std::vector<std::string>& columns, const std::vector<std::string>& inits)
+    : m_inits(inits), m_pointingColumn(columns.size()) {
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+        if (columns[c] == columns::kPointingGame)
+            m_pointingColumn = c;
+        if (columns::iouRectangleK(columns[c]))
+            m_iouColumns.push_back(c);
+    }
+}
+
+void StripScores::add(const PerImageScore& row) {
+    auto& perInit = m_byStem[row.image];
+    perInit.resize(m_inits.size());
+    const auto init = std::find(m_inits.begin(), m_inits.end(), row.init);
+    if (init == m_inits.end())
+        return;
+    // In file order, one row at a time: the sums (and so the ranking) of the whole file read at once.
+    auto& sum = perInit[static_cast<std::size_t>(init - m_inits.begin())];
+    if (m_pointingColumn < row.values.size())
+        sum.pointingGame += row.values[m_pointingColumn];
+    for (std::size_t c : m_iouColumns)
+        if (c < row.values.size())
+            sum.iou += row.values[c] / static_cast<double>(m_iouColumns.size());
+    ++sum.rows;
+}
+
+std::vector<ReportStrip> reportStrips(const EvaluationSettings& settings, std::size_t d, const StripScores& scores) {
+    const auto& scoredStems = scores.byStem();
     if (scoredStems.empty())
         return {};
     // One item per scored image (its first init's), by stem: what a row needs to read the image.
@@ -188,7 +187,7 @@ std::vector<ReportStrip> reportStrips(const EvaluationSettings& settings, std::s
     std::vector<ReportStrip> strips;
     for (std::size_t i = 0; i < settings.inits.size(); ++i) {
         const std::string& init = settings.inits[i];
-        std::vector<ImageRank> ranks = rankImages(name, init, scores, columns, indexByStem);
+        std::vector<ImageRank> ranks = rankImages(i, scores, indexByStem);
         if (ranks.empty())
             continue;
         ReportStrip strip;

@@ -1,13 +1,10 @@
-// OUT/results.json and OUT/per_image.csv read back for the GUI's tables, charts and reports.
+// OUT/results.json read back for the GUI's tables, charts and reports.
 #include "run_folder.h"
 
 #include "intermap/eval/evaluation_results.h"
-#include "intermap/util/csv.h"
 #include "intermap/util/errors.h"
 
-#include <cstdlib>
 #include <filesystem>
-#include <sstream>
 
 namespace intermap::eval {
 namespace fs = std::filesystem;
@@ -53,34 +50,6 @@ EvaluationResults readEvaluationResults(const std::string& outDir) {
     } catch (const json::exception& error) {
         throw Error(path + ": unexpected content (" + error.what() + ")");
     }
-}
-
-std::vector<PerImageScore> readPerImageScores(const std::string& outDir) {
-    const std::string path = (fs::path(outDir) / "per_image.csv").string();
-    std::istringstream text(run_folder::readTextFile(path));
-    csv::RecordReader records(text);
-    std::vector<std::string> header;
-    if (!records.next(header))
-        throw Error(path + ": empty file");
-    if (header.size() < 5 || header[0] != "dataset" || header[3] != "image")
-        throw Error(path + ": unexpected header (dataset,init,method,image,<metrics>...)");
-    std::vector<PerImageScore> scores;
-    std::vector<std::string> fields;
-    while (records.next(fields)) {
-        if (records.text().empty())
-            continue;
-        if (fields.size() != header.size())
-            throw Error(path + ": line " + std::to_string(records.lineNumber()) + " has " + std::to_string(fields.size()) +
-                        " fields, the header " + std::to_string(header.size()));
-        PerImageScore score{csv::textOf(fields[0]), csv::textOf(fields[1]), csv::textOf(fields[2]), csv::textOf(fields[3]), {}};
-        for (std::size_t c = 4; c < fields.size(); ++c) {
-            char* end = nullptr;
-            const double value = std::strtod(fields[c].c_str(), &end);
-            score.values.push_back(end != fields[c].c_str() ? value : std::numeric_limits<double>::quiet_NaN());
-        }
-        scores.push_back(std::move(score));
-    }
-    return scores;
 }
 
 } // namespace intermap::eval
