@@ -60,8 +60,11 @@ torch::Tensor cloneRelevance(const torch::Tensor& x, const torch::Tensor& r1, co
 
 // One block, from its output back to its input; returns the input relevance and writes the
 // halved relevance at the attention probabilities (Chefer's attn_cam) to *attentionRelevance.
+// With `toInput` false (block 0: the rollout reads nothing below its attention) it stops there
+// and returns an undefined tensor, skipping the q k^T and qkv steps (a quarter of the block's
+// products) whose result nothing reads.
 torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::BlockRecord& r, const torch::Tensor& relevance,
-                             torch::Tensor* attentionRelevance) {
+                             torch::Tensor* attentionRelevance, bool toInput) {
     // Second residual: y + mlp(norm2(y)); LayerNorm and GELU pass relevance unchanged.
     auto [towardY, towardMlp] = addRelevance(r.afterAttention, r.mlpOut, relevance);
     towardMlp = linearRelevance(r.hidden, block.mlp->fc2->weight, towardMlp);
@@ -80,8 +83,10 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
     const auto attentionTimesV = r.mixed.reshape({batch, tokens, heads, headDim}).permute({0, 2, 1, 3});
     const auto sMixed = safeDivide(atMixed, attentionTimesV);
     const auto atAttention = r.attention * torch::matmul(sMixed, r.v.transpose(-2, -1)) / 2;
-    const auto atV = r.v * torch::matmul(r.attention.transpose(-2, -1), sMixed) / 2;
     *attentionRelevance = atAttention;
+    if (!toInput)
+        return {};
+    const auto atV = r.v * torch::matmul(r.attention.transpose(-2, -1), sMixed) / 2;
 
     // Softmax passes relevance on; q k^T (the 1/sqrt(d) scale is not an LRP layer): both halved.
     const auto sScores = safeDivide(atAttention, torch::matmul(r.q, r.k.transpose(-2, -1)));
@@ -144,7 +149,7 @@ public:
             m_relevance = headRelevance(m_vit, m_pooled, m_pooledDistillation, m_targets, record.input.sizes());
         const auto& block = *m_vit->blocks[static_cast<std::size_t>(index)]->as<model::VitBlock>();
         torch::Tensor attentionRelevance;
-        m_relevance = blockRelevance(block, record, m_relevance, &attentionRelevance);
+        m_relevance = blockRelevance(block, record, m_relevance, &attentionRelevance, /*toInput=*/index > 0);
         // clamp(grad x R_attn, min=0) averaged over heads, plus identity (no row normalisation in
         // ViT_LRP's compute_rollout_attention), made as soon as the block's relevance is known:
         // only the [B,N,N] head means are kept.
