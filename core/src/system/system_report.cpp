@@ -34,6 +34,29 @@ std::string format(const char* pattern, ...) {
     return buffer;
 }
 
+// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole),
+// every line after the first indented by `indent` spaces: findings stay readable in an 80-100
+// column terminal and in the GUI's dialog, which does not wrap. (Fixes are not wrapped: they hold
+// commands to copy.)
+std::string wrapped(const std::string& text, size_t width, size_t indent) {
+    std::string result;
+    size_t lineLength = 0;
+    std::istringstream words(text);
+    std::string word;
+    while (words >> word) {
+        if (lineLength > 0 && lineLength + 1 + word.size() > width) {
+            result += '\n' + std::string(indent, ' ');
+            lineLength = 0;
+        } else if (lineLength > 0) {
+            result += ' ';
+            ++lineLength;
+        }
+        result += word;
+        lineLength += word.size();
+    }
+    return result;
+}
+
 bool hasPlugin(const QtPlatforms& qt, const char* name) {
     return std::find(qt.plugins.begin(), qt.plugins.end(), name) != qt.plugins.end();
 }
@@ -236,10 +259,12 @@ std::string formatSystemReport(const SystemReport& report) {
     line("OpenCV", report.openCvVersion);
     line("GDCM", report.gdcmVersion);
     out << "\nFindings\n";
+    constexpr size_t kTextIndent = 13;
     for (const auto& finding : report.findings) {
-        out << (finding.severity == Severity::Problem ? "  PROBLEM    " : "  info       ") << finding.text << '\n';
+        out << (finding.severity == Severity::Problem ? "  PROBLEM    " : "  info       ")
+            << wrapped(finding.text, 86, kTextIndent) << '\n';
         if (!finding.fix.empty())
-            out << "             fix: " << finding.fix << '\n';
+            out << std::string(kTextIndent, ' ') << "fix: " << finding.fix << '\n'; // one line: commands are copied
     }
     out << '\n'
         << (report.hasProblem() ? "Verdict: intermap will be slow or fail here until the problems above are fixed.\n"
