@@ -116,7 +116,8 @@ void judgeCompute(const SystemReport& facts, std::vector<Finding>* findings) {
     const auto& torch = facts.torch;
     if (torch.cudaAvailable) {
         findings->push_back({Severity::Information, "CUDA",
-                             format("CUDA: %d GPU(s); models run on cuda:0 unless --device cpu", torch.cudaDeviceCount), {}});
+                             format("CUDA: %d GPU(s) usable: the desktop application and train (--device auto) run on cuda:0, "
+                                    "evaluate with --device cuda", torch.cudaDeviceCount), {}});
         if (!facts.gpuProduct.device.empty() && !facts.gpuProduct.ran)
             findings->push_back({Severity::Problem, "CUDA",
                                  "LibTorch sees CUDA but cannot run a matrix product on cuda:0: " + facts.gpuProduct.error,
