@@ -64,7 +64,8 @@ add_custom_command(
   DEPENDS ${intermap_packaging}/deb/changelog
   VERBATIM)
 add_custom_target(intermap-changelog ALL DEPENDS ${intermap_generated}/changelog.gz)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${intermap_packaging}/deb/copyright ${intermap_generated}/changelog.gz
+configure_file(${intermap_packaging}/deb/copyright.in ${intermap_generated}/copyright @ONLY)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${intermap_generated}/copyright ${intermap_generated}/changelog.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # --- The Debian package ---
@@ -91,7 +92,7 @@ set(CPACK_STRIP_FILES ON) # the RelWithDebInfo binaries are ~200 MB each with th
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # intermap_<version>_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://intermap.org")
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "${PROJECT_HOMEPAGE_URL}")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Not found by dpkg-shlibdeps: the BLAS alternative that makes LibTorch fast (Debian's reference
 # BLAS, which libblas3 would otherwise provide, is ~30x slower: REFERENCE.md), and the Qt

@@ -9,6 +9,7 @@
 #   INTERMAP_COMPUTE_SOURCES     + LibTorch: the ViT, state dicts, explainers, trainer
 #   INTERMAP_CORE_SOURCES        + OpenCV: images, data sets, evaluation, training runs
 #   INTERMAP_CLUSTER_SOURCES     Qt Core + util: submitting the evaluation grid to a SLURM cluster
+#   INTERMAP_SYSTEM_SOURCES      core + Qt Core: the system report of `intermap-cli doctor` and the GUI
 include_guard(GLOBAL)
 
 set(INTERMAP_CORE_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/src)
@@ -52,6 +53,7 @@ set(INTERMAP_COMPUTE_SOURCES
     device.cpp
     memory.cpp
     numerics.cpp
+    compute_environment.cpp
     trainer.cpp)
 
 set(INTERMAP_CORE_SOURCES
@@ -104,9 +106,13 @@ set(INTERMAP_CORE_SOURCES
 set(INTERMAP_CLUSTER_SOURCES
     slurm_submission.cpp)
 
+set(INTERMAP_SYSTEM_SOURCES
+    system_report.cpp
+    qt_environment.cpp)
+
 # Each list's files lie in its library's own folder, src/<library>/, so a file in the wrong list
 # does not build, and tests/gpu (util + checkpoint + compute) compiles exactly those folders.
-foreach(library util checkpoint compute core cluster)
+foreach(library util checkpoint compute core cluster system)
   string(TOUPPER ${library} upper)
   list(TRANSFORM INTERMAP_${upper}_SOURCES PREPEND ${INTERMAP_CORE_SOURCE_DIR}/${library}/)
 endforeach()

@@ -20,6 +20,7 @@ int runTrain(const QStringList& arguments);
 int runInspect(const QStringList& arguments);
 int runConvert(const QStringList& arguments);
 int runSanity(const QStringList& arguments);
+int runDoctor(const QStringList& arguments);
 int runDemo(const QStringList& arguments); // only with INTERMAP_WITH_DEMO (the figure needs ui/render)
 
 } // namespace intermap::cli

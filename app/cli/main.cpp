@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "  convert   write the 8-bit image a model sees (DICOM window/level applied) as PNG\n"
     "  sanity    does a map depend on the model? model-parameter randomisation (Adebayo et al.)\n"
     "  demo      the whole idea on synthetic data: train, explain, score (nothing to download)\n"
+    "  doctor    what this machine gives intermap: LibTorch, CUDA, BLAS speed, threads, display, folders\n"
     "\n"
     "Run 'intermap-cli <command> --help' for a command's options.\n"
     "\n"
@@ -103,6 +104,8 @@ int main(int argc, char* argv[]) {
         return intermap::cli::runSanity(arguments);
     if (command == QLatin1String("train"))
         return intermap::cli::runTrain(arguments);
+    if (command == QLatin1String("doctor"))
+        return intermap::cli::runDoctor(arguments);
     if (isDemo) {
 #ifdef INTERMAP_WITH_DEMO
         return intermap::cli::runDemo(arguments);

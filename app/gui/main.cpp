@@ -1,5 +1,7 @@
 // intermap: the desktop application (composition root only).
 //
+//   intermap [FILE...]   sessions (.intermap), images or DICOM files (their folder is opened and the
+//                        image selected) or image folders: what the desktop entry's %F hands over
 //   intermap [--load-session FILE.intermap] [--data DIR] [--masks DIR] [--checkpoint FILE | --weights DIR]
 //            [--methods LIST] [--image REL_PATH_OR_STEM] [--screenshot FILE.png]
 //   intermap --data DIR --train-epochs N [--train-out RUNDIR] [--train-probe IMAGE] [--screenshot FILE.png]
@@ -17,6 +19,7 @@
 #include "scripted_runs.h"
 
 #include "model/vocabulary.h"
+#include "widgets/launch_files.h"
 #include "widgets/main_window.h"
 
 #include "intermap/compute/memory.h"
@@ -27,6 +30,9 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
+#include <QMessageBox>
+#include <QTimer>
 
 #include <cstdio>
 
@@ -37,6 +43,10 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("intermap"));
     QApplication::setOrganizationName(QStringLiteral("intermap"));
     QApplication::setApplicationVersion(QStringLiteral(INTERMAP_VERSION_STRING));
+    // The icon compiled in from resources/intermap.qrc; the desktop file name lets Wayland
+    // compositors and docks match the window to org.intermap.Intermap.desktop and its icon.
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/intermap.svg")));
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.intermap.Intermap"));
     // Process-wide, once, before any worker thread starts (INTERMAP_THREADS, INTERMAP_RETAIN_MEMORY).
     intermap::compute::applyThreadPolicy(intermap::compute::threadPolicyFromEnvironment());
     intermap::compute::applyMemoryRetention(intermap::compute::memoryRetentionFromEnvironment());
@@ -84,6 +94,10 @@ int main(int argc, char** argv) {
         QStringLiteral("Run every model of the comparison at N x N px (a multiple of each one's patch size; default 224, "
                        "the study's frame); another size than a checkpoint's native one resamples its position embedding."),
         QStringLiteral("N"));
+    parser.addPositionalArgument(QStringLiteral("FILE"),
+                                 QStringLiteral("A session (.intermap), an image or DICOM file (its folder is opened and "
+                                                "the image selected), or an image folder; several are opened in order."),
+                                 QStringLiteral("[FILE...]"));
     parser.addOptions({data, masks, checkpoint, weights, methods, image, screenshot, session, trainEpochs, trainOut, trainProbe,
                        trustOut, frameOption, windowOption, modelWindowOption, imageSizeOption});
     parser.process(application);
@@ -164,13 +178,30 @@ int main(int argc, char** argv) {
         reading.modelUsesDisplayWindow = parser.isSet(modelWindowOption);
         window.setImageReading(reading);
     }
+    // Files from a file manager or the desktop entry. A scripted run stops at a bad one, as at any
+    // bad option; an interactive start says what could not be opened and goes on.
+    const QStringList launchProblems = intermap::ui::openLaunchFiles(window, parser.positionalArguments());
+    for (const QString& problem : launchProblems) {
+        if (scripted)
+            return fail(problem);
+        std::fprintf(stderr, "intermap: %s\n", qPrintable(problem));
+    }
     if (scripted)
         window.useDefaultLayout(); // reproducible screenshots, whatever the user's last layout
     window.show();
+    if (!launchProblems.isEmpty() && QGuiApplication::platformName() != QLatin1String("offscreen"))
+        QTimer::singleShot(0, &window, [&window, launchProblems] {
+            QMessageBox::warning(&window, QObject::tr("Cannot open"), launchProblems.join(QLatin1Char('\n')));
+        });
     if (parser.isSet(trustOut))
         return intermap::app::runTrustTest(application, window, parser.value(trustOut), parser.value(screenshot));
     if (!scripted)
         return application.exec();
 
-    return intermap::app::runScreenshot(application, window, parser.value(screenshot));
+    // The screenshot waits for maps only when maps will come (a model and images were given);
+    // `intermap --screenshot FILE` alone saves the window as a user first sees it.
+    const bool launchFiles = !parser.positionalArguments().isEmpty();
+    const bool modelGiven = parser.isSet(checkpoint) || parser.isSet(weights) || parser.isSet(session) || launchFiles;
+    const bool imagesGiven = parser.isSet(data) || parser.isSet(session) || launchFiles;
+    return intermap::app::runScreenshot(application, window, parser.value(screenshot), modelGiven && imagesGiven);
 }

@@ -37,7 +37,7 @@ int fail(const QString& message) {
     return kExitFailure;
 }
 
-int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot) {
+int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot, bool waitForMaps) {
     int exitCode = kExitFailure;
     auto* controller = window.controller();
     auto save = [&] {
@@ -61,7 +61,7 @@ int runScreenshot(QApplication& application, ui::MainWindow& window, const QStri
         std::fprintf(stderr, "intermap: nothing shown within %d s\n", kScreenshotTimeoutMs / 1000);
         application.exit(kExitFailure);
     });
-    if (controller->everyPanelShown())
+    if (!waitForMaps || controller->everyPanelShown())
         save();
     const int loopResult = application.exec();
     return loopResult != 0 ? loopResult : exitCode;

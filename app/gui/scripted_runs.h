@@ -19,9 +19,10 @@ inline constexpr int kExitFailure = 2;
 // Prints "intermap: <message>" on stderr; returns kExitFailure.
 int fail(const QString& message);
 
-// Waits until every panel of `window`'s comparison is shown, saves `screenshot` and quits;
-// fails on a map or model failure or after 120 s.
-int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot);
+// Waits until every panel of `window`'s comparison is shown (with `waitForMaps`; else only until
+// the window has painted), saves `screenshot` and quits; fails on a map or model failure or after
+// 120 s.
+int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot, bool waitForMaps);
 
 struct ScriptedTraining {
     QString data;       // the data set

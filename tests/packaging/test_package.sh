@@ -5,7 +5,7 @@
 # usage: test_package.sh BUILD_DIR        (exit 77 = skipped: a tool is missing outside CI)
 set -uo pipefail
 build=${1:?usage: test_package.sh BUILD_DIR}
-for tool in cpack dpkg-deb dpkg-shlibdeps lintian man file; do
+for tool in cpack dpkg-deb dpkg-shlibdeps lintian man file desktop-file-validate appstreamcli; do
     if ! command -v "$tool" >/dev/null; then
         echo "$tool is missing (packaging/debian-deps.txt lists its package)"
         [ "${CI:-}" = true ] && exit 1 || exit 77
@@ -26,7 +26,10 @@ dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$work/contents"
 for path in /usr/bin/intermap /usr/bin/intermap-cli /usr/libexec/intermap/intermap-dicom-decoder \
     /usr/share/man/man1/intermap.1.gz /usr/share/man/man1/intermap-cli.1.gz \
     /usr/share/bash-completion/completions/intermap-cli \
-    /usr/share/doc/intermap/copyright /usr/share/doc/intermap/changelog.gz /usr/share/doc/intermap/README.md; do
+    /usr/share/doc/intermap/copyright /usr/share/doc/intermap/changelog.gz /usr/share/doc/intermap/README.md \
+    /usr/share/applications/org.intermap.Intermap.desktop /usr/share/metainfo/org.intermap.Intermap.metainfo.xml \
+    /usr/share/mime/packages/org.intermap.Intermap.xml /usr/share/icons/hicolor/scalable/apps/org.intermap.Intermap.svg \
+    /usr/share/icons/hicolor/16x16/apps/org.intermap.Intermap.png /usr/share/icons/hicolor/256x256/apps/org.intermap.Intermap.png; do
     grep -qx "$path" "$work/contents" || fail "the package lacks $path"
 done
 
@@ -52,6 +55,9 @@ for page in intermap intermap-cli; do
 done
 grep -q '^COMMANDS' "$work/intermap-cli.txt" || fail "intermap-cli(1) has no COMMANDS section"
 grep -q -- '--checkpoint' "$work/intermap-cli.txt" || fail "intermap-cli(1) does not document explain's --checkpoint"
+desktop-file-validate "$work/root/usr/share/applications/org.intermap.Intermap.desktop" || fail "the packaged desktop entry"
+appstreamcli validate --no-net --pedantic "$work/root/usr/share/metainfo/org.intermap.Intermap.metainfo.xml" >"$work/appstream.log" 2>&1 ||
+    { cat "$work/appstream.log"; fail "the packaged AppStream metadata"; }
 bash -c "source '$work/root/usr/share/bash-completion/completions/intermap-cli' && complete -p intermap-cli" >/dev/null ||
     fail "the packaged bash completion does not register intermap-cli"
 

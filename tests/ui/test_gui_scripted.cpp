@@ -61,6 +61,20 @@ private Q_SLOTS:
         QVERIFY2(saturated > 5000, qPrintable(QString::number(saturated)));
     }
 
+    // `intermap --screenshot FILE` with nothing to compute (no model, no images: the package's
+    // check on a fresh machine) saves the window as a user first sees it instead of waiting 120 s
+    // for maps that cannot come.
+    void screenshotWithNothingToComputeSavesTheEmptyWindow() {
+        QTemporaryDir folder;
+        const QString shot = folder.filePath(QStringLiteral("empty.png"));
+        const Run run = runGui({QStringLiteral("--screenshot"), shot}, folder.path());
+        QVERIFY2(run.exitCode == 0, qPrintable(run.output));
+        QVERIFY2(run.output.contains(QStringLiteral("screenshot written")), qPrintable(run.output));
+        const QImage image(shot);
+        QVERIFY(!image.isNull());
+        QVERIFY2(image.width() >= 1000 && image.height() >= 600, "the whole window");
+    }
+
     // The training Done-means: a short training job from the training panel on the real test
     // folder, the window saved once it finished, curves of >= 2 epochs.
     void scriptedTrainingRunShowsTheCurves() {

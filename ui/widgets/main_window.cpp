@@ -12,6 +12,7 @@
 #include "widgets/jobs_view.h"
 #include "widgets/model_zoo.h"
 #include "widgets/session_file.h"
+#include "widgets/system_report_dialog.h"
 #include "widgets/training_panel.h"
 #include "widgets/trust_panel.h"
 #include "widgets/worker_status.h"
@@ -233,6 +234,7 @@ void MainWindow::buildMenus() {
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard shortcuts"), this, &MainWindow::showShortcuts)->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&System report…"), this, &MainWindow::showSystemReport);
     help->addAction(tr("&About intermap"), this, &MainWindow::showAbout);
 }
 
@@ -466,12 +468,27 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::showAbout() {
+    // QMessageBox::about shows the window icon (the application's, set in app/gui/main.cpp).
     QMessageBox::about(this, tr("About intermap"),
                        tr("<h3>intermap %1</h3><p>Where a Vision Transformer looks: attention, rollout, Grad-CAM and "
                           "Chefer's LRP maps of ViT classifiers on medical images, side by side, scored against "
-                          "annotations.</p><p>Qt %2 · LibTorch %3</p>")
+                          "annotations.</p><p>Qt %2 · LibTorch %3</p>"
+                          "<p>Free software under the GNU General Public License, version 3 or (at your option) any "
+                          "later version (GPL-3.0-or-later); it comes with ABSOLUTELY NO WARRANTY. The licence's "
+                          "text: <a href=\"https://www.gnu.org/licenses/gpl-3.0.html\">gnu.org/licenses/gpl-3.0</a>.</p>")
                            .arg(QStringLiteral(INTERMAP_VERSION_STRING), QString::fromLatin1(qVersion()),
                                 QStringLiteral(TORCH_VERSION)));
+}
+
+SystemReportDialog* MainWindow::showSystemReport() {
+    if (!m_systemReport) {
+        m_systemReport = new SystemReportDialog(this);
+        m_systemReport->refresh();
+    }
+    m_systemReport->show();
+    m_systemReport->raise();
+    m_systemReport->activateWindow();
+    return m_systemReport;
 }
 
 void MainWindow::showShortcuts() {

@@ -24,6 +24,7 @@ class JobRunner;
 class JobStatusBar;
 class JobsView;
 class ModelZoo;
+class SystemReportDialog;
 class TrainingPanel;
 class TrustPanel;
 
@@ -85,6 +86,10 @@ public:
     bool saveSession(const QString& path, QString* error);
     bool loadSession(const QString& path, QString* error);
 
+    // Help > System report (`intermap-cli doctor`'s report): shown at once, filled in when the
+    // machine has been examined off the GUI thread; one dialog per window, reused.
+    SystemReportDialog* showSystemReport();
+
     // Closing while jobs run asks this question (default: a dialog); true = cancel them and
     // close once they have stopped, false = keep the window open. Tests and scripts replace it.
     void setCloseQuestion(std::function<bool(const QString& jobs)> question) { m_closeQuestion = std::move(question); }
@@ -136,6 +141,7 @@ private:
     QString m_weightsFolder;
     std::function<bool(const QString&)> m_closeQuestion;
     bool m_closeWhenIdle = false;
+    SystemReportDialog* m_systemReport = nullptr;
 };
 
 } // namespace intermap::ui

@@ -2,19 +2,13 @@
 
 #include "widgets/comparison_controller.h"
 
+#include "intermap/system/system_report.h"
+
 #include <QLabel>
 #include <QProgressBar>
 #include <QStatusBar>
 
 namespace intermap::ui {
-namespace {
-
-// Below this rate for a 512x512 float product, the matrix products are not running on an
-// optimised BLAS (OpenBLAS measures 25-110 GFLOP/s here even while thumbnails are decoded; the
-// reference BLAS is ~30x slower than OpenBLAS).
-constexpr double kSlowBlasGflops = 8.0;
-
-} // namespace
 
 WorkerStatus::WorkerStatus(ComparisonController* controller, QStatusBar* statusBar) : QObject(statusBar) {
     m_device = new QLabel(tr("starting the model worker…"), statusBar);
@@ -39,8 +33,9 @@ WorkerStatus::WorkerStatus(ComparisonController* controller, QStatusBar* statusB
 
 void WorkerStatus::environmentReady(const QString& device, const QString& threads, double gflops) {
     m_device->setText(tr("Device: %1 · %2 · matrix products %3 GFLOP/s").arg(device, threads).arg(gflops, 0, 'f', 0));
-    if (device == QLatin1String("CPU") && gflops < kSlowBlasGflops)
-        m_blasWarning->setText(tr("Slow BLAS (%1 GFLOP/s): install libopenblas0-pthread").arg(gflops, 0, 'f', 1));
+    if (device == QLatin1String("CPU") && gflops < system::kSlowMatrixProductGflops)
+        m_blasWarning->setText(tr("Slow BLAS (%1 GFLOP/s): install libopenblas0-pthread; Help ▸ System report says more")
+                                   .arg(gflops, 0, 'f', 1));
 }
 
 } // namespace intermap::ui
