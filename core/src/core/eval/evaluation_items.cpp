@@ -70,24 +70,29 @@ std::string unwritableStemProblem(const EvaluationItem& item) {
     return problem.empty() ? problem : util::escapeControlCharacters(item.mask.describe()) + ": " + problem;
 }
 
+std::vector<data::AnnotatedImage> scoring::datasetMasks(const EvaluationSettings& settings, std::size_t d) {
+    const auto& dataset = settings.datasets[d];
+    const data::MaskSource source = data::MaskSource::parse(dataset.masks);
+    if (!source.isAnnotationFile() && !fs::is_directory(source.path))
+        throw UsageError("data set '" + dataset.name + "': mask folder " + source.path + " does not exist");
+    if (!fs::is_directory(dataset.imagesDir))
+        throw UsageError("data set '" + dataset.name + "': image folder " + dataset.imagesDir + " does not exist");
+    std::vector<data::AnnotatedImage> masks;
+    try {
+        masks = data::listAnnotatedImages(source);
+    } catch (const UsageError& error) {
+        throw UsageError("data set '" + dataset.name + "': " + error.what());
+    }
+    if (masks.empty())
+        throw UsageError("data set '" + dataset.name + "': no masks (" + util::imageExtensionsText() + ") in " + source.path);
+    return masks;
+}
+
 std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings) {
     std::vector<EvaluationItem> items;
     for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
         const auto& dataset = settings.datasets[d];
-        const data::MaskSource source = data::MaskSource::parse(dataset.masks);
-        if (!source.isAnnotationFile() && !fs::is_directory(source.path))
-            throw UsageError("data set '" + dataset.name + "': mask folder " + source.path + " does not exist");
-        if (!fs::is_directory(dataset.imagesDir))
-            throw UsageError("data set '" + dataset.name + "': image folder " + dataset.imagesDir + " does not exist");
-        std::vector<data::AnnotatedImage> masks;
-        try {
-            masks = data::listAnnotatedImages(source);
-        } catch (const UsageError& error) {
-            throw UsageError("data set '" + dataset.name + "': " + error.what());
-        }
-        if (masks.empty())
-            throw UsageError("data set '" + dataset.name + "': no masks (" + util::imageExtensionsText() + ") in " +
-                             source.path);
+        const std::vector<data::AnnotatedImage> masks = scoring::datasetMasks(settings, d);
         std::map<std::string, std::string> imageByStem;
         for (const auto& [stem, path] : scoring::imageFilesByStem(dataset.imagesDir))
             imageByStem.emplace(stem, path); // the first by file name wins when stems repeat

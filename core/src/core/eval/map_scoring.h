@@ -2,6 +2,8 @@
 // Private to the evaluation (core/src/eval): what the evaluation's scoring and `score`
 // (scoreFolder) share: masks paired with images or maps by stem, masks as metric input, stored
 // maps scored.
+#include "intermap/data/annotations.h"
+#include "intermap/eval/evaluation_settings.h"
 #include "intermap/eval/metrics.h"
 #include "intermap/image/preprocess.h"
 
@@ -19,6 +21,11 @@ inline constexpr int kMapSize = image::kModelInputSize;
 // (stem, path) of the image files (util::isImageFile) directly in `directory`, sorted by file
 // name.
 std::vector<std::pair<std::string, std::string>> imageFilesByStem(const std::string& directory);
+
+// Data set `d`'s masks (or annotation entries) in mask order (data::listAnnotatedImages), the
+// grid's items' order within the data set; a UsageError naming the data set when its mask or
+// image folder does not exist or it has no mask.
+std::vector<data::AnnotatedImage> datasetMasks(const EvaluationSettings& settings, std::size_t d);
 
 // Inside = grey > threshold, for a CV_8UC1 mask.
 Mask maskFromMat(const cv::Mat& grey, int threshold);
