@@ -37,6 +37,12 @@
 namespace intermap::ui {
 namespace {
 
+// Masks next to the images (a sibling "masks" folder) are picked up automatically; "" when there is none.
+QString siblingMaskFolder(const QString& imageFolder) {
+    const QString masks = QFileInfo(imageFolder).absolutePath() + QStringLiteral("/masks");
+    return QFileInfo(masks).isDir() ? masks : QString();
+}
+
 const QSize kDefaultSize(1680, 900);
 
 QDockWidget* addDock(QMainWindow* window, const QString& title, const char* name, QWidget* content, Qt::DockWidgetArea area) {
@@ -291,18 +297,15 @@ bool MainWindow::openImageFolder(const QString& folder, QString* error) {
 void MainWindow::openImageFolderInBackground(const QString& folder) {
     statusBar()->showMessage(tr("Listing %1…").arg(folder));
     // The sibling "masks" folder (imageFolderShown) is paired in the same listing, off the GUI thread.
-    const QString siblingMasks = QFileInfo(folder).absolutePath() + QStringLiteral("/masks");
-    const QString masks = m_browser->maskFolder().isEmpty() && QFileInfo(siblingMasks).isDir() ? siblingMasks : m_browser->maskFolder();
+    const QString masks = m_browser->maskFolder().isEmpty() ? siblingMaskFolder(folder) : m_browser->maskFolder();
     m_browser->listFolder(folder, masks); // then folderListed
 }
 
 void MainWindow::imageFolderShown(const QString& folder) {
     m_recent->remember(RecentFiles::Kind::Images, folder);
     m_imageFolder = QFileInfo(folder).absoluteFilePath();
-    // Masks next to the images (a sibling "masks" folder) are picked up automatically.
-    const QString siblingMasks = QFileInfo(folder).absolutePath() + QStringLiteral("/masks");
-    if (m_browser->maskFolder().isEmpty() && QFileInfo(siblingMasks).isDir())
-        m_browser->setMaskFolder(siblingMasks);
+    if (m_browser->maskFolder().isEmpty() && !siblingMaskFolder(folder).isEmpty())
+        m_browser->setMaskFolder(siblingMaskFolder(folder));
     statusBar()->showMessage(tr("%1 images in %2").arg(m_browser->entries().size()).arg(folder), 8000);
     m_browser->selectIndex(0);
 }
