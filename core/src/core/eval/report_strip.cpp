@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -136,16 +137,27 @@ std::map<std::uint32_t, EvaluationItem> chosenItems(const EvaluationSettings& se
     std::map<std::string, std::uint32_t, std::less<>> maskByStem;
     for (const std::uint32_t mask : chosen)
         maskByStem.emplace(std::string(scores.stem(mask)), mask);
-    {
-        std::vector<data::AnnotatedImage> masks = scoring::datasetMasks(settings, d);
+    const auto keep = [&](std::size_t index, const std::string& stem, auto&& maskReference) {
+        if (const auto found = maskByStem.find(stem); found != maskByStem.end())
+            items.emplace(found->second, EvaluationItem{d, settings.inits.front(), stem, maskReference(),
+                                                        std::string(), static_cast<std::int64_t>(index)});
+    };
+    const data::MaskSource source = data::MaskSource::parse(settings.datasets[d].masks);
+    if (source.isAnnotationFile()) {
+        std::vector<data::AnnotatedImage> masks = scoring::datasetMasks(settings, d); // the entries are needed
         for (std::size_t index = 0; index < masks.size(); ++index)
-            if (const auto found = maskByStem.find(masks[index].stem); found != maskByStem.end())
-                items.emplace(found->second, EvaluationItem{d, settings.inits.front(), masks[index].stem,
-                                                            std::move(masks[index].mask), std::string(),
-                                                            static_cast<std::int64_t>(index)});
+            keep(index, masks[index].stem, [&] { return std::move(masks[index].mask); });
+    } else {
+        const std::vector<data::MaskFile> masks = scoring::datasetMaskFiles(settings, d);
+        for (std::size_t index = 0; index < masks.size(); ++index)
+            keep(index, masks[index].stem, [&] {
+                // The path listAnnotatedImages gives the mask (the folder as the settings name it).
+                return data::MaskReference{(std::filesystem::path(source.path) / masks[index].fileName).string(), {}, {}, {}};
+            });
     }
     std::set<std::string, std::less<>> paired;
-    for (auto& [stem, path] : scoring::imageFilesByStem(settings.datasets[d].imagesDir)) {
+    const auto isChosen = [&](const std::string& stem) { return maskByStem.count(stem) > 0; };
+    for (auto& [stem, path] : scoring::imageFilesByStem(settings.datasets[d].imagesDir, isChosen)) {
         const auto found = maskByStem.find(stem);
         // The first by file name wins when stems repeat, as listEvaluationItems pairs them.
         if (found != maskByStem.end() && paired.insert(stem).second)
@@ -172,7 +184,7 @@ StripScores::StripScores(const EvaluationSettings& settings, std::size_t d, cons
             m_iouColumns.push_back(c);
     }
     try {
-        const std::vector<data::AnnotatedImage> masks = scoring::datasetMasks(settings, d);
+        const std::vector<data::MaskFile> masks = scoring::datasetMaskFiles(settings, d);
         m_stemOffset.reserve(masks.size() + 1);
         for (const auto& mask : masks) {
             m_stemOffset.push_back(static_cast<std::uint32_t>(m_stemText.size()));

@@ -19,14 +19,15 @@ namespace intermap::eval {
 // masks are listed once, their stems kept as one text with offsets, and per (mask, init) the
 // pointing game and the mean rectangle IoU over k summed over the stem's rows (its methods).
 // About 9 bytes + the stem's length per image and 24 per image and init; no row is kept. The
-// mask listing itself (data::listAnnotatedImages, ~250 bytes per image) is held only while it runs.
+// masks' listing (scoring::datasetMaskFiles: stems and file names, no paths) is held only while it
+// runs.
 class StripScores {
 public:
     struct Sums {
         double pointingGame = 0, iou = 0;
         std::int32_t rows = 0; // 0: the stem has no row of this init
     };
-    // Lists data set `d`'s masks (scoring::datasetMasks). A listing that fails is not an error
+    // Lists data set `d`'s masks (scoring::datasetMaskFiles). A listing that fails is not an error
     // yet: reportStrips throws it when the data set has rows (a data set without rows needs no
     // folder, as before). `columns`: results.json's metric columns (per_image.csv's order).
     StripScores(const EvaluationSettings& settings, std::size_t d, const std::vector<std::string>& columns);
