@@ -202,12 +202,23 @@ private Q_SLOTS:
         writeImages(root + QStringLiteral("/images"), QStringLiteral("c"), 12);
         writeImages(root + QStringLiteral("/masks"), QStringLiteral("c"), 3);
         MainWindow window;
+        const QString lookAt = qEnvironmentVariable("INTERMAP_TEST_OUTPUT_DIR");
+        if (!lookAt.isEmpty()) {
+            window.resize(1280, 800);
+            window.show();
+        }
         window.openImageFolderInBackground(root + QStringLiteral("/images"));
         QVERIFY(window.imageBrowser()->isListing());
+        if (!lookAt.isEmpty())
+            window.grab().save(lookAt + QStringLiteral("/main_window_listing.png"));
         QTRY_COMPARE_WITH_TIMEOUT(window.imageBrowser()->entries().size(), 12, 60000);
         QCOMPARE(window.imageBrowser()->currentIndex(), 0);
         QCOMPARE(window.imageBrowser()->maskFolder(), root + QStringLiteral("/masks"));
         QVERIFY(!window.imageBrowser()->current()->maskPath.isEmpty()); // c_0 has a mask
+        if (!lookAt.isEmpty()) {
+            QTest::qWait(500); // the thumbnails and the first image
+            window.grab().save(lookAt + QStringLiteral("/main_window_listed.png"));
+        }
     }
 
 private:
