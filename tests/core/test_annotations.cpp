@@ -22,6 +22,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <fstream>
+#include <functional>
 
 namespace {
 
@@ -217,6 +218,42 @@ private Q_SLOTS:
         QCOMPARE(labels[1].label, std::string("Edema"));
         QCOMPARE(labels[1].images, std::size_t(2));
         QVERIFY_THROWS_EXCEPTION(UsageError, data::annotationLabels(m_work.filePath(QStringLiteral("none.json")).toStdString()));
+    }
+
+    // A mask folder listed compactly (data::listMaskFiles, what the report's strip keeps of 10^5
+    // masks) as listAnnotatedImages lists it: the same order (file names: "a-.png" before "a.png"),
+    // the same paths, and the same pair named when two masks share a stem: the first file whose
+    // stem an earlier one has ("a-.png" after "a-.bmp"), though "a" sorts before "a-" by stem.
+    void maskFolderListedCompactly() {
+        const QString masks = m_work.filePath(QStringLiteral("compact-masks"));
+        QVERIFY(QDir().mkpath(masks));
+        for (const char* name : {"b.png", "a.png", "a-.png", "c.tif", "notes.txt"})
+            writeText(masks + QLatin1Char('/') + QLatin1String(name), "x");
+        const auto annotated = data::listAnnotatedImages(data::MaskSource::parse(masks.toStdString()));
+        const auto files = data::listMaskFiles(masks.toStdString());
+        QCOMPARE(files.size(), std::size_t(4));
+        QCOMPARE(annotated.size(), files.size());
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            QCOMPARE(files[i].stem, annotated[i].stem);
+            QCOMPARE(masks.toStdString() + "/" + files[i].fileName, annotated[i].mask.path);
+        }
+        QCOMPARE(files[0].fileName, std::string("a-.png"));
+        QCOMPARE(files[1].fileName, std::string("a.png"));
+
+        for (const char* name : {"a-.bmp", "a.tif"})
+            writeText(masks + QLatin1Char('/') + QLatin1String(name), "x");
+        for (const auto& list : std::vector<std::function<void()>>{
+                 [&] { data::listMaskFiles(masks.toStdString()); },
+                 [&] { data::listAnnotatedImages(data::MaskSource::parse(masks.toStdString())); }}) {
+            try {
+                list();
+                QFAIL("two masks of one stem must be refused");
+            } catch (const UsageError& error) {
+                const std::string expected = "masks '" + masks.toStdString() + "/a-.bmp' and '" + masks.toStdString() +
+                                             "/a-.png' have the same stem 'a-'";
+                QVERIFY2(std::string(error.what()).find(expected) != std::string::npos, error.what());
+            }
+        }
     }
 
     void malformedEntriesNameFileImageAndReason_data() {

@@ -7,7 +7,9 @@
 #include <QCheckBox>
 #include <QCoreApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QImageReader>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -16,6 +18,7 @@
 #include <QThreadPool>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <mutex>
@@ -97,37 +100,93 @@ ImageBrowser::ImageBrowser(QWidget* parent) : QWidget(parent) {
     });
 }
 
+ImageBrowser::Listing ImageBrowser::listOnce(const QString& folder, const QString& maskFolder) {
+    Listing listing;
+    listing.entries = listImageFolder(folder, &listing.classes);
+    listing.maskFolder = maskFolder;
+    pairMasks(listing.entries, maskFolder);
+    return listing;
+}
+
+QString ImageBrowser::notAFolderError(const QString& folder) {
+    return tr("%1 is not a folder").arg(folder);
+}
+
+QString ImageBrowser::noImagesError(const QString& folder) const {
+    return tr("%1 contains no images (%2)").arg(folder, QString::fromStdString(util::imageExtensionsText()));
+}
+
 bool ImageBrowser::openFolder(const QString& folder, QString* error) {
+    ++m_listing; // a listing still running on the pool is no longer wanted
+    if (m_listingRunning) {
+        m_listingRunning = false;
+        showSummary();
+    }
     if (!QFileInfo(folder).isDir()) {
         if (error)
-            *error = tr("%1 is not a folder").arg(folder);
+            *error = notAFolderError(folder);
         return false;
     }
-    QStringList classes;
-    QVector<ImageEntry> entries = listImageFolder(folder, &classes);
-    if (entries.isEmpty()) {
+    Listing listing = listOnce(folder, m_maskFolder);
+    if (listing.entries.isEmpty()) {
         if (error)
-            *error = tr("%1 contains no images (%2)").arg(folder, QString::fromStdString(util::imageExtensionsText()));
+            *error = noImagesError(folder);
         return false;
     }
+    showListing(folder, std::move(listing));
+    return true;
+}
+
+void ImageBrowser::listFolder(const QString& folder, const QString& maskFolder) {
+    if (!QFileInfo(folder).isDir()) {
+        Q_EMIT folderListed(folder, notAFolderError(folder));
+        return;
+    }
+    const quint64 listing = ++m_listing;
+    m_listingRunning = true;
+    // The folder's name only: a long path would widen the dock to fit the label.
+    m_summary->setText(tr("Listing %1…").arg(QFileInfo(folder).fileName()));
+    m_summary->setToolTip(QDir::toNativeSeparators(QFileInfo(folder).absoluteFilePath()));
+    auto* watcher = new QFutureWatcher<Listing>(this);
+    connect(watcher, &QFutureWatcher<Listing>::finished, this, [this, watcher, listing, folder, maskFolderBefore = m_maskFolder] {
+        watcher->deleteLater();
+        if (listing != m_listing)
+            return; // another folder was asked for meanwhile
+        m_listingRunning = false;
+        Listing result = watcher->result();
+        if (result.entries.isEmpty()) {
+            showSummary();
+            Q_EMIT folderListed(folder, noImagesError(folder));
+            return;
+        }
+        if (m_maskFolder == maskFolderBefore)
+            m_maskFolder = result.maskFolder;
+        showListing(folder, std::move(result));
+        Q_EMIT folderListed(folder, QString());
+    });
+    // Only values cross: the task never touches the browser, which may be gone when it ends.
+    watcher->setFuture(QtConcurrent::run(&ImageBrowser::listOnce, folder, maskFolder));
+}
+
+void ImageBrowser::showListing(const QString& folder, Listing listing) {
     m_folder = QFileInfo(folder).absoluteFilePath();
-    pairMasks(entries, m_maskFolder);
+    if (listing.maskFolder != m_maskFolder) // another mask folder was chosen while it listed
+        pairMasks(listing.entries, m_maskFolder);
     m_current = -1;
     ++m_folderGeneration;
-    startThumbnails(entries); // before the list shows the entries and asks for their thumbnails
+    startThumbnails(listing.entries); // before the list shows the entries and asks for their thumbnails
     {
         const QSignalBlocker blocker(m_classFilter);
         m_classFilter->clear();
         m_classFilter->addItem(tr("All classes"));
-        m_classFilter->addItems(classes);
+        m_classFilter->addItems(listing.classes);
     }
     {
         // A new list, no image chosen yet: the view's reset is not the user's choice.
         const QSignalBlocker blocker(m_list->selectionModel());
-        m_images->setEntries(std::move(entries), std::move(classes));
+        m_images->setEntries(std::move(listing.entries), std::move(listing.classes));
     }
     applyFilter();
-    return true;
 }
 
 void ImageBrowser::setMaskFolder(const QString& folder) {
@@ -161,6 +220,13 @@ void ImageBrowser::applyFilter() {
         else
             m_list->selectionModel()->clear();
     }
+    showSummary();
+}
+
+void ImageBrowser::showSummary() {
+    if (m_listingRunning)
+        return; // "Listing …" stays until the listing lands
+    m_summary->setToolTip(QString());
     m_summary->setText(tr("%1 of %2 images").arg(m_shown->rowCount()).arg(entries().size()));
 }
 

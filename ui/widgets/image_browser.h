@@ -25,8 +25,19 @@ public:
     explicit ImageBrowser(QWidget* parent = nullptr);
     ~ImageBrowser() override; // stops the thumbnail decoding
 
-    // False (and `error` says why) when the folder has no images.
+    // Lists `folder` here, on the calling (GUI) thread, and shows it; false (and `error` says why)
+    // when it is not a folder or has no images, the previous folder then staying. For callers that
+    // select an image right after (sessions, scripts, tests); a user's choice goes to listFolder.
+    // Supersedes a listing still running.
     bool openFolder(const QString& folder, QString* error);
+    // Lists `folder` on Qt's pool and shows it when done, then folderListed. A folder of 10^5
+    // images takes about a second to walk, sort (natural order) and pair with masks, which the GUI
+    // thread must not wait for; meanwhile the previous folder stays shown and usable and the
+    // summary says "Listing <folder>…". A later call (or openFolder) supersedes a listing still
+    // running: its result is dropped, never shown. `maskFolder`: the masks to pair with, the
+    // browser's mask folder once the listing lands (unless setMaskFolder chose another meanwhile).
+    void listFolder(const QString& folder, const QString& maskFolder);
+    bool isListing() const { return m_listingRunning; }
     void setMaskFolder(const QString& folder);
     QString folder() const { return m_folder; }
     QString maskFolder() const { return m_maskFolder; }
@@ -51,12 +62,26 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void currentChanged(int entryIndex);
+    // listFolder's outcome: `error` empty when `folder` is shown, else why not (not a folder, no
+    // images), the previous folder still shown. Not said for superseded listings.
+    void folderListed(const QString& folder, const QString& error);
 
 protected:
     void showEvent(QShowEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    // What a listing makes, on whichever thread: the entries paired with `maskFolder`'s masks.
+    struct Listing {
+        QVector<ImageEntry> entries;
+        QStringList classes;
+        QString maskFolder;
+    };
+    static Listing listOnce(const QString& folder, const QString& maskFolder);
+    static QString notAFolderError(const QString& folder);
+    QString noImagesError(const QString& folder) const;
+    void showListing(const QString& folder, Listing listing);
+    void showSummary();
     void applyFilter();
     // Thumbnails are decoded for the rows the list draws (ImageListModel::thumbnailWanted), on
     // Qt's pool, the latest asked first (the rows on screen now).
@@ -72,6 +97,8 @@ private:
     ImageFilterProxy* m_shown;
     int m_current = -1;
     quint64 m_folderGeneration = 0;
+    quint64 m_listing = 0; // the latest listing asked for (listFolder or openFolder): only its result is shown
+    bool m_listingRunning = false;
     struct ThumbnailQueue;
     std::shared_ptr<ThumbnailQueue> m_thumbnailQueue; // this folder's, shared with the decoding task
     QComboBox* m_classFilter;

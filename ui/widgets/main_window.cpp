@@ -38,6 +38,12 @@
 namespace intermap::ui {
 namespace {
 
+// Masks next to the images (a sibling "masks" folder) are picked up automatically; "" when there is none.
+QString siblingMaskFolder(const QString& imageFolder) {
+    const QString masks = QFileInfo(imageFolder).absolutePath() + QStringLiteral("/masks");
+    return QFileInfo(masks).isDir() ? masks : QString();
+}
+
 const QSize kDefaultSize(1680, 900);
 
 QDockWidget* addDock(QMainWindow* window, const QString& title, const char* name, QWidget* content, Qt::DockWidgetArea area) {
@@ -106,6 +112,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 showPage(Page::Compare);
             });
     connect(m_browser, &ImageBrowser::currentChanged, this, &MainWindow::imageChanged);
+    connect(m_browser, &ImageBrowser::folderListed, this, [this](const QString& folder, const QString& error) {
+        if (!error.isEmpty()) {
+            statusBar()->clearMessage();
+            showError(tr("Cannot open the image folder"), error);
+            return;
+        }
+        imageFolderShown(folder);
+    });
     connect(m_view, &ComparisonView::trustCheckRequested, this, &MainWindow::openTrustPage);
     connect(m_zoo, &ModelZoo::checkpointChosen, this, [this](const QString& path) { openCheckpoint(path); });
 
@@ -163,7 +177,7 @@ void MainWindow::buildMenus() {
         const QString folder = QFileDialog::getExistingDirectory(this, tr("Image folder (flat or one sub-folder per class)"),
                                                                  m_recent->last(RecentFiles::Kind::Images));
         if (!folder.isEmpty())
-            openImageFolder(folder);
+            openImageFolderInBackground(folder);
     });
     openImages->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open &masks…"), this, [this] {
@@ -278,15 +292,24 @@ bool MainWindow::openImageFolder(const QString& folder, QString* error) {
             showError(tr("Cannot open the image folder"), message);
         return false;
     }
+    imageFolderShown(folder);
+    return true;
+}
+
+void MainWindow::openImageFolderInBackground(const QString& folder) {
+    statusBar()->showMessage(tr("Listing %1…").arg(folder));
+    // The sibling "masks" folder (imageFolderShown) is paired in the same listing, off the GUI thread.
+    const QString masks = m_browser->maskFolder().isEmpty() ? siblingMaskFolder(folder) : m_browser->maskFolder();
+    m_browser->listFolder(folder, masks); // then folderListed
+}
+
+void MainWindow::imageFolderShown(const QString& folder) {
     m_recent->remember(RecentFiles::Kind::Images, folder);
     m_imageFolder = QFileInfo(folder).absoluteFilePath();
-    // Masks next to the images (a sibling "masks" folder) are picked up automatically.
-    const QString siblingMasks = QFileInfo(folder).absolutePath() + QStringLiteral("/masks");
-    if (m_browser->maskFolder().isEmpty() && QFileInfo(siblingMasks).isDir())
-        m_browser->setMaskFolder(siblingMasks);
+    if (m_browser->maskFolder().isEmpty() && !siblingMaskFolder(folder).isEmpty())
+        m_browser->setMaskFolder(siblingMaskFolder(folder));
     statusBar()->showMessage(tr("%1 images in %2").arg(m_browser->entries().size()).arg(folder), 8000);
     m_browser->selectIndex(0);
-    return true;
 }
 
 void MainWindow::openMaskFolder(const QString& folder) {
@@ -452,7 +475,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::openRecent(RecentFiles::Kind kind, const QString& path) {
     switch (kind) {
-    case RecentFiles::Kind::Images: openImageFolder(path); break;
+    case RecentFiles::Kind::Images: openImageFolderInBackground(path); break;
     case RecentFiles::Kind::Masks: openMaskFolder(path); break;
     case RecentFiles::Kind::Checkpoint: openCheckpoint(path); break;
     case RecentFiles::Kind::Weights: openWeightsFolder(path); break;

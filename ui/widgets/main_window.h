@@ -36,7 +36,13 @@ public:
 
     // Each returns false and shows nothing modal when `error` is given (scripted start, tests);
     // with error == nullptr a failure is reported in a dialog.
+    // Lists the folder on the GUI thread (a second at 10^5 images): for callers that select an
+    // image right after (sessions, the command line, the Evaluate page, tests).
     bool openImageFolder(const QString& folder, QString* error = nullptr);
+    // The user's choice (File > Open images, recent folders): listed off the GUI thread
+    // (ImageBrowser::listFolder), then opened as openImageFolder does, its first image selected; a
+    // failure is reported in a dialog.
+    void openImageFolderInBackground(const QString& folder);
     void openMaskFolder(const QString& folder);
     bool openCheckpoint(const QString& path, QString* error = nullptr);
     bool openWeightsFolder(const QString& folder, QString* error = nullptr);
@@ -105,6 +111,7 @@ private:
     void applyDisplay();
     void updateModels();
     void imageChanged(int entryIndex);
+    void imageFolderShown(const QString& folder); // what follows a folder's listing, either way
     void rebuildRecentMenu();
     void openRecent(RecentFiles::Kind kind, const QString& path);
     void showError(const QString& title, const QString& message);

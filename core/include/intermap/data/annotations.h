@@ -81,6 +81,13 @@ struct AnnotatedImage {
 // file does not exist, the JSON does not parse or is not an object of objects (naming the image
 // id), or no image has the label (listing the labels that exist). Empty when a folder has no mask.
 std::vector<AnnotatedImage> listAnnotatedImages(const MaskSource& source);
+// A mask folder's image files as listAnnotatedImages lists them (sorted by file name, the same
+// UsageErrors), without their paths: FOLDER/fileName. For a listing of 10^5 masks held for long.
+struct MaskFile {
+    std::string stem;
+    std::string fileName;
+};
+std::vector<MaskFile> listMaskFiles(const std::string& folder);
 
 struct AnnotationLabel {
     std::string label;

@@ -178,26 +178,41 @@ std::vector<AnnotationLabel> labelsOf(const json& document) {
 
 std::vector<AnnotationLabel> annotationLabels(const std::string& jsonPath) { return labelsOf(parseAnnotationFile(jsonPath)); }
 
+std::vector<MaskFile> listMaskFiles(const std::string& folder) {
+    std::error_code error;
+    if (!fs::is_directory(folder, error))
+        throw UsageError(folder + ": mask folder does not exist");
+    std::vector<MaskFile> files;
+    for (const auto& entry : fs::directory_iterator(folder))
+        if (entry.is_regular_file() && util::isImageFile(entry.path().string()))
+            files.push_back({util::imageFileStem(entry.path().filename().string()), entry.path().filename().string()});
+    std::sort(files.begin(), files.end(), [](const MaskFile& a, const MaskFile& b) { return fs::path(a.fileName) < fs::path(b.fileName); });
+    // a.png and a.bmp would both pair with image a: two rows scored against one of them. Named: the
+    // first file (by name) whose stem an earlier one has, and that earlier one. Found on indices
+    // sorted by stem (4 bytes per mask, not a map of every stem: 10^5 masks).
+    std::vector<std::uint32_t> byStem(files.size());
+    for (std::uint32_t i = 0; i < byStem.size(); ++i)
+        byStem[i] = i;
+    std::stable_sort(byStem.begin(), byStem.end(), [&](std::uint32_t a, std::uint32_t b) { return files[a].stem < files[b].stem; });
+    std::size_t earlier = files.size(), later = files.size();
+    for (std::size_t i = 1; i < byStem.size(); ++i)
+        if (files[byStem[i]].stem == files[byStem[i - 1]].stem && (i < 2 || files[byStem[i - 2]].stem != files[byStem[i]].stem) &&
+            byStem[i] < later) {
+            earlier = byStem[i - 1];
+            later = byStem[i];
+        }
+    if (later < files.size())
+        throw UsageError("masks '" + (fs::path(folder) / files[earlier].fileName).string() + "' and '" +
+                         (fs::path(folder) / files[later].fileName).string() + "' have the same stem '" + files[later].stem +
+                         "': keep one of them");
+    return files;
+}
+
 std::vector<AnnotatedImage> listAnnotatedImages(const MaskSource& source) {
     std::vector<AnnotatedImage> annotated;
     if (!source.isAnnotationFile()) {
-        std::error_code error;
-        if (!fs::is_directory(source.path, error))
-            throw UsageError(source.path + ": mask folder does not exist");
-        for (const auto& entry : fs::directory_iterator(source.path))
-            if (entry.is_regular_file() && util::isImageFile(entry.path().string()))
-                annotated.push_back({util::imageFileStem(entry.path().filename().string()), {entry.path().string(), {}, {}, {}}});
-        std::sort(annotated.begin(), annotated.end(), [](const AnnotatedImage& a, const AnnotatedImage& b) {
-            return fs::path(a.mask.path).filename() < fs::path(b.mask.path).filename();
-        });
-        // a.png and a.bmp would both pair with image a: two rows scored against one of them.
-        std::map<std::string, std::string> pathByStem;
-        for (const auto& image : annotated) {
-            const auto [earlier, isNew] = pathByStem.emplace(image.stem, image.mask.path);
-            if (!isNew)
-                throw UsageError("masks '" + earlier->second + "' and '" + image.mask.path + "' have the same stem '" +
-                                 image.stem + "': keep one of them");
-        }
+        for (auto& file : listMaskFiles(source.path))
+            annotated.push_back({std::move(file.stem), {(fs::path(source.path) / file.fileName).string(), {}, {}, {}}});
         return annotated;
     }
     const json document = parseAnnotationFile(source.path);

@@ -16,11 +16,15 @@
 namespace intermap::eval {
 namespace fs = std::filesystem;
 
-std::vector<std::pair<std::string, std::string>> scoring::imageFilesByStem(const std::string& directory) {
+std::vector<std::pair<std::string, std::string>> scoring::imageFilesByStem(const std::string& directory,
+                                                                           const std::function<bool(const std::string&)>& wanted) {
     std::vector<std::pair<std::string, std::string>> files;
     for (const auto& entry : fs::directory_iterator(directory))
-        if (entry.is_regular_file() && util::isImageFile(entry.path().string()))
-            files.emplace_back(util::imageFileStem(entry.path().filename().string()), entry.path().string());
+        if (entry.is_regular_file() && util::isImageFile(entry.path().string())) {
+            std::string stem = util::imageFileStem(entry.path().filename().string());
+            if (!wanted || wanted(stem))
+                files.emplace_back(std::move(stem), entry.path().string());
+        }
     std::sort(files.begin(), files.end(),
               [](const auto& a, const auto& b) { return fs::path(a.second).filename() < fs::path(b.second).filename(); });
     return files;
@@ -70,24 +74,56 @@ std::string unwritableStemProblem(const EvaluationItem& item) {
     return problem.empty() ? problem : util::escapeControlCharacters(item.mask.describe()) + ": " + problem;
 }
 
+namespace {
+
+// Data set d's mask source once its mask and image folders are known to exist.
+data::MaskSource checkedMaskSource(const EvaluationSettings& settings, std::size_t d) {
+    const auto& dataset = settings.datasets[d];
+    const data::MaskSource source = data::MaskSource::parse(dataset.masks);
+    if (!source.isAnnotationFile() && !fs::is_directory(source.path))
+        throw UsageError("data set '" + dataset.name + "': mask folder " + source.path + " does not exist");
+    if (!fs::is_directory(dataset.imagesDir))
+        throw UsageError("data set '" + dataset.name + "': image folder " + dataset.imagesDir + " does not exist");
+    return source;
+}
+
+// list()'s masks, its UsageError naming the data set; one when there is no mask.
+template <typename List>
+auto listedMasks(const EvaluationSettings& settings, std::size_t d, const data::MaskSource& source, List&& list) {
+    const auto& dataset = settings.datasets[d];
+    decltype(list()) masks;
+    try {
+        masks = list();
+    } catch (const UsageError& error) {
+        throw UsageError("data set '" + dataset.name + "': " + error.what());
+    }
+    if (masks.empty())
+        throw UsageError("data set '" + dataset.name + "': no masks (" + util::imageExtensionsText() + ") in " + source.path);
+    return masks;
+}
+
+} // namespace
+
+std::vector<data::AnnotatedImage> scoring::datasetMasks(const EvaluationSettings& settings, std::size_t d) {
+    const data::MaskSource source = checkedMaskSource(settings, d);
+    return listedMasks(settings, d, source, [&] { return data::listAnnotatedImages(source); });
+}
+
+std::vector<data::MaskFile> scoring::datasetMaskFiles(const EvaluationSettings& settings, std::size_t d) {
+    const data::MaskSource source = checkedMaskSource(settings, d);
+    if (!source.isAnnotationFile())
+        return listedMasks(settings, d, source, [&] { return data::listMaskFiles(source.path); });
+    std::vector<data::MaskFile> files;
+    for (auto& annotated : listedMasks(settings, d, source, [&] { return data::listAnnotatedImages(source); }))
+        files.push_back({std::move(annotated.stem), {}});
+    return files;
+}
+
 std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings) {
     std::vector<EvaluationItem> items;
     for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
         const auto& dataset = settings.datasets[d];
-        const data::MaskSource source = data::MaskSource::parse(dataset.masks);
-        if (!source.isAnnotationFile() && !fs::is_directory(source.path))
-            throw UsageError("data set '" + dataset.name + "': mask folder " + source.path + " does not exist");
-        if (!fs::is_directory(dataset.imagesDir))
-            throw UsageError("data set '" + dataset.name + "': image folder " + dataset.imagesDir + " does not exist");
-        std::vector<data::AnnotatedImage> masks;
-        try {
-            masks = data::listAnnotatedImages(source);
-        } catch (const UsageError& error) {
-            throw UsageError("data set '" + dataset.name + "': " + error.what());
-        }
-        if (masks.empty())
-            throw UsageError("data set '" + dataset.name + "': no masks (" + util::imageExtensionsText() + ") in " +
-                             source.path);
+        const std::vector<data::AnnotatedImage> masks = scoring::datasetMasks(settings, d);
         std::map<std::string, std::string> imageByStem;
         for (const auto& [stem, path] : scoring::imageFilesByStem(dataset.imagesDir))
             imageByStem.emplace(stem, path); // the first by file name wins when stems repeat

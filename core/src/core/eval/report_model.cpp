@@ -207,7 +207,9 @@ EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
     const auto& settings = results.settings;
     const auto predictions = readPredictionCounts(outDir);
     // per_image.csv streamed once, each row to its data set's strip scores (10^6 rows at 10^5 images).
-    std::vector<StripScores> stripScores(settings.datasets.size(), StripScores(results.columns, settings.inits));
+    std::vector<StripScores> stripScores;
+    for (std::size_t d = 0; d < settings.datasets.size(); ++d)
+        stripScores.emplace_back(settings, d, results.columns);
     {
         std::map<std::string, std::size_t> datasetIndex;
         for (std::size_t d = 0; d < settings.datasets.size(); ++d)
@@ -235,7 +237,7 @@ EvaluationReportModel buildEvaluationReportModel(const std::string& outDir) {
         ReportDataset dataset;
         dataset.name = settings.datasets[d].name;
         // The baselines are scored on every image with scores, under any init (as writeResults).
-        const auto baselineCount = static_cast<std::int64_t>(stripScores[d].byStem().size());
+        const auto baselineCount = stripScores[d].stemsScored();
         for (const auto& column : results.columns)
             dataset.tables.push_back(metricTable(results, dataset.name, column, baselineCount));
         for (const auto& init : settings.inits) {

@@ -1,5 +1,7 @@
 #include "report_strip.h"
 
+#include "map_scoring.h"
+
 #include "intermap/eval/evaluation_items.h"
 #include "intermap/eval/metric_columns.h"
 #include "intermap/eval/metrics.h"
@@ -15,7 +17,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
+#include <set>
 
 namespace intermap::eval {
 namespace {
@@ -92,32 +96,75 @@ ReportStrip::Row stripRow(const EvaluationSettings& settings, const EvaluationIt
 // Per image of one (data set, init): the pointing game and the rectangle IoU (over k), averaged
 // over the methods.
 struct ImageRank {
-    std::string stem;
-    std::int64_t index = 0; // in mask order
+    std::uint32_t mask = 0; // index in mask order
     double pointingGame = 0;
     double iou = 0;
 };
 
-std::vector<ImageRank> rankImages(std::size_t initIndex, const StripScores& scores,
-                                  const std::map<std::string, std::int64_t>& indexByStem) {
-    std::vector<ImageRank> ranks;
-    for (const auto& [stem, perInit] : scores.byStem()) {
-        const auto& sum = perInit[initIndex];
-        if (sum.rows == 0)
-            continue;
-        const auto index = indexByStem.find(stem);
-        if (index != indexByStem.end())
-            ranks.push_back({stem, index->second, sum.pointingGame / sum.rows, sum.iou / sum.rows});
-    }
-    // Best first; ties in mask order.
-    std::sort(ranks.begin(), ranks.end(), [](const ImageRank& a, const ImageRank& b) {
+ImageRank imageRank(const StripScores& scores, std::uint32_t mask, std::size_t initIndex) {
+    const auto& sum = scores.sums(mask, initIndex);
+    return {mask, sum.pointingGame / sum.rows, sum.iou / sum.rows};
+}
+
+// The masks with rows of the init, best first (ties in mask order). Only mask indices are held,
+// 4 bytes per image; the sort starts from the stems' order and compares as the implementation
+// that sorted every (stem, scores) did, so the order is the same even where the comparison is no
+// strict order (NaN).
+std::vector<std::uint32_t> rankMasks(std::size_t initIndex, const StripScores& scores) {
+    std::vector<std::uint32_t> ranks;
+    for (const std::uint32_t mask : scores.masksByStem())
+        if (scores.sums(mask, initIndex).rows > 0)
+            ranks.push_back(mask);
+    std::sort(ranks.begin(), ranks.end(), [&](std::uint32_t maskA, std::uint32_t maskB) {
+        const ImageRank a = imageRank(scores, maskA, initIndex), b = imageRank(scores, maskB, initIndex);
         if (a.pointingGame != b.pointingGame)
             return a.pointingGame > b.pointingGame;
         if (a.iou != b.iou)
             return a.iou > b.iou;
-        return a.index < b.index;
+        return a.mask < b.mask;
     });
     return ranks;
+}
+
+// The items (of the run's first init: stripRow sets the init) of the `chosen` masks, by mask
+// index: the masks and images listed again, only the chosen ones kept (the strip shows at most
+// kReportStripPerSelection x 3 x inits images, whatever N is).
+std::map<std::uint32_t, EvaluationItem> chosenItems(const EvaluationSettings& settings, std::size_t d,
+                                                    const StripScores& scores, const std::set<std::uint32_t>& chosen) {
+    std::map<std::uint32_t, EvaluationItem> items;
+    if (chosen.empty())
+        return items;
+    std::map<std::string, std::uint32_t, std::less<>> maskByStem;
+    for (const std::uint32_t mask : chosen)
+        maskByStem.emplace(std::string(scores.stem(mask)), mask);
+    const auto keep = [&](std::size_t index, const std::string& stem, auto&& maskReference) {
+        if (const auto found = maskByStem.find(stem); found != maskByStem.end())
+            items.emplace(found->second, EvaluationItem{d, settings.inits.front(), stem, maskReference(),
+                                                        std::string(), static_cast<std::int64_t>(index)});
+    };
+    const data::MaskSource source = data::MaskSource::parse(settings.datasets[d].masks);
+    if (source.isAnnotationFile()) {
+        std::vector<data::AnnotatedImage> masks = scoring::datasetMasks(settings, d); // the entries are needed
+        for (std::size_t index = 0; index < masks.size(); ++index)
+            keep(index, masks[index].stem, [&] { return std::move(masks[index].mask); });
+    } else {
+        const std::vector<data::MaskFile> masks = scoring::datasetMaskFiles(settings, d);
+        for (std::size_t index = 0; index < masks.size(); ++index)
+            keep(index, masks[index].stem, [&] {
+                // The path listAnnotatedImages gives the mask (the folder as the settings name it).
+                return data::MaskReference{(std::filesystem::path(source.path) / masks[index].fileName).string(), {}, {}, {}};
+            });
+    }
+    std::set<std::string, std::less<>> paired;
+    const auto isChosen = [&](const std::string& stem) { return maskByStem.count(stem) > 0; };
+    for (auto& [stem, path] : scoring::imageFilesByStem(settings.datasets[d].imagesDir, isChosen)) {
+        const auto found = maskByStem.find(stem);
+        // The first by file name wins when stems repeat, as listEvaluationItems pairs them.
+        if (found != maskByStem.end() && paired.insert(stem).second)
+            if (const auto item = items.find(found->second); item != items.end())
+                item->second.imagePath = std::move(path);
+    }
+    return items;
 }
 
 std::string rankText(const char* selection, const ImageRank& rank) {
@@ -128,24 +175,72 @@ std::string rankText(const char* selection, const ImageRank& rank) {
 
 } // namespace
 
-StripScores::StripScores(const std::vector<std::string>& columns, const std::vector<std::string>& inits)
-    : m_inits(inits), m_pointingColumn(columns.size()) {
+StripScores::StripScores(const EvaluationSettings& settings, std::size_t d, const std::vector<std::string>& columns)
+    : m_inits(settings.inits), m_initCount(settings.inits.size()), m_pointingColumn(columns.size()) {
     for (std::size_t c = 0; c < columns.size(); ++c) {
         if (columns[c] == columns::kPointingGame)
             m_pointingColumn = c;
         if (columns::iouRectangleK(columns[c]))
             m_iouColumns.push_back(c);
     }
+    try {
+        const std::vector<data::MaskFile> masks = scoring::datasetMaskFiles(settings, d);
+        m_stemOffset.reserve(masks.size() + 1);
+        for (const auto& mask : masks) {
+            m_stemOffset.push_back(static_cast<std::uint32_t>(m_stemText.size()));
+            m_stemText += mask.stem;
+        }
+        m_stemOffset.push_back(static_cast<std::uint32_t>(m_stemText.size()));
+        m_stemText.shrink_to_fit();
+    } catch (const std::exception&) {
+        m_listingError = std::current_exception();
+        m_stemText.clear();
+        m_stemOffset.assign(1, 0);
+    }
+    const auto masks = static_cast<std::uint32_t>(m_stemOffset.size() - 1);
+    m_byStem.resize(masks);
+    for (std::uint32_t mask = 0; mask < masks; ++mask)
+        m_byStem[mask] = mask;
+    std::sort(m_byStem.begin(), m_byStem.end(), [this](std::uint32_t a, std::uint32_t b) { return stem(a) < stem(b); });
+    m_scored.assign(masks, 0);
+    m_sums.assign(static_cast<std::size_t>(masks) * m_initCount, Sums{});
+    m_lastMask = masks;
+}
+
+std::string_view StripScores::stem(std::uint32_t mask) const {
+    return std::string_view(m_stemText).substr(m_stemOffset[mask], m_stemOffset[mask + 1] - m_stemOffset[mask]);
+}
+
+std::uint32_t StripScores::findMask(std::string_view wanted) const {
+    const auto masks = static_cast<std::uint32_t>(maskCount());
+    if (m_lastMask < masks && stem(m_lastMask) == wanted)
+        return m_lastMask;
+    const auto found = std::lower_bound(m_byStem.begin(), m_byStem.end(), wanted,
+                                        [this](std::uint32_t mask, std::string_view value) { return stem(mask) < value; });
+    return found != m_byStem.end() && stem(*found) == wanted ? *found : masks;
+}
+
+void StripScores::throwIfUnlisted() const {
+    if (m_listingError)
+        std::rethrow_exception(m_listingError);
 }
 
 void StripScores::add(const PerImageScore& row) {
-    auto& perInit = m_byStem[row.image];
-    perInit.resize(m_inits.size());
+    const std::uint32_t mask = findMask(row.image);
+    if (mask == maskCount()) {
+        m_stemsWithoutMask.insert(row.image);
+        return;
+    }
+    m_lastMask = mask;
+    if (!m_scored[mask]) {
+        m_scored[mask] = 1;
+        ++m_masksScored;
+    }
     const auto init = std::find(m_inits.begin(), m_inits.end(), row.init);
     if (init == m_inits.end())
         return;
     // In file order, one row at a time: the sums (and so the ranking) of the whole file read at once.
-    auto& sum = perInit[static_cast<std::size_t>(init - m_inits.begin())];
+    auto& sum = m_sums[mask * m_initCount + static_cast<std::size_t>(init - m_inits.begin())];
     if (m_pointingColumn < row.values.size())
         sum.pointingGame += row.values[m_pointingColumn];
     for (std::size_t c : m_iouColumns)
@@ -155,18 +250,12 @@ void StripScores::add(const PerImageScore& row) {
 }
 
 std::vector<ReportStrip> reportStrips(const EvaluationSettings& settings, std::size_t d, const StripScores& scores) {
-    const auto& scoredStems = scores.byStem();
-    if (scoredStems.empty())
+    if (scores.stemsScored() == 0)
         return {};
-    // One item per scored image (its first init's), by stem: what a row needs to read the image.
-    std::map<std::string, EvaluationItem> itemByStem;
-    std::map<std::string, std::int64_t> indexByStem;
-    for (auto& item : listEvaluationItems(settings))
-        if (item.datasetIndex == d && scoredStems.count(item.stem) && !itemByStem.count(item.stem)) {
-            indexByStem.emplace(item.stem, item.indexInDataset);
-            itemByStem.emplace(item.stem, std::move(item));
-        }
-    const auto imagesScored = static_cast<std::int64_t>(itemByStem.size());
+    scores.throwIfUnlisted();
+    std::int64_t imagesScored = 0; // with a mask: a row's stem whose mask is gone has no image to show
+    for (std::uint32_t mask = 0; mask < scores.maskCount(); ++mask)
+        imagesScored += scores.scored(mask) ? 1 : 0;
 
     if (imagesScored <= kReportStripAllImagesUpTo) {
         ReportStrip strip;
@@ -174,51 +263,73 @@ std::vector<ReportStrip> reportStrips(const EvaluationSettings& settings, std::s
         for (const auto& init : settings.inits)
             for (const auto& method : settings.methods)
                 strip.columnTitles.push_back(study::initTitle(init) + "\n" + method);
-        std::vector<const EvaluationItem*> items;
-        for (const auto& [stem, item] : itemByStem)
-            items.push_back(&item);
-        std::sort(items.begin(), items.end(),
-                  [](const EvaluationItem* a, const EvaluationItem* b) { return a->indexInDataset < b->indexInDataset; });
-        for (const auto* item : items)
-            strip.rows.push_back(stripRow(settings, *item, settings.inits));
+        std::set<std::uint32_t> shown;
+        for (std::uint32_t mask = 0; mask < scores.maskCount(); ++mask)
+            if (scores.scored(mask))
+                shown.insert(mask);
+        for (const auto& [mask, item] : chosenItems(settings, d, scores, shown)) // mask order
+            strip.rows.push_back(stripRow(settings, item, settings.inits));
         return {std::move(strip)};
     }
 
-    std::vector<ReportStrip> strips;
+    // Per init: which masks, labelled how, in the strip's order; then their items, listed once.
+    struct Choice {
+        const char* selection;
+        ImageRank rank;
+    };
+    std::vector<std::vector<Choice>> chosenPerInit(settings.inits.size());
+    std::vector<ReportStrip> perInit(settings.inits.size());
+    std::set<std::uint32_t> chosenMasks;
     for (std::size_t i = 0; i < settings.inits.size(); ++i) {
-        const std::string& init = settings.inits[i];
-        std::vector<ImageRank> ranks = rankImages(i, scores, indexByStem);
+        std::vector<std::uint32_t> ranks = rankMasks(i, scores);
         if (ranks.empty())
             continue;
-        ReportStrip strip;
-        strip.initTitle = study::initTitle(init);
+        ReportStrip& strip = perInit[i];
+        strip.initTitle = study::initTitle(settings.inits[i]);
         strip.imagesScored = static_cast<std::int64_t>(ranks.size());
         strip.columnTitles = settings.methods;
         const std::size_t count = std::min(kReportStripPerSelection, ranks.size());
-        std::vector<std::pair<const char*, ImageRank>> chosen;
+        auto& chosen = chosenPerInit[i];
         for (std::size_t r = 0; r < count; ++r)
-            chosen.emplace_back("best", ranks[r]);
+            chosen.push_back({"best", imageRank(scores, ranks[r], i)});
         const std::size_t worstFrom = std::max(count, ranks.size() - std::min(count, ranks.size() - count));
         for (std::size_t r = ranks.size(); r > worstFrom; --r)
-            chosen.emplace_back("worst", ranks[r - 1]);
-        std::vector<ImageRank> rest(ranks.begin() + static_cast<std::ptrdiff_t>(count),
-                                    ranks.begin() + static_cast<std::ptrdiff_t>(worstFrom));
+            chosen.push_back({"worst", imageRank(scores, ranks[r - 1], i)});
+        // The others in rank order, shuffled whole with the run's seed: the draws depend only on
+        // how many there are, so the pick is the one the report has always made.
+        std::vector<std::uint32_t> rest(ranks.begin() + static_cast<std::ptrdiff_t>(count),
+                                        ranks.begin() + static_cast<std::ptrdiff_t>(worstFrom));
+        ranks = {};
         std::mt19937_64 random(util::mixSeed(settings.randomBaselineSeed, util::mixSeed(d, i)));
         util::fisherYatesShuffle(rest, random);
         rest.resize(std::min(kReportStripPerSelection, rest.size()));
-        std::sort(rest.begin(), rest.end(), [](const ImageRank& a, const ImageRank& b) { return a.index < b.index; });
-        for (const auto& rank : rest)
-            chosen.emplace_back("random", rank);
-        for (const auto& [selection, rank] : chosen) {
-            ReportStrip::Row row = stripRow(settings, itemByStem.at(rank.stem), {init});
-            row.selection = rankText(selection, rank);
-            strip.rows.push_back(std::move(row));
-        }
-        strip.selectionNote = "The " + std::to_string(count) + " best and " + std::to_string(ranks.size() - worstFrom) +
-                              " worst of the " + std::to_string(ranks.size()) +
+        std::sort(rest.begin(), rest.end()); // mask order
+        for (const std::uint32_t mask : rest)
+            chosen.push_back({"random", imageRank(scores, mask, i)});
+        for (const auto& choice : chosen)
+            chosenMasks.insert(choice.rank.mask);
+        strip.selectionNote = "The " + std::to_string(count) + " best and " +
+                              std::to_string(static_cast<std::size_t>(strip.imagesScored) - worstFrom) + " worst of the " +
+                              std::to_string(strip.imagesScored) +
                               " images by the pointing game averaged over the methods (ties: the mean rectangle IoU "
                               "over the methods and k), then " + std::to_string(rest.size()) +
                               " drawn at random from the others (seed " + std::to_string(settings.randomBaselineSeed) + ").";
+    }
+
+    const std::map<std::uint32_t, EvaluationItem> items = chosenItems(settings, d, scores, chosenMasks);
+    std::vector<ReportStrip> strips;
+    for (std::size_t i = 0; i < settings.inits.size(); ++i) {
+        if (chosenPerInit[i].empty())
+            continue;
+        ReportStrip& strip = perInit[i];
+        for (const auto& [selection, rank] : chosenPerInit[i]) {
+            const auto item = items.find(rank.mask);
+            if (item == items.end())
+                continue; // its mask left the folder while the report was being built
+            ReportStrip::Row row = stripRow(settings, item->second, {settings.inits[i]});
+            row.selection = rankText(selection, rank);
+            strip.rows.push_back(std::move(row));
+        }
         strips.push_back(std::move(strip));
     }
     return strips;
