@@ -34,6 +34,7 @@
 #include <QMessageBox>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdio>
 
 using intermap::app::fail;
@@ -200,8 +201,11 @@ int main(int argc, char** argv) {
 
     // The screenshot waits for maps only when maps will come (a model and images were given);
     // `intermap --screenshot FILE` alone saves the window as a user first sees it.
-    const bool launchFiles = !parser.positionalArguments().isEmpty();
-    const bool modelGiven = parser.isSet(checkpoint) || parser.isSet(weights) || parser.isSet(session) || launchFiles;
-    const bool imagesGiven = parser.isSet(data) || parser.isSet(session) || launchFiles;
+    const QStringList launchFiles = parser.positionalArguments();
+    const bool launchSession = std::any_of(launchFiles.begin(), launchFiles.end(), [](const QString& file) {
+        return file.endsWith(QStringLiteral(".intermap"), Qt::CaseInsensitive); // a session may hold a model
+    });
+    const bool modelGiven = parser.isSet(checkpoint) || parser.isSet(weights) || parser.isSet(session) || launchSession;
+    const bool imagesGiven = parser.isSet(data) || parser.isSet(session) || !launchFiles.isEmpty();
     return intermap::app::runScreenshot(application, window, parser.value(screenshot), modelGiven && imagesGiven);
 }

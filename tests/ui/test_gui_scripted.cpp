@@ -75,6 +75,20 @@ private Q_SLOTS:
         QVERIFY2(image.width() >= 1000 && image.height() >= 600, "the whole window");
     }
 
+    // An image given as a file argument without a model: the image is shown, no map will come,
+    // so the screenshot is saved at once rather than failing after 120 s.
+    void screenshotOfAnImageWithoutAModel() {
+        QTemporaryDir folder;
+        QImage scan(96, 96, QImage::Format_RGB32);
+        scan.fill(QColor(90, 90, 90));
+        const QString image = folder.filePath(QStringLiteral("scan.png"));
+        QVERIFY(scan.save(image));
+        const QString shot = folder.filePath(QStringLiteral("image-only.png"));
+        const Run run = runGui({image, QStringLiteral("--screenshot"), shot}, folder.path());
+        QVERIFY2(run.exitCode == 0, qPrintable(run.output));
+        QVERIFY(!QImage(shot).isNull());
+    }
+
     // The training Done-means: a short training job from the training panel on the real test
     // folder, the window saved once it finished, curves of >= 2 epochs.
     void scriptedTrainingRunShowsTheCurves() {
