@@ -13,7 +13,7 @@ add_custom_command(
   OUTPUT ${intermap_generated}/intermap-cli.bash
   COMMAND ${CMAKE_COMMAND} -E make_directory ${intermap_generated}
   COMMAND ${intermap_packaging}/bash-completion.sh $<TARGET_FILE:intermap-cli> > ${intermap_generated}/intermap-cli.bash
-  DEPENDS intermap-cli ${intermap_packaging}/bash-completion.sh
+  DEPENDS intermap-cli ${intermap_packaging}/bash-completion.sh ${intermap_packaging}/cli-commands.sh
   COMMENT "Generating the bash completion of intermap-cli from its --help"
   VERBATIM)
 add_custom_target(intermap-bash-completion ALL DEPENDS ${intermap_generated}/intermap-cli.bash)
@@ -42,7 +42,7 @@ if(INTERMAP_HELP2MAN)
     OUTPUT ${intermap_generated}/intermap-cli-commands.h2m
     COMMAND ${CMAKE_COMMAND} -E make_directory ${intermap_generated}
     COMMAND ${intermap_packaging}/man-commands.sh $<TARGET_FILE:intermap-cli> > ${intermap_generated}/intermap-cli-commands.h2m
-    DEPENDS intermap-cli ${intermap_packaging}/man-commands.sh
+    DEPENDS intermap-cli ${intermap_packaging}/man-commands.sh ${intermap_packaging}/cli-commands.sh
     VERBATIM)
   intermap_man_page(intermap-cli "interpretability maps of Vision Transformers for medical imaging (command line)"
                     ${intermap_generated}/intermap-cli-commands.h2m)

@@ -5,9 +5,7 @@
 set -euo pipefail
 cli=${1:?usage: bash-completion.sh INTERMAP_CLI}
 
-# The commands: the two-space-indented words under "Commands:" in the top-level --help.
-commands=$("$cli" --help | awk '/^Commands:/ { inside = 1; next } inside && /^$/ { exit } inside && /^  [a-z]/ { print $1 }')
-[ -n "$commands" ] || { echo "bash-completion.sh: no commands found in '$cli --help'" >&2; exit 1; }
+commands=$("$(dirname "${BASH_SOURCE[0]}")/cli-commands.sh" "$cli")
 
 # A command's options: every --long name on its option lines (QCommandLineParser's layout:
 # "  -h, --help", "  --method, --methods <LIST>"), and which of them take a file or folder.

@@ -4,8 +4,7 @@
 # program. Run at build time by cmake/Packaging.cmake: man-commands.sh path/to/intermap-cli
 set -euo pipefail
 cli=${1:?usage: man-commands.sh INTERMAP_CLI}
-commands=$("$cli" --help | awk '/^Commands:/ { inside = 1; next } inside && /^$/ { exit } inside && /^  [a-z]/ { print $1 }')
-[ -n "$commands" ] || { echo "man-commands.sh: no commands found in '$cli --help'" >&2; exit 1; }
+commands=$("$(dirname "${BASH_SOURCE[0]}")/cli-commands.sh" "$cli")
 
 # troff: a backslash is written \e, and a line starting with . or ' would be read as a request.
 escape() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }

@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
     // `intermap --screenshot FILE` alone saves the window as a user first sees it.
     const QStringList launchFiles = parser.positionalArguments();
     const bool launchSession = std::any_of(launchFiles.begin(), launchFiles.end(), [](const QString& file) {
-        return file.endsWith(QStringLiteral(".intermap"), Qt::CaseInsensitive); // a session may hold a model
+        return intermap::ui::classifyLaunchFile(file).kind == intermap::ui::LaunchFile::Kind::Session; // may hold a model
     });
     const bool modelGiven = parser.isSet(checkpoint) || parser.isSet(weights) || parser.isSet(session) || launchSession;
     const bool imagesGiven = parser.isSet(data) || parser.isSet(session) || !launchFiles.isEmpty();

@@ -119,6 +119,17 @@ void compareWithRecorded(const QString& root, const std::string& name) {
     }
 }
 
+// img0..img<plain-1>, then img0-b..img<suffixed-1>-b (stems that share a prefix), then "nomask".
+std::vector<std::string> numberedStems(int plain, int suffixed) {
+    std::vector<std::string> stems;
+    for (int k = 0; k < plain; ++k)
+        stems.push_back("img" + std::to_string(k));
+    for (int k = 0; k < suffixed; ++k)
+        stems.push_back("img" + std::to_string(k) + "-b");
+    stems.push_back("nomask");
+    return stems;
+}
+
 } // namespace
 
 class TestReportStrip : public QObject {
@@ -128,13 +139,7 @@ private Q_SLOTS:
     void selectionEqualsTheRecordedOne() {
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
-        std::vector<std::string> stems;
-        for (int k = 0; k < 130; ++k)
-            stems.push_back("img" + std::to_string(k));
-        for (int k = 0; k < 20; ++k)
-            stems.push_back("img" + std::to_string(k) + "-b");
-        stems.push_back("nomask");
-        makeRun(dir.path(), stems, "nomask", {"img5", "img7-b"}, "dino", 7);
+        makeRun(dir.path(), numberedStems(130, 20), "nomask", {"img5", "img7-b"}, "dino", 7);
         if (QTest::currentTestFailed())
             return;
         compareWithRecorded(dir.path(), "selection_150.txt");
@@ -144,13 +149,7 @@ private Q_SLOTS:
     void everyImageEqualsTheRecordedOne() {
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
-        std::vector<std::string> stems;
-        for (int k = 0; k < 12; ++k)
-            stems.push_back("img" + std::to_string(k));
-        for (int k = 0; k < 8; ++k)
-            stems.push_back("img" + std::to_string(k) + "-b");
-        stems.push_back("nomask");
-        makeRun(dir.path(), stems, "nomask", {"img5"}, "", 0);
+        makeRun(dir.path(), numberedStems(12, 8), "nomask", {"img5"}, "", 0);
         if (QTest::currentTestFailed())
             return;
         compareWithRecorded(dir.path(), "every_image_20.txt");

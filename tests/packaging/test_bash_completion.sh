@@ -28,7 +28,7 @@ touch "$workdir/vit-b16.pth" "$workdir/notes.txt"
 expect "a file after --checkpoint" "$workdir/vit-b16.pth" intermap-cli explain --checkpoint "$workdir/vit"
 expect "an image argument is a file name" "$workdir/notes.txt" intermap-cli explain "$workdir/no"
 # Every command the program lists is completed (the list is read from its --help, not from here).
-commands=$("$cli" --help | awk '/^Commands:/ { inside = 1; next } inside && /^$/ { exit } inside && /^  [a-z]/ { print $1 }')
+commands=$("$(dirname "${BASH_SOURCE[0]}")/../../packaging/cli-commands.sh" "$cli")
 [ "$(echo "$commands" | wc -w)" -ge 5 ] || { echo "FAIL: too few commands in '$cli --help'"; failures=$((failures + 1)); }
 for command in $commands; do
     expect "'$command' completes" "$command" intermap-cli "$command"
