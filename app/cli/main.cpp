@@ -10,6 +10,7 @@
 #ifdef INTERMAP_WITH_DEMO
 #include <QGuiApplication>
 #endif
+#include <QString>
 
 #include <cstdio>
 #include <memory>
@@ -45,6 +46,22 @@ constexpr const char* kUsage =
     "Environment: INTERMAP_THREADS=T or TORCH,BLAS overrides the thread split between LibTorch's\n"
     "intra-op pool and OpenBLAS (default: LibTorch 1, OpenBLAS = cores; see BENCHMARKS.md).\n";
 
+#ifdef INTERMAP_WITH_DEMO
+QtMessageHandler g_qtMessageHandler = nullptr;
+
+// Qt's offscreen platform warns on every drawing command where XDG_RUNTIME_DIR is unset (root
+// shells, SSH sessions, cluster jobs) and then uses /tmp/runtime-<user>; the CLI keeps nothing
+// there, so the warning is noise a user cannot act on. Every other message passes through.
+void withoutRuntimeFolderWarning(QtMsgType type, const QMessageLogContext& context, const QString& message) {
+    if (type == QtWarningMsg && message.startsWith(QLatin1String("QStandardPaths: XDG_RUNTIME_DIR not set")))
+        return;
+    if (g_qtMessageHandler)
+        g_qtMessageHandler(type, context, message);
+    else
+        std::fprintf(stderr, "%s\n", qPrintable(qFormatLogMessage(type, context, message)));
+}
+#endif
+
 } // namespace
 
 int main(int argc, char* argv[]) {
@@ -56,6 +73,8 @@ int main(int argc, char* argv[]) {
     const bool draws = isDemo || firstArgument == "evaluate" || firstArgument == "merge" || firstArgument == "sanity";
     if (draws && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
+    if (draws)
+        g_qtMessageHandler = qInstallMessageHandler(withoutRuntimeFolderWarning);
     std::unique_ptr<QCoreApplication> applicationHolder(draws ? new QGuiApplication(argc, argv)
                                                               : new QCoreApplication(argc, argv));
 #else

@@ -258,7 +258,7 @@ private Q_SLOTS:
         int compared = 0;
         for (int stage = 0; stage <= 6; ++stage)
             for (const QString& method : kMethods)
-                for (const QString stem : {QStringLiteral("img_0"), QStringLiteral("img_1")}) {
+                for (const QString& stem : {QStringLiteral("img_0"), QStringLiteral("img_1")}) {
                     const QString name = QStringLiteral("/maps/stage%1/%2/%3.npy").arg(stage).arg(method, stem);
                     const auto a = intermap::npy::readFloat32((batched + name).toStdString(), {224, 224});
                     const auto b = intermap::npy::readFloat32((single + name).toStdString(), {224, 224});
@@ -304,6 +304,20 @@ private Q_SLOTS:
         const CliResult help = runCli({QStringLiteral("sanity"), QStringLiteral("--help")});
         QCOMPARE(help.exitCode, 0);
         QVERIFY(help.standardOutput.contains(QStringLiteral("--mode")));
+    }
+
+    // The commands that draw run Qt's offscreen platform, which warns on stderr where
+    // XDG_RUNTIME_DIR is unset (root shells, SSH sessions, cluster jobs); the CLI keeps nothing
+    // there, so it says nothing about it.
+    void drawingCommandsSayNothingAboutAMissingRuntimeFolder() {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("XDG_RUNTIME_DIR"));
+        environment.remove(QStringLiteral("QT_QPA_PLATFORM"));
+        for (const QString& command : {QStringLiteral("sanity"), QStringLiteral("evaluate"), QStringLiteral("merge"), QStringLiteral("demo")}) {
+            const CliResult help = runCli({command, QStringLiteral("--help")}, 300000, environment);
+            QCOMPARE(help.exitCode, 0);
+            QVERIFY2(help.standardError.isEmpty(), qPrintable(command + QStringLiteral(": ") + help.standardError));
+        }
     }
 };
 

@@ -2,6 +2,7 @@
 // Runs the intermap-cli executable (INTERMAP_CLI_PATH, set by CMake) as a user would and
 // collects its exit code and output, for the tests of the command-line contracts.
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -17,8 +18,11 @@ struct CliResult {
 };
 
 // Runs `program` to its end (killed after timeoutMs); `what` names it in the timeout message.
-inline CliResult runProgram(const QString& program, const QStringList& arguments, int timeoutMs, const QString& what) {
+// `environment`: the program's, this process's when left out.
+inline CliResult runProgram(const QString& program, const QStringList& arguments, int timeoutMs, const QString& what,
+                            const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment()) {
     QProcess process;
+    process.setProcessEnvironment(environment);
     process.start(program, arguments);
     CliResult result;
     if (!process.waitForFinished(timeoutMs)) {
@@ -40,8 +44,9 @@ inline QStringList toArguments(const std::vector<std::string>& items) {
     return arguments;
 }
 
-inline CliResult runCli(const QStringList& arguments, int timeoutMs = 300000) {
-    return runProgram(QStringLiteral(INTERMAP_CLI_PATH), arguments, timeoutMs, QStringLiteral("intermap-cli"));
+inline CliResult runCli(const QStringList& arguments, int timeoutMs = 300000,
+                        const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment()) {
+    return runProgram(QStringLiteral(INTERMAP_CLI_PATH), arguments, timeoutMs, QStringLiteral("intermap-cli"), environment);
 }
 
 } // namespace intermap::test

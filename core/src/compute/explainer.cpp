@@ -22,7 +22,6 @@ void ForwardPass::runForward() {
     taps.blockInputs = plannedWithGradients();
     torch::NoGradGuard noGrad;
     m_output = m_model->forward(m_input, taps);
-    m_logits = m_output.logits;
     m_forwardDone = true;
 }
 
@@ -74,7 +73,7 @@ void ForwardPass::walkBlocksDown(const torch::Tensor& targets, const BlockVisito
 
 const torch::Tensor& ForwardPass::logits() {
     runForward();
-    return m_logits;
+    return m_output.logits;
 }
 
 const std::vector<torch::Tensor>& ForwardPass::attentions() {

@@ -83,7 +83,6 @@ private:
     PassNeeds m_needs;
     bool m_forwardDone = false;
     model::VitOutput m_output;
-    torch::Tensor m_logits;
     torch::Tensor m_lastNorm1Targets; // the targets m_lastNorm1Gradient is for
     torch::Tensor m_lastNorm1;
     torch::Tensor m_lastNorm1Gradient;
