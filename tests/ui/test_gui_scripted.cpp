@@ -25,7 +25,10 @@ Run runGui(const QStringList& arguments, const QString& home) {
     process.setProcessChannelMode(QProcess::MergedChannels);
     process.start(QStringLiteral(INTERMAP_GUI_PATH), arguments);
     Run run;
-    if (!process.waitForFinished(240000)) {
+    // Generous: a training case took over 240 s on a 2-core machine under a parallel build. A
+    // process that does not finish leaves exitCode -1 and what it printed so far, for the failure.
+    if (!process.waitForFinished(480000)) {
+        run.output = QString::fromLocal8Bit(process.readAll()) + QStringLiteral("\n[did not finish in 480 s]");
         process.kill();
         return run;
     }
