@@ -36,11 +36,15 @@ namespace {
 // Six held-out positives x (image, every method), the true masks outlined.
 void writeDemoFigure(const demo::DemoResult& result, const std::string& path) {
     const eval::EvaluationSettings& evaluation = result.evaluation;
-    const std::vector<eval::EvaluationItem> items = eval::shardItems(evaluation);
+    const eval::EvaluationGrid grid(evaluation);
+    const auto itemCount = static_cast<std::size_t>(grid.itemCount(eval::ItemScope::Shard));
+    const std::size_t stride = std::max<std::size_t>(1, itemCount / 6);
     std::vector<std::vector<render::FigureCell>> rows;
     QStringList rowLabels;
-    for (std::size_t i = 0; i < items.size() && rows.size() < 6; i += std::max<std::size_t>(1, items.size() / 6)) {
-        const auto& item = items[i];
+    std::size_t i = 0;
+    grid.forEachItem(eval::ItemScope::Shard, [&](const eval::EvaluationItem& item) {
+        if (i++ % stride != 0 || rows.size() >= 6)
+            return;
         const cv::Mat rgb = image::preprocessRgb8(image::readImageRgb8(item.imagePath), image::PreprocessRecipe::Resize);
         const QImage mask = render::greyMatToImage(data::readAnnotationMask(item.mask, item.imagePath));
         std::vector<render::FigureCell> row;
@@ -51,7 +55,7 @@ void writeDemoFigure(const demo::DemoResult& result, const std::string& path) {
         }
         rows.push_back(std::move(row));
         rowLabels << QString::fromStdString(item.stem);
-    }
+    });
     render::FigureOptions figureOptions;
     figureOptions.columnTitles = {QStringLiteral("image")};
     for (const auto& method : evaluation.methods)

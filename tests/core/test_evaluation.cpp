@@ -24,6 +24,7 @@
 #include <QtTest/QtTest>
 
 #include <algorithm>
+#include <optional>
 
 namespace {
 
@@ -166,8 +167,13 @@ private Q_SLOTS:
         const eval::EvaluationSettings stored = eval::readRunSettings(small.outDir);
         QCOMPARE(stored.imageSize, 112);
         QVERIFY(stored.normalisation && stored.normalisation->mean[0] == 0.5);
-        eval::EvaluationItem first = eval::listEvaluationItems(small).front();
-        const npy::Array map = npy::read(eval::mapPath(small, first, explain::kAttentionMethod));
+        std::optional<eval::EvaluationItem> first; // the grid's first item
+        eval::EvaluationGrid(small).forEachItem(eval::ItemScope::WholeGrid, [&](const eval::EvaluationItem& item) {
+            if (!first)
+                first = item;
+        });
+        QVERIFY(first);
+        const npy::Array map = npy::read(eval::mapPath(small, *first, explain::kAttentionMethod));
         QCOMPARE(map.shape, (std::vector<std::int64_t>{112, 112}));
         // The scores are those of another frame (and normalisation): not the 224 px run's.
         QVERIFY(readAll(QString::fromStdString(small.outDir) + QStringLiteral("/per_image.csv")) !=

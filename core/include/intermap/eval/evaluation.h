@@ -16,9 +16,12 @@
 //      journal lacks them: runs made before the journal), written as the tables, per_image.csv,
 //      predictions.csv, baselines.csv and results.json (report.html is rendered from them
 //      afterwards by the applications: intermap/eval/report_model.h).
-// Memory holds a score row per image and nothing else per image (no map, no mask).
+// Memory holds nothing per image but the grid's flat listing (EvaluationGrid) and, per score
+// journal, a 16-byte index entry per row: items are made one at a time, rows are written to the
+// tables' files as they are scored and the cells' means kept as running sums (issue 23).
 // merge joins the journals (and the maps, if kept) of shard runs into one folder and runs phase 2
-// over all of them, giving the outputs of an unsharded run.
+// over all of them, giving the outputs of an unsharded run (joining a (data set, init) group's
+// journals still holds that group's rows in memory while it writes the joined journal).
 //
 // The settings, the items and the results readers have their own headers, included here.
 #include "intermap/eval/evaluation_items.h"
@@ -56,11 +59,10 @@ struct ResultsSummary {
     std::vector<std::string> filesWritten;
 };
 
-// Phase 2 over `items` (normally shardItems or, for a merge, listEvaluationItems).
+// Phase 2 over the grid's items of `scope` (normally this run's shard; for a merge, the whole grid).
 // `runInfo` is copied under "run" in results.json (counts, shard, timings: what may differ
 // between two runs with equal results).
-ResultsSummary writeResults(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items,
-                            const std::string& runInfoJson = "{}");
+ResultsSummary writeResults(const EvaluationSettings& settings, ItemScope scope, const std::string& runInfoJson = "{}");
 
 // Joins shard runs (each started with the same settings and --shard I/N, all I present) into
 // `outDir`: joins their score journals, copies their maps and item records (if kept), then

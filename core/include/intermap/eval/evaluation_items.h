@@ -7,6 +7,8 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,13 +33,72 @@ struct EvaluationItem {
 cv::Mat maskInModelFrame(const data::MaskReference& mask, const std::string& imagePath, image::PreprocessRecipe recipe,
                          int size = image::kModelInputSize);
 
-// Every item of the full grid in the sorted (dataset, init, stem) order, before sharding.
-std::vector<EvaluationItem> listEvaluationItems(const EvaluationSettings& settings);
 // Why the item's maps cannot be written — its stem holds a control character (util/name_characters.h)
 // — naming its mask, escaped; empty when they can. Such items are reported and skipped.
 std::string unwritableStemProblem(const EvaluationItem& item);
-// The items of this run's shard.
-std::vector<EvaluationItem> shardItems(const EvaluationSettings& settings);
+
+// Which of the grid's items a pass visits: all of them (merge, sanity images), or this run's shard
+// (the items whose global index i has i % shardCount == shardIndex).
+enum class ItemScope { WholeGrid, Shard };
+
+class EvaluationGrid;
+
+// One (data set, init) group of the grid, seen through one scope: its items in stem order.
+class ItemGroup {
+public:
+    std::size_t datasetIndex() const { return m_datasetIndex; }
+    const std::string& init() const { return m_init; }
+    // Calls `visit` with each of the group's items of the scope; the item is valid during the call.
+    void forEachItem(const std::function<void(const EvaluationItem&)>& visit) const;
+
+private:
+    friend class EvaluationGrid;
+    ItemGroup(const EvaluationGrid& grid, std::size_t datasetIndex, const std::string& init, std::int64_t firstKept,
+              std::int64_t step)
+        : m_grid(grid), m_datasetIndex(datasetIndex), m_init(init), m_firstKept(firstKept), m_step(step) {}
+
+    const EvaluationGrid& m_grid;
+    std::size_t m_datasetIndex;
+    const std::string& m_init;
+    std::int64_t m_firstKept; // the position, in stem order, of the group's first item of the scope
+    std::int64_t m_step;      // 1, or the shard count: the scope keeps every step-th item
+};
+
+// The items of the grid (data sets x inits x masks) in one order, sorted by (data set name, init,
+// stem), and one sharding, made one at a time (issue 23: a 10^5-image run must not hold an item,
+// with its strings, per image and init). Each data set's masks are listed once and held flat:
+// per mask its stem, its mask file's name (or annotation entry) and its image's file name as one
+// text with offsets, ~30 bytes + those names per image; the image folder's listing is freed once
+// the masks are paired with it (by stem, the first image file by name winning).
+// Not copyable: groups refer to it; `settings` must outlive it.
+class EvaluationGrid {
+public:
+    // Lists every data set: a UsageError naming the data set when its mask or image folder does
+    // not exist or it has no mask, before any item is visited.
+    explicit EvaluationGrid(const EvaluationSettings& settings);
+    ~EvaluationGrid();
+    EvaluationGrid(const EvaluationGrid&) = delete;
+    EvaluationGrid& operator=(const EvaluationGrid&) = delete;
+
+    // How many items `scope` holds.
+    std::int64_t itemCount(ItemScope scope) const;
+    // Calls `visit` with each (data set, init) group that holds an item of `scope`, in the grid's order.
+    void forEachGroup(ItemScope scope, const std::function<void(const ItemGroup&)>& visit) const;
+    // Every item of `scope` in the grid's order.
+    void forEachItem(ItemScope scope, const std::function<void(const EvaluationItem&)>& visit) const;
+    // Data set d's masks, and its mask number `indexInDataset` (mask order) as an item of `init`.
+    std::int64_t maskCount(std::size_t datasetIndex) const;
+    EvaluationItem item(std::size_t datasetIndex, std::int64_t indexInDataset, const std::string& init) const;
+
+private:
+    friend class ItemGroup;
+    class DatasetListing;
+
+    const EvaluationSettings& m_settings;
+    std::vector<std::unique_ptr<DatasetListing>> m_listings; // per settings.datasets
+    std::vector<std::size_t> m_datasetOrder;                 // data set indices by name
+    std::vector<std::size_t> m_initOrder;                    // init indices by name
+};
 
 // The checkpoint <folder>/<stem>: the first of <stem>.pth, .safetensors, .bin, .ckpt that is a
 // file, else a Hugging Face folder <stem>/ (config.json); "" when there is none.

@@ -10,10 +10,10 @@
 namespace intermap::eval {
 
 // The images a run of `settings` explains under each init: its data sets' masks (or annotation
-// entries) that pair with an image file by stem, every data set together (listEvaluationItems'
+// entries) that pair with an image file by stem, every data set together (EvaluationGrid's
 // items that have an image, under one init). Lists the folders (and reads an annotation file):
 // a fraction of a second per 10^5 files, so the GUI calls it off its thread. Throws UsageError as
-// listEvaluationItems does (a folder missing, no masks).
+// EvaluationGrid does (a folder missing, no masks).
 std::int64_t countImagesToExplain(const EvaluationSettings& settings);
 
 // The bytes of the maps a run of `settings` writes for `imagesPerInit` images (countImagesToExplain):

@@ -175,7 +175,7 @@ DemoResult runDemo(const DemoOptions& options, const DemoEvents& events) {
     evaluation.outDir = (out / "evaluation").string();
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     const auto maps = eval::computeMaps(evaluation, registry, events.explainProgress);
-    const auto scored = eval::writeResults(evaluation, eval::shardItems(evaluation));
+    const auto scored = eval::writeResults(evaluation, eval::ItemScope::Shard);
     result.explainedPositives = scored.itemsScored;
     result.problems = maps.problems;
     result.results = eval::readEvaluationResults(evaluation.outDir);

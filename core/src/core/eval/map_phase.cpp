@@ -144,31 +144,29 @@ void settleStoredSettings(const json& stored, const json& current, const std::st
 // (retrained, replaced, or fingerprinted the way an older intermap did) makes the group's maps
 // stale, and they are deleted to be recomputed. The settings of each group; null where the
 // checkpoint is missing.
-std::map<GroupKey, json> settleGroupSettings(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items) {
+std::map<GroupKey, json> settleGroupSettings(const EvaluationSettings& settings, const EvaluationGrid& grid) {
     std::map<GroupKey, json> groupSettings;
-    for (const auto& item : items) {
-        const GroupKey key{item.datasetIndex, item.init};
-        if (groupSettings.count(key))
-            continue;
-        const auto& dataset = settings.datasets[item.datasetIndex];
-        const std::string checkpoint = checkpointPath(settings, dataset.name, item.init);
+    grid.forEachGroup(ItemScope::Shard, [&](const ItemGroup& group) {
+        const GroupKey key{group.datasetIndex(), group.init()};
+        const auto& dataset = settings.datasets[group.datasetIndex()];
+        const std::string checkpoint = checkpointPath(settings, dataset.name, group.init());
         if (!fs::is_regular_file(checkpoint) && !model::isHuggingFaceFolder(checkpoint)) {
             groupSettings[key] = nullptr;
-            continue;
+            return;
         }
         json current = mapSettings(settings, dataset, checkpoint);
         // The maps, then the score journal: each refused when made with other settings, deleted
         // to be recomputed when only the checkpoint changed.
-        const std::string mapsPath = run_folder::mapSettingsPath(settings, dataset.name, item.init);
+        const std::string mapsPath = run_folder::mapSettingsPath(settings, dataset.name, group.init());
         if (fs::exists(mapsPath))
             settleStoredSettings(run_folder::readJsonFile(mapsPath), current, mapsPath, "maps",
-                                 run_folder::groupDirectory(settings, dataset.name, item.init));
-        const std::string journalPath = score_journal::scoringSettingsPath(settings, dataset.name, item.init);
+                                 run_folder::groupDirectory(settings, dataset.name, group.init()));
+        const std::string journalPath = score_journal::scoringSettingsPath(settings, dataset.name, group.init());
         if (fs::exists(journalPath))
             settleStoredSettings(run_folder::readJsonFile(journalPath).value("map_settings", json()), current, journalPath,
-                                 "scores", score_journal::groupDirectory(settings, dataset.name, item.init));
+                                 "scores", score_journal::groupDirectory(settings, dataset.name, group.init()));
         groupSettings[key] = std::move(current);
-    }
+    });
     return groupSettings;
 }
 
@@ -177,11 +175,12 @@ json journalSettings(const EvaluationSettings& settings, const DatasetSpec& data
     return json{{"map_settings", groupSettings}, {"scoring", score_journal::scoringJson(settings, dataset)}};
 }
 
-// The stems with a row in every method's journal of the group, the torn tail of a killed run cut
-// off. A journal scored otherwise (masks, threshold, top-k, faithfulness steps, ROAD seed) is
-// removed: its rows are made again, from the stored maps where there are some.
-std::set<std::string> journaledStems(const EvaluationSettings& settings, const DatasetSpec& dataset, const std::string& init,
-                                     const json& expected) {
+// The group's journals, one per method, the torn tail of a killed run cut off: a stem is
+// journaled when every method's has its row. A journal scored otherwise (masks, threshold, top-k,
+// faithfulness steps, ROAD seed) is removed: its rows are made again, from the stored maps where
+// there are some.
+std::vector<score_journal::JournalIndex> groupJournals(const EvaluationSettings& settings, const DatasetSpec& dataset,
+                                                       const std::string& init, const json& expected) {
     const std::string directory = score_journal::groupDirectory(settings, dataset.name, init);
     const std::string scoringPath = score_journal::scoringSettingsPath(settings, dataset.name, init);
     if (!fs::exists(directory))
@@ -191,16 +190,15 @@ std::set<std::string> journaledStems(const EvaluationSettings& settings, const D
         return {};
     }
     const auto columns = score_journal::scoreColumns(settings);
-    std::set<std::string> stems;
-    for (std::size_t m = 0; m < settings.methods.size(); ++m) {
-        std::set<std::string> methodStems;
-        for (auto& [stem, row] :
-             score_journal::readJournal(score_journal::journalPath(settings, dataset.name, init, settings.methods[m]), columns, true))
-            if (m == 0 || stems.count(stem))
-                methodStems.insert(stem);
-        stems = std::move(methodStems);
-    }
-    return stems;
+    std::vector<score_journal::JournalIndex> journals;
+    for (const auto& method : settings.methods)
+        journals.emplace_back(score_journal::journalPath(settings, dataset.name, init, method), columns, true);
+    return journals;
+}
+
+bool journaled(const std::vector<score_journal::JournalIndex>& journals, const std::string& stem) {
+    return !journals.empty() &&
+           std::all_of(journals.begin(), journals.end(), [&](const auto& journal) { return journal.find(stem).has_value(); });
 }
 
 // The model of one (data set, init), loaded on the first item that needs computing: a fully
@@ -339,14 +337,14 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
                             const ProgressSink& progress) {
     settings.validate(registry);
     const torch::Device device = compute::chooseDevice(settings.device); // refuses cuda without a GPU before any work
-    const std::vector<EvaluationItem> items = shardItems(settings);
+    const EvaluationGrid grid(settings);
     MapPhaseSummary summary;
-    std::map<GroupKey, json> groupSettings = settleGroupSettings(settings, items);
+    std::map<GroupKey, json> groupSettings = settleGroupSettings(settings, grid);
     writeRunSettings(settings);
     removeInterruptedWrites((fs::path(settings.outDir) / "maps").string());
     removeInterruptedWrites((fs::path(settings.outDir) / "scores").string());
 
-    const auto total = static_cast<std::int64_t>(items.size());
+    const std::int64_t total = grid.itemCount(ItemScope::Shard);
     std::int64_t done = 0;
     std::set<std::string> reported;
     auto report = [&](const std::string& problem) {
@@ -360,18 +358,12 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
             throw Cancelled();
     };
 
-    // Items are sorted, so each (data set, init) group is one run [begin, end).
-    std::size_t begin = 0;
-    while (begin < items.size()) {
-        std::size_t end = begin;
-        while (end < items.size() && items[end].datasetIndex == items[begin].datasetIndex &&
-               items[end].init == items[begin].init)
-            ++end;
-        const auto& dataset = settings.datasets[items[begin].datasetIndex];
-        const std::string& init = items[begin].init;
+    grid.forEachGroup(ItemScope::Shard, [&](const ItemGroup& group) {
+        const auto& dataset = settings.datasets[group.datasetIndex()];
+        const std::string& init = group.init();
         const std::string label = dataset.name + "/" + init;
         const std::string checkpoint = checkpointPath(settings, dataset.name, init);
-        const json& groupJson = groupSettings[{items[begin].datasetIndex, init}];
+        const json& groupJson = groupSettings[{group.datasetIndex(), init}];
 
         GroupModel model(settings, device, checkpoint, groupJson, label, dataset.name, init);
         std::string groupProblem;
@@ -380,37 +372,36 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
             summary.missingCheckpoints.push_back(checkpoint);
         }
         const json journalJson = journalSettings(settings, dataset, groupJson);
-        const std::set<std::string> journaled =
-            groupJson.is_null() ? std::set<std::string>() : journaledStems(settings, dataset, init, journalJson);
+        const std::vector<score_journal::JournalIndex> journals =
+            groupJson.is_null() ? std::vector<score_journal::JournalIndex>() : groupJournals(settings, dataset, init, journalJson);
         score_journal::JournalWriter journal(settings, dataset.name, init, journalJson);
         const bool keepsMaps = settings.keepMaps != MapStorage::None;
-        for (std::size_t i = begin; i < end; ++i) {
-            const auto& item = items[i];
+        group.forEachItem([&](const EvaluationItem& item) {
             const std::string where = util::escapeControlCharacters(label + "/" + item.stem);
             if (!groupProblem.empty()) {
                 report(groupProblem);
                 step(where, UnitKind::Skipped);
-                continue;
+                return;
             }
             if (const std::string problem = unwritableStemProblem(item); !problem.empty()) {
                 report(problem + " (skipped)");
                 step(where, UnitKind::Skipped);
-                continue;
+                return;
             }
             if (item.imagePath.empty()) {
                 report(item.mask.describe() + ": no image of stem '" + item.stem + "' in " + dataset.imagesDir + " (skipped)");
                 step(where, UnitKind::Skipped);
-                continue;
+                return;
             }
             // Reused: its rows are in the journal (and its maps in place, when they are kept); or
             // its maps and record are (an earlier run killed before its journal's batch was
             // written, or made before the journal): scored from them, no model needed.
             const bool stored = keepsMaps && itemComplete(settings, item);
-            if (journaled.count(item.stem) && (stored || !keepsMaps)) {
+            if (journaled(journals, item.stem) && (stored || !keepsMaps)) {
                 ++summary.itemsReused;
                 summary.mapsReused += keepsMaps ? static_cast<std::int64_t>(settings.methods.size()) : 0;
                 step(where, UnitKind::Reused);
-                continue;
+                return;
             }
             std::optional<Mask> inside;
             try {
@@ -430,16 +421,16 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
                 summary.mapsReused += static_cast<std::int64_t>(settings.methods.size());
                 journal.flushIfDue();
                 step(where, UnitKind::Reused);
-                continue;
+                return;
             }
             if (!inside && !keepsMaps) { // nothing to keep: explaining it would give nothing
                 step(where, UnitKind::Skipped);
-                continue;
+                return;
             }
             if (!model.ensureLoaded(groupProblem)) {
                 report(groupProblem);
                 step(where, UnitKind::Skipped);
-                continue;
+                return;
             }
             try {
                 const auto rows =
@@ -461,10 +452,9 @@ MapPhaseSummary computeMaps(const EvaluationSettings& settings, const explain::E
                 report(where + ": " + item.imagePath + ": " + error.what() + " (skipped)");
                 step(where, UnitKind::Skipped);
             }
-        }
+        });
         journal.flush();
-        begin = end;
-    }
+    });
     return summary;
 }
 

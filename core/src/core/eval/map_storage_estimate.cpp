@@ -41,8 +41,8 @@ std::int64_t countImagesToExplain(const EvaluationSettings& settings) {
     EvaluationSettings oneInit = settings;
     oneInit.inits = {"any"}; // the pairing does not depend on the init; one keeps the list short
     std::int64_t images = 0;
-    for (const auto& item : listEvaluationItems(oneInit))
-        images += item.imagePath.empty() ? 0 : 1;
+    EvaluationGrid(oneInit).forEachItem(ItemScope::WholeGrid,
+                                        [&](const EvaluationItem& item) { images += item.imagePath.empty() ? 0 : 1; });
     return images;
 }
 

@@ -159,7 +159,7 @@ std::map<std::uint32_t, EvaluationItem> chosenItems(const EvaluationSettings& se
     const auto isChosen = [&](const std::string& stem) { return maskByStem.count(stem) > 0; };
     for (auto& [stem, path] : scoring::imageFilesByStem(settings.datasets[d].imagesDir, isChosen)) {
         const auto found = maskByStem.find(stem);
-        // The first by file name wins when stems repeat, as listEvaluationItems pairs them.
+        // The first by file name wins when stems repeat, as EvaluationGrid pairs them.
         if (found != maskByStem.end() && paired.insert(stem).second)
             if (const auto item = items.find(found->second); item != items.end())
                 item->second.imagePath = std::move(path);

@@ -10,12 +10,13 @@
 
 namespace intermap::eval {
 
+// Rows per image refer to the item being scored: they are written as they are made, never kept.
 struct PerImageRow { // one line of per_image.csv
     std::size_t datasetIndex;
-    std::string init;
-    std::string method;
-    std::string stem;
-    std::vector<double> values; // in the order of the report's columns
+    const std::string& init;
+    const std::string& method;
+    const std::string& stem;
+    const std::vector<double>& values; // in the order of the report's columns
 };
 
 struct TableCell { // one (data set, method, init) cell of every table
@@ -33,10 +34,10 @@ struct BaselineRow {
     std::vector<double> values; // the map-metric columns (no faithfulness)
 };
 
-struct PredictionRow {
+struct PredictionRow { // one line of predictions.csv
     std::size_t datasetIndex;
-    std::string init;
-    std::string stem;
+    const std::string& init;
+    const std::string& stem;
     std::int64_t targetClass;
     std::int64_t predictedClass;
     double targetProbability;

@@ -11,6 +11,7 @@
 #include "intermap/util/compensated_sum.h"
 #include "intermap/util/errors.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iterator>
 #include <set>
@@ -49,11 +50,11 @@ std::string missingRowsReason(const EvaluationSettings& settings, const Evaluati
            (settings.keepMaps == MapStorage::None ? ": no scores" : ": no maps") + " (the run reported why)";
 }
 
-// The rows of a group's journals, by method then stem; none for a method whose journal is
-// missing, or for every method when the journal was scored otherwise than `settings` ask.
-std::vector<std::map<std::string, score_journal::ScoreRow>> groupJournals(const EvaluationSettings& settings,
-                                                                         const DatasetSpec& dataset, const std::string& init) {
-    std::vector<std::map<std::string, score_journal::ScoreRow>> journals(settings.methods.size());
+// The rows of a group's journals, per method; none for a method whose journal is missing, or for
+// every method when the journal was scored otherwise than `settings` ask.
+std::vector<score_journal::JournalIndex> groupJournals(const EvaluationSettings& settings, const DatasetSpec& dataset,
+                                                       const std::string& init) {
+    std::vector<score_journal::JournalIndex> journals(settings.methods.size());
     const std::string scoringPath = score_journal::scoringSettingsPath(settings, dataset.name, init);
     if (!fs::exists(scoringPath))
         return journals;
@@ -62,56 +63,103 @@ std::vector<std::map<std::string, score_journal::ScoreRow>> groupJournals(const 
         return journals;
     const auto columns = score_journal::scoreColumns(settings);
     for (std::size_t m = 0; m < settings.methods.size(); ++m)
-        journals[m] = score_journal::readJournal(score_journal::journalPath(settings, dataset.name, init, settings.methods[m]),
-                                                 columns, false);
+        journals[m] = score_journal::JournalIndex(
+            score_journal::journalPath(settings, dataset.name, init, settings.methods[m]), columns, false);
     return journals;
 }
 
-void addItemRows(const EvaluationItem& item, const std::vector<std::string>& methods,
-                 std::vector<score_journal::ScoreRow> rows, ResultsTable& table) {
-    const auto& first = rows.front();
-    table.predictions.push_back({item.datasetIndex, item.init, item.stem, first.targetClass, first.predictedClass,
-                                 first.targetProbability});
-    for (std::size_t m = 0; m < methods.size(); ++m)
-        table.rows.push_back({item.datasetIndex, item.init, methods[m], item.stem, std::move(rows[m].values)});
-    ++table.itemsScored;
-}
+// The rows as they are scored: to the sinks, into each cell's running sums, and into the marks of
+// which masks the baselines score. Per image it keeps one byte (the mark).
+class ScoredRows {
+public:
+    ScoredRows(const EvaluationSettings& settings, const EvaluationGrid& grid, const ScoredRowSinks& sinks, ResultsTable& table)
+        : m_settings(settings), m_sinks(sinks), m_table(table),
+          m_sums(settings.datasets.size() * settings.methods.size() * settings.inits.size(),
+                 std::vector<util::CompensatedSum>(table.columns.size())),
+          m_counts(m_sums.size(), 0), m_scoredMasks(settings.datasets.size()) {
+        for (std::size_t d = 0; d < settings.datasets.size(); ++d)
+            m_scoredMasks[d].assign(static_cast<std::size_t>(grid.maskCount(d)), 0);
+    }
+
+    void add(const EvaluationItem& item, const std::vector<score_journal::ScoreRow>& rows) {
+        const auto& first = rows.front();
+        m_sinks.prediction({item.datasetIndex, item.init, item.stem, first.targetClass, first.predictedClass, first.targetProbability});
+        const std::size_t init = initIndex(item.init);
+        for (std::size_t m = 0; m < m_settings.methods.size(); ++m) {
+            m_sinks.perImage({item.datasetIndex, item.init, m_settings.methods[m], item.stem, rows[m].values});
+            const std::size_t cell = cellIndex(item.datasetIndex, m, init);
+            ++m_counts[cell];
+            for (std::size_t c = 0; c < m_table.columns.size(); ++c)
+                m_sums[cell][c].add(rows[m].values[c]);
+        }
+        m_scoredMasks[item.datasetIndex][static_cast<std::size_t>(item.indexInDataset)] = 1;
+        ++m_table.itemsScored;
+    }
+
+    // Whether data set d's mask `index` was scored under any init.
+    bool scored(std::size_t d, std::size_t index) const { return m_scoredMasks[d][index] != 0; }
+
+    // One cell per (data set, method, init) and column: the mean of its rows, compensated so that
+    // the same images repeated any number of times give the same means.
+    void writeCells() const {
+        for (std::size_t d = 0; d < m_settings.datasets.size(); ++d)
+            for (std::size_t m = 0; m < m_settings.methods.size(); ++m)
+                for (std::size_t i = 0; i < m_settings.inits.size(); ++i) {
+                    const std::size_t cell = cellIndex(d, m, i);
+                    TableCell result{d, m_settings.methods[m], m_settings.inits[i], m_counts[cell],
+                                     std::vector<double>(m_table.columns.size(), 0.0)};
+                    for (std::size_t c = 0; c < m_table.columns.size(); ++c)
+                        result.means[c] = result.n > 0 ? m_sums[cell][c].mean(result.n) : 0.0;
+                    m_table.cells.push_back(std::move(result));
+                }
+    }
+
+private:
+    std::size_t cellIndex(std::size_t d, std::size_t method, std::size_t init) const {
+        return (d * m_settings.methods.size() + method) * m_settings.inits.size() + init;
+    }
+    std::size_t initIndex(const std::string& init) const {
+        return static_cast<std::size_t>(std::find(m_settings.inits.begin(), m_settings.inits.end(), init) - m_settings.inits.begin());
+    }
+
+    const EvaluationSettings& m_settings;
+    const ScoredRowSinks& m_sinks;
+    ResultsTable& m_table;
+    std::vector<std::vector<util::CompensatedSum>> m_sums; // per cell, per column
+    std::vector<std::int64_t> m_counts;                    // per cell
+    std::vector<std::vector<std::uint8_t>> m_scoredMasks;  // per data set, per mask
+};
 
 // per_image.csv's rows and predictions.csv's lines of every item scored: from the score journal,
 // else (a folder made before the journal, a row lost with a kill) from its stored maps and record.
-// Journals are read one (data set, init) group at a time and masks one item at a time, so memory
-// holds the rows and nothing else per image.
-void scoreItems(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items, ResultsTable& table) {
+// Items are made one at a time, journals indexed one (data set, init) group at a time and masks
+// read one item at a time.
+void scoreItems(const EvaluationSettings& settings, const EvaluationGrid& grid, ItemScope scope, ScoredRows& scored,
+                ResultsTable& table) {
     ProblemList problems(table.problems);
     std::set<std::pair<std::size_t, std::string>> unreadableMasks;
-    // Items are sorted, so each (data set, init) group is one run [begin, end).
-    std::size_t begin = 0;
-    while (begin < items.size()) {
-        std::size_t end = begin;
-        while (end < items.size() && items[end].datasetIndex == items[begin].datasetIndex && items[end].init == items[begin].init)
-            ++end;
-        auto journals = groupJournals(settings, settings.datasets[items[begin].datasetIndex], items[begin].init);
-        for (std::size_t i = begin; i < end; ++i) {
-            const auto& item = items[i];
+    grid.forEachGroup(scope, [&](const ItemGroup& group) {
+        const auto journals = groupJournals(settings, settings.datasets[group.datasetIndex()], group.init());
+        group.forEachItem([&](const EvaluationItem& item) {
             std::vector<score_journal::ScoreRow> rows;
-            for (auto& journal : journals) {
-                const auto found = journal.find(item.stem);
-                if (found == journal.end())
+            for (const auto& journal : journals) {
+                auto row = journal.find(item.stem);
+                if (!row)
                     break;
-                rows.push_back(std::move(found->second));
+                rows.push_back(std::move(*row));
             }
             if (rows.size() == settings.methods.size()) {
-                addItemRows(item, settings.methods, std::move(rows), table);
-                continue;
+                scored.add(item, rows);
+                return;
             }
             const std::string recordPath = run_folder::itemRecordPath(settings, item);
             const bool stored = settings.keepMaps != MapStorage::None && fs::exists(recordPath);
             const std::pair<std::size_t, std::string> maskKey{item.datasetIndex, item.stem};
             if (unreadableMasks.count(maskKey))
-                continue;
+                return;
             if (!stored && !(settings.keepMaps == MapStorage::None && item_scoring::inputsPresent(settings, item))) {
                 problems.report(missingRowsReason(settings, item));
-                continue;
+                return;
             }
             // Without maps an item is left unscored by the map phase when its mask is unreadable:
             // said here, once per image, as for stored maps.
@@ -121,52 +169,46 @@ void scoreItems(const EvaluationSettings& settings, const std::vector<Evaluation
             } catch (const Error& error) {
                 problems.report(std::string(error.what()) + " (not scored)");
                 unreadableMasks.insert(maskKey);
-                continue;
+                return;
             }
             if (!stored) {
                 problems.report(missingRowsReason(settings, item));
-                continue;
+                return;
             }
             try {
-                addItemRows(item, settings.methods, item_scoring::scoreStoredItem(settings, item, inside), table);
+                scored.add(item, item_scoring::scoreStoredItem(settings, item, inside));
             } catch (const json::exception& error) {
                 problems.report(recordPath + ": unexpected content (" + error.what() + "); item not scored");
             } catch (const Error& error) {
                 problems.report(std::string(error.what()) + " (item not scored)");
             }
-        }
-        begin = end;
-    }
+        });
+    });
 }
 
 // Baselines over the images scored in each data set (under any init), in mask order; the random
 // map of an image is seeded by its index among the data set's masks.
-void scoreBaselines(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items, ResultsTable& table) {
+void scoreBaselines(const EvaluationSettings& settings, const EvaluationGrid& grid, const ScoredRows& scored,
+                    ResultsTable& table) {
     const int size = settings.imageSize;
     const auto centre = centreBaseline(size, size);
     const std::size_t columnCount = table.baselineColumnCount;
     for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
-        std::set<std::string> scoredStems;
-        for (const auto& row : table.rows)
-            if (row.datasetIndex == d)
-                scoredStems.insert(row.stem);
-        std::map<std::int64_t, std::string> stemByIndex;
-        std::map<std::int64_t, const EvaluationItem*> itemByIndex;
-        for (const auto& item : items)
-            if (item.datasetIndex == d && scoredStems.count(item.stem)) {
-                stemByIndex.emplace(item.indexInDataset, item.stem);
-                itemByIndex.emplace(item.indexInDataset, &item);
-            }
-        if (stemByIndex.empty())
+        const auto masks = static_cast<std::size_t>(grid.maskCount(d));
+        std::int64_t n = 0;
+        for (std::size_t index = 0; index < masks; ++index)
+            n += scored.scored(d, index) ? 1 : 0;
+        if (n == 0)
             continue;
-        BaselineRow centreRow{d, study::kCentreBaseline, static_cast<std::int64_t>(stemByIndex.size()),
-                                 std::vector<double>(columnCount, 0.0)};
-        BaselineRow randomRow{d, study::kRandomBaseline, centreRow.n, std::vector<double>(columnCount, 0.0)};
+        BaselineRow centreRow{d, study::kCentreBaseline, n, std::vector<double>(columnCount, 0.0)};
+        BaselineRow randomRow{d, study::kRandomBaseline, n, std::vector<double>(columnCount, 0.0)};
         std::vector<util::CompensatedSum> centreSums(columnCount), randomSums(columnCount);
-        for (const auto& [index, stem] : stemByIndex) {
+        for (std::size_t index = 0; index < masks; ++index) {
+            if (!scored.scored(d, index))
+                continue;
             Mask inside;
             try { // read again, one at a time (scoreItems read it too but keeps no mask)
-                inside = item_scoring::readItemMask(settings, *itemByIndex.at(index));
+                inside = item_scoring::readItemMask(settings, grid.item(d, static_cast<std::int64_t>(index), settings.inits.front()));
             } catch (const Error&) {
                 continue; // unreachable in practice: the image was scored with this mask
             }
@@ -187,26 +229,6 @@ void scoreBaselines(const EvaluationSettings& settings, const std::vector<Evalua
     }
 }
 
-// One cell per (dataset, method, init) and metric column: the mean over its rows, compensated
-// (util::CompensatedSum) so that the same images repeated any number of times give the same means.
-void averageCells(const EvaluationSettings& settings, ResultsTable& table) {
-    for (std::size_t d = 0; d < settings.datasets.size(); ++d)
-        for (const auto& method : settings.methods)
-            for (const auto& init : settings.inits) {
-                TableCell cell{d, method, init, 0, std::vector<double>(table.columns.size(), 0.0)};
-                std::vector<util::CompensatedSum> sums(table.columns.size());
-                for (const auto& row : table.rows)
-                    if (row.datasetIndex == d && row.method == method && row.init == init) {
-                        ++cell.n;
-                        for (std::size_t c = 0; c < table.columns.size(); ++c)
-                            sums[c].add(row.values[c]);
-                    }
-                for (std::size_t c = 0; c < table.columns.size(); ++c)
-                    cell.means[c] = cell.n > 0 ? sums[c].mean(cell.n) : 0.0;
-                table.cells.push_back(std::move(cell));
-            }
-}
-
 } // namespace
 
 const TableCell& ResultsTable::cell(std::size_t datasetIndex, const std::string& method, const std::string& init) const {
@@ -220,13 +242,15 @@ std::vector<std::string> ResultsTable::baselineColumns() const {
     return {columns.begin(), columns.begin() + static_cast<std::ptrdiff_t>(baselineColumnCount)};
 }
 
-ResultsTable buildResultsTable(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items) {
+ResultsTable buildResultsTable(const EvaluationSettings& settings, ItemScope scope, const ScoredRowSinks& sinks) {
+    const EvaluationGrid grid(settings);
     ResultsTable table;
     table.columns = score_journal::scoreColumns(settings);
     table.baselineColumnCount = metricColumnNames(settings.topK).size();
-    scoreItems(settings, items, table);
-    scoreBaselines(settings, items, table);
-    averageCells(settings, table);
+    ScoredRows scored(settings, grid, sinks, table);
+    scoreItems(settings, grid, scope, scored, table);
+    scoreBaselines(settings, grid, scored, table);
+    scored.writeCells();
     return table;
 }
 

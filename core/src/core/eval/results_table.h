@@ -8,20 +8,19 @@
 
 #include <opencv2/core.hpp>
 
-#include <map>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace intermap::eval {
 
+// What the tables are made of once every row has gone to its file: nothing per image.
 struct ResultsTable {
     std::vector<std::string> columns; // pointing_game, iou_top<k>..., beyond the study, then faithfulness
     std::size_t baselineColumnCount = 0; // the map-metric columns (baselines have no faithfulness)
-    std::vector<PerImageRow> rows;         // per_image.csv order: items, then methods
-    std::vector<PredictionRow> predictions;
-    std::vector<BaselineRow> baselines;                         // per data set: centre, random
-    std::vector<TableCell> cells;
+    std::vector<BaselineRow> baselines;  // per data set: centre, random
+    std::vector<TableCell> cells;        // per (data set, method, init) in settings' order
     std::vector<std::string> problems;
     std::int64_t itemsScored = 0;
 
@@ -29,6 +28,16 @@ struct ResultsTable {
     std::vector<std::string> baselineColumns() const;
 };
 
-ResultsTable buildResultsTable(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items);
+// Where the rows go as they are scored: per_image.csv's in its order (items in the grid's order,
+// then methods), predictions.csv's one per item.
+struct ScoredRowSinks {
+    std::function<void(const PerImageRow&)> perImage;
+    std::function<void(const PredictionRow&)> prediction;
+};
+
+// Scores the items of `scope` one at a time, giving each row to `sinks` as it is made, and
+// returns the cells (means of running compensated sums: util::CompensatedSum, equal bit for bit to
+// the means of the rows held) and the baselines.
+ResultsTable buildResultsTable(const EvaluationSettings& settings, ItemScope scope, const ScoredRowSinks& sinks);
 
 } // namespace intermap::eval

@@ -1,8 +1,10 @@
-// Phase 2's files: the study's tables, per_image.csv, predictions.csv, baselines.csv,
-// results.json and the report, all from one ResultsTable; and runEvaluation (both phases).
+// Phase 2's files: per_image.csv and predictions.csv row by row as the items are scored, then the
+// study's tables, baselines.csv and results.json from the ResultsTable; and runEvaluation (both
+// phases).
 #include "results_rows.h"
 #include "results_table.h"
 #include "run_folder.h"
+#include "score_journal.h"
 
 #include "intermap/eval/metrics.h"
 #include "intermap/util/atomic_file.h"
@@ -41,12 +43,11 @@ public:
         writeFileAtomically(path.string(), content);
         m_summary.filesWritten.push_back(path.string());
     }
-    // Streamed: a file of a row per image is never held whole in memory.
-    void write(const std::string& name, const std::function<void(std::ostream&)>& content) {
-        const fs::path path = m_directory / name;
-        writeFileAtomically(path.string(), content);
-        m_summary.filesWritten.push_back(path.string());
+    // Streamed: a file of a row per image is never held whole in memory. Listed by list().
+    void writeUnlisted(const std::string& name, const std::function<void(std::ostream&)>& content) {
+        writeFileAtomically((m_directory / name).string(), content);
     }
+    void list(const std::string& name) { m_summary.filesWritten.push_back((m_directory / name).string()); }
 
 private:
     fs::path m_directory;
@@ -83,24 +84,23 @@ void writeStudyTables(const EvaluationSettings& settings, const ResultsTable& ta
     }
 }
 
-void writePerImageCsv(const EvaluationSettings& settings, const ResultsTable& table, std::ostream& out) {
+std::string perImageHeader(const std::vector<std::string>& columns) {
     std::vector<std::string> header{"dataset", "init", "method", "image"};
-    header.insert(header.end(), table.columns.begin(), table.columns.end());
-    out << joinCsv(header);
-    for (const auto& row : table.rows) {
-        std::vector<std::string> line{csv::field(settings.datasets[row.datasetIndex].name), csv::field(row.init),
-                                      csv::field(row.method), csv::field(row.stem)};
-        for (double value : row.values)
-            line.push_back(csv::number(value));
-        out << joinCsv(line);
-    }
+    header.insert(header.end(), columns.begin(), columns.end());
+    return joinCsv(header);
 }
 
-void writePredictionsCsv(const EvaluationSettings& settings, const ResultsTable& table, std::ostream& out) {
-    out << joinCsv({"dataset", "init", "image", "target_class", "predicted_class", "target_probability"});
-    for (const auto& p : table.predictions)
-        out << joinCsv({csv::field(settings.datasets[p.datasetIndex].name), csv::field(p.init), csv::field(p.stem),
-                        std::to_string(p.targetClass), std::to_string(p.predictedClass), csv::number(p.targetProbability)});
+std::string perImageLine(const EvaluationSettings& settings, const PerImageRow& row) {
+    std::vector<std::string> line{csv::field(settings.datasets[row.datasetIndex].name), csv::field(row.init),
+                                  csv::field(row.method), csv::field(row.stem)};
+    for (double value : row.values)
+        line.push_back(csv::number(value));
+    return joinCsv(line);
+}
+
+std::string predictionLine(const EvaluationSettings& settings, const PredictionRow& p) {
+    return joinCsv({csv::field(settings.datasets[p.datasetIndex].name), csv::field(p.init), csv::field(p.stem),
+                    std::to_string(p.targetClass), std::to_string(p.predictedClass), csv::number(p.targetProbability)});
 }
 
 std::string baselinesCsv(const EvaluationSettings& settings, const ResultsTable& table) {
@@ -172,16 +172,26 @@ std::string resultsJson(const EvaluationSettings& settings, const ResultsTable& 
 
 } // namespace
 
-ResultsSummary writeResults(const EvaluationSettings& settings, const std::vector<EvaluationItem>& items,
-                            const std::string& runInfoJson) {
-    const ResultsTable table = buildResultsTable(settings, items);
+ResultsSummary writeResults(const EvaluationSettings& settings, ItemScope scope, const std::string& runInfoJson) {
     ResultsSummary summary;
+    OutputFolder out(settings.outDir, summary);
+    ResultsTable table;
+    // per_image.csv and predictions.csv take each row as it is scored (nothing per image is kept);
+    // each is renamed into place only once it is whole. The tables need every row's sums first.
+    out.writeUnlisted("per_image.csv", [&](std::ostream& perImage) {
+        perImage << perImageHeader(score_journal::scoreColumns(settings));
+        out.writeUnlisted("predictions.csv", [&](std::ostream& predictions) {
+            predictions << joinCsv({"dataset", "init", "image", "target_class", "predicted_class", "target_probability"});
+            table = buildResultsTable(settings, scope,
+                                      {[&](const PerImageRow& row) { perImage << perImageLine(settings, row); },
+                                       [&](const PredictionRow& row) { predictions << predictionLine(settings, row); }});
+        });
+    });
     summary.itemsScored = table.itemsScored;
     summary.problems = table.problems;
-    OutputFolder out(settings.outDir, summary);
     writeStudyTables(settings, table, out);
-    out.write("per_image.csv", [&](std::ostream& stream) { writePerImageCsv(settings, table, stream); });
-    out.write("predictions.csv", [&](std::ostream& stream) { writePredictionsCsv(settings, table, stream); });
+    out.list("per_image.csv");
+    out.list("predictions.csv");
     out.write("baselines.csv", baselinesCsv(settings, table));
     out.write("results.json", resultsJson(settings, table, runInfoJson));
     return summary;
@@ -199,7 +209,7 @@ EvaluationRunSummary runEvaluation(const EvaluationSettings& settings, const exp
                        {"maps_written", summary.maps.mapsWritten},
                        {"maps_reused", summary.maps.mapsReused},
                        {"map_phase_seconds", summary.mapPhaseSeconds}};
-    summary.results = writeResults(settings, shardItems(settings), runInfo.dump());
+    summary.results = writeResults(settings, ItemScope::Shard, runInfo.dump());
     if (settings.sanity)
         summary.sanity = runSanityChecks(settings, registry, progress);
     return summary;

@@ -16,14 +16,16 @@ using run_folder::json;
 namespace {
 
 // The images of one (data set, init): the first `count` of the grid's items that have an image.
-std::vector<std::string> sanityImages(const std::vector<EvaluationItem>& items, std::size_t datasetIndex, const std::string& init,
-                                      int count) {
+std::vector<std::string> sanityImages(const EvaluationGrid& grid, std::size_t datasetIndex, const std::string& init, int count) {
     std::vector<std::string> images;
-    for (const auto& item : items)
-        if (item.datasetIndex == datasetIndex && item.init == init && !item.imagePath.empty() &&
-            unwritableStemProblem(item).empty() &&
-            static_cast<int>(images.size()) < count)
-            images.push_back(item.imagePath);
+    grid.forEachGroup(ItemScope::WholeGrid, [&](const ItemGroup& group) {
+        if (group.datasetIndex() != datasetIndex || group.init() != init)
+            return;
+        group.forEachItem([&](const EvaluationItem& item) {
+            if (!item.imagePath.empty() && unwritableStemProblem(item).empty() && static_cast<int>(images.size()) < count)
+                images.push_back(item.imagePath);
+        });
+    });
     return images;
 }
 
@@ -62,7 +64,7 @@ std::string sanityFolder(const std::string& outDir, const std::string& dataset, 
 SanityPhaseSummary runSanityChecks(const EvaluationSettings& settings, const explain::ExplainerRegistry& registry,
                                    const ProgressSink& progress) {
     SanityPhaseSummary summary;
-    const std::vector<EvaluationItem> items = listEvaluationItems(settings);
+    const EvaluationGrid grid(settings);
     const std::size_t pairs = settings.datasets.size() * settings.inits.size();
     std::size_t pairIndex = 0;
     for (std::size_t d = 0; d < settings.datasets.size(); ++d) {
@@ -74,7 +76,7 @@ SanityPhaseSummary runSanityChecks(const EvaluationSettings& settings, const exp
             const std::string checkpoint = checkpointPath(settings, dataset.name, init);
             if (!fs::is_regular_file(checkpoint) && !model::isHuggingFaceFolder(checkpoint))
                 continue; // the map phase reports missing checkpoints
-            const std::vector<std::string> images = sanityImages(items, d, init, settings.sanityImages);
+            const std::vector<std::string> images = sanityImages(grid, d, init, settings.sanityImages);
             if (images.empty())
                 continue;
             const std::string folder = sanityFolder(settings.outDir, dataset.name, init);

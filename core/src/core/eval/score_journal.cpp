@@ -9,10 +9,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <string_view>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -128,39 +130,47 @@ json scoringJson(const EvaluationSettings& settings, const DatasetSpec& dataset)
     return scoring;
 }
 
-std::map<std::string, ScoreRow> readJournal(const std::string& path, const std::vector<std::string>& columns,
-                                            bool cutTornTail) {
-    std::map<std::string, ScoreRow> rows;
+namespace {
+
+// Reads the record (a CSV line; a line break inside quotes belongs to it: an image name may hold
+// one) that starts at the stream's position, without its line break; false at the end of the
+// stream before a line break (a torn last line, or nothing left).
+bool readRecord(std::istream& in, std::string& record) {
+    record.clear();
+    bool inQuotes = false;
+    char c = 0;
+    while (in.get(c)) {
+        if (c == '"')
+            inQuotes = !inQuotes;
+        if (c == '\n' && !inQuotes)
+            return true;
+        record.push_back(c);
+    }
+    return false;
+}
+
+// Calls visit(offset, row) with each row of the journal at `path` in file order (offset: where
+// its record starts); none when the file is missing or its header is not `columns`' (the file is
+// then left alone). Reading stops at the first record that is torn or malformed; with
+// `cutTornTail` the file is truncated there, so appends continue on a line boundary.
+template <typename Visit>
+void scanJournal(const std::string& path, const std::vector<std::string>& columns, bool cutTornTail, Visit&& visit) {
     std::error_code error;
     if (!fs::is_regular_file(path, error))
-        return rows;
+        return;
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw FileError(path, "cannot open the score journal for reading");
     const std::string expectedHeader = headerLine(columns);
     std::string header;
     if (!std::getline(in, header) || header + "\n" != expectedHeader)
-        return rows; // empty, torn before its header, or a journal of other columns: nothing reusable
-    // Records end at a line break outside quotes (an image name may hold one, quoted).
+        return; // empty, torn before its header, or a journal of other columns: nothing reusable
     std::uint64_t goodEnd = expectedHeader.size();
-    std::uint64_t offset = goodEnd;
     std::string record;
-    bool inQuotes = false;
-    char c = 0;
-    while (in.get(c)) {
-        ++offset;
-        if (c == '"')
-            inQuotes = !inQuotes;
-        if (c != '\n' || inQuotes) {
-            record.push_back(c);
-            continue;
-        }
-        ScoreRow row;
-        if (!parseRow(record, columns.size(), row))
-            break;
-        rows[row.stem] = std::move(row);
-        goodEnd = offset;
-        record.clear();
+    ScoreRow row;
+    while (readRecord(in, record) && parseRow(record, columns.size(), row)) {
+        visit(goodEnd, row);
+        goodEnd += record.size() + 1;
     }
     in.close();
     if (cutTornTail && fs::file_size(path) > goodEnd) {
@@ -168,7 +178,50 @@ std::map<std::string, ScoreRow> readJournal(const std::string& path, const std::
         if (error)
             throw FileError(path, "cannot cut the torn last line of the score journal (" + error.message() + ")");
     }
+}
+
+std::uint64_t stemHash(std::string_view stem) { return std::hash<std::string_view>()(stem); }
+
+} // namespace
+
+std::map<std::string, ScoreRow> readJournal(const std::string& path, const std::vector<std::string>& columns,
+                                            bool cutTornTail) {
+    std::map<std::string, ScoreRow> rows;
+    scanJournal(path, columns, cutTornTail, [&](std::uint64_t, ScoreRow& row) { rows[row.stem] = std::move(row); });
     return rows;
+}
+
+JournalIndex::JournalIndex(std::string path, const std::vector<std::string>& columns, bool cutTornTail)
+    : m_path(std::move(path)), m_columnCount(columns.size()) {
+    scanJournal(m_path, columns, cutTornTail,
+                [&](std::uint64_t offset, const ScoreRow& row) { m_rows.push_back({stemHash(row.stem), offset}); });
+    m_rows.shrink_to_fit();
+    // By hash, a stem's rows in file order: the last one of a stem is the one that counts.
+    std::sort(m_rows.begin(), m_rows.end());
+}
+
+JournalIndex::~JournalIndex() = default;
+
+std::optional<ScoreRow> JournalIndex::find(const std::string& stem) const {
+    const std::uint64_t hash = stemHash(stem);
+    auto candidate = std::upper_bound(m_rows.begin(), m_rows.end(), std::pair{hash, ~std::uint64_t(0)});
+    // The candidates of this hash, the latest first; another stem of the same hash is passed over.
+    std::string record;
+    while (candidate != m_rows.begin() && (--candidate)->first == hash) {
+        if (!m_file) {
+            m_file = std::make_unique<std::ifstream>(m_path, std::ios::binary);
+            if (!*m_file)
+                throw FileError(m_path, "cannot open the score journal for reading");
+        }
+        m_file->clear();
+        m_file->seekg(static_cast<std::streamoff>(candidate->second));
+        ScoreRow row;
+        if (!readRecord(*m_file, record) || !parseRow(record, m_columnCount, row))
+            throw FileError(m_path, "the score journal changed while it was read");
+        if (row.stem == stem)
+            return row;
+    }
+    return std::nullopt;
 }
 
 void writeJournal(const std::string& path, const std::vector<std::string>& columns,

@@ -18,7 +18,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,30 @@ run_folder::json scoringJson(const EvaluationSettings& settings, const DatasetSp
 // `cutTornTail` the file is truncated there, so appends continue on a line boundary.
 std::map<std::string, ScoreRow> readJournal(const std::string& path, const std::vector<std::string>& columns,
                                             bool cutTornTail);
+
+// The rows of one journal found by stem without holding them (issue 23): per row the stem's hash
+// and the row's offset in the file (16 bytes), sorted; a row asked for is read from the file. The
+// same rows as readJournal (the last row of a stem; none when the file is missing or of other
+// columns; reading stops, and with `cutTornTail` the file is cut, at the first torn line). Rows
+// appended after it was made are not seen. Not thread-safe (one reading stream).
+class JournalIndex {
+public:
+    JournalIndex() = default; // no rows
+    JournalIndex(std::string path, const std::vector<std::string>& columns, bool cutTornTail);
+    ~JournalIndex();
+    JournalIndex(JournalIndex&&) = default;
+    JournalIndex& operator=(JournalIndex&&) = default;
+
+    // The stem's row; none when the journal has no row of it. A FileError when the file cannot be
+    // read back.
+    std::optional<ScoreRow> find(const std::string& stem) const;
+
+private:
+    std::string m_path;
+    std::size_t m_columnCount = 0;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> m_rows; // (stem hash, offset), sorted
+    mutable std::unique_ptr<std::ifstream> m_file;               // opened on the first find
+};
 
 // Writes `rows` (any order) as a whole journal, atomically: merge's joined journals.
 void writeJournal(const std::string& path, const std::vector<std::string>& columns,

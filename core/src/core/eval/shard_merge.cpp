@@ -129,7 +129,7 @@ ResultsSummary mergeShards(const std::vector<std::string>& shardDirs, const std:
     mergeShardJournals(byIndex, merged);
     writeRunSettings(merged);
     const json runInfo{{"merged_from", byIndex}};
-    return writeResults(merged, listEvaluationItems(merged), runInfo.dump());
+    return writeResults(merged, ItemScope::WholeGrid, runInfo.dump());
 }
 
 } // namespace intermap::eval
