@@ -6,6 +6,7 @@
 #include "widgets/comparison_export.h"
 #include "widgets/controls_dock.h"
 #include "widgets/evaluation_panel.h"
+#include "widgets/image_folder_opener.h"
 #include "widgets/image_browser.h"
 #include "widgets/job_runner.h"
 #include "widgets/job_status_bar.h"
@@ -37,12 +38,6 @@
 
 namespace intermap::ui {
 namespace {
-
-// Masks next to the images (a sibling "masks" folder) are picked up automatically; "" when there is none.
-QString siblingMaskFolder(const QString& imageFolder) {
-    const QString masks = QFileInfo(imageFolder).absolutePath() + QStringLiteral("/masks");
-    return QFileInfo(masks).isDir() ? masks : QString();
-}
 
 const QSize kDefaultSize(1680, 900);
 
@@ -77,6 +72,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_browser = new ImageBrowser(this);
     m_zoo = new ModelZoo(this);
     m_controls = new ControlsDock(this);
+    m_imageFolders = new ImageFolderOpener(
+        m_browser, m_recent, statusBar(), [this](const QString& title, const QString& message) { showError(title, message); }, this);
     m_compareDocks = {addDock(this, tr("Images"), "imagesDock", m_browser, Qt::LeftDockWidgetArea),
                       addDock(this, tr("Models"), "modelsDock", m_zoo, Qt::LeftDockWidgetArea),
                       addDock(this, tr("Methods and display"), "controlsDock", m_controls, Qt::RightDockWidgetArea)};
@@ -112,14 +109,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 showPage(Page::Compare);
             });
     connect(m_browser, &ImageBrowser::currentChanged, this, &MainWindow::imageChanged);
-    connect(m_browser, &ImageBrowser::folderListed, this, [this](const QString& folder, const QString& error) {
-        if (!error.isEmpty()) {
-            statusBar()->clearMessage();
-            showError(tr("Cannot open the image folder"), error);
-            return;
-        }
-        imageFolderShown(folder);
-    });
     connect(m_view, &ComparisonView::trustCheckRequested, this, &MainWindow::openTrustPage);
     connect(m_zoo, &ModelZoo::checkpointChosen, this, [this](const QString& path) { openCheckpoint(path); });
 
@@ -284,32 +273,11 @@ void MainWindow::updateModels() {
 }
 
 bool MainWindow::openImageFolder(const QString& folder, QString* error) {
-    QString message;
-    if (!m_browser->openFolder(folder, &message)) {
-        if (error)
-            *error = message;
-        else
-            showError(tr("Cannot open the image folder"), message);
-        return false;
-    }
-    imageFolderShown(folder);
-    return true;
+    return m_imageFolders->openNow(folder, error);
 }
 
 void MainWindow::openImageFolderInBackground(const QString& folder) {
-    statusBar()->showMessage(tr("Listing %1…").arg(folder));
-    // The sibling "masks" folder (imageFolderShown) is paired in the same listing, off the GUI thread.
-    const QString masks = m_browser->maskFolder().isEmpty() ? siblingMaskFolder(folder) : m_browser->maskFolder();
-    m_browser->listFolder(folder, masks); // then folderListed
-}
-
-void MainWindow::imageFolderShown(const QString& folder) {
-    m_recent->remember(RecentFiles::Kind::Images, folder);
-    m_imageFolder = QFileInfo(folder).absoluteFilePath();
-    if (m_browser->maskFolder().isEmpty() && !siblingMaskFolder(folder).isEmpty())
-        m_browser->setMaskFolder(siblingMaskFolder(folder));
-    statusBar()->showMessage(tr("%1 images in %2").arg(m_browser->entries().size()).arg(folder), 8000);
-    m_browser->selectIndex(0);
+    m_imageFolders->openInBackground(folder);
 }
 
 void MainWindow::openMaskFolder(const QString& folder) {
@@ -620,7 +588,7 @@ void MainWindow::openTrainedModel(const QString& checkpoint, const QString& imag
 bool MainWindow::saveSession(const QString& path, QString* error) {
     Session session;
     session.page = m_pages->currentIndex();
-    session.compare.images = m_imageFolder;
+    session.compare.images = m_imageFolders->folder();
     session.compare.masks = m_browser->maskFolder();
     session.compare.checkpoint = m_checkpoint;
     session.compare.weights = m_weightsFolder;

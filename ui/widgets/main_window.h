@@ -20,6 +20,7 @@ namespace intermap::ui {
 class ControlsDock;
 class EvaluationPanel;
 class ImageBrowser;
+class ImageFolderOpener;
 class JobRunner;
 class JobStatusBar;
 class JobsView;
@@ -111,7 +112,6 @@ private:
     void applyDisplay();
     void updateModels();
     void imageChanged(int entryIndex);
-    void imageFolderShown(const QString& folder); // what follows a folder's listing, either way
     void rebuildRecentMenu();
     void openRecent(RecentFiles::Kind kind, const QString& path);
     void showError(const QString& title, const QString& message);
@@ -128,6 +128,7 @@ private:
     ComparisonView* m_view;
     ComparisonController* m_controller;
     ImageBrowser* m_browser;
+    ImageFolderOpener* m_imageFolders;
     ModelZoo* m_zoo;
     ControlsDock* m_controls;
     RecentFiles* m_recent;
@@ -144,7 +145,6 @@ private:
     QVector<QDockWidget*> m_compareDocks;
     QDockWidget* m_jobsDock;
     QVector<bool> m_compareDocksVisible;
-    QString m_imageFolder;
     QString m_weightsFolder;
     std::function<bool(const QString&)> m_closeQuestion;
     bool m_closeWhenIdle = false;
