@@ -74,6 +74,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_controls = new ControlsDock(this);
     m_imageFolders = new ImageFolderOpener(
         m_browser, m_recent, statusBar(), [this](const QString& title, const QString& message) { showError(title, message); }, this);
+    connect(m_imageFolders, &ImageFolderOpener::opened, this, [this](const QString& folder, const QString& error) {
+        // A model described while the folder listed named its classes after the previous folder's.
+        showClassChoices();
+        Q_EMIT imageFolderOpened(folder, error);
+    });
     m_compareDocks = {addDock(this, tr("Images"), "imagesDock", m_browser, Qt::LeftDockWidgetArea),
                       addDock(this, tr("Models"), "modelsDock", m_zoo, Qt::LeftDockWidgetArea),
                       addDock(this, tr("Methods and display"), "controlsDock", m_controls, Qt::RightDockWidgetArea)};
@@ -100,6 +105,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_evaluation, &EvaluationPanel::openInComparison, this,
             [this](const QString& imageFolder, const QString& maskFolder, const QString& checkpoint, const QString& method,
                    const QString& image) {
+                // The folder is listed off the GUI thread; `image` is selected when it lands.
                 if (!openImageFolder(imageFolder) || !openCheckpoint(checkpoint))
                     return;
                 openMaskFolder(maskFolder);
@@ -146,9 +152,9 @@ void MainWindow::connectController() {
         for (const QString& warning : description.warnings)
             text += QStringLiteral("<br><i>%1</i>").arg(warning.toHtmlEscaped());
         m_zoo->setModelSummary(text);
-        // The checkpoint's own class names when it has them, else the image folder's classes.
-        m_controls->setClassChoices(description.numClasses,
-                                    description.classNames.isEmpty() ? m_browser->classNames() : description.classNames);
+        m_modelClassCount = description.numClasses;
+        m_modelClassNames = description.classNames;
+        showClassChoices();
     });
     connect(m_controller, &ComparisonController::modelFailed, this, [this](const QString& path, const QString& message) {
         m_zoo->setModelSummary(tr("<b>Cannot use %1</b><br>%2").arg(path.toHtmlEscaped(), message.toHtmlEscaped()));
@@ -166,7 +172,7 @@ void MainWindow::buildMenus() {
         const QString folder = QFileDialog::getExistingDirectory(this, tr("Image folder (flat or one sub-folder per class)"),
                                                                  m_recent->last(RecentFiles::Kind::Images));
         if (!folder.isEmpty())
-            openImageFolderInBackground(folder);
+            openImageFolder(folder);
     });
     openImages->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open &masks…"), this, [this] {
@@ -259,6 +265,13 @@ void MainWindow::applySettings() {
     updateModels();
 }
 
+void MainWindow::showClassChoices() {
+    if (m_modelClassCount <= 0)
+        return; // no model described yet: the dock's default choices stay
+    // The checkpoint's own class names when it has them, else the image folder's classes.
+    m_controls->setClassChoices(m_modelClassCount, m_modelClassNames.isEmpty() ? m_browser->classNames() : m_modelClassNames);
+}
+
 void MainWindow::updateModels() {
     QVector<ComparisonModel> models;
     if (m_controller->settings().mode == ComparisonSettings::Mode::Inits) {
@@ -273,11 +286,11 @@ void MainWindow::updateModels() {
 }
 
 bool MainWindow::openImageFolder(const QString& folder, QString* error) {
-    return m_imageFolders->openNow(folder, error);
+    return m_imageFolders->open(folder, error);
 }
 
-void MainWindow::openImageFolderInBackground(const QString& folder) {
-    m_imageFolders->openInBackground(folder);
+bool MainWindow::isOpeningImageFolder() const {
+    return m_imageFolders->isOpening();
 }
 
 void MainWindow::openMaskFolder(const QString& folder) {
@@ -330,7 +343,7 @@ bool MainWindow::openWeightsFolder(const QString& folder, QString* error) {
 }
 
 bool MainWindow::selectImage(const QString& relativePathOrStem) {
-    return m_browser->selectByName(relativePathOrStem);
+    return m_imageFolders->selectImage(relativePathOrStem);
 }
 
 void MainWindow::setMethods(const QStringList& methods) {
@@ -443,7 +456,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::openRecent(RecentFiles::Kind kind, const QString& path) {
     switch (kind) {
-    case RecentFiles::Kind::Images: openImageFolderInBackground(path); break;
+    case RecentFiles::Kind::Images: openImageFolder(path); break;
     case RecentFiles::Kind::Masks: openMaskFolder(path); break;
     case RecentFiles::Kind::Checkpoint: openCheckpoint(path); break;
     case RecentFiles::Kind::Weights: openWeightsFolder(path); break;
@@ -619,10 +632,13 @@ bool MainWindow::loadSession(const QString& path, QString* error) {
         problems << message;
     if (!compare.masks.isEmpty())
         m_browser->setMaskFolder(compare.masks);
-    if (!compare.images.isEmpty() && !openImageFolder(compare.images, &message))
-        problems << message;
-    if (!compare.image.isEmpty() && !compare.images.isEmpty())
-        selectImage(compare.image);
+    if (!compare.images.isEmpty()) {
+        // Listed off the GUI thread: the session's image is selected, or reported missing, when it lands.
+        if (!openImageFolder(compare.images, &message))
+            problems << message;
+        else if (!compare.image.isEmpty())
+            selectImage(compare.image);
+    }
     applyDisplay();
     applySettings();
     m_training->restoreState(session.train);
