@@ -8,8 +8,9 @@
 //   intermap --data DIR --checkpoint FILE [--methods LIST] [--image ...] --trust-out DIR [--screenshot FILE.png]
 //
 // With --screenshot: opens with that state (the first image when --image is absent), waits until
-// every requested map of that image is shown, saves a screenshot of the whole window and exits 0;
-// exits 2 if a map failed or nothing was shown within 120 s.
+// the image folder is listed (off the GUI thread) and every requested map of that image is shown,
+// saves a screenshot of the whole window and exits 0; exits 2 if the folder or the image cannot be
+// shown, a map failed or nothing was shown within 120 s.
 // With --train-epochs: runs a short training job from the training panel (the small default
 // architecture) on the data set DIR, waits for it to finish, shows the curves, saves the
 // screenshot (when asked) and exits 0; 2 when the job cannot start or fails.

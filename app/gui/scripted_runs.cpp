@@ -12,6 +12,8 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <functional>
+#include <memory>
 
 namespace intermap::app {
 namespace {
@@ -28,6 +30,27 @@ bool saveScreenshot(QWidget& window, const QString& target) {
     }
     std::fprintf(stderr, "intermap: cannot write %s\n", qPrintable(target));
     return false;
+}
+
+// Runs `then` from the event loop once the window's image folder has been listed and its image
+// selected (the window lists off the GUI thread), or at the loop's first turn when none is being
+// listed. A folder that could not be shown, or an image it lacks, ends the run instead (exit 2,
+// the window's message on stderr), as a bad option does.
+void afterImagesOpened(QApplication& application, ui::MainWindow& window, const std::function<void()>& then) {
+    if (!window.isOpeningImageFolder()) {
+        QTimer::singleShot(0, &window, then);
+        return;
+    }
+    auto once = std::make_shared<QMetaObject::Connection>();
+    *once = QObject::connect(&window, &ui::MainWindow::imageFolderOpened, &window,
+                             [&application, once, then](const QString&, const QString& error) {
+                                 QObject::disconnect(*once);
+                                 if (!error.isEmpty()) {
+                                     application.exit(fail(error));
+                                     return;
+                                 }
+                                 then();
+                             });
 }
 
 } // namespace
@@ -61,8 +84,10 @@ int runScreenshot(QApplication& application, ui::MainWindow& window, const QStri
         std::fprintf(stderr, "intermap: nothing shown within %d s\n", kScreenshotTimeoutMs / 1000);
         application.exit(kExitFailure);
     });
-    if (!waitForMaps || controller->everyPanelShown())
-        save();
+    afterImagesOpened(application, window, [&, waitForMaps] {
+        if (!waitForMaps || controller->everyPanelShown())
+            save();
+    });
     const int loopResult = application.exec();
     return loopResult != 0 ? loopResult : exitCode;
 }
@@ -109,14 +134,17 @@ int runTraining(QApplication& application, const ScriptedTraining& training) {
 }
 
 int runTrustTest(QApplication& application, ui::MainWindow& window, const QString& outputFolder, const QString& screenshot) {
-    window.openTrustPage();
     ui::TrustPanel* panel = window.trustPanel();
-    ui::TrustForm form = panel->form();
-    form.outputFolder = outputFolder;
-    panel->setForm(form);
-    QString error;
-    if (panel->start(&error) < 0)
-        return fail(error);
+    // The test runs on the comparison's current image: once the image folder is shown.
+    afterImagesOpened(application, window, [&] {
+        window.openTrustPage();
+        ui::TrustForm form = panel->form();
+        form.outputFolder = outputFolder;
+        panel->setForm(form);
+        QString error;
+        if (panel->start(&error) < 0)
+            application.exit(fail(error));
+    });
     int exitCode = kExitFailure;
     QObject::connect(panel, &ui::TrustPanel::testFinished, &window, [&](bool succeeded, const QString& message) {
         if (!succeeded) {

@@ -19,9 +19,10 @@ inline constexpr int kExitFailure = 2;
 // Prints "intermap: <message>" on stderr; returns kExitFailure.
 int fail(const QString& message);
 
-// Waits until every panel of `window`'s comparison is shown (with `waitForMaps`; else only until
-// the window has painted), saves `screenshot` and quits; fails on a map or model failure or after
-// 120 s.
+// Waits until the window's image folder is listed and its image selected (MainWindow lists off the
+// GUI thread), then until every panel of its comparison is shown (with `waitForMaps`; else only
+// until the window has painted), saves `screenshot` and quits; fails when the folder or the image
+// cannot be shown, on a map or model failure, or after 120 s.
 int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot, bool waitForMaps);
 
 struct ScriptedTraining {
@@ -33,9 +34,9 @@ struct ScriptedTraining {
 };
 int runTraining(QApplication& application, const ScriptedTraining& training);
 
-// Opens the Trust page filled in from `window`'s comparison (as its "Does this map depend on the
-// model?" link), runs the randomisation test into `outputFolder`, waits, saves `screenshot` (when
-// not empty) and quits.
+// Once the window's image folder is listed, opens the Trust page filled in from `window`'s
+// comparison (as its "Does this map depend on the model?" link), runs the randomisation test into
+// `outputFolder`, waits, saves `screenshot` (when not empty) and quits.
 int runTrustTest(QApplication& application, ui::MainWindow& window, const QString& outputFolder, const QString& screenshot);
 
 } // namespace intermap::app

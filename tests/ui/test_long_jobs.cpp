@@ -262,7 +262,7 @@ private Q_SLOTS:
         QVERIFY(open && open->isEnabled());
         open->click();
         QCOMPARE(window.currentPage(), MainWindow::Page::Compare);
-        QCOMPARE(window.imageBrowser()->entries().size(), 16);
+        QTRY_COMPARE_WITH_TIMEOUT(window.imageBrowser()->entries().size(), 16, 60000); // listed off the GUI thread
         QTRY_VERIFY_WITH_TIMEOUT(window.controller()->everyPanelShown(), 60000);
     }
 
@@ -425,6 +425,8 @@ private Q_SLOTS:
         QCOMPARE(open[0][2].toString(), m_weights + QStringLiteral("/cpchild_sup.pth"));
         QCOMPARE(open[0][3].toString(), QStringLiteral("chefer"));
         QCOMPARE(window.currentPage(), MainWindow::Page::Compare);
+        // The data set's folder is listed off the GUI thread; the image is selected once it lands.
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isOpeningImageFolder(), 60000);
         QVERIFY(window.imageBrowser()->current());
         QCOMPARE(QFileInfo(window.imageBrowser()->current()->relativePath).completeBaseName(), image);
         QTRY_VERIFY_WITH_TIMEOUT(window.controller()->everyPanelShown(), 60000);

@@ -7,6 +7,7 @@
 #include "render/figure.h"
 #include "dicom_test_data.h"
 #include "gui_heartbeat.h"
+#include "open_image_folder.h"
 #include "widgets/comparison_view.h"
 #include "widgets/controls_dock.h"
 #include "widgets/image_browser.h"
@@ -98,7 +99,7 @@ private Q_SLOTS:
         window.setMethods(methods);
         QString error;
         QVERIFY2(window.openCheckpoint(test::sharedPath(kCheckpoint), &error), qPrintable(error));
-        QVERIFY2(window.openImageFolder(test::sharedPath(kImagesDir), &error), qPrintable(error));
+        QVERIFY2(test::openImageFolderAndWait(window, test::sharedPath(kImagesDir), &error), qPrintable(error));
         QVERIFY(window.imageBrowser()->entries().size() >= 50);
         QCOMPARE(window.imageBrowser()->classNames(), (QStringList{QStringLiteral("non-polyp"), QStringLiteral("polyp")}));
         QVERIFY(window.selectImage(kImageStem));
@@ -177,7 +178,7 @@ private Q_SLOTS:
         window.setMethods({QStringLiteral("attention"), QStringLiteral("rollout")});
         QString error;
         QVERIFY(window.openCheckpoint(test::sharedPath(kCheckpoint), &error));
-        QVERIFY(window.openImageFolder(test::sharedPath(kImagesDir), &error));
+        QVERIFY(test::openImageFolderAndWait(window, test::sharedPath(kImagesDir), &error));
         QVERIFY(window.selectImage(kImageStem));
         QVERIFY(waitForPanels(window, 120000));
         ui::ComparisonView* view = window.comparisonView();
@@ -264,7 +265,7 @@ private Q_SLOTS:
         QSignalSpy described(window.controller(), &ui::ComparisonController::modelDescribed);
         QString error;
         QVERIFY2(window.openCheckpoint(checkpoint, &error), qPrintable(error));
-        QVERIFY2(window.openImageFolder(test::sharedPath(kImagesDir), &error), qPrintable(error));
+        QVERIFY2(test::openImageFolderAndWait(window, test::sharedPath(kImagesDir), &error), qPrintable(error));
         window.setInputSize(112);
         QCOMPARE(window.controller()->settings().inputSize, 112);
         QVERIFY(window.selectImage(kImageStem));
@@ -315,7 +316,7 @@ private Q_SLOTS:
         window.setMethods({QStringLiteral("attention")});
         QString error;
         QVERIFY2(window.openCheckpoint(test::sharedPath(kCheckpoint), &error), qPrintable(error));
-        QVERIFY2(window.openImageFolder(folder.path(), &error), qPrintable(error));
+        QVERIFY2(test::openImageFolderAndWait(window, folder.path(), &error), qPrintable(error));
         QCOMPARE(window.imageBrowser()->entries().size(), 2);
         QVERIFY(window.selectImage(QStringLiteral("CT_small")));
         QVERIFY2(waitForPanels(window, 120000), "maps did not appear");
@@ -395,7 +396,7 @@ private Q_SLOTS:
         QVERIFY2(failed.first().at(1).toString().contains(QStringLiteral("broken.pth")) ||
                      failed.first().at(0).toString().contains(QStringLiteral("broken.pth")),
                  qPrintable(failed.first().at(1).toString()));
-        QVERIFY(!window.openImageFolder(folder.path(), &error));
+        QVERIFY(!test::openImageFolderAndWait(window, folder.path(), &error));
         QVERIFY2(error.contains(QStringLiteral("no images")), qPrintable(error));
         QVERIFY(!window.openCheckpoint(folder.filePath(QStringLiteral("missing.pth")), &error));
         QVERIFY(!window.openWeightsFolder(folder.path(), &error));
@@ -423,7 +424,7 @@ private Q_SLOTS:
         window.resize(1200, 600);
         window.show();
         window.setAcrossInits(true, QStringLiteral("attention"));
-        QVERIFY(window.openImageFolder(test::sharedPath(kImagesDir), &error));
+        QVERIFY(test::openImageFolderAndWait(window, test::sharedPath(kImagesDir), &error));
         QVERIFY(window.selectImage(kImageStem));
         QVERIFY(waitForPanels(window, 120000));
         ui::ComparisonView* view = window.comparisonView();
@@ -464,7 +465,7 @@ private Q_SLOTS:
         QSignalSpy timing(window.controller(), &ui::ComparisonController::timing);
 
         test::GuiHeartbeat heartbeat;
-        QVERIFY(window.openImageFolder(test::sharedPath(kImagesDir), &error));
+        QVERIFY(test::openImageFolderAndWait(window, test::sharedPath(kImagesDir), &error));
         QVERIFY(window.selectImage(kImageStem));
         QVERIFY2(waitForPanels(window, 180000), "the ViT-B map did not appear");
         heartbeat.stop();

@@ -16,6 +16,7 @@
 #include "intermap/eval/sanity.h"
 
 #include "gui_heartbeat.h"
+#include "open_image_folder.h"
 #include "small_vit.h"
 
 #include <QAction>
@@ -136,7 +137,7 @@ private Q_SLOTS:
 
     void comparisonLinkOpensThePagePrefilled() {
         QString error;
-        QVERIFY2(m_window->openImageFolder(m_images, &error), qPrintable(error));
+        QVERIFY2(intermap::test::openImageFolderAndWait(*m_window, m_images, &error), qPrintable(error));
         QVERIFY2(m_window->openCheckpoint(m_checkpoint, &error), qPrintable(error));
         m_window->setMethods({kAttention, kGradCam});
         m_window->setInputSize(112);

@@ -116,27 +116,6 @@ QString ImageBrowser::noImagesError(const QString& folder) const {
     return tr("%1 contains no images (%2)").arg(folder, QString::fromStdString(util::imageExtensionsText()));
 }
 
-bool ImageBrowser::openFolder(const QString& folder, QString* error) {
-    ++m_listing; // a listing still running on the pool is no longer wanted
-    if (m_listingRunning) {
-        m_listingRunning = false;
-        showSummary();
-    }
-    if (!QFileInfo(folder).isDir()) {
-        if (error)
-            *error = notAFolderError(folder);
-        return false;
-    }
-    Listing listing = listOnce(folder, m_maskFolder);
-    if (listing.entries.isEmpty()) {
-        if (error)
-            *error = noImagesError(folder);
-        return false;
-    }
-    showListing(folder, std::move(listing));
-    return true;
-}
-
 void ImageBrowser::listFolder(const QString& folder, const QString& maskFolder) {
     if (!QFileInfo(folder).isDir()) {
         Q_EMIT folderListed(folder, notAFolderError(folder));

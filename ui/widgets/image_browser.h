@@ -25,18 +25,17 @@ public:
     explicit ImageBrowser(QWidget* parent = nullptr);
     ~ImageBrowser() override; // stops the thumbnail decoding
 
-    // Lists `folder` here, on the calling (GUI) thread, and shows it; false (and `error` says why)
-    // when it is not a folder or has no images, the previous folder then staying. For callers that
-    // select an image right after (sessions, scripts, tests); a user's choice goes to listFolder.
-    // Supersedes a listing still running.
-    bool openFolder(const QString& folder, QString* error);
     // Lists `folder` on Qt's pool and shows it when done, then folderListed. A folder of 10^5
     // images takes about a second to walk, sort (natural order) and pair with masks, which the GUI
     // thread must not wait for; meanwhile the previous folder stays shown and usable and the
-    // summary says "Listing <folder>…". A later call (or openFolder) supersedes a listing still
-    // running: its result is dropped, never shown. `maskFolder`: the masks to pair with, the
-    // browser's mask folder once the listing lands (unless setMaskFolder chose another meanwhile).
+    // summary says "Listing <folder>…". A later call supersedes a listing still running: its
+    // result is dropped, never shown. `maskFolder`: the masks to pair with, the browser's mask
+    // folder once the listing lands (unless setMaskFolder chose another meanwhile). There is no
+    // listing on the GUI thread: a caller that selects an image in the folder waits for
+    // folderListed (ImageFolderOpener's pending selection).
     void listFolder(const QString& folder, const QString& maskFolder);
+    // What folderListed says for a path that is not a folder (said at once, by listFolder itself).
+    static QString notAFolderError(const QString& folder);
     bool isListing() const { return m_listingRunning; }
     void setMaskFolder(const QString& folder);
     QString folder() const { return m_folder; }
@@ -78,7 +77,6 @@ private:
         QString maskFolder;
     };
     static Listing listOnce(const QString& folder, const QString& maskFolder);
-    static QString notAFolderError(const QString& folder);
     QString noImagesError(const QString& folder) const;
     void showListing(const QString& folder, Listing listing);
     void showSummary();
@@ -97,7 +95,7 @@ private:
     ImageFilterProxy* m_shown;
     int m_current = -1;
     quint64 m_folderGeneration = 0;
-    quint64 m_listing = 0; // the latest listing asked for (listFolder or openFolder): only its result is shown
+    quint64 m_listing = 0; // the latest listing asked for: only its result is shown
     bool m_listingRunning = false;
     struct ThumbnailQueue;
     std::shared_ptr<ThumbnailQueue> m_thumbnailQueue; // this folder's, shared with the decoding task

@@ -72,8 +72,9 @@ QStringList openLaunchFiles(MainWindow& window, const QStringList& paths) {
                 }
                 openedFolder = file.folder;
             }
-            if (!window.selectImage(QFileInfo(file.path).fileName()))
-                problems << tr("%1: opened its folder, but the image is not in the folder's list").arg(path);
+            // Its folder, opened just now, is still listing: the image is selected when that lands,
+            // and the window reports it then if the listing lacks it.
+            window.selectImage(QFileInfo(file.path).fileName());
             break;
         }
     }

@@ -24,7 +24,10 @@ LaunchFile classifyLaunchFile(const QString& path);
 
 // Opens each file in order in `window` (the last one decides what is shown; several images of one
 // folder open it once and the last is selected). Returns one message per file that could not be
-// opened; the window is usable whatever happened.
+// opened; the window is usable whatever happened. Folders are listed off the GUI thread, the image
+// to select waiting for its folder (MainWindow::openImageFolder): what only the listing can tell
+// (no images, the image not in the folder) the window reports when it lands, and only for the
+// folder shown last, which supersedes the listings of the folders before it.
 QStringList openLaunchFiles(MainWindow& window, const QStringList& paths);
 
 } // namespace intermap::ui

@@ -6,6 +6,7 @@
 #include "widgets/comparison_export.h"
 #include "widgets/controls_dock.h"
 #include "widgets/evaluation_panel.h"
+#include "widgets/image_folder_opener.h"
 #include "widgets/image_browser.h"
 #include "widgets/job_runner.h"
 #include "widgets/job_status_bar.h"
@@ -37,12 +38,6 @@
 
 namespace intermap::ui {
 namespace {
-
-// Masks next to the images (a sibling "masks" folder) are picked up automatically; "" when there is none.
-QString siblingMaskFolder(const QString& imageFolder) {
-    const QString masks = QFileInfo(imageFolder).absolutePath() + QStringLiteral("/masks");
-    return QFileInfo(masks).isDir() ? masks : QString();
-}
 
 const QSize kDefaultSize(1680, 900);
 
@@ -77,6 +72,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_browser = new ImageBrowser(this);
     m_zoo = new ModelZoo(this);
     m_controls = new ControlsDock(this);
+    m_imageFolders = new ImageFolderOpener(
+        m_browser, m_recent, statusBar(), [this](const QString& title, const QString& message) { showError(title, message); }, this);
+    connect(m_imageFolders, &ImageFolderOpener::opened, this, [this](const QString& folder, const QString& error) {
+        // A model described while the folder listed named its classes after the previous folder's.
+        showClassChoices();
+        Q_EMIT imageFolderOpened(folder, error);
+    });
     m_compareDocks = {addDock(this, tr("Images"), "imagesDock", m_browser, Qt::LeftDockWidgetArea),
                       addDock(this, tr("Models"), "modelsDock", m_zoo, Qt::LeftDockWidgetArea),
                       addDock(this, tr("Methods and display"), "controlsDock", m_controls, Qt::RightDockWidgetArea)};
@@ -103,6 +105,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_evaluation, &EvaluationPanel::openInComparison, this,
             [this](const QString& imageFolder, const QString& maskFolder, const QString& checkpoint, const QString& method,
                    const QString& image) {
+                // The folder is listed off the GUI thread; `image` is selected when it lands.
                 if (!openImageFolder(imageFolder) || !openCheckpoint(checkpoint))
                     return;
                 openMaskFolder(maskFolder);
@@ -112,14 +115,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 showPage(Page::Compare);
             });
     connect(m_browser, &ImageBrowser::currentChanged, this, &MainWindow::imageChanged);
-    connect(m_browser, &ImageBrowser::folderListed, this, [this](const QString& folder, const QString& error) {
-        if (!error.isEmpty()) {
-            statusBar()->clearMessage();
-            showError(tr("Cannot open the image folder"), error);
-            return;
-        }
-        imageFolderShown(folder);
-    });
     connect(m_view, &ComparisonView::trustCheckRequested, this, &MainWindow::openTrustPage);
     connect(m_zoo, &ModelZoo::checkpointChosen, this, [this](const QString& path) { openCheckpoint(path); });
 
@@ -157,9 +152,9 @@ void MainWindow::connectController() {
         for (const QString& warning : description.warnings)
             text += QStringLiteral("<br><i>%1</i>").arg(warning.toHtmlEscaped());
         m_zoo->setModelSummary(text);
-        // The checkpoint's own class names when it has them, else the image folder's classes.
-        m_controls->setClassChoices(description.numClasses,
-                                    description.classNames.isEmpty() ? m_browser->classNames() : description.classNames);
+        m_modelClassCount = description.numClasses;
+        m_modelClassNames = description.classNames;
+        showClassChoices();
     });
     connect(m_controller, &ComparisonController::modelFailed, this, [this](const QString& path, const QString& message) {
         m_zoo->setModelSummary(tr("<b>Cannot use %1</b><br>%2").arg(path.toHtmlEscaped(), message.toHtmlEscaped()));
@@ -177,7 +172,7 @@ void MainWindow::buildMenus() {
         const QString folder = QFileDialog::getExistingDirectory(this, tr("Image folder (flat or one sub-folder per class)"),
                                                                  m_recent->last(RecentFiles::Kind::Images));
         if (!folder.isEmpty())
-            openImageFolderInBackground(folder);
+            openImageFolder(folder);
     });
     openImages->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open &masks…"), this, [this] {
@@ -270,6 +265,13 @@ void MainWindow::applySettings() {
     updateModels();
 }
 
+void MainWindow::showClassChoices() {
+    if (m_modelClassCount <= 0)
+        return; // no model described yet: the dock's default choices stay
+    // The checkpoint's own class names when it has them, else the image folder's classes.
+    m_controls->setClassChoices(m_modelClassCount, m_modelClassNames.isEmpty() ? m_browser->classNames() : m_modelClassNames);
+}
+
 void MainWindow::updateModels() {
     QVector<ComparisonModel> models;
     if (m_controller->settings().mode == ComparisonSettings::Mode::Inits) {
@@ -284,32 +286,11 @@ void MainWindow::updateModels() {
 }
 
 bool MainWindow::openImageFolder(const QString& folder, QString* error) {
-    QString message;
-    if (!m_browser->openFolder(folder, &message)) {
-        if (error)
-            *error = message;
-        else
-            showError(tr("Cannot open the image folder"), message);
-        return false;
-    }
-    imageFolderShown(folder);
-    return true;
+    return m_imageFolders->open(folder, error);
 }
 
-void MainWindow::openImageFolderInBackground(const QString& folder) {
-    statusBar()->showMessage(tr("Listing %1…").arg(folder));
-    // The sibling "masks" folder (imageFolderShown) is paired in the same listing, off the GUI thread.
-    const QString masks = m_browser->maskFolder().isEmpty() ? siblingMaskFolder(folder) : m_browser->maskFolder();
-    m_browser->listFolder(folder, masks); // then folderListed
-}
-
-void MainWindow::imageFolderShown(const QString& folder) {
-    m_recent->remember(RecentFiles::Kind::Images, folder);
-    m_imageFolder = QFileInfo(folder).absoluteFilePath();
-    if (m_browser->maskFolder().isEmpty() && !siblingMaskFolder(folder).isEmpty())
-        m_browser->setMaskFolder(siblingMaskFolder(folder));
-    statusBar()->showMessage(tr("%1 images in %2").arg(m_browser->entries().size()).arg(folder), 8000);
-    m_browser->selectIndex(0);
+bool MainWindow::isOpeningImageFolder() const {
+    return m_imageFolders->isOpening();
 }
 
 void MainWindow::openMaskFolder(const QString& folder) {
@@ -362,7 +343,7 @@ bool MainWindow::openWeightsFolder(const QString& folder, QString* error) {
 }
 
 bool MainWindow::selectImage(const QString& relativePathOrStem) {
-    return m_browser->selectByName(relativePathOrStem);
+    return m_imageFolders->selectImage(relativePathOrStem);
 }
 
 void MainWindow::setMethods(const QStringList& methods) {
@@ -475,7 +456,7 @@ void MainWindow::rebuildRecentMenu() {
 
 void MainWindow::openRecent(RecentFiles::Kind kind, const QString& path) {
     switch (kind) {
-    case RecentFiles::Kind::Images: openImageFolderInBackground(path); break;
+    case RecentFiles::Kind::Images: openImageFolder(path); break;
     case RecentFiles::Kind::Masks: openMaskFolder(path); break;
     case RecentFiles::Kind::Checkpoint: openCheckpoint(path); break;
     case RecentFiles::Kind::Weights: openWeightsFolder(path); break;
@@ -620,7 +601,7 @@ void MainWindow::openTrainedModel(const QString& checkpoint, const QString& imag
 bool MainWindow::saveSession(const QString& path, QString* error) {
     Session session;
     session.page = m_pages->currentIndex();
-    session.compare.images = m_imageFolder;
+    session.compare.images = m_imageFolders->folder();
     session.compare.masks = m_browser->maskFolder();
     session.compare.checkpoint = m_checkpoint;
     session.compare.weights = m_weightsFolder;
@@ -651,10 +632,13 @@ bool MainWindow::loadSession(const QString& path, QString* error) {
         problems << message;
     if (!compare.masks.isEmpty())
         m_browser->setMaskFolder(compare.masks);
-    if (!compare.images.isEmpty() && !openImageFolder(compare.images, &message))
-        problems << message;
-    if (!compare.image.isEmpty() && !compare.images.isEmpty())
-        selectImage(compare.image);
+    if (!compare.images.isEmpty()) {
+        // Listed off the GUI thread: the session's image is selected, or reported missing, when it lands.
+        if (!openImageFolder(compare.images, &message))
+            problems << message;
+        else if (!compare.image.isEmpty())
+            selectImage(compare.image);
+    }
     applyDisplay();
     applySettings();
     m_training->restoreState(session.train);

@@ -20,6 +20,7 @@ namespace intermap::ui {
 class ControlsDock;
 class EvaluationPanel;
 class ImageBrowser;
+class ImageFolderOpener;
 class JobRunner;
 class JobStatusBar;
 class JobsView;
@@ -36,16 +37,18 @@ public:
 
     // Each returns false and shows nothing modal when `error` is given (scripted start, tests);
     // with error == nullptr a failure is reported in a dialog.
-    // Lists the folder on the GUI thread (a second at 10^5 images): for callers that select an
-    // image right after (sessions, the command line, the Evaluate page, tests).
+    // Lists the folder off the GUI thread and returns (ImageFolderOpener): false only when it is
+    // not a folder. When the listing lands it is shown with its first image selected, or the one
+    // selectImage named meanwhile, then imageFolderOpened; a folder without images or a named image
+    // it lacks is reported then (status bar, and a dialog unless offscreen). A later open
+    // supersedes one still listing, its pending selection included.
     bool openImageFolder(const QString& folder, QString* error = nullptr);
-    // The user's choice (File > Open images, recent folders): listed off the GUI thread
-    // (ImageBrowser::listFolder), then opened as openImageFolder does, its first image selected; a
-    // failure is reported in a dialog.
-    void openImageFolderInBackground(const QString& folder);
+    bool isOpeningImageFolder() const;
     void openMaskFolder(const QString& folder);
     bool openCheckpoint(const QString& path, QString* error = nullptr);
     bool openWeightsFolder(const QString& folder, QString* error = nullptr);
+    // While an image folder is being listed: the image to select once it lands (true; a name it
+    // lacks is reported then). Otherwise selects it now; false when the folder shown lacks it.
     bool selectImage(const QString& relativePathOrStem);
     void setMethods(const QStringList& methods);
     // Every model of the comparison runs at size x size px (default 224, the study's frame).
@@ -89,6 +92,8 @@ public:
 
     // A session (.intermap, JSON): the comparison's data, masks, model, methods and view
     // settings, and the training and evaluation panels' settings. Returns false with `error`.
+    // Loading restores all but the image folder at once; the folder is listed as openImageFolder
+    // does and the session's image selected when it lands (a missing image is reported then).
     bool saveSession(const QString& path, QString* error);
     bool loadSession(const QString& path, QString* error);
 
@@ -100,6 +105,11 @@ public:
     // close once they have stopped, false = keep the window open. Tests and scripts replace it.
     void setCloseQuestion(std::function<bool(const QString& jobs)> question) { m_closeQuestion = std::move(question); }
 
+Q_SIGNALS:
+    // ImageFolderOpener::opened: an image folder's listing landed, `error` empty when it is shown
+    // with the image asked for selected. Not said for an open superseded by a later one.
+    void imageFolderOpened(const QString& folder, const QString& error);
+
 protected:
     void closeEvent(QCloseEvent* event) override;
 
@@ -110,8 +120,8 @@ private:
     void applySettings();
     void applyDisplay();
     void updateModels();
+    void showClassChoices();
     void imageChanged(int entryIndex);
-    void imageFolderShown(const QString& folder); // what follows a folder's listing, either way
     void rebuildRecentMenu();
     void openRecent(RecentFiles::Kind kind, const QString& path);
     void showError(const QString& title, const QString& message);
@@ -128,10 +138,13 @@ private:
     ComparisonView* m_view;
     ComparisonController* m_controller;
     ImageBrowser* m_browser;
+    ImageFolderOpener* m_imageFolders;
     ModelZoo* m_zoo;
     ControlsDock* m_controls;
     RecentFiles* m_recent;
     QString m_checkpoint;           // the single model (methods mode)
+    int m_modelClassCount = 0;      // as the model's description says; 0 before one
+    QStringList m_modelClassNames;  // the checkpoint's own, often none
     QMenu* m_recentMenu;
     QByteArray m_defaultState;
     QTabWidget* m_pages;
@@ -144,7 +157,6 @@ private:
     QVector<QDockWidget*> m_compareDocks;
     QDockWidget* m_jobsDock;
     QVector<bool> m_compareDocksVisible;
-    QString m_imageFolder;
     QString m_weightsFolder;
     std::function<bool(const QString&)> m_closeQuestion;
     bool m_closeWhenIdle = false;
