@@ -20,8 +20,8 @@
 // journal, a 16-byte index entry per row: items are made one at a time, rows are written to the
 // tables' files as they are scored and the cells' means kept as running sums (issue 23).
 // merge joins the journals (and the maps, if kept) of shard runs into one folder and runs phase 2
-// over all of them, giving the outputs of an unsharded run (joining a (data set, init) group's
-// journals still holds that group's rows in memory while it writes the joined journal).
+// over all of them, giving the outputs of an unsharded run; it joins the journals row by row in
+// the grid's order through each shard journal's index, holding nothing more per image.
 //
 // The settings, the items and the results readers have their own headers, included here.
 #include "intermap/eval/evaluation_items.h"

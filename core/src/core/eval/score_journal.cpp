@@ -184,13 +184,6 @@ std::uint64_t stemHash(std::string_view stem) { return std::hash<std::string_vie
 
 } // namespace
 
-std::map<std::string, ScoreRow> readJournal(const std::string& path, const std::vector<std::string>& columns,
-                                            bool cutTornTail) {
-    std::map<std::string, ScoreRow> rows;
-    scanJournal(path, columns, cutTornTail, [&](std::uint64_t, ScoreRow& row) { rows[row.stem] = std::move(row); });
-    return rows;
-}
-
 JournalIndex::JournalIndex(std::string path, const std::vector<std::string>& columns, bool cutTornTail)
     : m_path(std::move(path)), m_columnCount(columns.size()) {
     scanJournal(m_path, columns, cutTornTail,
@@ -225,12 +218,11 @@ std::optional<ScoreRow> JournalIndex::find(const std::string& stem) const {
 }
 
 void writeJournal(const std::string& path, const std::vector<std::string>& columns,
-                  const std::map<std::string, ScoreRow>& rows) {
+                  const std::function<void(const RowSink&)>& writeRows) {
     fs::create_directories(fs::path(path).parent_path());
     writeFileAtomically(path, [&](std::ostream& out) {
         out << headerLine(columns);
-        for (const auto& [stem, row] : rows)
-            out << rowLine(row);
+        writeRows([&](const ScoreRow& row) { out << rowLine(row); });
     });
 }
 

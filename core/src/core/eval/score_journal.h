@@ -19,7 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
-#include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,18 +47,13 @@ std::string scoringSettingsPath(const EvaluationSettings& settings, const std::s
 // What a group's rows depend on besides the maps: reused only while these are equal.
 run_folder::json scoringJson(const EvaluationSettings& settings, const DatasetSpec& dataset);
 
-// The rows of one journal by stem (a later row of a stem replaces an earlier one); none when the
-// file is missing or its header is not `columns`' (a journal of other settings). Reading stops at
-// the first line that is torn or malformed (only a kill leaves one, at the end); with
-// `cutTornTail` the file is truncated there, so appends continue on a line boundary.
-std::map<std::string, ScoreRow> readJournal(const std::string& path, const std::vector<std::string>& columns,
-                                            bool cutTornTail);
-
 // The rows of one journal found by stem without holding them (issue 23): per row the stem's hash
-// and the row's offset in the file (16 bytes), sorted; a row asked for is read from the file. The
-// same rows as readJournal (the last row of a stem; none when the file is missing or of other
-// columns; reading stops, and with `cutTornTail` the file is cut, at the first torn line). Rows
-// appended after it was made are not seen. Not thread-safe (one reading stream).
+// and the row's offset in the file (16 bytes), sorted; a row asked for is read from the file. A
+// later row of a stem replaces an earlier one; no rows when the file is missing or its header is
+// not `columns`' (a journal of other settings). Reading stops at the first line that is torn or
+// malformed (only a kill leaves one, at the end); with `cutTornTail` the file is truncated there,
+// so appends continue on a line boundary. Rows appended after it was made are not seen. Not
+// thread-safe (one reading stream).
 class JournalIndex {
 public:
     JournalIndex() = default; // no rows
@@ -78,9 +73,11 @@ private:
     mutable std::unique_ptr<std::ifstream> m_file;               // opened on the first find
 };
 
-// Writes `rows` (any order) as a whole journal, atomically: merge's joined journals.
+// Writes a whole journal atomically (merge's joined journals): its header, then the rows
+// `writeRows` gives to the sink, in that order.
+using RowSink = std::function<void(const ScoreRow&)>;
 void writeJournal(const std::string& path, const std::vector<std::string>& columns,
-                  const std::map<std::string, ScoreRow>& rows);
+                  const std::function<void(const RowSink&)>& writeRows);
 
 // Appends the rows of one (data set, init) group, one journal per method. Files (and the group's
 // scoring.json) are created on the first row, so a group that scores nothing leaves nothing.

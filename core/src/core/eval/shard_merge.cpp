@@ -7,7 +7,6 @@
 #include "intermap/util/errors.h"
 
 #include <filesystem>
-#include <map>
 #include <optional>
 
 namespace intermap::eval {
@@ -73,39 +72,53 @@ void copyShardFolder(const std::string& shardDir, const std::string& outDir, con
     }
 }
 
-// Joins the shards' score journals of every (data set, init) into outDir's: the union of their
-// rows, in stem order (the grid's), written atomically. A group's scoring.json must agree across
-// shards (they ran with the same settings; a differing one means different checkpoints).
+// Joins the shards' score journals of every (data set, init) into outDir's, written atomically:
+// per method, the row of each of the grid's stems in stem order (what an unsharded run's journal
+// holds), from the last shard that has one. Nothing per image is held but each shard journal's
+// index (JournalIndex: 16 bytes a row); rows of stems the grid no longer has (a mask removed since
+// the shards ran) are left out, as phase 2 would not read them. A group's scoring.json must agree
+// across shards (they ran with the same settings; a differing one means different checkpoints).
 void mergeShardJournals(const std::vector<std::string>& shardDirs, const EvaluationSettings& merged) {
     const auto columns = score_journal::scoreColumns(merged);
-    for (const auto& dataset : merged.datasets)
-        for (const auto& init : merged.inits) {
-            std::optional<json> scoring;
-            std::string scoringSource;
-            std::vector<std::map<std::string, score_journal::ScoreRow>> rows(merged.methods.size());
-            for (const auto& directory : shardDirs) {
-                EvaluationSettings shard = merged;
-                shard.outDir = directory;
-                const std::string path = score_journal::scoringSettingsPath(shard, dataset.name, init);
-                if (!fs::exists(path))
-                    continue;
-                const json stored = run_folder::readJsonFile(path);
-                if (scoring && stored != *scoring)
-                    throw UsageError(path + ": differs from " + scoringSource + " (shards made with different checkpoints?)");
-                scoring = stored;
-                scoringSource = path;
-                for (std::size_t m = 0; m < merged.methods.size(); ++m)
-                    for (auto& [stem, row] : score_journal::readJournal(
-                             score_journal::journalPath(shard, dataset.name, init, merged.methods[m]), columns, false))
-                        rows[m].insert_or_assign(stem, std::move(row));
-            }
-            if (!scoring)
+    const EvaluationGrid grid(merged);
+    grid.forEachGroup(ItemScope::WholeGrid, [&](const ItemGroup& group) {
+        const std::string& dataset = merged.datasets[group.datasetIndex()].name;
+        const std::string& init = group.init();
+        std::optional<json> scoring;
+        std::string scoringSource;
+        std::vector<EvaluationSettings> scoredShards; // the shards that scored this group, in shard order
+        for (const auto& directory : shardDirs) {
+            EvaluationSettings shard = merged;
+            shard.outDir = directory;
+            const std::string path = score_journal::scoringSettingsPath(shard, dataset, init);
+            if (!fs::exists(path))
                 continue;
-            run_folder::writeJsonFile(score_journal::scoringSettingsPath(merged, dataset.name, init), *scoring);
-            for (std::size_t m = 0; m < merged.methods.size(); ++m)
-                score_journal::writeJournal(score_journal::journalPath(merged, dataset.name, init, merged.methods[m]), columns,
-                                            rows[m]);
+            const json stored = run_folder::readJsonFile(path);
+            if (scoring && stored != *scoring)
+                throw UsageError(path + ": differs from " + scoringSource + " (shards made with different checkpoints?)");
+            scoring = stored;
+            scoringSource = path;
+            scoredShards.push_back(std::move(shard));
         }
+        if (!scoring)
+            return;
+        run_folder::writeJsonFile(score_journal::scoringSettingsPath(merged, dataset, init), *scoring);
+        for (const auto& method : merged.methods) {
+            std::vector<score_journal::JournalIndex> journals;
+            for (const auto& shard : scoredShards)
+                journals.emplace_back(score_journal::journalPath(shard, dataset, init, method), columns, false);
+            score_journal::writeJournal(score_journal::journalPath(merged, dataset, init, method), columns,
+                                        [&](const score_journal::RowSink& write) {
+                                            group.forEachItem([&](const EvaluationItem& item) {
+                                                for (auto journal = journals.rbegin(); journal != journals.rend(); ++journal)
+                                                    if (const auto row = journal->find(item.stem)) {
+                                                        write(*row);
+                                                        return;
+                                                    }
+                                            });
+                                        });
+        }
+    });
 }
 
 } // namespace
