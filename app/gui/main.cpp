@@ -35,7 +35,6 @@
 #include <QMessageBox>
 #include <QTimer>
 
-#include <algorithm>
 #include <cstdio>
 
 using intermap::app::fail;
@@ -200,13 +199,5 @@ int main(int argc, char** argv) {
     if (!scripted)
         return application.exec();
 
-    // The screenshot waits for maps only when maps will come (a model and images were given);
-    // `intermap --screenshot FILE` alone saves the window as a user first sees it.
-    const QStringList launchFiles = parser.positionalArguments();
-    const bool launchSession = std::any_of(launchFiles.begin(), launchFiles.end(), [](const QString& file) {
-        return intermap::ui::classifyLaunchFile(file).kind == intermap::ui::LaunchFile::Kind::Session; // may hold a model
-    });
-    const bool modelGiven = parser.isSet(checkpoint) || parser.isSet(weights) || parser.isSet(session) || launchSession;
-    const bool imagesGiven = parser.isSet(data) || parser.isSet(session) || !launchFiles.isEmpty();
-    return intermap::app::runScreenshot(application, window, parser.value(screenshot), modelGiven && imagesGiven);
+    return intermap::app::runScreenshot(application, window, parser.value(screenshot));
 }

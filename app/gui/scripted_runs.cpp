@@ -60,7 +60,7 @@ int fail(const QString& message) {
     return kExitFailure;
 }
 
-int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot, bool waitForMaps) {
+int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot) {
     int exitCode = kExitFailure;
     auto* controller = window.controller();
     auto save = [&] {
@@ -84,8 +84,10 @@ int runScreenshot(QApplication& application, ui::MainWindow& window, const QStri
         std::fprintf(stderr, "intermap: nothing shown within %d s\n", kScreenshotTimeoutMs / 1000);
         application.exit(kExitFailure);
     });
-    afterImagesOpened(application, window, [&, waitForMaps] {
-        if (!waitForMaps || controller->everyPanelShown())
+    // Once the images are shown the window knows whether maps will come (a model, an image and a
+    // method, from the options or a session); with none to wait for it is saved as it is.
+    afterImagesOpened(application, window, [&] {
+        if (!controller->mapsExpected() || controller->everyPanelShown())
             save();
     });
     const int loopResult = application.exec();

@@ -20,10 +20,11 @@ inline constexpr int kExitFailure = 2;
 int fail(const QString& message);
 
 // Waits until the window's image folder is listed and its image selected (MainWindow lists off the
-// GUI thread), then until every panel of its comparison is shown (with `waitForMaps`; else only
-// until the window has painted), saves `screenshot` and quits; fails when the folder or the image
-// cannot be shown, on a map or model failure, or after 120 s.
-int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot, bool waitForMaps);
+// GUI thread), then until every panel of its comparison is shown when maps are to come
+// (ComparisonController::mapsExpected; else only until the window has painted), saves `screenshot`
+// and quits; fails when the folder or the image cannot be shown, on a map or model failure, or
+// after 120 s.
+int runScreenshot(QApplication& application, ui::MainWindow& window, const QString& screenshot);
 
 struct ScriptedTraining {
     QString data;       // the data set

@@ -3,7 +3,12 @@
 // naming the problem otherwise.
 #include "shared_data.h"
 
+#include <QDir>
+#include <QFile>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
@@ -89,6 +94,32 @@ private Q_SLOTS:
         const QString shot = folder.filePath(QStringLiteral("image-only.png"));
         const Run run = runGui({image, QStringLiteral("--screenshot"), shot}, folder.path());
         QVERIFY2(run.exitCode == 0, qPrintable(run.output));
+        QVERIFY(!QImage(shot).isNull());
+    }
+
+    // A session that names images but no model: no map will come, so the screenshot is saved once
+    // the images are shown rather than failing after 120 s (the window, not the command line,
+    // knows what the session brought).
+    void screenshotOfASessionWithoutAModel() {
+        QTemporaryDir folder;
+        QVERIFY(QDir(folder.path()).mkdir(QStringLiteral("images")));
+        QImage scan(96, 96, QImage::Format_RGB32);
+        scan.fill(QColor(90, 90, 90));
+        QVERIFY(scan.save(folder.filePath(QStringLiteral("images/scan.png"))));
+        const QJsonObject compare{{QStringLiteral("images"), folder.filePath(QStringLiteral("images"))},
+                                  {QStringLiteral("image"), QStringLiteral("scan.png")},
+                                  {QStringLiteral("methods"), QJsonArray{QStringLiteral("attention")}}};
+        const QJsonObject session{{QStringLiteral("format"), QStringLiteral("intermap-session")},
+                                  {QStringLiteral("version"), 1},
+                                  {QStringLiteral("compare"), compare}};
+        QFile file(folder.filePath(QStringLiteral("no-model.intermap")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(session).toJson());
+        file.close();
+        const QString shot = folder.filePath(QStringLiteral("session.png"));
+        const Run run = runGui({file.fileName(), QStringLiteral("--screenshot"), shot}, folder.path());
+        QVERIFY2(run.exitCode == 0, qPrintable(run.output));
+        QVERIFY2(run.output.contains(QStringLiteral("screenshot written")), qPrintable(run.output));
         QVERIFY(!QImage(shot).isNull());
     }
 

@@ -449,6 +449,10 @@ bool ComparisonController::everyPanelShown() const {
     return true;
 }
 
+bool ComparisonController::mapsExpected() const {
+    return !m_models.isEmpty() && !m_imagePath.isEmpty() && !m_settings.methods.isEmpty();
+}
+
 std::vector<std::vector<float>> ComparisonController::panelMaps() const {
     std::vector<std::vector<float>> maps;
     for (int i = 1; i < m_view->panelCount(); ++i)

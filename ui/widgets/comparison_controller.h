@@ -59,6 +59,9 @@ public:
 
     bool isBusy() const { return m_pendingGeneration != 0; }
     bool everyPanelShown() const;
+    // Whether maps are to come for what is shown: a model, an image and a method. A scripted
+    // screenshot waits for them only then.
+    bool mapsExpected() const;
     QString imagePath() const { return m_imagePath; }
     QImage currentImage() const { return m_image; }
     QImage currentMask() const { return m_mask; }
