@@ -18,6 +18,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QSettings>
 #include <QSignalSpy>
@@ -76,10 +77,13 @@ class TestMainWindowListing : public QObject {
     QString m_few;  // 5 links: few_0.jpg ...
     int m_files = 0;
 
-    QString writeSession(const QString& name, const QString& images, const QString& image) {
+    QString m_realImage;
+
+    QString writeSession(const QString& name, const QString& images, const QString& image, const QString& masks = QString()) {
         ui::Session session;
         session.compare.images = images;
         session.compare.image = image;
+        session.compare.masks = masks;
         const QString path = m_work.filePath(name);
         QString error;
         if (!ui::saveSessionFile(path, session, &error))
@@ -95,6 +99,7 @@ private Q_SLOTS:
         QDirIterator images(test::sharedPath(kImagesDir), {QStringLiteral("*.jpg")}, QDir::Files, QDirIterator::Subdirectories);
         QVERIFY(images.hasNext());
         const QString realImage = images.next();
+        m_realImage = realImage;
         m_files = listingFiles();
         m_many = m_work.filePath(QStringLiteral("many"));
         m_few = m_work.filePath(QStringLiteral("few"));
@@ -172,6 +177,44 @@ private Q_SLOTS:
         QCOMPARE(opened.size(), 2);
         QCOMPARE(opened[1][0].toString(), m_few);
         QCOMPARE(currentRelativePath(window), QStringLiteral("few_0.jpg"));
+    }
+
+    // Masks chosen for a folder still listing (File > Open masks, a session's masks, the Evaluate
+    // page's data set) are paired in its listing, off the GUI thread: the folder still shown keeps
+    // its pairing meanwhile (pairing it would walk the mask folder on the GUI thread), and the new
+    // folder lands paired.
+    void masksChosenWhileAFolderListsArePairedInItsListing() {
+        const QString masks = m_work.filePath(QStringLiteral("masks-for-both"));
+        linkImages(masks, QStringLiteral("few"), m_realImage, 5);
+        for (int n = 0; n < 3; ++n)
+            QVERIFY(QFile::link(m_realImage, QStringLiteral("%1/many_%2.jpg").arg(masks).arg(n)));
+        MainWindow window;
+        QSignalSpy opened(&window, &MainWindow::imageFolderOpened);
+        QVERIFY(window.openImageFolder(m_few));
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 120000);
+        QVERIFY(window.imageBrowser()->current()->maskPath.isEmpty()); // few/ has no masks of its own
+
+        QVERIFY(window.openImageFolder(m_many));
+        window.openMaskFolder(masks);
+        QVERIFY(window.isOpeningImageFolder());
+        QCOMPARE(currentRelativePath(window), QStringLiteral("few_0.jpg"));
+        QVERIFY2(window.imageBrowser()->current()->maskPath.isEmpty(), qPrintable(window.imageBrowser()->current()->maskPath));
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 2, 120000);
+        settleListings();
+        QCOMPARE(opened.size(), 2);
+        QCOMPARE(currentRelativePath(window), QStringLiteral("many_0.jpg"));
+        QCOMPARE(window.imageBrowser()->maskFolder(), masks);
+        QCOMPARE(window.imageBrowser()->current()->maskPath, QFileInfo(masks + QStringLiteral("/many_0.jpg")).absoluteFilePath());
+
+        // A session's masks: the same, from the folder shown now (many/, paired) to few/.
+        QString error;
+        const QString session = writeSession(QStringLiteral("with-masks.intermap"), m_few, QStringLiteral("few_3.jpg"), masks);
+        QVERIFY2(window.loadSession(session, &error), qPrintable(error));
+        QVERIFY(window.isOpeningImageFolder());
+        QCOMPARE(currentRelativePath(window), QStringLiteral("many_0.jpg"));
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 3, 120000);
+        QCOMPARE(currentRelativePath(window), QStringLiteral("few_3.jpg"));
+        QCOMPARE(window.imageBrowser()->current()->maskPath, QFileInfo(masks + QStringLiteral("/few_3.jpg")).absoluteFilePath());
     }
 
     // A session naming an image its folder lacks: the folder is shown with its first image and the

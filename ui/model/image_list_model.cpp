@@ -104,6 +104,8 @@ QVector<ImageEntry> listImageFolder(const QString& folder, QStringList* classNam
 }
 
 int pairMasks(QVector<ImageEntry>& entries, const QString& maskFolder) {
+    if (entries.isEmpty())
+        return 0; // nothing to pair: the mask folder is not walked (it may hold 10^5 files)
     QHash<QString, QString> byStem;
     const data::MaskSource source = annotationSource(maskFolder);
     if (source.isAnnotationFile()) {

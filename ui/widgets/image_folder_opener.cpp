@@ -23,7 +23,7 @@ ImageFolderOpener::ImageFolderOpener(ImageBrowser* browser, RecentFiles* recent,
     connect(m_browser, &ImageBrowser::folderListed, this, &ImageFolderOpener::listingLanded);
 }
 
-bool ImageFolderOpener::open(const QString& folder, QString* error) {
+bool ImageFolderOpener::open(const QString& folder, QString* error, const QString& maskFolder) {
     if (!QFileInfo(folder).isDir()) {
         const QString message = ImageBrowser::notAFolderError(folder);
         if (error)
@@ -35,9 +35,22 @@ bool ImageFolderOpener::open(const QString& folder, QString* error) {
     m_pending = PendingOpen{folder, QString()}; // an earlier open's selection goes with its listing
     m_statusBar->showMessage(tr("Listing %1…").arg(folder));
     // The sibling "masks" folder (folderShown) is paired in the same listing, off the GUI thread.
-    const QString masks = m_browser->maskFolder().isEmpty() ? siblingMaskFolder(folder) : m_browser->maskFolder();
-    m_browser->listFolder(folder, masks); // then folderListed
+    if (!maskFolder.isEmpty())
+        startListing(maskFolder);
+    else
+        startListing(m_browser->maskFolder().isEmpty() ? siblingMaskFolder(folder) : m_browser->maskFolder());
     return true;
+}
+
+bool ImageFolderOpener::pairWithListing(const QString& maskFolder) {
+    if (!m_pending)
+        return false;
+    startListing(maskFolder); // supersedes the listing under way; the browser keeps only the latest's result
+    return true;
+}
+
+void ImageFolderOpener::startListing(const QString& maskFolder) {
+    m_browser->listFolder(m_pending->folder, maskFolder); // then folderListed
 }
 
 bool ImageFolderOpener::selectImage(const QString& name) {

@@ -32,8 +32,14 @@ public:
     // supersedes this one: its listing's result and its pending selection are dropped, never
     // applied. Returns false at once when `folder` is not a folder (`error` says why, or the error
     // report when `error` is null); the folder shown and an open under way then stay as they are.
-    bool open(const QString& folder, QString* error = nullptr);
+    // `maskFolder`: the masks to pair in the listing; by default the browser's, else a sibling
+    // "masks" folder.
+    bool open(const QString& folder, QString* error = nullptr, const QString& maskFolder = QString());
     bool isOpening() const { return m_pending.has_value(); }
+    // While a folder is being listed, its listing starts over paired with `maskFolder` (its
+    // pending selection kept), so the masks are paired off the GUI thread and the folder still
+    // shown is left as it is; returns false when no folder is being listed.
+    bool pairWithListing(const QString& maskFolder);
     // While a folder is being listed, `name` (relative path, file name or stem) becomes the image
     // selected when it lands, replacing the first image or an earlier choice, and true is
     // returned: a name the folder lacks is reported then. Otherwise selects it in the folder
@@ -54,6 +60,7 @@ private:
         QString folder;
         QString image; // empty: the first
     };
+    void startListing(const QString& maskFolder);
     void listingLanded(const QString& folder, const QString& error);
     void folderShown(const QString& folder);
 

@@ -106,9 +106,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             [this](const QString& imageFolder, const QString& maskFolder, const QString& checkpoint, const QString& method,
                    const QString& image) {
                 // The folder is listed off the GUI thread; `image` is selected when it lands.
-                if (!openImageFolder(imageFolder) || !openCheckpoint(checkpoint))
+                if (!openImageFolder(imageFolder, nullptr, maskFolder) || !openCheckpoint(checkpoint))
                     return;
-                openMaskFolder(maskFolder);
+                if (!maskFolder.isEmpty())
+                    m_recent->remember(RecentFiles::Kind::Masks, maskFolder);
                 setAcrossInits(false);
                 setMethods({method});
                 selectImage(image);
@@ -285,8 +286,8 @@ void MainWindow::updateModels() {
     m_controller->setModels(models);
 }
 
-bool MainWindow::openImageFolder(const QString& folder, QString* error) {
-    return m_imageFolders->open(folder, error);
+bool MainWindow::openImageFolder(const QString& folder, QString* error, const QString& maskFolder) {
+    return m_imageFolders->open(folder, error, maskFolder);
 }
 
 bool MainWindow::isOpeningImageFolder() const {
@@ -294,8 +295,12 @@ bool MainWindow::isOpeningImageFolder() const {
 }
 
 void MainWindow::openMaskFolder(const QString& folder) {
-    m_browser->setMaskFolder(folder);
     m_recent->remember(RecentFiles::Kind::Masks, folder);
+    // A folder being listed is paired with the masks in its listing, off the GUI thread (a mask
+    // folder of 10^5 files takes about a second to walk); the folder still shown keeps its pairing.
+    if (m_imageFolders->pairWithListing(folder))
+        return;
+    m_browser->setMaskFolder(folder);
     if (m_browser->current())
         imageChanged(m_browser->currentIndex());
 }
@@ -630,15 +635,15 @@ bool MainWindow::loadSession(const QString& path, QString* error) {
         problems << message;
     if (!compare.checkpoint.isEmpty() && !openCheckpoint(compare.checkpoint, &message))
         problems << message;
-    if (!compare.masks.isEmpty())
+    // Listed, and paired with the session's masks, off the GUI thread: the session's image is
+    // selected, or reported missing, when it lands.
+    const bool listing = !compare.images.isEmpty() && openImageFolder(compare.images, &message, compare.masks);
+    if (!compare.images.isEmpty() && !listing)
+        problems << message;
+    if (!listing && !compare.masks.isEmpty())
         m_browser->setMaskFolder(compare.masks);
-    if (!compare.images.isEmpty()) {
-        // Listed off the GUI thread: the session's image is selected, or reported missing, when it lands.
-        if (!openImageFolder(compare.images, &message))
-            problems << message;
-        else if (!compare.image.isEmpty())
-            selectImage(compare.image);
-    }
+    if (listing && !compare.image.isEmpty())
+        selectImage(compare.image);
     applyDisplay();
     applySettings();
     m_training->restoreState(session.train);

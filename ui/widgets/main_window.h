@@ -42,7 +42,8 @@ public:
     // selectImage named meanwhile, then imageFolderOpened; a folder without images or a named image
     // it lacks is reported then (status bar, and a dialog unless offscreen). A later open
     // supersedes one still listing, its pending selection included.
-    bool openImageFolder(const QString& folder, QString* error = nullptr);
+    // `maskFolder` (optional): the masks to pair in the listing instead of the current ones.
+    bool openImageFolder(const QString& folder, QString* error = nullptr, const QString& maskFolder = QString());
     bool isOpeningImageFolder() const;
     void openMaskFolder(const QString& folder);
     bool openCheckpoint(const QString& path, QString* error = nullptr);
