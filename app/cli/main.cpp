@@ -8,9 +8,10 @@
 
 #include <QCoreApplication>
 #ifdef INTERMAP_WITH_DEMO
+#include "render/qt_messages.h"
+
 #include <QGuiApplication>
 #endif
-#include <QString>
 
 #include <cstdio>
 #include <memory>
@@ -46,22 +47,6 @@ constexpr const char* kUsage =
     "Environment: INTERMAP_THREADS=T or TORCH,BLAS overrides the thread split between LibTorch's\n"
     "intra-op pool and OpenBLAS (default: LibTorch 1, OpenBLAS = cores; see BENCHMARKS.md).\n";
 
-#ifdef INTERMAP_WITH_DEMO
-QtMessageHandler g_qtMessageHandler = nullptr;
-
-// Qt's offscreen platform warns on every drawing command where XDG_RUNTIME_DIR is unset (root
-// shells, SSH sessions, cluster jobs) and then uses /tmp/runtime-<user>; the CLI keeps nothing
-// there, so the warning is noise a user cannot act on. Every other message passes through.
-void withoutRuntimeFolderWarning(QtMsgType type, const QMessageLogContext& context, const QString& message) {
-    if (type == QtWarningMsg && message.startsWith(QLatin1String("QStandardPaths: XDG_RUNTIME_DIR not set")))
-        return;
-    if (g_qtMessageHandler)
-        g_qtMessageHandler(type, context, message);
-    else
-        std::fprintf(stderr, "%s\n", qPrintable(qFormatLogMessage(type, context, message)));
-}
-#endif
-
 } // namespace
 
 int main(int argc, char* argv[]) {
@@ -74,7 +59,7 @@ int main(int argc, char* argv[]) {
     if (draws && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
     if (draws)
-        g_qtMessageHandler = qInstallMessageHandler(withoutRuntimeFolderWarning);
+        intermap::render::dropRuntimeFolderWarning();
     std::unique_ptr<QCoreApplication> applicationHolder(draws ? new QGuiApplication(argc, argv)
                                                               : new QCoreApplication(argc, argv));
 #else

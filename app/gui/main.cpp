@@ -20,6 +20,7 @@
 #include "scripted_runs.h"
 
 #include "model/vocabulary.h"
+#include "render/qt_messages.h"
 #include "widgets/launch_files.h"
 #include "widgets/main_window.h"
 
@@ -40,6 +41,7 @@
 using intermap::app::fail;
 
 int main(int argc, char** argv) {
+    intermap::render::dropRuntimeFolderWarning(); // before Qt's platform start, which warns
     QApplication application(argc, argv);
     QApplication::setApplicationName(QStringLiteral("intermap"));
     QApplication::setOrganizationName(QStringLiteral("intermap"));
