@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/resource.h>
+
 namespace {
 
 namespace eval = intermap::eval;
@@ -205,6 +207,48 @@ private Q_SLOTS:
         QVERIFY(!index.find("n"));
         QVERIFY(!journal::JournalIndex((m_root / "journal" / "none.csv").string(), columns, false).find("a"));
         QVERIFY(!journal::JournalIndex(path, {"iou_top5"}, false).find("a")); // another journal's columns
+    }
+
+    // Merge's shards as one: the last journal with a stem's row wins, and however many journals
+    // there are, at most the budget of them hold a file open (counted in /proc/self/fd too).
+    void journalStackKeepsAtMostItsBudgetOfFilesOpen() {
+        namespace journal = eval::score_journal;
+        const std::vector<std::string> columns{"pointing_game"};
+        constexpr int kShards = 7, kStems = 40, kBudget = 3;
+        std::vector<std::string> paths;
+        for (int shard = 0; shard < kShards; ++shard) {
+            paths.push_back((m_root / "stack" / ("shard" + std::to_string(shard) + ".csv")).string());
+            journal::writeJournal(paths.back(), columns, [&](const journal::RowSink& write) {
+                for (int stem = shard; stem < kStems; stem += kShards) // dealt round-robin, as the grid deals items
+                    write(journal::ScoreRow{"s" + std::to_string(stem), 1, 0, 0.5, {double(shard)}});
+                if (shard == kShards - 1) // a stem shard 0 also has: the later shard's row wins
+                    write(journal::ScoreRow{"s0", 1, 1, 0.25, {99.0}});
+            });
+        }
+        const auto openDescriptors = [] {
+            return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{});
+        };
+        const auto before = openDescriptors();
+        journal::JournalStack stack(paths, columns, kBudget);
+        for (int round = 0; round < 2; ++round)
+            for (int stem = 0; stem < kStems; ++stem) {
+                const auto row = stack.find("s" + std::to_string(stem));
+                QVERIFY(row);
+                QCOMPARE(row->values.front(), stem == 0 ? 99.0 : double(stem % kShards));
+                QVERIFY(stack.openFiles() <= std::size_t(kBudget));
+                QVERIFY2(openDescriptors() - before <= kBudget, qPrintable(QString::number(openDescriptors() - before)));
+            }
+        QCOMPARE(stack.openFiles(), std::size_t(kBudget));
+        QVERIFY(!stack.find("s40"));
+
+        rlimit saved{};
+        QCOMPARE(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        rlimit lowered = saved;
+        lowered.rlim_cur = 40;
+        QCOMPARE(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+        const auto budget = journal::journalFileBudget();
+        QCOMPARE(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        QCOMPARE(budget, std::size_t(10));
     }
 };
 

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -215,6 +216,40 @@ std::optional<ScoreRow> JournalIndex::find(const std::string& stem) const {
             return row;
     }
     return std::nullopt;
+}
+
+JournalStack::JournalStack(const std::vector<std::string>& paths, const std::vector<std::string>& columns,
+                           std::size_t maxOpenFiles)
+    : m_maxOpenFiles(std::max<std::size_t>(1, maxOpenFiles)) {
+    m_journals.reserve(paths.size());
+    for (const auto& path : paths)
+        m_journals.emplace_back(path, columns, false);
+}
+
+std::optional<ScoreRow> JournalStack::find(const std::string& stem) {
+    for (std::size_t j = m_journals.size(); j-- > 0;) {
+        const JournalIndex& journal = m_journals[j];
+        const bool wasOpen = journal.holdsOpenFile();
+        auto row = journal.find(stem);
+        if ((row || !wasOpen) && journal.holdsOpenFile()) { // read now: the most recently read
+            m_open.erase(std::remove(m_open.begin(), m_open.end(), j), m_open.end());
+            m_open.push_back(j);
+            if (m_open.size() > m_maxOpenFiles) {
+                m_journals[m_open.front()].closeFile();
+                m_open.erase(m_open.begin());
+            }
+        }
+        if (row)
+            return row;
+    }
+    return std::nullopt;
+}
+
+std::size_t journalFileBudget() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return 256;
+    return std::max<std::size_t>(4, static_cast<std::size_t>(limit.rlim_cur) / 4);
 }
 
 void writeJournal(const std::string& path, const std::vector<std::string>& columns,

@@ -65,6 +65,10 @@ public:
     // The stem's row; none when the journal has no row of it. A FileError when the file cannot be
     // read back.
     std::optional<ScoreRow> find(const std::string& stem) const;
+    // Whether a find() left the file open for the next one; closeFile() closes it (the next
+    // find() opens it again).
+    bool holdsOpenFile() const { return m_file != nullptr; }
+    void closeFile() const { m_file.reset(); }
 
 private:
     std::string m_path;
@@ -72,6 +76,26 @@ private:
     std::vector<std::pair<std::uint64_t, std::uint64_t>> m_rows; // (stem hash, offset), sorted
     mutable std::unique_ptr<std::ifstream> m_file;               // opened on the first find
 };
+
+// Journals searched as one, the last of `paths` that has a stem's row winning (merge's shards in
+// shard order), with at most `maxOpenFiles` of them open at once: a SLURM array may have more
+// shards than a process may open files, and its items are dealt round-robin, so every shard is
+// read from throughout. The one read from longest ago is closed first.
+class JournalStack {
+public:
+    JournalStack(const std::vector<std::string>& paths, const std::vector<std::string>& columns, std::size_t maxOpenFiles);
+    std::optional<ScoreRow> find(const std::string& stem);
+    std::size_t openFiles() const { return m_open.size(); }
+
+private:
+    std::vector<JournalIndex> m_journals;
+    std::vector<std::size_t> m_open; // journals holding an open file, the least recently read first
+    std::size_t m_maxOpenFiles;
+};
+
+// How many journals merge may hold open: a quarter of this process's open-file limit (the soft
+// RLIMIT_NOFILE, often 1024), at least 4; the rest stays for everything else.
+std::size_t journalFileBudget();
 
 // Writes a whole journal atomically (merge's joined journals): its header, then the rows
 // `writeRows` gives to the sink, in that order.

@@ -75,7 +75,8 @@ void copyShardFolder(const std::string& shardDir, const std::string& outDir, con
 // Joins the shards' score journals of every (data set, init) into outDir's, written atomically:
 // per method, the row of each of the grid's stems in stem order (what an unsharded run's journal
 // holds), from the last shard that has one. Nothing per image is held but each shard journal's
-// index (JournalIndex: 16 bytes a row); rows of stems the grid no longer has (a mask removed since
+// index (JournalIndex: 16 bytes a row), and at most a quarter of the open-file limit of them open
+// at once (JournalStack); rows of stems the grid no longer has (a mask removed since
 // the shards ran) are left out, as phase 2 would not read them. A group's scoring.json must agree
 // across shards (they ran with the same settings; a differing one means different checkpoints).
 void mergeShardJournals(const std::vector<std::string>& shardDirs, const EvaluationSettings& merged) {
@@ -104,17 +105,15 @@ void mergeShardJournals(const std::vector<std::string>& shardDirs, const Evaluat
             return;
         run_folder::writeJsonFile(score_journal::scoringSettingsPath(merged, dataset, init), *scoring);
         for (const auto& method : merged.methods) {
-            std::vector<score_journal::JournalIndex> journals;
+            std::vector<std::string> paths;
             for (const auto& shard : scoredShards)
-                journals.emplace_back(score_journal::journalPath(shard, dataset, init, method), columns, false);
+                paths.push_back(score_journal::journalPath(shard, dataset, init, method));
+            score_journal::JournalStack journals(paths, columns, score_journal::journalFileBudget());
             score_journal::writeJournal(score_journal::journalPath(merged, dataset, init, method), columns,
                                         [&](const score_journal::RowSink& write) {
                                             group.forEachItem([&](const EvaluationItem& item) {
-                                                for (auto journal = journals.rbegin(); journal != journals.rend(); ++journal)
-                                                    if (const auto row = journal->find(item.stem)) {
-                                                        write(*row);
-                                                        return;
-                                                    }
+                                                if (const auto row = journals.find(item.stem))
+                                                    write(*row);
                                             });
                                         });
         }
