@@ -304,42 +304,48 @@ void TestExplainGolden::batchEqualsSingleImages() {
     const Fixture first = loadFixture(set, 0), second = loadFixture(set, 1);
     const auto registry = explain::ExplainerRegistry::withBuiltinMethods();
     const std::vector<std::string> methods = {"attention", "rollout", "gradcam", "chefer"};
-    for (auto precision : {explain::Precision::Float64, explain::Precision::Float32}) {
+    // float32 Chefer's own rounding cannot tell a mixed sum from an ill-conditioned image: its
+    // error is heavy-tailed (vit-deep-ref image 1 alone, with OpenBLAS's Haswell kernels and
+    // LibTorch's default ones: 0.12 from the exact map, while 12 draws of float32-sized
+    // perturbations moved the exact map by at most 3e-4). So its code path (the walk down the
+    // blocks of the shared pass) is also run on a float64 copy of the model, where batch and
+    // alone must agree to float rounding whatever the image's conditioning.
+    model::LoadedVit exactModel = first.vit;
+    exactModel.model = test::doublePrecisionCopy(first.vit.model);
+    struct Run {
+        const model::LoadedVit* vit;
+        explain::Precision precision;
+        torch::Dtype dtype;
+        const char* name;
+    };
+    for (const Run& run : {Run{&first.vit, explain::Precision::Float64, torch::kFloat32, "float64"},
+                           Run{&first.vit, explain::Precision::Float32, torch::kFloat32, "float32"},
+                           Run{&exactModel, explain::Precision::Float32, torch::kFloat64, "float32 path in float64"}}) {
         explain::ExplainOptions options;
         options.augSmooth = true;
         options.eigenSmooth = true;
-        options.cheferPrecision = precision;
+        options.cheferPrecision = run.precision;
         // No explicit target: each image's own predicted class.
-        const auto batch = explain::explainBatch(first.vit, torch::cat({first.input, second.input}), methods, options, registry);
+        const auto batch = explain::explainBatch(*run.vit, torch::cat({first.input, second.input}).to(run.dtype), methods,
+                                                 options, registry);
         QCOMPARE(batch.size(), size_t(2));
         for (int image = 0; image < 2; ++image) {
-            const auto& input = image == 0 ? first.input : second.input;
-            const auto alone = explain::explainImage(first.vit, input, methods, options, registry);
+            const auto input = (image == 0 ? first.input : second.input).to(run.dtype);
+            const auto alone = explain::explainImage(*run.vit, input, methods, options, registry);
             QCOMPARE(batch[size_t(image)].predictedClass, alone.predictedClass);
             QCOMPARE(batch[size_t(image)].targetClass, alone.targetClass);
             for (size_t m = 0; m < methods.size(); ++m) {
                 const double error = maxAbsDifference(batch[size_t(image)].maps[m].map, alone.maps[m].map);
+                qInfo("%s, %s image %d: batch vs alone %.3g", methods[m].c_str(), run.name, image, error);
+                if (methods[m] == "chefer" && run.dtype == torch::kFloat32 && run.precision == explain::Precision::Float32)
+                    continue; // rounding, not batching: checked by the float64 run
                 // Batched products round differently (float32 rollout over 12 blocks: ~1e-5),
                 // far below the 1e-3 golden tolerance; float64 Chefer (the default) differs only
-                // by its float32 gradient weights (~3e-7). float32 Chefer amplifies the rounding by the image's conditioning: both
-                // maps are within what float32 promises of the exact one, so of each other
-                // within twice that, and nothing where float32 promises nothing.
-                double tolerance = 1e-4;
-                if (methods[m] == "chefer" && precision == explain::Precision::Float32) {
-                    const auto promise = test::cheferFloat32Promise(first.vit.model, input, alone.targetClass);
-                    tolerance = 2 * promise.tolerance;
-                    qInfo("float32 chefer image %d: batch vs alone %.3g (tolerance %.3g%s)", image, error, tolerance,
-                          promise.promised() ? "" : ", not promised: not asserted");
-                    if (!promise.promised())
-                        continue;
-                } else {
-                    qInfo("%s %s image %d: batch vs alone %.3g", methods[m].c_str(), explain::precisionName(precision),
-                          image, error);
-                }
-                QVERIFY2(error <= tolerance, qPrintable(QStringLiteral("%1 image %2: batch differs by %3")
-                                                            .arg(QString::fromStdString(methods[m]))
-                                                            .arg(image)
-                                                            .arg(error)));
+                // by its float32 gradient weights (~3e-7).
+                QVERIFY2(error <= 1e-4, qPrintable(QStringLiteral("%1 (%2) image %3: batch differs by %4")
+                                                       .arg(QString::fromStdString(methods[m]), QLatin1String(run.name))
+                                                       .arg(image)
+                                                       .arg(error)));
             }
         }
     }
