@@ -31,14 +31,24 @@ torch::Tensor sumPerImage(const torch::Tensor& x) {
 }
 
 // Linear.relprop, activator term: Z = x+ W+^T + x- W-^T; S = R / Z; R_in = x+ (S W+) + x- (S W-).
-// `weight` is cast to x's dtype (a float64 LRP on a float32 model).
+// `weight` is cast to x's dtype (a float64 LRP on a float32 model). The same products and sums
+// as the original, in an order that holds one clamped weight at a time (W+ is clamped twice:
+// ~2 % more time, and the peak of a ViT-B/16 explain ~16 MB lower, issue 22) and multiplies
+// into the products' own memory.
 torch::Tensor linearRelevance(const torch::Tensor& x, const torch::Tensor& modelWeight, const torch::Tensor& relevance) {
     const auto weight = modelWeight.to(x.scalar_type());
-    const auto positiveWeight = weight.clamp_min(0), negativeWeight = weight.clamp_max(0);
     const auto positiveInput = x.clamp_min(0), negativeInput = x.clamp_max(0);
-    const auto z = torch::matmul(positiveInput, positiveWeight.t()) + torch::matmul(negativeInput, negativeWeight.t());
+    auto z = torch::matmul(positiveInput, weight.clamp_min(0).t());
+    auto negativeWeight = weight.clamp_max(0);
+    z += torch::matmul(negativeInput, negativeWeight.t());
     const auto s = safeDivide(relevance, z);
-    return positiveInput * torch::matmul(s, positiveWeight) + negativeInput * torch::matmul(s, negativeWeight);
+    z.reset();
+    auto fromNegative = torch::matmul(s, negativeWeight);
+    negativeWeight.reset();
+    fromNegative.mul_(negativeInput);
+    auto fromPositive = torch::matmul(s, weight.clamp_min(0));
+    fromPositive.mul_(positiveInput);
+    return fromPositive.add_(fromNegative);
 }
 
 // Add.relprop: split R between the summands in proportion to x (R/z), then rescale each part so
