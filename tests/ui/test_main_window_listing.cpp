@@ -217,6 +217,29 @@ private Q_SLOTS:
         QCOMPARE(window.imageBrowser()->current()->maskPath, QFileInfo(masks + QStringLiteral("/few_3.jpg")).absoluteFilePath());
     }
 
+    // Masks chosen for the folder shown (File > Open masks): the folder is listed again with them
+    // off the GUI thread, its selected image kept; nothing is paired on the GUI thread meanwhile.
+    void masksChosenForTheFolderShownArePairedInAListing() {
+        const QString masks = m_work.filePath(QStringLiteral("masks-for-few"));
+        linkImages(masks, QStringLiteral("few"), m_realImage, 5);
+        MainWindow window;
+        QSignalSpy opened(&window, &MainWindow::imageFolderOpened);
+        QVERIFY(window.openImageFolder(m_few));
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 120000);
+        QVERIFY(window.imageBrowser()->selectByName(QStringLiteral("few_3.jpg")));
+        QVERIFY(window.imageBrowser()->current()->maskPath.isEmpty());
+
+        window.openMaskFolder(masks);
+        QVERIFY(window.isOpeningImageFolder());
+        QVERIFY2(window.imageBrowser()->current()->maskPath.isEmpty(), qPrintable(window.imageBrowser()->current()->maskPath));
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 2, 120000);
+        settleListings();
+        QCOMPARE(opened[1][1].toString(), QString());
+        QCOMPARE(currentRelativePath(window), QStringLiteral("few_3.jpg"));
+        QCOMPARE(window.imageBrowser()->maskFolder(), masks);
+        QCOMPARE(window.imageBrowser()->current()->maskPath, QFileInfo(masks + QStringLiteral("/few_3.jpg")).absoluteFilePath());
+    }
+
     // A session naming an image its folder lacks: the folder is shown with its first image and the
     // missing one is reported, naming it; a folder that is not one is refused at once.
     void aSessionsMissingImageIsReported() {

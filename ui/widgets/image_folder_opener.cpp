@@ -42,10 +42,15 @@ bool ImageFolderOpener::open(const QString& folder, QString* error, const QStrin
     return true;
 }
 
-bool ImageFolderOpener::pairWithListing(const QString& maskFolder) {
-    if (!m_pending)
-        return false;
-    startListing(maskFolder); // supersedes the listing under way; the browser keeps only the latest's result
+bool ImageFolderOpener::pairMasks(const QString& maskFolder) {
+    if (!m_pending) {
+        if (m_folder.isEmpty())
+            return false;
+        const ImageEntry* current = m_browser->current();
+        m_pending = PendingOpen{m_folder, current ? current->relativePath : QString()};
+        m_statusBar->showMessage(tr("Pairing %1 with the masks in %2…").arg(m_folder, maskFolder));
+    }
+    startListing(maskFolder); // supersedes a listing under way; the browser keeps only the latest's result
     return true;
 }
 

@@ -36,10 +36,12 @@ public:
     // "masks" folder.
     bool open(const QString& folder, QString* error = nullptr, const QString& maskFolder = QString());
     bool isOpening() const { return m_pending.has_value(); }
-    // While a folder is being listed, its listing starts over paired with `maskFolder` (its
-    // pending selection kept), so the masks are paired off the GUI thread and the folder still
-    // shown is left as it is; returns false when no folder is being listed.
-    bool pairWithListing(const QString& maskFolder);
+    // Pairs `maskFolder`'s masks off the GUI thread (a mask folder of 10^5 files takes about a
+    // second to walk): while a folder is being listed, its listing starts over with them (its
+    // pending selection kept, the folder still shown left as it is); otherwise the folder shown
+    // is listed again with them, its selected image kept, and opened() follows as for an open.
+    // Returns false when no folder is shown or being listed.
+    bool pairMasks(const QString& maskFolder);
     // While a folder is being listed, `name` (relative path, file name or stem) becomes the image
     // selected when it lands, replacing the first image or an earlier choice, and true is
     // returned: a name the folder lacks is reported then. Otherwise selects it in the folder

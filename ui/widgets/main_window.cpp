@@ -296,13 +296,10 @@ bool MainWindow::isOpeningImageFolder() const {
 
 void MainWindow::openMaskFolder(const QString& folder) {
     m_recent->remember(RecentFiles::Kind::Masks, folder);
-    // A folder being listed is paired with the masks in its listing, off the GUI thread (a mask
-    // folder of 10^5 files takes about a second to walk); the folder still shown keeps its pairing.
-    if (m_imageFolders->pairWithListing(folder))
-        return;
-    m_browser->setMaskFolder(folder);
-    if (m_browser->current())
-        imageChanged(m_browser->currentIndex());
+    // Paired in a listing off the GUI thread (a mask folder of 10^5 files takes about a second to
+    // walk); with no folder shown yet they wait for the first.
+    if (!m_imageFolders->pairMasks(folder))
+        m_browser->setMaskFolder(folder);
 }
 
 bool MainWindow::openCheckpoint(const QString& path, QString* error) {
