@@ -243,7 +243,7 @@ intermap::eval::EvaluationReportModel sampleModel(int images) {
                             {{0.5, 0.75}, {0.25, kNaN}}, {{"centre baseline", 0.125}, {"random baseline", 0.0625}}};
     dataset.iouVsK = {"cpchild — IoU", "k (%)", "mean IoU", {5, 10, 20, 40},
                       {{"gradcam / DINO", {0.1, 0.2, kNaN, 0.3}}, {"chefer / DINO", {0.2, 0.25, 0.3, 0.35}}},
-                      {{"centre baseline", {0.05, 0.1, 0.15, 0.2}}}};
+                      {{"centre baseline", {0.05, 0.1, 0.15, 0.2}}}, {}};
     eval::ReportStrip strip;
     strip.imagesScored = images;
     strip.columnTitles = {"Supervised (sup)\ngradcam", "Supervised (sup)\nchefer", "DINO\ngradcam", "DINO\nchefer"};

@@ -11,6 +11,7 @@ QString ImageReading::readKey(const image::ImageReadOptions& options) {
     case image::WindowChoice::Kind::FromFile: return key + QStringLiteral("file");
     case image::WindowChoice::Kind::MinMax: return key + QStringLiteral("minmax");
     case image::WindowChoice::Kind::Explicit: return key + QStringLiteral("%1,%2").arg(window.center, 0, 'g', 17).arg(window.width, 0, 'g', 17);
+    case image::WindowChoice::Kind::NonZero: return key + QStringLiteral("nonzero");
     }
     return key;
 }
