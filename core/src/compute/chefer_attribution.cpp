@@ -32,9 +32,9 @@ torch::Tensor sumPerImage(const torch::Tensor& x) {
 
 // Linear.relprop, activator term: Z = x+ W+^T + x- W-^T; S = R / Z; R_in = x+ (S W+) + x- (S W-).
 // `weight` is cast to x's dtype (a float64 LRP on a float32 model). The same products and sums
-// as the original, in an order that holds one clamped weight at a time (W+ is clamped twice:
-// ~2 % more time, and the peak of a ViT-B/16 explain ~16 MB lower, issue 22) and multiplies
-// into the products' own memory.
+// as the original, in an order that holds one clamped weight at a time and multiplies into the
+// products' own memory: a ViT-B/16 explain's peak ~19 MiB lower (issue 22), for a second clamp
+// of W+ (~60 MB more memory traffic per image, below the timing spread; BENCHMARKS.md).
 torch::Tensor linearRelevance(const torch::Tensor& x, const torch::Tensor& modelWeight, const torch::Tensor& relevance) {
     const auto weight = modelWeight.to(x.scalar_type());
     const auto positiveInput = x.clamp_min(0), negativeInput = x.clamp_max(0);
