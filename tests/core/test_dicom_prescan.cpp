@@ -311,6 +311,44 @@ private Q_SLOTS:
         QVERIFY2(refusal.find("RLE Lossless fragment 0: segment 2 starts at") != std::string::npos, refusal.c_str());
     }
 
+    // GDCM's JPEG 2000 codec copies whatever image OpenJPEG decodes into a buffer sized from the
+    // data set: a codestream wider, with more components or more precise samples than the data set
+    // says is refused first (fuzz_dicom: a stream 65274 pixels wide in a 512-wide CT corrupted the
+    // heap). pydicom's MR_small_jp2klossless.dcm (bare codestream, 64 x 64, one 16-bit component)
+    // and GDCMJ2K_TextGBR.dcm (a JP2 file, three 8-bit components) with their SIZ marker changed.
+    void refusesAJpeg2000StreamThatDisagreesWithTheDataSet() {
+        const auto read = [](const char* name) {
+            return util::readWholeFile<ImageError>((pydicomTestFiles() + QLatin1Char('/') + QLatin1String(name)).toStdString(),
+                                                   "a DICOM file");
+        };
+        const std::string grey = read("MR_small_jp2klossless.dcm");
+        const std::size_t siz = grey.find("\xFF\x4F\xFF\x51");
+        QVERIFY(siz != std::string::npos);
+        QCOMPARE(decodeRefusalOf(grey), std::string("decoded"));
+
+        std::string wide = grey;
+        wide[siz + 9] = '\x10'; // Xsiz 64 -> 0x100040
+        std::string refusal = decodeRefusalOf(wide);
+        QVERIFY2(refusal.find("JPEG 2000 codestream in Pixel Data fragment 0: component 0 is 1048640 x 64 pixels, the data set's "
+                              "Columns x Rows are 64 x 64") != std::string::npos,
+                 refusal.c_str());
+
+        std::string three = grey;
+        three[siz + 41] = 3; // Csiz 1 -> 3
+        refusal = decodeRefusalOf(three);
+        QVERIFY2(refusal.find("3 components, the data set's Samples per Pixel is 1") != std::string::npos, refusal.c_str());
+
+        std::string colour = read("GDCMJ2K_TextGBR.dcm");
+        QCOMPARE(decodeRefusalOf(colour), std::string("decoded"));
+        const std::size_t jp2Siz = colour.find("\xFF\x4F\xFF\x51");
+        QVERIFY(jp2Siz != std::string::npos);
+        QCOMPARE(int(colour[jp2Siz + 45]), 7); // the second component's Ssiz: 8 bits, unsigned
+        colour[jp2Siz + 45] = 15;
+        refusal = decodeRefusalOf(colour);
+        QVERIFY2(refusal.find("component 1 has 16-bit samples, more than the data set's Bits Allocated (8)") != std::string::npos,
+                 refusal.c_str());
+    }
+
     // ---- real files ----------------------------------------------------------------------------
 
     // Every file the decoder reads today without the walk is accepted by it. For an accepted file

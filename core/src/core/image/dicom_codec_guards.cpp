@@ -5,6 +5,7 @@
 #include <gdcmFragment.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace intermap::image {
@@ -72,6 +73,115 @@ void checkRleSegmentOffsets(const gdcm::SequenceOfFragments& fragments, const st
                 refuse("segment " + std::to_string(i) + " starts at " + std::to_string(offset) + ", outside its " +
                        std::to_string(size) + " bytes or out of order");
             previous = offset;
+        }
+    }
+}
+
+namespace {
+
+// The bytes of a JPEG 2000 frame that starts in fragment `first`: that fragment's bytes from
+// `offset`, followed by the next fragments' while fewer than `needed` are at hand (an encoder may
+// cut a frame anywhere, in principle inside its main header).
+std::string frameHeaderBytes(const gdcm::SequenceOfFragments& fragments, gdcm::SequenceOfFragments::SizeType first,
+                             std::size_t offset, std::size_t needed) {
+    std::string bytes;
+    for (auto f = first; f < fragments.GetNumberOfFragments() && bytes.size() < needed; ++f) {
+        const gdcm::ByteValue* value = fragments.GetFragment(f).GetByteValue();
+        if (!value || !value->GetPointer())
+            break;
+        const std::size_t skip = f == first ? offset : 0;
+        if (value->GetLength() > skip)
+            bytes.append(value->GetPointer() + skip, value->GetLength() - skip);
+    }
+    return bytes;
+}
+
+std::uint32_t bigEndian(const std::string& bytes, std::size_t at, int width) {
+    std::uint32_t value = 0;
+    for (int i = 0; i < width; ++i)
+        value = value << 8 | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
+    return value;
+}
+
+constexpr char kCodestreamStart[] = "\xFF\x4F\xFF\x51"; // SOC, then SIZ (ISO 15444-1 A.4.1, A.5.1)
+constexpr char kJp2Signature[] = "\x00\x00\x00\x0C\x6A\x50\x20\x20\x0D\x0A\x87\x0A";
+
+// Where the codestream starts in a fragment that starts a frame: 0 for a bare codestream, the
+// contents of the top-level 'jp2c' box of a JP2 file; npos for a fragment that starts no frame.
+std::size_t codestreamOffset(const char* bytes, std::size_t size) {
+    if (size >= 4 && std::memcmp(bytes, kCodestreamStart, 4) == 0)
+        return 0;
+    if (size < sizeof kJp2Signature - 1 || std::memcmp(bytes, kJp2Signature, sizeof kJp2Signature - 1) != 0)
+        return std::string::npos;
+    const std::string file(bytes, size);
+    std::size_t at = 0;
+    while (at + 8 <= size) { // ISO 15444-1 I.4: LBox, TBox[, XLBox], contents
+        std::uint64_t length = bigEndian(file, at, 4);
+        std::size_t header = 8;
+        if (length == 1 && at + 16 <= size) {
+            length = std::uint64_t(bigEndian(file, at + 8, 4)) << 32 | bigEndian(file, at + 12, 4);
+            header = 16;
+        }
+        if (file.compare(at + 4, 4, "jp2c") == 0)
+            return at + header;
+        if (length < header || length > size - at) // 0 ("to the end") or a broken length: no codestream after it
+            break;
+        at += static_cast<std::size_t>(length);
+    }
+    return size; // a JP2 file without its codestream box in this fragment
+}
+
+} // namespace
+
+// GDCM 3.0.21's JPEG 2000 codec sizes its output from the data set (Columns x Rows x Samples per
+// Pixel x Bits Allocated) and copies whatever image OpenJPEG decodes into it, with samples as wide
+// as the stream's precision: a stream larger or more precise than the data set says writes past
+// that buffer (fuzz_dicom: heap corruption that crashed later or not at all, depending on what the
+// process had allocated before); a component count other than Samples per Pixel fails an
+// assertion. Each frame's main header (SIZ) is read and must agree with the data set.
+void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
+                           const std::string& source) {
+    for (gdcm::SequenceOfFragments::SizeType f = 0; f < fragments.GetNumberOfFragments(); ++f) {
+        const gdcm::ByteValue* value = fragments.GetFragment(f).GetByteValue();
+        if (!value || !value->GetPointer())
+            continue;
+        const std::size_t offset = codestreamOffset(value->GetPointer(), value->GetLength());
+        if (offset == std::string::npos) // not the start of a frame (a later fragment of one)
+            continue;
+        const auto refuse = [&](const std::string& what) {
+            throw ImageError(source, "JPEG 2000 codestream in Pixel Data fragment " + std::to_string(f) + ": " + what);
+        };
+        if (offset >= value->GetLength())
+            refuse("a JP2 file with no codestream box ('jp2c') in this fragment");
+        constexpr std::size_t kFixedPart = 42; // SOC, SIZ's marker, Lsiz, Rsiz, 8 sizes and offsets, Csiz
+        std::string header = frameHeaderBytes(fragments, f, offset, kFixedPart);
+        if (header.size() < kFixedPart || header.compare(0, 4, kCodestreamStart, 4) != 0)
+            refuse("no complete image and tile size marker (SIZ) at its start");
+        const std::uint32_t components = bigEndian(header, 40, 2);
+        header = frameHeaderBytes(fragments, f, offset, kFixedPart + 3 * std::size_t(components));
+        if (header.size() < kFixedPart + 3 * std::size_t(components))
+            refuse("its SIZ marker is cut short");
+        if (components != static_cast<std::uint32_t>(expected.samplesPerPixel))
+            refuse(std::to_string(components) + " components, the data set's Samples per Pixel is " +
+                   std::to_string(expected.samplesPerPixel));
+        const std::uint64_t width = bigEndian(header, 8, 4), height = bigEndian(header, 12, 4);
+        const std::uint64_t left = bigEndian(header, 16, 4), top = bigEndian(header, 20, 4);
+        for (std::uint32_t c = 0; c < components; ++c) {
+            const std::size_t at = kFixedPart + 3 * std::size_t(c);
+            const int precision = static_cast<int>(bigEndian(header, at, 1) & 0x7F) + 1;
+            const std::uint64_t stepX = bigEndian(header, at + 1, 1), stepY = bigEndian(header, at + 2, 1);
+            if (stepX == 0 || stepY == 0 || left > width || top > height)
+                refuse("component " + std::to_string(c) + " has no valid size (a zero sampling step or an offset past the image)");
+            const auto ceilDiv = [](std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; };
+            const std::uint64_t columns = ceilDiv(width, stepX) - ceilDiv(left, stepX);
+            const std::uint64_t rows = ceilDiv(height, stepY) - ceilDiv(top, stepY);
+            if (columns != static_cast<std::uint64_t>(expected.columns) || rows != static_cast<std::uint64_t>(expected.rows))
+                refuse("component " + std::to_string(c) + " is " + std::to_string(columns) + " x " + std::to_string(rows) +
+                       " pixels, the data set's Columns x Rows are " + std::to_string(expected.columns) + " x " +
+                       std::to_string(expected.rows));
+            if (precision > expected.bitsAllocated)
+                refuse("component " + std::to_string(c) + " has " + std::to_string(precision) +
+                       "-bit samples, more than the data set's Bits Allocated (" + std::to_string(expected.bitsAllocated) + ")");
         }
     }
 }

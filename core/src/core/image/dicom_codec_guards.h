@@ -17,4 +17,18 @@ void checkJpegFramePrecision(const gdcm::SequenceOfFragments& fragments, const s
 // the fragment (PS3.5 G.3.1).
 void checkRleSegmentOffsets(const gdcm::SequenceOfFragments& fragments, const std::string& source);
 
+// What the data set says a JPEG 2000 frame holds: GDCM sizes its output buffer from these.
+struct Jpeg2000Expectation {
+    long long columns = 0;
+    long long rows = 0;
+    int samplesPerPixel = 1;
+    int bitsAllocated = 0;
+};
+
+// JPEG 2000: every fragment that starts a codestream (SOC then SIZ, bare or in a JP2 file) has an
+// image of Columns x Rows in every component, Samples per Pixel components, and no component more
+// precise than Bits Allocated.
+void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
+                           const std::string& source);
+
 } // namespace intermap::image

@@ -555,7 +555,11 @@ DecodedDicom decodeWithGdcm(std::string_view encoded, const std::string& source,
                                      " but the Pixel Data is not encapsulated in fragments");
     } else if (transferSyntax == gdcm::TransferSyntax::RLELossless) {
         checkRleSegmentOffsets(*pixelData.GetSequenceOfFragments(), source);
-    } else if (transferSyntax.IsLossy() || transferSyntax == gdcm::TransferSyntax::JPEGLosslessProcess14 ||
+    } else if (transferSyntax == gdcm::TransferSyntax::JPEG2000Lossless || transferSyntax == gdcm::TransferSyntax::JPEG2000 ||
+               transferSyntax == gdcm::TransferSyntax::JPEG2000Part2Lossless || transferSyntax == gdcm::TransferSyntax::JPEG2000Part2) {
+        checkJpeg2000Geometry(*pixelData.GetSequenceOfFragments(),
+                              {layout.columns, layout.rows, layout.samplesPerPixel, layout.bitsAllocated}, source);
+    } else if (transferSyntax.IsLossy() || transferSyntax == gdcm::TransferSyntax::JPEGLosslessProcess14 || // (JPEG 2000's, lossy too, above)
                transferSyntax == gdcm::TransferSyntax::JPEGLosslessProcess14_1) {
         checkJpegFramePrecision(*pixelData.GetSequenceOfFragments(), source);
     }
