@@ -95,7 +95,7 @@ foreach(artifact IN LISTS artifacts)
     set(report_text "")
     foreach(report IN LISTS reports)
       file(READ "${report}" text LIMIT 4000)
-      if(text MATCHES "ERROR:|CHECK failed|runtime error") # not LSan's list of suppressions used
+      if(text MATCHES "ERROR:|CHECK failed|runtime error|#0 0x") # not only LSan's list of suppressions used
         string(APPEND report_text "--- ${report}:\n${text}\n")
       endif()
     endforeach()
