@@ -148,10 +148,13 @@ private Q_SLOTS:
         const QStringList problems = ui::openLaunchFiles(
             window, {QStringLiteral("/nonexistent/a.png"), broken, empty, m_images + QStringLiteral("/notes.txt"),
                      m_images + QStringLiteral("/a.png")});
-        QCOMPARE(problems.size(), 3);
+        QCOMPARE(problems.size(), 4);
         QVERIFY2(problems[0].contains(QStringLiteral("/nonexistent/a.png: no such file or folder")), qPrintable(problems[0]));
         QVERIFY2(problems[1].contains(broken), qPrintable(problems[1]));
         QVERIFY2(problems[2].contains(QStringLiteral("notes.txt")), qPrintable(problems[2]));
+        // Two folders (the empty one, then a.png's): the window shows the last and says so.
+        QCOMPARE(problems[3], QStringLiteral("one image folder is shown at a time: %1 (given last); not shown: %2")
+                                  .arg(QFileInfo(m_images).absoluteFilePath(), QFileInfo(empty).absoluteFilePath()));
         QVERIFY(waitForTheListing(window));
         QCOMPARE(currentRelativePath(window), QStringLiteral("a.png"));
 

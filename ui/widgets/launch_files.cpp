@@ -46,6 +46,11 @@ LaunchFile classifyLaunchFile(const QString& path) {
 QStringList openLaunchFiles(MainWindow& window, const QStringList& paths) {
     QStringList problems;
     QString openedFolder;
+    QStringList shownInTurn; // the folders and sessions opened, each once: the window shows the last
+    const auto opened = [&shownInTurn](const QString& path) {
+        shownInTurn.removeAll(path);
+        shownInTurn << path;
+    };
     for (const QString& path : paths) {
         const LaunchFile file = classifyLaunchFile(path);
         QString error;
@@ -54,14 +59,17 @@ QStringList openLaunchFiles(MainWindow& window, const QStringList& paths) {
             problems << file.problem;
             break;
         case LaunchFile::Kind::Session:
-            if (!window.loadSession(file.path, &error))
+            if (window.loadSession(file.path, &error))
+                opened(file.path);
+            else
                 problems << error;
             openedFolder.clear();
             break;
         case LaunchFile::Kind::ImageFolder:
-            if (window.openImageFolder(file.folder, &error))
+            if (window.openImageFolder(file.folder, &error)) {
                 openedFolder = file.folder;
-            else
+                opened(file.folder);
+            } else
                 problems << error;
             break;
         case LaunchFile::Kind::Image:
@@ -72,11 +80,19 @@ QStringList openLaunchFiles(MainWindow& window, const QStringList& paths) {
                 }
                 openedFolder = file.folder;
             }
+            opened(file.folder);
             // Its folder, opened just now, is still listing: the image is selected when that lands,
             // and the window reports it then if the listing lacks it.
             window.selectImage(QFileInfo(file.path).fileName());
             break;
         }
+    }
+    // Said rather than left to be noticed: an earlier folder is neither listed nor checked (one
+    // without images would otherwise pass unreported).
+    if (shownInTurn.size() > 1) {
+        const QString shown = shownInTurn.takeLast();
+        problems << tr("one image folder is shown at a time: %1 (given last); not shown: %2")
+                        .arg(shown, shownInTurn.join(QStringLiteral(", ")));
     }
     return problems;
 }

@@ -27,7 +27,8 @@ LaunchFile classifyLaunchFile(const QString& path);
 // opened; the window is usable whatever happened. Folders are listed off the GUI thread, the image
 // to select waiting for its folder (MainWindow::openImageFolder): what only the listing can tell
 // (no images, the image not in the folder) the window reports when it lands, and only for the
-// folder shown last, which supersedes the listings of the folders before it.
+// folder shown last, which supersedes the listings of the folders before it. Files that name
+// several folders (or sessions) get one message naming the folder shown and those superseded.
 QStringList openLaunchFiles(MainWindow& window, const QStringList& paths);
 
 } // namespace intermap::ui
