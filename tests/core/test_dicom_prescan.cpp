@@ -345,7 +345,7 @@ private Q_SLOTS:
         QCOMPARE(int(colour[jp2Siz + 45]), 7); // the second component's Ssiz: 8 bits, unsigned
         colour[jp2Siz + 45] = 15;
         refusal = decodeRefusalOf(colour);
-        QVERIFY2(refusal.find("component 1 has 16-bit samples, more than the data set's Bits Allocated (8)") != std::string::npos,
+        QVERIFY2(refusal.find("component 1 has 16-bit samples, decoded as 16-bit values: wider than the data set's Bits Allocated (8)") != std::string::npos,
                  refusal.c_str());
     }
 

@@ -26,8 +26,8 @@ struct Jpeg2000Expectation {
 };
 
 // JPEG 2000: every fragment that starts a codestream (SOC then SIZ, bare or in a JP2 file) has an
-// image of Columns x Rows in every component, Samples per Pixel components, and no component more
-// precise than Bits Allocated.
+// image of Columns x Rows in every component, Samples per Pixel components, and samples that fit
+// Bits Allocated once decoded (GDCM widens a precision to 8, 16 or 32 bits).
 void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
                            const std::string& source);
 
