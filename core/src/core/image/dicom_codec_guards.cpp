@@ -4,9 +4,11 @@
 
 #include <gdcmFragment.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace intermap::image {
 
@@ -91,12 +93,12 @@ std::string frameHeaderBytes(const gdcm::SequenceOfFragments& fragments, gdcm::S
             break;
         const std::size_t skip = f == first ? offset : 0;
         if (value->GetLength() > skip)
-            bytes.append(value->GetPointer() + skip, value->GetLength() - skip);
+            bytes.append(value->GetPointer() + skip, std::min<std::size_t>(value->GetLength() - skip, needed - bytes.size()));
     }
     return bytes;
 }
 
-std::uint32_t bigEndian(const std::string& bytes, std::size_t at, int width) {
+std::uint32_t bigEndian(std::string_view bytes, std::size_t at, int width) {
     std::uint32_t value = 0;
     for (int i = 0; i < width; ++i)
         value = value << 8 | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
@@ -113,7 +115,7 @@ std::size_t codestreamOffset(const char* bytes, std::size_t size) {
         return 0;
     if (size < sizeof kJp2Signature - 1 || std::memcmp(bytes, kJp2Signature, sizeof kJp2Signature - 1) != 0)
         return std::string::npos;
-    const std::string file(bytes, size);
+    const std::string_view file(bytes, size);
     std::size_t at = 0;
     while (at + 8 <= size) { // ISO 15444-1 I.4: LBox, TBox[, XLBox], contents
         std::uint64_t length = bigEndian(file, at, 4);
