@@ -169,6 +169,27 @@ private Q_SLOTS:
         }
     }
 
+    // Browsing before a model is chosen: the original panel shows the selected image, pre-processed
+    // as the settings say; each method panel asks for a model (it used to say so on the original
+    // too, which stayed empty).
+    void theOriginalIsShownBeforeAModel() {
+        INTERMAP_REQUIRE_SHARED(kImagesDir);
+        ui::MainWindow window;
+        window.resize(1200, 700);
+        window.show();
+        QString error;
+        QVERIFY2(test::openImageFolderAndWait(window, test::sharedPath(kImagesDir), &error), qPrintable(error));
+        QVERIFY(window.selectImage(kImageStem));
+        ui::ComparisonView* view = window.comparisonView();
+        QTRY_VERIFY_WITH_TIMEOUT(!view->panel(0)->isPending() && !view->panel(0)->composed().isNull(), 60000);
+        QCOMPARE(window.controller()->currentImage().size(), QSize(224, 224));
+        QVERIFY(view->panelCount() > 1);
+        for (int p = 1; p < view->panelCount(); ++p) {
+            QCOMPARE(view->panel(p)->pendingMessage(), QStringLiteral("Open a model"));
+            QVERIFY(!view->panel(p)->hasMap());
+        }
+    }
+
     void zoomIsLinkedAndExportsAreValid() {
         INTERMAP_REQUIRE_SHARED(kImagesDir);
         INTERMAP_REQUIRE_SHARED(kCheckpoint);

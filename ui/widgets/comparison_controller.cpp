@@ -130,15 +130,17 @@ void ComparisonController::refresh() {
     cancelDriftIfStale();
     const QStringList titles = panelTitles();
     m_view->setPanelTitles(titles);
-    if (m_imagePath.isEmpty() || m_models.isEmpty()) {
+    if (m_imagePath.isEmpty()) {
         for (int i = 0; i < m_view->panelCount(); ++i)
-            m_view->panel(i)->setPending(m_imagePath.isEmpty() ? tr("Open an image folder") : tr("Open a model"));
+            m_view->panel(i)->setPending(tr("Open an image folder"));
         return;
     }
+    // Without a model the image alone is asked for (pre-processed as the settings say): the
+    // original panel shows what is being browsed, the method panels ask for a model.
     // What is missing from the cache: one request for all of it (one shared pass per model).
     QStringList missingModels;
     QStringList missingMethods;
-    const QVector<ComparisonModel> models = m_settings.mode == ComparisonSettings::Mode::Methods
+    const QVector<ComparisonModel> models = m_settings.mode == ComparisonSettings::Mode::Methods && !m_models.isEmpty()
                                                 ? QVector<ComparisonModel>{m_models.first()}
                                                 : m_models;
     const QStringList methods = m_settings.mode == ComparisonSettings::Mode::Methods ? m_settings.methods
@@ -316,7 +318,7 @@ void ComparisonController::fillPanels() {
             else
                 panel->clear();
             panel->setCaption(QString());
-            panel->setPending(waiting);
+            panel->setPending(modelPath.isEmpty() ? tr("Open a model") : waiting);
         }
     }
 }

@@ -64,6 +64,7 @@ public:
     const std::vector<float>& map() const { return m_map; }
     bool hasMap() const { return !m_map.empty(); }
     bool isPending() const { return !m_pending.isEmpty(); }
+    const QString& pendingMessage() const { return m_pending; }
     // The area the image occupies in widget coordinates (below the title band).
     QRectF imageRect() const;
     QRect viewport() const;
