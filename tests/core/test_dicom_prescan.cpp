@@ -349,6 +349,37 @@ private Q_SLOTS:
                  refusal.c_str());
     }
 
+    // GDCM's own walks of a JPEG 2000 frame (its JP2 boxes, then its markers up to the first tile's
+    // data) skip each box or segment by its length without a bound: a length past the frame's end
+    // is refused first (fuzz_dicom: a quantisation segment's length mutated into a marker FFFF of
+    // 21632 bytes in a 1548-byte codestream, a read that crashed only while fuzzing).
+    void refusesAJpeg2000LengthPastTheFrame() {
+        const auto read = [](const char* name) {
+            return util::readWholeFile<ImageError>((pydicomTestFiles() + QLatin1Char('/') + QLatin1String(name)).toStdString(),
+                                                   "a DICOM file");
+        };
+        std::string grey = read("MR_small_jp2klossless.dcm");
+        const std::size_t siz = grey.find("\xFF\x4F\xFF\x51");
+        const std::size_t quantisation = grey.find("\xFF\x5C", siz);
+        QVERIFY(siz != std::string::npos && quantisation != std::string::npos);
+        grey[quantisation + 2] = '\xFF'; // Lqcd -> 0xFF..
+        grey[quantisation + 3] = '\xFF';
+        std::string refusal = decodeRefusalOf(grey);
+        QVERIFY2(refusal.find("JPEG 2000 codestream in Pixel Data fragment 0: the marker segment FF5C at byte " +
+                              std::to_string(quantisation - siz) + " runs past the codestream's end") != std::string::npos,
+                 refusal.c_str());
+
+        std::string colour = read("GDCMJ2K_TextGBR.dcm");
+        const std::size_t signature = colour.find(std::string("\0\0\0\x0CjP  ", 8));
+        QVERIFY(signature != std::string::npos);
+        QCOMPARE(colour.substr(signature + 16, 4), std::string("ftyp"));
+        colour[signature + 12] = '\x7F'; // the file type box's length -> 0x7F......
+        refusal = decodeRefusalOf(colour);
+        QVERIFY2(refusal.find("JP2 box 'ftyp' at byte 12 claims") != std::string::npos &&
+                     refusal.find("outside the frame's") != std::string::npos,
+                 refusal.c_str());
+    }
+
     // ---- real files ----------------------------------------------------------------------------
 
     // Every file the decoder reads today without the walk is accepted by it. For an accepted file

@@ -4,9 +4,8 @@
 
 #include <gdcmFragment.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <cstring>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -81,56 +80,106 @@ void checkRleSegmentOffsets(const gdcm::SequenceOfFragments& fragments, const st
 
 namespace {
 
-// The bytes of a JPEG 2000 frame that starts in fragment `first`: that fragment's bytes from
-// `offset`, followed by the next fragments' while fewer than `needed` are at hand (an encoder may
-// cut a frame anywhere, in principle inside its main header).
-std::string frameHeaderBytes(const gdcm::SequenceOfFragments& fragments, gdcm::SequenceOfFragments::SizeType first,
-                             std::size_t offset, std::size_t needed) {
+constexpr char kCodestreamStart[] = "\xFF\x4F\xFF\x51"; // SOC, then SIZ (ISO 15444-1 A.4.1, A.5.1)
+constexpr char kJp2Signature[] = "\x00\x00\x00\x0C\x6A\x50\x20\x20\x0D\x0A\x87\x0A";
+
+bool startsFrame(const gdcm::ByteValue* value) {
+    if (!value || !value->GetPointer())
+        return false;
+    const std::string_view bytes(value->GetPointer(), value->GetLength());
+    return bytes.substr(0, 4) == std::string_view(kCodestreamStart, 4) ||
+           bytes.substr(0, sizeof kJp2Signature - 1) == std::string_view(kJp2Signature, sizeof kJp2Signature - 1);
+}
+
+// The JPEG 2000 frame that starts in fragment `first`: its bytes and those of the fragments after
+// it up to the next that starts a frame (GDCM decodes a frame's fragments joined).
+std::string frameBytes(const gdcm::SequenceOfFragments& fragments, gdcm::SequenceOfFragments::SizeType first) {
     std::string bytes;
-    for (auto f = first; f < fragments.GetNumberOfFragments() && bytes.size() < needed; ++f) {
+    for (auto f = first; f < fragments.GetNumberOfFragments(); ++f) {
         const gdcm::ByteValue* value = fragments.GetFragment(f).GetByteValue();
-        if (!value || !value->GetPointer())
+        if (f > first && startsFrame(value))
             break;
-        const std::size_t skip = f == first ? offset : 0;
-        if (value->GetLength() > skip)
-            bytes.append(value->GetPointer() + skip, std::min<std::size_t>(value->GetLength() - skip, needed - bytes.size()));
+        if (value && value->GetPointer())
+            bytes.append(value->GetPointer(), value->GetLength());
     }
     return bytes;
 }
 
-std::uint32_t bigEndian(std::string_view bytes, std::size_t at, int width) {
-    std::uint32_t value = 0;
+std::uint64_t bigEndian(std::string_view bytes, std::size_t at, int width) {
+    std::uint64_t value = 0;
     for (int i = 0; i < width; ++i)
         value = value << 8 | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
     return value;
 }
 
-constexpr char kCodestreamStart[] = "\xFF\x4F\xFF\x51"; // SOC, then SIZ (ISO 15444-1 A.4.1, A.5.1)
-constexpr char kJp2Signature[] = "\x00\x00\x00\x0C\x6A\x50\x20\x20\x0D\x0A\x87\x0A";
+[[noreturn]] void refuseFrame(const std::string& source, std::size_t fragment, const std::string& what) {
+    throw ImageError(source, "JPEG 2000 codestream in Pixel Data fragment " + std::to_string(fragment) + ": " + what);
+}
 
-// Where the codestream starts in a fragment that starts a frame: 0 for a bare codestream, the
-// contents of the top-level 'jp2c' box of a JP2 file; npos for a fragment that starts no frame.
-std::size_t codestreamOffset(const char* bytes, std::size_t size) {
-    if (size >= 4 && std::memcmp(bytes, kCodestreamStart, 4) == 0)
-        return 0;
-    if (size < sizeof kJp2Signature - 1 || std::memcmp(bytes, kJp2Signature, sizeof kJp2Signature - 1) != 0)
-        return std::string::npos;
-    const std::string_view file(bytes, size);
+// The codestream of a frame: the whole frame, or the contents of a JP2 file's 'jp2c' box. GDCM's
+// own walk of the boxes before it (parsejp2_imp) follows each box's length without a bound, so
+// every box up to the codestream must lie within the frame.
+std::string_view codestreamOf(std::string_view frame, const std::string& source, std::size_t fragment) {
+    if (frame.substr(0, 4) == std::string_view(kCodestreamStart, 4))
+        return frame;
     std::size_t at = 0;
-    while (at + 8 <= size) { // ISO 15444-1 I.4: LBox, TBox[, XLBox], contents
-        std::uint64_t length = bigEndian(file, at, 4);
+    while (at + 8 <= frame.size()) { // ISO 15444-1 I.4: LBox, TBox[, XLBox], contents
+        std::uint64_t length = bigEndian(frame, at, 4);
         std::size_t header = 8;
-        if (length == 1 && at + 16 <= size) {
-            length = std::uint64_t(bigEndian(file, at + 8, 4)) << 32 | bigEndian(file, at + 12, 4);
+        if (length == 1) {
+            if (at + 16 > frame.size())
+                break;
+            length = bigEndian(frame, at + 8, 8);
             header = 16;
         }
-        if (file.compare(at + 4, 4, "jp2c") == 0)
-            return at + header;
-        if (length < header || length > size - at) // 0 ("to the end") or a broken length: no codestream after it
-            break;
+        const bool codestream = frame.substr(at + 4, 4) == "jp2c";
+        if (codestream && length == 0) // to the end of the file
+            return frame.substr(at + header);
+        if (length < header || length > frame.size() - at)
+            refuseFrame(source, fragment, "JP2 box '" + std::string(frame.substr(at + 4, 4)) + "' at byte " + std::to_string(at) +
+                                              " claims " + std::to_string(length) + " bytes, outside the frame's " +
+                                              std::to_string(frame.size()));
+        if (codestream)
+            return frame.substr(at + header, static_cast<std::size_t>(length) - header);
         at += static_cast<std::size_t>(length);
     }
-    return size; // a JP2 file without its codestream box in this fragment
+    refuseFrame(source, fragment, "a JP2 file without a codestream box ('jp2c')");
+}
+
+// GDCM's walk of the codestream's headers (parsej2k_imp) reads marker after marker up to the first
+// start of data (SOD), skipping each segment by its length without a bound, and reads the 10th
+// byte of a coding style segment (COD): every segment it skips must lie within the codestream.
+void checkMarkerSegments(std::string_view codestream, const std::string& source, std::size_t fragment) {
+    const auto withoutLength = [](std::uint64_t marker) {
+        return (marker >= 0xFF30 && marker <= 0xFF3F) || marker == 0xFF4F || marker == 0xFF92 || marker == 0xFF93 ||
+               marker == 0xFFD9; // reserved, SOC, EPH, SOD, EOC
+    };
+    std::size_t at = 0;
+    while (at + 2 <= codestream.size()) {
+        const std::uint64_t marker = bigEndian(codestream, at, 2);
+        at += 2;
+        if (withoutLength(marker)) {
+            if (marker == 0xFF93)
+                return;
+            continue;
+        }
+        if (at + 2 > codestream.size())
+            return;
+        const std::uint64_t length = bigEndian(codestream, at, 2);
+        if (length < 2)
+            return; // where GDCM's walk stops too
+        const std::size_t start = at - 2;
+        at += 2;
+        const std::size_t segment = static_cast<std::size_t>(length) - 2;
+        const bool codingStyle = marker == 0xFF52;
+        if (segment > codestream.size() - at || (codingStyle && at + 10 > codestream.size())) {
+            char name[8];
+            std::snprintf(name, sizeof name, "%04llX", static_cast<unsigned long long>(marker));
+            refuseFrame(source, fragment, "the marker segment " + std::string(name) + " at byte " + std::to_string(start) +
+                                              " runs past the codestream's end (" + std::to_string(codestream.size()) + " bytes)");
+        }
+        at += segment;
+    }
 }
 
 } // namespace
@@ -140,36 +189,30 @@ std::size_t codestreamOffset(const char* bytes, std::size_t size) {
 // as the stream's precision needs (8, 16 or 32 bits): a stream larger or with wider samples than
 // the data set's writes past that buffer (fuzz_dicom: heap corruption that crashed later or not at
 // all, depending on what the process had allocated before); a component count other than Samples
-// per Pixel fails an assertion. Each frame's main header (SIZ) is read and must agree with the data set.
+// per Pixel fails an assertion. Its walks of the JP2 boxes and of the codestream's markers read
+// wherever a corrupt length points (fuzz_dicom again: a read that crashed only while fuzzing).
+// Each frame's boxes, main header (SIZ) and marker segments are checked first.
 void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
                            const std::string& source) {
     for (gdcm::SequenceOfFragments::SizeType f = 0; f < fragments.GetNumberOfFragments(); ++f) {
-        const gdcm::ByteValue* value = fragments.GetFragment(f).GetByteValue();
-        if (!value || !value->GetPointer())
+        if (!startsFrame(fragments.GetFragment(f).GetByteValue())) // a later fragment of a frame
             continue;
-        const std::size_t offset = codestreamOffset(value->GetPointer(), value->GetLength());
-        if (offset == std::string::npos) // not the start of a frame (a later fragment of one)
-            continue;
-        const auto refuse = [&](const std::string& what) {
-            throw ImageError(source, "JPEG 2000 codestream in Pixel Data fragment " + std::to_string(f) + ": " + what);
-        };
-        if (offset >= value->GetLength())
-            refuse("a JP2 file with no codestream box ('jp2c') in this fragment");
+        const auto refuse = [&](const std::string& what) { refuseFrame(source, f, what); };
+        const std::string frame = frameBytes(fragments, f);
+        const std::string_view header = codestreamOf(frame, source, f);
         constexpr std::size_t kFixedPart = 42; // SOC, SIZ's marker, Lsiz, Rsiz, 8 sizes and offsets, Csiz
-        std::string header = frameHeaderBytes(fragments, f, offset, kFixedPart);
-        if (header.size() < kFixedPart || header.compare(0, 4, kCodestreamStart, 4) != 0)
+        if (header.size() < kFixedPart || header.substr(0, 4) != std::string_view(kCodestreamStart, 4))
             refuse("no complete image and tile size marker (SIZ) at its start");
-        const std::uint32_t components = bigEndian(header, 40, 2);
-        header = frameHeaderBytes(fragments, f, offset, kFixedPart + 3 * std::size_t(components));
-        if (header.size() < kFixedPart + 3 * std::size_t(components))
+        const std::uint64_t components = bigEndian(header, 40, 2);
+        if (header.size() < kFixedPart + 3 * components)
             refuse("its SIZ marker is cut short");
-        if (components != static_cast<std::uint32_t>(expected.samplesPerPixel))
+        if (components != static_cast<std::uint64_t>(expected.samplesPerPixel))
             refuse(std::to_string(components) + " components, the data set's Samples per Pixel is " +
                    std::to_string(expected.samplesPerPixel));
         const std::uint64_t width = bigEndian(header, 8, 4), height = bigEndian(header, 12, 4);
         const std::uint64_t left = bigEndian(header, 16, 4), top = bigEndian(header, 20, 4);
-        for (std::uint32_t c = 0; c < components; ++c) {
-            const std::size_t at = kFixedPart + 3 * std::size_t(c);
+        for (std::uint64_t c = 0; c < components; ++c) {
+            const std::size_t at = kFixedPart + 3 * static_cast<std::size_t>(c);
             const int precision = static_cast<int>(bigEndian(header, at, 1) & 0x7F) + 1;
             const std::uint64_t stepX = bigEndian(header, at + 1, 1), stepY = bigEndian(header, at + 2, 1);
             if (stepX == 0 || stepY == 0 || left > width || top > height)
@@ -187,6 +230,7 @@ void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpe
                        std::to_string(decodedBits) + "-bit values: wider than the data set's Bits Allocated (" +
                        std::to_string(expected.bitsAllocated) + ")");
         }
+        checkMarkerSegments(header, source, f);
     }
 }
 
