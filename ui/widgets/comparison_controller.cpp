@@ -135,9 +135,9 @@ void ComparisonController::refresh() {
             m_view->panel(i)->setPending(tr("Open an image folder"));
         return;
     }
-    // Without a model the image alone is asked for (pre-processed as the settings say): the
-    // original panel shows what is being browsed, the method panels ask for a model.
     // What is missing from the cache: one request for all of it (one shared pass per model).
+    // Without a model that is the image alone (pre-processed as the settings say): the original
+    // panel shows what is being browsed, the method panels ask for a model.
     QStringList missingModels;
     QStringList missingMethods;
     const QVector<ComparisonModel> models = m_settings.mode == ComparisonSettings::Mode::Methods && !m_models.isEmpty()

@@ -192,29 +192,29 @@ void checkMarkerSegments(std::string_view codestream, const std::string& source,
 // per Pixel fails an assertion. Its walks of the JP2 boxes and of the codestream's markers read
 // wherever a corrupt length points (fuzz_dicom again: a read that crashed only while fuzzing).
 // Each frame's boxes, main header (SIZ) and marker segments are checked first.
-void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
-                           const std::string& source) {
+void checkJpeg2000Frames(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
+                         const std::string& source) {
     for (gdcm::SequenceOfFragments::SizeType f = 0; f < fragments.GetNumberOfFragments(); ++f) {
         if (!startsFrame(fragments.GetFragment(f).GetByteValue())) // a later fragment of a frame
             continue;
         const auto refuse = [&](const std::string& what) { refuseFrame(source, f, what); };
         const std::string frame = frameBytes(fragments, f);
-        const std::string_view header = codestreamOf(frame, source, f);
+        const std::string_view codestream = codestreamOf(frame, source, f);
         constexpr std::size_t kFixedPart = 42; // SOC, SIZ's marker, Lsiz, Rsiz, 8 sizes and offsets, Csiz
-        if (header.size() < kFixedPart || header.substr(0, 4) != std::string_view(kCodestreamStart, 4))
+        if (codestream.size() < kFixedPart || codestream.substr(0, 4) != std::string_view(kCodestreamStart, 4))
             refuse("no complete image and tile size marker (SIZ) at its start");
-        const std::uint64_t components = bigEndian(header, 40, 2);
-        if (header.size() < kFixedPart + 3 * components)
+        const std::uint64_t components = bigEndian(codestream, 40, 2);
+        if (codestream.size() < kFixedPart + 3 * components)
             refuse("its SIZ marker is cut short");
         if (components != static_cast<std::uint64_t>(expected.samplesPerPixel))
             refuse(std::to_string(components) + " components, the data set's Samples per Pixel is " +
                    std::to_string(expected.samplesPerPixel));
-        const std::uint64_t width = bigEndian(header, 8, 4), height = bigEndian(header, 12, 4);
-        const std::uint64_t left = bigEndian(header, 16, 4), top = bigEndian(header, 20, 4);
+        const std::uint64_t width = bigEndian(codestream, 8, 4), height = bigEndian(codestream, 12, 4);
+        const std::uint64_t left = bigEndian(codestream, 16, 4), top = bigEndian(codestream, 20, 4);
         for (std::uint64_t c = 0; c < components; ++c) {
             const std::size_t at = kFixedPart + 3 * static_cast<std::size_t>(c);
-            const int precision = static_cast<int>(bigEndian(header, at, 1) & 0x7F) + 1;
-            const std::uint64_t stepX = bigEndian(header, at + 1, 1), stepY = bigEndian(header, at + 2, 1);
+            const int precision = static_cast<int>(bigEndian(codestream, at, 1) & 0x7F) + 1;
+            const std::uint64_t stepX = bigEndian(codestream, at + 1, 1), stepY = bigEndian(codestream, at + 2, 1);
             if (stepX == 0 || stepY == 0 || left > width || top > height)
                 refuse("component " + std::to_string(c) + " has no valid size (a zero sampling step or an offset past the image)");
             const auto ceilDiv = [](std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; };
@@ -230,7 +230,7 @@ void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpe
                        std::to_string(decodedBits) + "-bit values: wider than the data set's Bits Allocated (" +
                        std::to_string(expected.bitsAllocated) + ")");
         }
-        checkMarkerSegments(header, source, f);
+        checkMarkerSegments(codestream, source, f);
     }
 }
 

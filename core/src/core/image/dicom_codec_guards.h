@@ -25,10 +25,11 @@ struct Jpeg2000Expectation {
     int bitsAllocated = 0;
 };
 
-// JPEG 2000: every fragment that starts a codestream (SOC then SIZ, bare or in a JP2 file) has an
-// image of Columns x Rows in every component, Samples per Pixel components, and samples that fit
-// Bits Allocated once decoded (GDCM widens a precision to 8, 16 or 32 bits).
-void checkJpeg2000Geometry(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
+// JPEG 2000: every frame (a fragment that starts a codestream, bare or in a JP2 file, and the
+// fragments after it) has its JP2 boxes and marker segments within the frame, an image of Columns x
+// Rows in every component, Samples per Pixel components, and samples that fit Bits Allocated once
+// decoded (GDCM widens a precision to 8, 16 or 32 bits).
+void checkJpeg2000Frames(const gdcm::SequenceOfFragments& fragments, const Jpeg2000Expectation& expected,
                            const std::string& source);
 
 } // namespace intermap::image

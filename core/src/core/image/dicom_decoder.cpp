@@ -557,8 +557,8 @@ DecodedDicom decodeWithGdcm(std::string_view encoded, const std::string& source,
         checkRleSegmentOffsets(*pixelData.GetSequenceOfFragments(), source);
     } else if (transferSyntax == gdcm::TransferSyntax::JPEG2000Lossless || transferSyntax == gdcm::TransferSyntax::JPEG2000 ||
                transferSyntax == gdcm::TransferSyntax::JPEG2000Part2Lossless || transferSyntax == gdcm::TransferSyntax::JPEG2000Part2) {
-        checkJpeg2000Geometry(*pixelData.GetSequenceOfFragments(),
-                              {layout.columns, layout.rows, layout.samplesPerPixel, layout.bitsAllocated}, source);
+        checkJpeg2000Frames(*pixelData.GetSequenceOfFragments(),
+                            {layout.columns, layout.rows, layout.samplesPerPixel, layout.bitsAllocated}, source);
     } else if (transferSyntax.IsLossy() || transferSyntax == gdcm::TransferSyntax::JPEGLosslessProcess14 || // (JPEG 2000's, lossy too, above)
                transferSyntax == gdcm::TransferSyntax::JPEGLosslessProcess14_1) {
         checkJpegFramePrecision(*pixelData.GetSequenceOfFragments(), source);
