@@ -3,7 +3,8 @@
 // dict holds the dict's tensors themselves (no second copy of the weights, no random draw) and
 // computes what a copied model computes; two keys viewing one storage still get parameters of
 // their own; every missing, misshapen, unexpected or non-floating key is refused, naming it,
-// before any module exists.
+// before any module exists. A last block that computes only the tokens the head reads gives the
+// logits and the Grad-CAM inputs (its norm1 and their gradient) of the whole block.
 #include "intermap/model/vit.h"
 #include "intermap/util/errors.h"
 
@@ -114,6 +115,44 @@ private Q_SLOTS:
             QCOMPARE(fc1->options.out_features(), config.mlpHiddenDim);
             const torch::Tensor x = torch::randn({2, 3, config.imageSize, config.imageSize});
             QVERIFY(torch::equal(built->forward(x).logits, original->forward(x).logits));
+        }
+    }
+
+    // VitTaps::lastBlockForTheHeadOnly: same logits, same norm1, same d(target logit)/d(norm1)
+    // for every variant (in double, so the comparison is tight on any CPU), and the taps it
+    // cannot give are refused.
+    void theLastBlockForTheHeadOnlyGivesTheSameLogitsAndGradCamInputs() {
+        for (const model::VitConfig& config : variants()) {
+            model::VisionTransformer vit(config);
+            vit->eval();
+            {
+                torch::NoGradGuard noGrad; // prefix tokens and positions are zeros by construction
+                for (auto* token : {&vit->clsToken, &vit->distToken, &vit->regToken, &vit->posEmbed})
+                    if (token->defined())
+                        token->normal_(0.0, 0.5);
+            }
+            const torch::Tensor x = torch::randn({3, 3, config.imageSize, config.imageSize}, torch::kFloat64);
+            const auto run = [&](bool headOnly) {
+                model::VitTaps taps;
+                taps.lastBlockNorm1 = true;
+                taps.gradientsFromBlock = config.depth - 1;
+                taps.lastBlockForTheHeadOnly = headOnly;
+                auto output = vit->forward(x, taps);
+                const auto gradient = torch::autograd::grad({output.logits.select(1, 0).sum()}, {output.lastBlockNorm1})[0];
+                return std::tuple{output.logits.detach(), output.lastBlockNorm1.detach(), gradient};
+            };
+            const auto [logits, norm1, gradient] = run(false);
+            const auto [headLogits, headNorm1, headGradient] = run(true);
+            const std::string name = config.describe() + " pooling " + std::to_string(static_cast<int>(config.pooling));
+            QVERIFY2(torch::allclose(headLogits, logits, 1e-12, 1e-12), name.c_str());
+            QVERIFY2(torch::equal(headNorm1, norm1), name.c_str());
+            QVERIFY2(gradient.abs().max().item<double>() > 0, name.c_str());
+            QVERIFY2(torch::allclose(headGradient, gradient, 1e-12, 1e-12), name.c_str());
+
+            model::VitTaps refused;
+            refused.lastBlockForTheHeadOnly = true;
+            refused.lastBlockAttention = true;
+            QVERIFY_THROWS_EXCEPTION(Error, vit->forward(x, refused));
         }
     }
 

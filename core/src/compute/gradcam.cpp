@@ -5,6 +5,13 @@
 namespace intermap::explain {
 namespace {
 
+// At most this many augmented images per forward pass of aug-smooth, the passes as equal in size
+// as they can be (one image's five augmentations run as 3 + 2; two images' ten as 3+3+2+2).
+// Products over several images' tokens run nearer the machine's rate than one image's; three keep
+// the whole-process trio of issue 22 (ViT-B/16, float32 Chefer, 2 images) within its 650 MB:
+// peak 620.9-625.3 thousand KiB with three, 620.7-620.9 with one, 651.3 with five (BENCHMARKS.md).
+constexpr std::size_t kAugmentedPerForward = 3;
+
 // pytorch-grad-cam 1.5.0's scale_cam_image step: x - min, then / (1e-7 + max).
 torch::Tensor scaleCam(const torch::Tensor& cam) {
     auto shifted = cam - cam.min();
@@ -97,38 +104,61 @@ public:
         }
 
         // ttach's Compose([HorizontalFlip(), Multiply([0.9, 1, 1.1])]): the other five inputs of
-        // the batch, one augmentation at a time (a fifth of the activations of a five-fold batch
-        // in memory), each with the graph built for the last block only.
+        // each image, run as batches of up to kAugmentedPerForward augmented images (products of
+        // several images' tokens at once run nearer the machine's rate than one image's 197 rows),
+        // each with the graph built for the last block only, and that block computing only what
+        // the target logit reads (its norm1 over every token comes before).
         struct Augmentation {
             bool flip;
             double factor;
         };
         const std::vector<Augmentation> others = {{false, 0.9}, {false, 1.1}, {true, 0.9}, {true, 1.0}, {true, 1.1}};
+        struct AugmentedImage {
+            std::int64_t image;
+            const Augmentation* augmentation;
+        };
+        // In augmentation order, so each image's maps are summed in the study's order.
+        std::vector<AugmentedImage> augmentedImages;
+        for (const auto& augmentation : others)
+            for (std::int64_t i = 0; i < batch; ++i)
+                augmentedImages.push_back({i, &augmentation});
         std::vector<torch::Tensor> sums;
         for (const auto& map : maps)
             sums.push_back(map.clone());
         model::VitTaps taps;
         taps.lastBlockNorm1 = true;
         taps.gradientsFromBlock = config.depth - 1;
-        for (const auto& augmentation : others) {
-            auto augmented = pass.input() * augmentation.factor;
-            if (augmentation.flip)
-                augmented = augmented.flip({3});
-            auto output = pass.model()->forward(augmented, taps);
+        taps.lastBlockForTheHeadOnly = true;
+        const std::size_t forwardPasses = (augmentedImages.size() + kAugmentedPerForward - 1) / kAugmentedPerForward;
+        for (std::size_t passIndex = 0; passIndex < forwardPasses; ++passIndex) {
+            const std::size_t first = augmentedImages.size() * passIndex / forwardPasses;
+            const std::size_t end = augmentedImages.size() * (passIndex + 1) / forwardPasses;
+            std::vector<torch::Tensor> inputs;
+            std::vector<std::int64_t> images;
+            for (std::size_t j = first; j < end; ++j) {
+                const auto& [image, augmentation] = augmentedImages[j];
+                auto augmented = pass.input().narrow(0, image, 1) * augmentation->factor;
+                inputs.push_back(augmentation->flip ? augmented.flip({3}) : augmented);
+                images.push_back(image);
+            }
+            const auto chunkTargets = targets.index_select(0, torch::tensor(images, targets.options()));
+            auto output = pass.model()->forward(torch::cat(inputs), taps);
             // The images are independent, so the gradient of the summed target logits gives each
             // image's own gradient.
             const auto gradients =
-                torch::autograd::grad({output.logits.gather(1, targets.unsqueeze(1)).sum()}, {output.lastBlockNorm1})[0];
+                torch::autograd::grad({output.logits.gather(1, chunkTargets.unsqueeze(1)).sum()}, {output.lastBlockNorm1})[0];
             torch::NoGradGuard noGrad;
             const auto activations = output.lastBlockNorm1.detach();
-            for (std::int64_t i = 0; i < batch; ++i) {
-                const auto index = static_cast<std::size_t>(i);
-                auto augmentedPass = gradCamPass(activations[i], gradients[i], config, options);
-                sums[index] += augmentation.flip ? augmentedPass.map.flip({1}) : augmentedPass.map;
+            for (std::size_t j = first; j < end; ++j) {
+                const auto& [image, augmentation] = augmentedImages[j];
+                const auto row = static_cast<std::int64_t>(j - first);
+                const auto index = static_cast<std::size_t>(image);
+                auto augmentedPass = gradCamPass(activations[row], gradients[row], config, options);
+                sums[index] += augmentation->flip ? augmentedPass.map.flip({1}) : augmentedPass.map;
                 if (checkSign) {
                     m_signChecks[index].passes.push_back(augmentedPass.range);
-                    correctedMaps[index] = correctedMaps[index] +
-                                           (augmentation.flip ? augmentedPass.correctedMap.flip({1}) : augmentedPass.correctedMap);
+                    correctedMaps[index] = correctedMaps[index] + (augmentation->flip ? augmentedPass.correctedMap.flip({1})
+                                                                                      : augmentedPass.correctedMap);
                 }
             }
         }

@@ -279,6 +279,28 @@ torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, BlockRecord* rec
     return output;
 }
 
+torch::Tensor VitAttentionImpl::forwardLeadingQueries(const torch::Tensor& x, std::int64_t queries) {
+    const auto batch = x.size(0), tokens = x.size(1), channels = x.size(2), headDim = channels / numHeads;
+    // qkv's rows are q, k, v (C each): the queries' rows for the leading tokens, the keys' and
+    // values' for every token (views of the weight, no copy).
+    const auto weight = inDtypeOf(qkv->weight, x), bias = inDtypeOf(qkv->bias, x);
+    const auto rows = [&](std::int64_t first, std::int64_t count) {
+        return std::pair{weight.narrow(0, first, count), bias.defined() ? bias.narrow(0, first, count) : bias};
+    };
+    const auto [queryWeight, queryBias] = rows(0, channels);
+    const auto [keyValueWeight, keyValueBias] = rows(channels, 2 * channels);
+    const auto q = torch::linear(x.narrow(1, 0, queries), queryWeight, queryBias)
+                       .reshape({batch, queries, numHeads, headDim})
+                       .transpose(1, 2);
+    const auto keysValues = torch::linear(x, keyValueWeight, keyValueBias)
+                                .reshape({batch, tokens, 2, numHeads, headDim})
+                                .permute({2, 0, 3, 1, 4})
+                                .unbind(0);
+    const auto attention = torch::matmul(q, keysValues[0].transpose(-2, -1)).mul(scale).softmax(-1);
+    const auto mixed = torch::matmul(attention, keysValues[1]).transpose(1, 2).reshape({batch, queries, channels});
+    return applyLinear(proj, mixed);
+}
+
 VitMlpImpl::VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim) {
     fc1 = register_module("fc1", makeLinear(dim, hiddenDim));
     fc2 = register_module("fc2", makeLinear(hiddenDim, dim));
@@ -326,6 +348,14 @@ torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record,
     record->hidden = torch::gelu(applyLinear(mlp->fc1, record->norm2));
     record->mlpOut = scaled(ls2, applyLinear(mlp->fc2, record->hidden));
     return y + record->mlpOut;
+}
+
+torch::Tensor VitBlockImpl::forwardLeadingTokens(const torch::Tensor& x, std::int64_t tokens, BlockRecord* record) {
+    auto normalised = applyLayerNorm(norm1, x);
+    if (record)
+        record->norm1 = normalised;
+    auto y = x.narrow(1, 0, tokens) + scaled(ls1, attn->forwardLeadingQueries(normalised, tokens));
+    return y + scaled(ls2, mlp(applyLayerNorm(norm2, y)));
 }
 
 PatchEmbedImpl::PatchEmbedImpl(std::int64_t patchSize, std::int64_t embedDim) {
@@ -377,6 +407,9 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
                          std::to_string(m_config.imageSize) + "], got " + shapeString(x.sizes()));
     const auto depth = static_cast<std::int64_t>(blocks->size());
     const bool partialGraph = taps.gradientsFromBlock >= 0;
+    if (taps.lastBlockForTheHeadOnly && (taps.attentionProbabilities || taps.lastBlockAttention || taps.blockInputs))
+        throw Error("internal: the last block's attention or output tokens were asked of a forward that computes the "
+                    "head's tokens only");
     // Restores the caller's grad mode on every exit, exceptions included.
     struct GradModeRestorer {
         bool previous = torch::GradMode::is_enabled();
@@ -400,7 +433,11 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         const bool isLast = i == depth - 1;
         const bool wantRecord = taps.attentionProbabilities || (isLast && (taps.lastBlockNorm1 || taps.lastBlockAttention));
         BlockRecord record;
-        tokens = blocks[i]->as<VitBlock>()->forward(tokens, wantRecord ? &record : nullptr);
+        auto& block = *blocks[i]->as<VitBlock>();
+        if (isLast && taps.lastBlockForTheHeadOnly)
+            tokens = block.forwardLeadingTokens(tokens, m_config.tokensTheHeadReads(), taps.lastBlockNorm1 ? &record : nullptr);
+        else
+            tokens = block.forward(tokens, wantRecord ? &record : nullptr);
         if (taps.attentionProbabilities)
             output.attentions[static_cast<size_t>(i)] = record.attention;
         if (isLast && taps.lastBlockNorm1)

@@ -56,6 +56,12 @@ struct VitConfig {
     std::int64_t numTokens() const { return numPatches() + prefixTokens(); }
     // Inputs of the classification head: the width, or twice it for ClsAndPatchMean.
     std::int64_t headInputs() const { return pooling == Pooling::ClsAndPatchMean ? 2 * embedDim : embedDim; }
+    // How many leading tokens of the last block's output the head(s) read: 1 (CLS), 2 with a
+    // distillation head (CLS, distillation token); every token (numTokens()) when it pools the
+    // patches.
+    std::int64_t tokensTheHeadReads() const {
+        return pooling == Pooling::ClsToken ? (distillationHead ? 2 : 1) : numTokens();
+    }
     std::int64_t headDim() const { return embedDim / numHeads; }
     bool hasHead() const { return numClasses > 0; }
     // e.g. "ViT 768x12x12 (patch 16, 224 px, 2 classes)"
@@ -84,6 +90,12 @@ struct VitTaps {
     // tokens entering it become a leaf that requires grad), so a backward touches only the
     // blocks from here up. -1: leave grad mode as the caller set it.
     std::int64_t gradientsFromBlock = -1;
+    // The last block computes its output for the tokens the head reads only
+    // (VitConfig::tokensTheHeadReads: the CLS token's query, attention row, projection and MLP,
+    // with every token's keys and values): ~1/6 of the block's products where the head reads the
+    // CLS token. The logits and the last block's norm1 (over every token) are what they would be;
+    // the last block's attention is then not available (refused with its taps).
+    bool lastBlockForTheHeadOnly = false;
 };
 
 // The tensors of one block's forward that Chefer's LRP reads (names as in the block:
@@ -126,6 +138,8 @@ public:
     VitAttentionImpl(std::int64_t dim, std::int64_t numHeads);
     // Returns the block output; fills the attention fields of *record if given.
     torch::Tensor forward(const torch::Tensor& x, BlockRecord* record = nullptr);
+    // The output of the first `queries` tokens only, each attending to every token of x.
+    torch::Tensor forwardLeadingQueries(const torch::Tensor& x, std::int64_t queries);
 
     torch::nn::Linear qkv{nullptr};
     torch::nn::Linear proj{nullptr};
@@ -157,6 +171,9 @@ public:
     VitBlockImpl(const VitConfig& config);
     // Fills *record (attention fields always; the rest when `full`) if given.
     torch::Tensor forward(const torch::Tensor& x, BlockRecord* record = nullptr, bool full = false);
+    // The output [B,tokens,C] of the first `tokens` tokens only (VitTaps::lastBlockForTheHeadOnly);
+    // fills record->norm1 (every token's) if given.
+    torch::Tensor forwardLeadingTokens(const torch::Tensor& x, std::int64_t tokens, BlockRecord* record = nullptr);
 
     torch::nn::LayerNorm norm1{nullptr};
     VitAttention attn{nullptr};
