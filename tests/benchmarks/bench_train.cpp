@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
         for (int step = 0; step < steps + 2; ++step) {
             const auto start = std::chrono::steady_clock::now();
             optimizer.zero_grad();
-            const auto loss = torch::nn::functional::cross_entropy(vit->forward(images).logits, labels);
+            // The trainer's forward: the last block computes only the token the head reads.
+            const auto loss = torch::nn::functional::cross_entropy(vit->forward(images, model::logitsOnly()).logits, labels);
             loss.backward();
             optimizer.step();
             if (step >= 2)

@@ -110,7 +110,7 @@ std::vector<double> targetProbabilities(model::VisionTransformer& model,
     std::vector<torch::Tensor> probabilities;
     for (std::int64_t begin = 0; begin < count; begin += batchSize) {
         const auto end = std::min<std::int64_t>(begin + batchSize, count);
-        const auto logits = model->forward(imagesBetween(begin, end)).logits;
+        const auto logits = model->forward(imagesBetween(begin, end), model::logitsOnly()).logits;
         probabilities.push_back(torch::softmax(logits, 1).select(1, targetClass).to(torch::kCPU, torch::kFloat64));
     }
     const auto all = torch::cat(probabilities).contiguous();

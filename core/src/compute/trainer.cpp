@@ -376,7 +376,7 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
             const auto images = next->first.to(device);
             const auto labels = next->second.to(device);
             optimizer->zero_grad();
-            const auto logits = vit->forward(images).logits;
+            const auto logits = vit->forward(images, model::logitsOnly()).logits;
             const auto loss = torch::nn::functional::cross_entropy(logits, labels);
             loss.backward();
             optimizer->step();
@@ -401,7 +401,7 @@ TrainOutcome trainClassifier(const TrainSettings& settings, const BatchStreamFac
         while (auto next = validationStream->next()) {
             const auto images = next->first.to(device);
             const auto labels = next->second.to(device);
-            const auto logits = vit->forward(images).logits;
+            const auto logits = vit->forward(images, model::logitsOnly()).logits;
             validationLossSum += torch::nn::functional::cross_entropy(logits, labels).item<double>() *
                                  static_cast<double>(labels.size(0));
             validationCorrect += logits.argmax(1).eq(labels).sum().item<std::int64_t>();

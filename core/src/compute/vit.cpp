@@ -434,7 +434,7 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         const bool wantRecord = taps.attentionProbabilities || (isLast && (taps.lastBlockNorm1 || taps.lastBlockAttention));
         BlockRecord record;
         auto& block = *blocks[i]->as<VitBlock>();
-        if (isLast && taps.lastBlockForTheHeadOnly)
+        if (isLast && taps.lastBlockForTheHeadOnly && m_config.tokensTheHeadReads() < m_config.numTokens())
             tokens = block.forwardLeadingTokens(tokens, m_config.tokensTheHeadReads(), taps.lastBlockNorm1 ? &record : nullptr);
         else
             tokens = block.forward(tokens, wantRecord ? &record : nullptr);

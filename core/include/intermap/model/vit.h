@@ -98,6 +98,14 @@ struct VitTaps {
     bool lastBlockForTheHeadOnly = false;
 };
 
+// For a forward whose caller reads the logits only (training, prediction, faithfulness curves):
+// the last block computes the head's tokens only (VitTaps::lastBlockForTheHeadOnly).
+inline VitTaps logitsOnly() {
+    VitTaps taps;
+    taps.lastBlockForTheHeadOnly = true;
+    return taps;
+}
+
 // The tensors of one block's forward that Chefer's LRP reads (names as in the block:
 // x = input; y = x + proj(attn @ v); output = y + fc2(gelu(fc1(norm2(y))))).
 // With LayerScale, attentionOut and mlpOut are the scaled branch outputs (the residual sums'

@@ -72,7 +72,7 @@ ClassifierScores scoreClassifier(model::VisionTransformer& model, const std::vec
     std::vector<int> labels;
     std::int64_t correct = 0, count = 0;
     while (auto batch = loader.next()) {
-        const auto logits = model->forward(batch->images.to(device)).logits.to(torch::kCPU);
+        const auto logits = model->forward(batch->images.to(device), model::logitsOnly()).logits.to(torch::kCPU);
         correct += logits.argmax(1).eq(batch->labels).sum().item<std::int64_t>();
         count += batch->labels.size(0);
         if (logits.size(1) == 2) {
