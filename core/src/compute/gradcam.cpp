@@ -9,7 +9,7 @@ namespace {
 // as they can be (one image's five augmentations run as 3 + 2; two images' ten as 3+3+2+2).
 // Products over several images' tokens run nearer the machine's rate than one image's; three keep
 // the whole-process trio of issue 22 (ViT-B/16, float32 Chefer, 2 images) within its 650 MB:
-// peak 620.9-625.3 thousand KiB with three, 620.7-620.9 with one, 651.3 with five (BENCHMARKS.md).
+// peak 620.9-625.3 thousand KiB with three, 620.9-621.1 with one, 651.3 with five (BENCHMARKS.md).
 constexpr std::size_t kAugmentedPerForward = 3;
 
 // pytorch-grad-cam 1.5.0's scale_cam_image step: x - min, then / (1e-7 + max).
