@@ -49,19 +49,12 @@ void ForwardPass::walkBlocksDown(const torch::Tensor& targets, const BlockVisito
         const auto input = m_output.blockInputs[static_cast<std::size_t>(i)].detach().requires_grad_(true);
         model::BlockRecord record;
         const auto output = m_model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>()->forward(input, &record, m_needs.relevance);
-        const bool last = i == depth - 1, goesOn = i > lowest;
+        const bool goesOn = i > lowest;
         std::vector<torch::Tensor> wanted{record.attention};
         if (goesOn) // the gradient the next block down starts from (not needed below `lowest`)
             wanted.push_back(input);
-        if (last)
-            wanted.push_back(record.norm1);
         const auto found = torch::autograd::grad({output}, wanted, {outputGradient}, /*retain_graph=*/false,
                                                  /*create_graph=*/false, /*allow_unused=*/true);
-        if (last) {
-            m_lastNorm1 = record.norm1.detach();
-            m_lastNorm1Gradient = found.back();
-            m_lastNorm1Targets = targets.clone();
-        }
         {
             torch::NoGradGuard noGrad;
             visit(i, record, found[0]);
@@ -108,8 +101,20 @@ const torch::Tensor& ForwardPass::lastBlockNorm1(const torch::Tensor& targets) {
 const torch::Tensor& ForwardPass::lastBlockNorm1Gradient(const torch::Tensor& targets) {
     if (!m_lastNorm1Targets.defined() || !torch::equal(m_lastNorm1Targets, targets)) {
         runForward();
-        walkBlocksDown(targets, [](std::int64_t, const model::BlockRecord&, const torch::Tensor&) {},
-                       static_cast<std::int64_t>(m_output.blockInputs.size()) - 1);
+        if (!plannedWithGradients())
+            throw Error("internal: a gradient was requested from a forward pass planned without gradients");
+        // The last block again from its input, computing only the tokens the head reads (its
+        // norm1 comes before): the arithmetic of Grad-CAM's augmented passes, whatever other
+        // method shares this pass (Chefer's walk recomputes the whole block for its own needs).
+        torch::AutoGradMode gradients(true);
+        const auto input = m_output.blockInputs.back().detach().requires_grad_(true);
+        model::BlockRecord record;
+        const auto& block = m_model->blocks[m_model->blocks->size() - 1]->as<model::VitBlock>();
+        const auto tokens = block->forwardLeadingTokens(input, m_model->config().tokensTheHeadReads(), &record);
+        const auto objective = m_model->headFrom(tokens).logits.gather(1, targets.unsqueeze(1)).sum();
+        m_lastNorm1Gradient = torch::autograd::grad({objective}, {record.norm1})[0];
+        m_lastNorm1 = record.norm1.detach();
+        m_lastNorm1Targets = targets.clone();
     }
     return m_lastNorm1Gradient;
 }

@@ -351,6 +351,8 @@ torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record,
 }
 
 torch::Tensor VitBlockImpl::forwardLeadingTokens(const torch::Tensor& x, std::int64_t tokens, BlockRecord* record) {
+    if (tokens >= x.size(1)) // a head that reads every token (pooled patches): the whole block
+        return forward(x, record);
     auto normalised = applyLayerNorm(norm1, x);
     if (record)
         record->norm1 = normalised;
@@ -434,7 +436,7 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
         const bool wantRecord = taps.attentionProbabilities || (isLast && (taps.lastBlockNorm1 || taps.lastBlockAttention));
         BlockRecord record;
         auto& block = *blocks[i]->as<VitBlock>();
-        if (isLast && taps.lastBlockForTheHeadOnly && m_config.tokensTheHeadReads() < m_config.numTokens())
+        if (isLast && taps.lastBlockForTheHeadOnly)
             tokens = block.forwardLeadingTokens(tokens, m_config.tokensTheHeadReads(), taps.lastBlockNorm1 ? &record : nullptr);
         else
             tokens = block.forward(tokens, wantRecord ? &record : nullptr);
