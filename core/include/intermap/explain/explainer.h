@@ -60,7 +60,9 @@ public:
     const torch::Tensor& lastBlockAttention();       // [B,heads,N,N]; needs.attentions or lastBlockAttention
     const torch::Tensor& pooled();                  // [B,C]: the head's input
     const torch::Tensor& pooledDistillation();      // [B,C]; undefined without head_dist
-    // Gradient needs, for `targets` ([B] int64; the last targets' results are cached):
+    // Gradient needs, for `targets` ([B] int64; the last targets' results are cached). Grad-CAM's
+    // target layer (the last block's norm1) and its gradient come from the last block recomputed
+    // from its input for the tokens the head reads (VitTaps::lastBlockForTheHeadOnly):
     const torch::Tensor& lastBlockNorm1(const torch::Tensor& targets);         // [B,N,C]
     const torch::Tensor& lastBlockNorm1Gradient(const torch::Tensor& targets); // [B,N,C]
     const std::vector<torch::Tensor>& attentionGradients(const torch::Tensor& targets); // per block [B,heads,N,N]
@@ -70,8 +72,7 @@ public:
     // attention probabilities). Valid during the call only.
     using BlockVisitor =
         std::function<void(std::int64_t index, const model::BlockRecord& record, const torch::Tensor& attentionGradient)>;
-    // Walks from the last block down to block `lowest`, calling `visit` for each. Caches the last
-    // block's norm1 output and gradient on the way.
+    // Walks from the last block down to block `lowest`, calling `visit` for each.
     void walkBlocksDown(const torch::Tensor& targets, const BlockVisitor& visit, std::int64_t lowest = 0);
 
 private:
