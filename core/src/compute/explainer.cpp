@@ -8,6 +8,16 @@
 #include <optional>
 
 namespace intermap::explain {
+namespace {
+
+// What every gradient of a pass differentiates: the target logits themselves
+// (pytorch-grad-cam's ClassifierOutputTarget; Chefer's one-hot x output), not probabilities.
+// Images are independent, so the gradient of the sum is each image's own.
+torch::Tensor summedTargetLogits(const torch::Tensor& logits, const torch::Tensor& targets) {
+    return logits.gather(1, targets.unsqueeze(1)).sum();
+}
+
+} // namespace
 
 ForwardPass::ForwardPass(model::VisionTransformer model, torch::Tensor input, PassNeeds needs)
     : m_model(std::move(model)), m_input(std::move(input)), m_needs(needs) {}
@@ -33,15 +43,11 @@ void ForwardPass::walkBlocksDown(const torch::Tensor& targets, const BlockVisito
     if (lowest < 0 || lowest >= depth)
         throw Error("internal: walk down to block " + std::to_string(lowest) + " of " + std::to_string(depth));
     torch::AutoGradMode gradients(true);
-    // d(objective)/d(the last block's output), through the final norm, pooling and head(s): the
-    // gradient of the logit itself (pytorch-grad-cam's ClassifierOutputTarget; Chefer's one-hot x
-    // output), not of a probability. Images are independent, so the gradient of the sum is each
-    // image's own.
+    // d(objective)/d(the last block's output), through the final norm, pooling and head(s).
     torch::Tensor outputGradient;
     {
         const auto tokens = m_output.finalTokens.detach().requires_grad_(true);
-        const torch::Tensor objective = m_model->headFrom(tokens).logits.gather(1, targets.unsqueeze(1)).sum();
-        outputGradient = torch::autograd::grad({objective}, {tokens})[0];
+        outputGradient = torch::autograd::grad({summedTargetLogits(m_model->headFrom(tokens).logits, targets)}, {tokens})[0];
     }
     for (std::int64_t i = depth - 1; i >= lowest; --i) {
         // The block again, from its input, with its graph (the weights need no gradient, so the
@@ -111,8 +117,7 @@ const torch::Tensor& ForwardPass::lastBlockNorm1Gradient(const torch::Tensor& ta
         model::BlockRecord record;
         const auto& block = m_model->blocks[m_model->blocks->size() - 1]->as<model::VitBlock>();
         const auto tokens = block->forwardLeadingTokens(input, m_model->config().tokensTheHeadReads(), &record);
-        const auto objective = m_model->headFrom(tokens).logits.gather(1, targets.unsqueeze(1)).sum();
-        m_lastNorm1Gradient = torch::autograd::grad({objective}, {record.norm1})[0];
+        m_lastNorm1Gradient = torch::autograd::grad({summedTargetLogits(m_model->headFrom(tokens).logits, targets)}, {record.norm1})[0];
         m_lastNorm1 = record.norm1.detach();
         m_lastNorm1Targets = targets.clone();
     }
