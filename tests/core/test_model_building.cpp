@@ -4,7 +4,10 @@
 // computes what a copied model computes; two keys viewing one storage still get parameters of
 // their own; every missing, misshapen, unexpected or non-floating key is refused, naming it,
 // before any module exists. A last block that computes only the tokens the head reads gives the
-// logits and the Grad-CAM inputs (its norm1 and their gradient) of the whole block.
+// logits and the Grad-CAM inputs (its norm1 and their gradient) of the whole block, the leading
+// rows of the whole block's record (Chefer's LRP inputs), and, in the walk down the blocks,
+// every block's attention gradient that a backward through the whole model gives.
+#include "intermap/explain/explainer.h"
 #include "intermap/model/vit.h"
 #include "intermap/util/errors.h"
 
@@ -47,6 +50,26 @@ std::vector<model::VitConfig> variants() {
     headless.numClasses = 0;
     configs.insert(configs.end(), {distilled, registers, meanPooled, clsAndMean, headless});
     return configs;
+}
+
+// A random model in double (so comparisons are tight on any CPU) with non-zero prefix tokens
+// and positions and LayerScale factors other than 1 (their values by construction).
+model::VisionTransformer randomDoubleModel(const model::VitConfig& config) {
+    model::VisionTransformer vit(config);
+    vit->eval();
+    vit->to(torch::kFloat64);
+    torch::NoGradGuard noGrad;
+    for (auto* token : {&vit->clsToken, &vit->distToken, &vit->regToken, &vit->posEmbed})
+        if (token->defined())
+            token->normal_(0.0, 0.5);
+    for (auto& parameter : vit->named_parameters())
+        if (parameter.key().find("gamma") != std::string::npos)
+            parameter.value().uniform_(0.5, 1.5);
+    return vit;
+}
+
+bool close(const torch::Tensor& a, const torch::Tensor& b) {
+    return a.sizes() == b.sizes() && torch::allclose(a, b, 1e-12, 1e-12);
 }
 
 // A randomly initialised model's weights as a state dict of tensors of their own.
@@ -123,14 +146,7 @@ private Q_SLOTS:
     // cannot give are refused.
     void theLastBlockForTheHeadOnlyGivesTheSameLogitsAndGradCamInputs() {
         for (const model::VitConfig& config : variants()) {
-            model::VisionTransformer vit(config);
-            vit->eval();
-            {
-                torch::NoGradGuard noGrad; // prefix tokens and positions are zeros by construction
-                for (auto* token : {&vit->clsToken, &vit->distToken, &vit->regToken, &vit->posEmbed})
-                    if (token->defined())
-                        token->normal_(0.0, 0.5);
-            }
+            auto vit = randomDoubleModel(config);
             const torch::Tensor x = torch::randn({3, 3, config.imageSize, config.imageSize}, torch::kFloat64);
             const auto run = [&](bool headOnly) {
                 model::VitTaps taps;
@@ -153,6 +169,64 @@ private Q_SLOTS:
             refused.lastBlockForTheHeadOnly = true;
             refused.lastBlockAttention = true;
             QVERIFY_THROWS_EXCEPTION(Error, vit->forward(x, refused));
+        }
+    }
+
+    // forwardLeadingTokens' record (what Chefer's LRP reads of the last block): input, norm1, k
+    // and v over every token, every other field the whole block's rows of the leading tokens; the
+    // whole block's record when the head reads every token.
+    void theHeadOnlyRecordIsTheWholeBlocksLeadingRows() {
+        for (const model::VitConfig& config : variants()) {
+            auto vit = randomDoubleModel(config);
+            const std::string name = config.describe() + " pooling " + std::to_string(static_cast<int>(config.pooling));
+            const auto& block = vit->blocks[static_cast<std::size_t>(config.depth - 1)]->as<model::VitBlock>();
+            const auto x = torch::randn({2, config.numTokens(), config.embedDim}, torch::kFloat64);
+            torch::NoGradGuard noGrad;
+            model::BlockRecord whole, lead;
+            const auto wholeOutput = block->forward(x, &whole, /*full=*/true);
+            const auto tokens = config.tokensTheHeadReads();
+            const auto output = block->forwardLeadingTokens(x, tokens, &lead);
+            const auto rows = std::min(tokens, config.numTokens());
+            QVERIFY2(close(output, wholeOutput.narrow(1, 0, rows)), name.c_str());
+            QVERIFY2(torch::equal(lead.input, x) && torch::equal(lead.norm1, whole.norm1), name.c_str());
+            QVERIFY2(close(lead.k, whole.k) && close(lead.v, whole.v), name.c_str());
+            QVERIFY2(close(lead.q, whole.q.narrow(2, 0, rows)), name.c_str());
+            QVERIFY2(close(lead.attention, whole.attention.narrow(2, 0, rows)), name.c_str());
+            for (const auto& [leading, wholeField] : {std::pair{lead.mixed, whole.mixed}, {lead.attentionOut, whole.attentionOut},
+                                                      {lead.afterAttention, whole.afterAttention}, {lead.norm2, whole.norm2},
+                                                      {lead.hidden, whole.hidden}, {lead.mlpOut, whole.mlpOut}})
+                QVERIFY2(close(leading, wholeField.narrow(1, 0, rows)), name.c_str());
+        }
+    }
+
+    // The walk down the blocks (last block for the head's tokens only) against one backward
+    // through the whole model: every block's d(target logit)/d(attention), the last block's for
+    // the head's tokens, whose other rows are zero in the whole backward.
+    void theWalkDownGivesTheWholeBackwardsAttentionGradients() {
+        for (model::VitConfig config : variants()) {
+            if (!config.hasHead() || config.pooling != model::VitConfig::Pooling::ClsToken)
+                continue; // the attention gradients are asked by Chefer only, which needs a CLS head
+            config.depth = 3;
+            auto vit = randomDoubleModel(config);
+            const std::string name = config.describe();
+            const auto x = torch::randn({2, 3, config.imageSize, config.imageSize}, torch::kFloat64);
+            const auto targets = torch::tensor({2, 0}, torch::kInt64);
+            explain::PassNeeds needs;
+            needs.attentionGradients = true;
+            explain::ForwardPass pass(vit, x, needs);
+            const auto walked = pass.attentionGradients(targets);
+
+            model::VitTaps taps;
+            taps.attentionProbabilities = true;
+            torch::AutoGradMode gradients(true);
+            const auto output = vit->forward(x, taps);
+            const auto whole = torch::autograd::grad({output.logits.gather(1, targets.unsqueeze(1)).sum()}, output.attentions);
+            QCOMPARE(walked.size(), whole.size());
+            const auto rows = config.tokensTheHeadReads();
+            for (std::size_t i = 0; i + 1 < whole.size(); ++i)
+                QVERIFY2(close(walked[i], whole[i]) && whole[i].abs().max().item<double>() > 0, name.c_str());
+            QVERIFY2(close(walked.back(), whole.back().narrow(2, 0, rows)), name.c_str());
+            QVERIFY2(whole.back().narrow(2, rows, config.numTokens() - rows).abs().max().item<double>() == 0, name.c_str());
         }
     }
 

@@ -68,11 +68,24 @@ torch::Tensor cloneRelevance(const torch::Tensor& x, const torch::Tensor& r1, co
     return x * (safeDivide(r1, x) + safeDivide(r2, x));
 }
 
+// Rows appended to dimension 1 ([B,rows,...] -> [B,tokens,...]): the tokens a record of the head's
+// tokens only (forwardLeadingTokens) leaves out carry no relevance.
+torch::Tensor withZeroRowsUpTo(const torch::Tensor& x, std::int64_t tokens) {
+    if (x.size(1) == tokens)
+        return x;
+    auto padded = torch::zeros({x.size(0), tokens, x.size(2)}, x.options());
+    padded.narrow(1, 0, x.size(1)).copy_(x);
+    return padded;
+}
+
 // One block, from its output back to its input; returns the input relevance and writes the
 // halved relevance at the attention probabilities (Chefer's attn_cam) to *attentionRelevance.
 // With `toInput` false (block 0: the rollout reads nothing below its attention) it stops there
 // and returns an undefined tensor, skipping the q k^T and qkv steps (a quarter of the block's
-// products) whose result nothing reads.
+// products) whose result nothing reads. A record of the head's tokens only (the last block, as
+// ForwardPass::walkBlocksDown and float64Rollout recompute it) takes `relevance` and gives
+// *attentionRelevance for those tokens only: nothing else of the block's output carries
+// relevance, so the MLP, the projection and the other tokens' attention rows would compute zeros.
 torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::BlockRecord& r, const torch::Tensor& relevance,
                              torch::Tensor* attentionRelevance, bool toInput) {
     // Second residual: y + mlp(norm2(y)); LayerNorm and GELU pass relevance unchanged.
@@ -82,15 +95,16 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
     const auto atY = cloneRelevance(r.afterAttention, towardY, towardMlp);
 
     // First residual: x + attn(norm1(x)).
-    auto [towardX, towardAttention] = addRelevance(r.input, r.attentionOut, atY);
+    const auto queries = r.q.size(2), tokens = r.k.size(2);
+    auto [towardX, towardAttention] = addRelevance(r.input.narrow(1, 0, queries), r.attentionOut, atY);
     towardAttention = linearRelevance(r.mixed, block.attn->proj->weight, towardAttention);
-    const auto batch = r.q.size(0), heads = r.q.size(1), tokens = r.q.size(2), headDim = r.q.size(3);
+    const auto batch = r.q.size(0), heads = r.q.size(1), headDim = r.q.size(3);
     // 'b n (h d) -> b h n d'
-    const auto atMixed = towardAttention.reshape({batch, tokens, heads, headDim}).permute({0, 2, 1, 3});
+    const auto atMixed = towardAttention.reshape({batch, queries, heads, headDim}).permute({0, 2, 1, 3});
 
     // attn @ v: R_A = A (S V^T), R_V = V (A^T S), both halved. A V is the forward's product,
     // kept in the record as `mixed` ('b h n d -> b n (h d)'): taken back instead of recomputed.
-    const auto attentionTimesV = r.mixed.reshape({batch, tokens, heads, headDim}).permute({0, 2, 1, 3});
+    const auto attentionTimesV = r.mixed.reshape({batch, queries, heads, headDim}).permute({0, 2, 1, 3});
     const auto sMixed = safeDivide(atMixed, attentionTimesV);
     const auto atAttention = r.attention * torch::matmul(sMixed, r.v.transpose(-2, -1)) / 2;
     *attentionRelevance = atAttention;
@@ -102,10 +116,12 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
     const auto sScores = safeDivide(atAttention, torch::matmul(r.q, r.k.transpose(-2, -1)));
     const auto atQ = r.q * torch::matmul(sScores, r.k) / 2;
     const auto atK = r.k * torch::matmul(sScores.transpose(-2, -1), r.q) / 2;
-    // 'qkv b h n d -> b n (qkv h d)'
-    const auto atQkv = torch::stack({atQ, atK, atV}, 0).permute({1, 3, 0, 2, 4}).reshape({batch, tokens, 3 * heads * headDim});
+    // 'qkv b h n d -> b n (qkv h d)'; the queries of the tokens left out carry none.
+    const auto atEveryQ = queries == tokens ? atQ : torch::constant_pad_nd(atQ, {0, 0, 0, tokens - queries});
+    const auto atQkv =
+        torch::stack({atEveryQ, atK, atV}, 0).permute({1, 3, 0, 2, 4}).reshape({batch, tokens, 3 * heads * headDim});
     const auto atNorm1 = linearRelevance(r.norm1, block.attn->qkv->weight, atQkv);
-    return cloneRelevance(r.input, towardX, atNorm1);
+    return cloneRelevance(r.input, withZeroRowsUpTo(towardX, tokens), atNorm1);
 }
 
 } // namespace
@@ -155,8 +171,8 @@ public:
     // Block `index`, after every block above it.
     void step(std::int64_t index, const model::BlockRecord& record, const torch::Tensor& attentionGradient) {
         torch::NoGradGuard noGrad; // the LRP itself builds no graph
-        if (!m_relevance.defined())
-            m_relevance = headRelevance(m_vit, m_pooled, m_pooledDistillation, m_targets, record.input.sizes());
+        if (!m_relevance.defined()) // at the last block's output: as many tokens as its record has
+            m_relevance = headRelevance(m_vit, m_pooled, m_pooledDistillation, m_targets, record.attentionOut.sizes());
         const auto& block = *m_vit->blocks[static_cast<std::size_t>(index)]->as<model::VitBlock>();
         torch::Tensor attentionRelevance;
         m_relevance = blockRelevance(block, record, m_relevance, &attentionRelevance, /*toInput=*/index > 0);
@@ -164,7 +180,7 @@ public:
         // ViT_LRP's compute_rollout_attention), made as soon as the block's relevance is known:
         // only the [B,N,N] head means are kept.
         const auto gradient = attentionGradient.detach().to(attentionRelevance.scalar_type());
-        auto cam = (gradient * attentionRelevance).clamp_min(0).mean(1); // [B,N,N]
+        auto cam = withZeroRowsUpTo((gradient * attentionRelevance).clamp_min(0).mean(1), record.k.size(2)); // [B,N,N]
         m_cams[static_cast<std::size_t>(index)] = cam + torch::eye(cam.size(-1), cam.options());
     }
 
@@ -213,13 +229,19 @@ torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
     torch::NoGradGuard noGrad;
     model::VitTaps taps;
     taps.blockInputs = true;
+    taps.lastBlockForTheHeadOnly = true; // the last block as the walk computes it
     auto model = pass.model();
     const auto output = model->forward(pass.input().to(torch::kFloat64), taps);
     RelevanceWalk walk(model, output.pooled, output.pooledDistillation, targets);
-    for (auto i = static_cast<std::int64_t>(output.blockInputs.size()) - 1; i >= 0; --i) {
+    const auto last = static_cast<std::int64_t>(output.blockInputs.size()) - 1;
+    for (auto i = last; i >= 0; --i) {
         model::BlockRecord record;
-        model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>()->forward(output.blockInputs[static_cast<std::size_t>(i)],
-                                                                                    &record, /*full=*/true);
+        const auto& block = model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>();
+        const auto& input = output.blockInputs[static_cast<std::size_t>(i)];
+        if (i == last)
+            block->forwardLeadingTokens(input, model->config().tokensTheHeadReads(), &record);
+        else
+            block->forward(input, &record, /*full=*/true);
         walk.step(i, record, gradients[static_cast<std::size_t>(i)]);
     }
     return walk.rollout();

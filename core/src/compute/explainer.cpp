@@ -10,14 +10,16 @@
 namespace intermap::explain {
 namespace {
 
-// What every gradient of a pass differentiates: the target logits themselves
-// (pytorch-grad-cam's ClassifierOutputTarget; Chefer's one-hot x output), not probabilities.
-// Images are independent, so the gradient of the sum is each image's own.
-torch::Tensor summedTargetLogits(const torch::Tensor& logits, const torch::Tensor& targets) {
-    return logits.gather(1, targets.unsqueeze(1)).sum();
+void requireGradients(bool plannedWithGradients) {
+    if (!plannedWithGradients)
+        throw Error("internal: a gradient was requested from a forward pass planned without gradients");
 }
 
 } // namespace
+
+torch::Tensor summedTargetLogits(const torch::Tensor& logits, const torch::Tensor& targets) {
+    return logits.gather(1, targets.unsqueeze(1)).sum();
+}
 
 ForwardPass::ForwardPass(model::VisionTransformer model, torch::Tensor input, PassNeeds needs)
     : m_model(std::move(model)), m_input(std::move(input)), m_needs(needs) {}
@@ -37,8 +39,7 @@ void ForwardPass::runForward() {
 
 void ForwardPass::walkBlocksDown(const torch::Tensor& targets, const BlockVisitor& visit, std::int64_t lowest) {
     runForward();
-    if (!plannedWithGradients())
-        throw Error("internal: a gradient was requested from a forward pass planned without gradients");
+    requireGradients(plannedWithGradients());
     const auto depth = static_cast<std::int64_t>(m_output.blockInputs.size());
     if (lowest < 0 || lowest >= depth)
         throw Error("internal: walk down to block " + std::to_string(lowest) + " of " + std::to_string(depth));
@@ -54,7 +55,12 @@ void ForwardPass::walkBlocksDown(const torch::Tensor& targets, const BlockVisito
         // input is made a leaf that does: the graph then reaches the attention).
         const auto input = m_output.blockInputs[static_cast<std::size_t>(i)].detach().requires_grad_(true);
         model::BlockRecord record;
-        const auto output = m_model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>()->forward(input, &record, m_needs.relevance);
+        const auto& block = m_model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>();
+        const bool isLast = i == depth - 1;
+        const auto output = isLast ? block->forwardLeadingTokens(input, m_model->config().tokensTheHeadReads(), &record)
+                                   : block->forward(input, &record, m_needs.relevance);
+        if (isLast) // the head's tokens alone carry a gradient: the other rows' is zero
+            outputGradient = outputGradient.narrow(1, 0, output.size(1));
         const bool goesOn = i > lowest;
         std::vector<torch::Tensor> wanted{record.attention};
         if (goesOn) // the gradient the next block down starts from (not needed below `lowest`)
@@ -107,11 +113,10 @@ const torch::Tensor& ForwardPass::lastBlockNorm1(const torch::Tensor& targets) {
 const torch::Tensor& ForwardPass::lastBlockNorm1Gradient(const torch::Tensor& targets) {
     if (!m_lastNorm1Targets.defined() || !torch::equal(m_lastNorm1Targets, targets)) {
         runForward();
-        if (!plannedWithGradients())
-            throw Error("internal: a gradient was requested from a forward pass planned without gradients");
+        requireGradients(plannedWithGradients());
         // The last block again from its input, computing only the tokens the head reads (its
         // norm1 comes before): the arithmetic of Grad-CAM's augmented passes, whatever other
-        // method shares this pass (Chefer's walk recomputes the whole block for its own needs).
+        // method shares this pass (Chefer's walk recomputes it too, keeping every field it reads).
         torch::AutoGradMode gradients(true);
         const auto input = m_output.blockInputs.back().detach().requires_grad_(true);
         model::BlockRecord record;

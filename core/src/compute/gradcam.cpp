@@ -143,10 +143,7 @@ public:
             }
             const auto chunkTargets = targets.index_select(0, torch::tensor(images, targets.options()));
             auto output = pass.model()->forward(torch::cat(inputs), taps);
-            // The images are independent, so the gradient of the summed target logits gives each
-            // image's own gradient.
-            const auto gradients =
-                torch::autograd::grad({output.logits.gather(1, chunkTargets.unsqueeze(1)).sum()}, {output.lastBlockNorm1})[0];
+            const auto gradients = torch::autograd::grad({summedTargetLogits(output.logits, chunkTargets)}, {output.lastBlockNorm1})[0];
             torch::NoGradGuard noGrad;
             const auto activations = output.lastBlockNorm1.detach();
             for (std::size_t j = first; j < end; ++j) {

@@ -279,7 +279,7 @@ torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, BlockRecord* rec
     return output;
 }
 
-torch::Tensor VitAttentionImpl::forwardLeadingQueries(const torch::Tensor& x, std::int64_t queries) {
+torch::Tensor VitAttentionImpl::forwardLeadingQueries(const torch::Tensor& x, std::int64_t queries, BlockRecord* record) {
     const auto batch = x.size(0), tokens = x.size(1), channels = x.size(2), headDim = channels / numHeads;
     // qkv's rows are q, k, v (C each): the queries' rows for the leading tokens, the keys' and
     // values' for every token (views of the weight, no copy).
@@ -298,7 +298,16 @@ torch::Tensor VitAttentionImpl::forwardLeadingQueries(const torch::Tensor& x, st
                                 .unbind(0);
     const auto attention = torch::matmul(q, keysValues[0].transpose(-2, -1)).mul(scale).softmax(-1);
     const auto mixed = torch::matmul(attention, keysValues[1]).transpose(1, 2).reshape({batch, queries, channels});
-    return applyLinear(proj, mixed);
+    auto output = applyLinear(proj, mixed);
+    if (record) {
+        record->q = q;
+        record->k = keysValues[0];
+        record->v = keysValues[1];
+        record->attention = attention;
+        record->mixed = mixed;
+        record->attentionOut = output;
+    }
+    return output;
 }
 
 VitMlpImpl::VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim) {
@@ -331,33 +340,30 @@ torch::Tensor VitBlockImpl::scaled(const LayerScale& scale, const torch::Tensor&
 }
 
 torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record, bool full) {
+    auto output = forwardLeadingTokens(x, x.size(1), record);
+    if (record && !full) // the attention fields and norm1: the MLP's tensors are not kept past the call
+        for (auto* field : {&record->input, &record->afterAttention, &record->norm2, &record->hidden, &record->mlpOut})
+            field->reset();
+    return output;
+}
+
+torch::Tensor VitBlockImpl::forwardLeadingTokens(const torch::Tensor& x, std::int64_t tokens, BlockRecord* record) {
+    const bool everyToken = tokens >= x.size(1); // the whole block (also a head that pools the patches)
     auto normalised = applyLayerNorm(norm1, x);
-    auto attended = scaled(ls1, attn(normalised, record));
-    if (record)
-        record->attentionOut = attended;
-    auto y = x + attended;
-    if (!record || !full) {
-        if (record)
-            record->norm1 = normalised;
+    auto attended =
+        scaled(ls1, everyToken ? attn(normalised, record) : attn->forwardLeadingQueries(normalised, tokens, record));
+    auto y = (everyToken ? x : x.narrow(1, 0, tokens)) + attended;
+    if (!record)
         return y + scaled(ls2, mlp(applyLayerNorm(norm2, y)));
-    }
+    // The same operations as the MLP's, each result kept.
     record->input = x;
     record->norm1 = normalised;
+    record->attentionOut = attended;
     record->afterAttention = y;
     record->norm2 = applyLayerNorm(norm2, y);
     record->hidden = torch::gelu(applyLinear(mlp->fc1, record->norm2));
     record->mlpOut = scaled(ls2, applyLinear(mlp->fc2, record->hidden));
     return y + record->mlpOut;
-}
-
-torch::Tensor VitBlockImpl::forwardLeadingTokens(const torch::Tensor& x, std::int64_t tokens, BlockRecord* record) {
-    if (tokens >= x.size(1)) // a head that reads every token (pooled patches): the whole block
-        return forward(x, record);
-    auto normalised = applyLayerNorm(norm1, x);
-    if (record)
-        record->norm1 = normalised;
-    auto y = x.narrow(1, 0, tokens) + scaled(ls1, attn->forwardLeadingQueries(normalised, tokens));
-    return y + scaled(ls2, mlp(applyLayerNorm(norm2, y)));
 }
 
 PatchEmbedImpl::PatchEmbedImpl(std::int64_t patchSize, std::int64_t embedDim) {
@@ -409,9 +415,8 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& x, const VitTaps& 
                          std::to_string(m_config.imageSize) + "], got " + shapeString(x.sizes()));
     const auto depth = static_cast<std::int64_t>(blocks->size());
     const bool partialGraph = taps.gradientsFromBlock >= 0;
-    if (taps.lastBlockForTheHeadOnly && (taps.attentionProbabilities || taps.lastBlockAttention || taps.blockInputs))
-        throw Error("internal: the last block's attention or output tokens were asked of a forward that computes the "
-                    "head's tokens only");
+    if (taps.lastBlockForTheHeadOnly && (taps.attentionProbabilities || taps.lastBlockAttention))
+        throw Error("internal: the last block's attention was asked of a forward that computes the head's tokens only");
     // Restores the caller's grad mode on every exit, exceptions included.
     struct GradModeRestorer {
         bool previous = torch::GradMode::is_enabled();

@@ -65,14 +65,20 @@ public:
     // from its input for the tokens the head reads (VitTaps::lastBlockForTheHeadOnly):
     const torch::Tensor& lastBlockNorm1(const torch::Tensor& targets);         // [B,N,C]
     const torch::Tensor& lastBlockNorm1Gradient(const torch::Tensor& targets); // [B,N,C]
-    const std::vector<torch::Tensor>& attentionGradients(const torch::Tensor& targets); // per block [B,heads,N,N]
+    // Per block [B,heads,N,N]; the last block's [B,heads,tokens the head reads,N] (the other rows
+    // are zero: walkBlocksDown).
+    const std::vector<torch::Tensor>& attentionGradients(const torch::Tensor& targets);
 
     // One step of the walk down: block `index` recomputed from its input, its record (every
     // field when the pass needs relevance, else the attention fields) and d(target logits)/d(its
     // attention probabilities). Valid during the call only.
     using BlockVisitor =
         std::function<void(std::int64_t index, const model::BlockRecord& record, const torch::Tensor& attentionGradient)>;
-    // Walks from the last block down to block `lowest`, calling `visit` for each.
+    // Walks from the last block down to block `lowest`, calling `visit` for each. The head reads
+    // only the last block's leading token(s) (VitConfig::tokensTheHeadReads), so only their rows
+    // of its attention, and every row below it, carry a gradient or a relevance: the walk
+    // recomputes the last block for those tokens alone (forwardLeadingTokens; its record's fields
+    // after norm1 but k and v, and its attention gradient, hold those tokens only).
     void walkBlocksDown(const torch::Tensor& targets, const BlockVisitor& visit, std::int64_t lowest = 0);
 
 private:

@@ -44,6 +44,12 @@ std::unique_ptr<Explainer> makeGradCam();
 // "chefer": Chefer et al.'s transformer attribution (LRP x attention gradients, rolled out).
 std::unique_ptr<Explainer> makeCheferAttribution();
 
+// What every gradient of the class-specific methods differentiates: the targets' logits
+// themselves (pytorch-grad-cam's ClassifierOutputTarget; Chefer's one-hot x output), not
+// probabilities, summed over the images ([B,classes], [B] int64): the images are independent,
+// so the gradient of the sum is each image's own.
+torch::Tensor summedTargetLogits(const torch::Tensor& logits, const torch::Tensor& targets);
+
 // Chefer's raw rollout rows before upsampling: [B, patches] relevance of each patch for each
 // image's target ([B] int64; the reference's *_chefer14.npy). Uses the pass's records and
 // attention gradients.

@@ -94,7 +94,8 @@ struct VitTaps {
     // (VitConfig::tokensTheHeadReads: the CLS token's query, attention row, projection and MLP,
     // with every token's keys and values): ~1/6 of the block's products where the head reads the
     // CLS token. The logits and the last block's norm1 (over every token) are what they would be;
-    // the last block's attention is then not available (refused with its taps).
+    // the last block's attention is then not available (refused with its taps), and finalTokens
+    // holds those tokens only.
     bool lastBlockForTheHeadOnly = false;
 };
 
@@ -129,7 +130,7 @@ struct VitOutput {
     torch::Tensor lastAttention;             // [B,heads,N,N], with attentionProbabilities or lastBlockAttention
     torch::Tensor lastBlockNorm1;            // undefined unless requested
     std::vector<torch::Tensor> blockInputs;  // per block [B,N,C], empty unless blockInputs
-    torch::Tensor finalTokens;               // [B,N,C] the last block's output, with blockInputs
+    torch::Tensor finalTokens;               // [B,N,C] the last block's output, with blockInputs ([B,tokens the head reads,C] with lastBlockForTheHeadOnly)
     torch::Tensor pooled;                    // [B,C] or [B,2C]: the head's input
     torch::Tensor pooledDistillation;        // [B,C] normalised distillation token (head_dist input); undefined without
 };
@@ -146,8 +147,10 @@ public:
     VitAttentionImpl(std::int64_t dim, std::int64_t numHeads);
     // Returns the block output; fills the attention fields of *record if given.
     torch::Tensor forward(const torch::Tensor& x, BlockRecord* record = nullptr);
-    // The output of the first `queries` tokens only, each attending to every token of x.
-    torch::Tensor forwardLeadingQueries(const torch::Tensor& x, std::int64_t queries);
+    // The output of the first `queries` tokens only, each attending to every token of x; fills
+    // the attention fields of *record if given (q, attention, mixed and attentionOut for those
+    // tokens; k and v for every token).
+    torch::Tensor forwardLeadingQueries(const torch::Tensor& x, std::int64_t queries, BlockRecord* record = nullptr);
 
     torch::nn::Linear qkv{nullptr};
     torch::nn::Linear proj{nullptr};
@@ -180,7 +183,8 @@ public:
     // Fills *record (attention fields always; the rest when `full`) if given.
     torch::Tensor forward(const torch::Tensor& x, BlockRecord* record = nullptr, bool full = false);
     // The output [B,tokens,C] of the first `tokens` tokens only (VitTaps::lastBlockForTheHeadOnly);
-    // fills record->norm1 (every token's) if given.
+    // fills every field of *record if given: input, norm1, k and v over every token, the others
+    // for those tokens only (a whole block's record when `tokens` is every token).
     torch::Tensor forwardLeadingTokens(const torch::Tensor& x, std::int64_t tokens, BlockRecord* record = nullptr);
 
     torch::nn::LayerNorm norm1{nullptr};
