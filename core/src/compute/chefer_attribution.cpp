@@ -68,14 +68,12 @@ torch::Tensor cloneRelevance(const torch::Tensor& x, const torch::Tensor& r1, co
     return x * (safeDivide(r1, x) + safeDivide(r2, x));
 }
 
-// Rows appended to dimension 1 ([B,rows,...] -> [B,tokens,...]): the tokens a record of the head's
-// tokens only (forwardLeadingTokens) leaves out carry no relevance.
+// Zero rows appended to the token dimension (the second-to-last: [..., rows, D] -> [..., tokens,
+// D]): the tokens a record of the head's tokens only (forwardLeadingTokens) leaves out carry no
+// relevance.
 torch::Tensor withZeroRowsUpTo(const torch::Tensor& x, std::int64_t tokens) {
-    if (x.size(1) == tokens)
-        return x;
-    auto padded = torch::zeros({x.size(0), tokens, x.size(2)}, x.options());
-    padded.narrow(1, 0, x.size(1)).copy_(x);
-    return padded;
+    const auto rows = x.size(-2);
+    return rows == tokens ? x : torch::constant_pad_nd(x, {0, 0, 0, tokens - rows});
 }
 
 // One block, from its output back to its input; returns the input relevance and writes the
@@ -117,9 +115,8 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
     const auto atQ = r.q * torch::matmul(sScores, r.k) / 2;
     const auto atK = r.k * torch::matmul(sScores.transpose(-2, -1), r.q) / 2;
     // 'qkv b h n d -> b n (qkv h d)'; the queries of the tokens left out carry none.
-    const auto atEveryQ = queries == tokens ? atQ : torch::constant_pad_nd(atQ, {0, 0, 0, tokens - queries});
     const auto atQkv =
-        torch::stack({atEveryQ, atK, atV}, 0).permute({1, 3, 0, 2, 4}).reshape({batch, tokens, 3 * heads * headDim});
+        torch::stack({withZeroRowsUpTo(atQ, tokens), atK, atV}, 0).permute({1, 3, 0, 2, 4}).reshape({batch, tokens, 3 * heads * headDim});
     const auto atNorm1 = linearRelevance(r.norm1, block.attn->qkv->weight, atQkv);
     return cloneRelevance(r.input, withZeroRowsUpTo(towardX, tokens), atNorm1);
 }
@@ -236,12 +233,9 @@ torch::Tensor float64Rollout(ForwardPass& pass, const torch::Tensor& targets) {
     const auto last = static_cast<std::int64_t>(output.blockInputs.size()) - 1;
     for (auto i = last; i >= 0; --i) {
         model::BlockRecord record;
-        const auto& block = model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>();
         const auto& input = output.blockInputs[static_cast<std::size_t>(i)];
-        if (i == last)
-            block->forwardLeadingTokens(input, model->config().tokensTheHeadReads(), &record);
-        else
-            block->forward(input, &record, /*full=*/true);
+        model->blocks[static_cast<std::size_t>(i)]->as<model::VitBlock>()->forwardLeadingTokens(
+            input, i == last ? model->config().tokensTheHeadReads() : input.size(1), &record);
         walk.step(i, record, gradients[static_cast<std::size_t>(i)]);
     }
     return walk.rollout();

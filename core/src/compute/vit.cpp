@@ -264,9 +264,14 @@ torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x, BlockRecord* rec
     // unbind, as timm: one backward node (a stack) instead of three full-size select scatters.
     const auto qkvHeads =
         applyLinear(qkv, x).reshape({batch, tokens, 3, numHeads, channels / numHeads}).permute({2, 0, 3, 1, 4}).unbind(0);
-    const auto &q = qkvHeads[0], &k = qkvHeads[1], &v = qkvHeads[2];
+    return attendAndProject(qkvHeads[0], qkvHeads[1], qkvHeads[2], record);
+}
+
+torch::Tensor VitAttentionImpl::attendAndProject(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                                 BlockRecord* record) {
+    // Each query's softmax(q k^T / sqrt(head_dim)) v, heads merged ([B,queries,C]), projected.
     auto attention = torch::matmul(q, k.transpose(-2, -1)).mul(scale).softmax(-1);
-    auto mixed = torch::matmul(attention, v).transpose(1, 2).reshape({batch, tokens, channels});
+    auto mixed = torch::matmul(attention, v).transpose(1, 2).reshape({q.size(0), q.size(2), q.size(1) * q.size(3)});
     auto output = applyLinear(proj, mixed);
     if (record) {
         record->q = q;
@@ -296,18 +301,7 @@ torch::Tensor VitAttentionImpl::forwardLeadingQueries(const torch::Tensor& x, st
                                 .reshape({batch, tokens, 2, numHeads, headDim})
                                 .permute({2, 0, 3, 1, 4})
                                 .unbind(0);
-    const auto attention = torch::matmul(q, keysValues[0].transpose(-2, -1)).mul(scale).softmax(-1);
-    const auto mixed = torch::matmul(attention, keysValues[1]).transpose(1, 2).reshape({batch, queries, channels});
-    auto output = applyLinear(proj, mixed);
-    if (record) {
-        record->q = q;
-        record->k = keysValues[0];
-        record->v = keysValues[1];
-        record->attention = attention;
-        record->mixed = mixed;
-        record->attentionOut = output;
-    }
-    return output;
+    return attendAndProject(q, keysValues[0], keysValues[1], record);
 }
 
 VitMlpImpl::VitMlpImpl(std::int64_t dim, std::int64_t hiddenDim) {

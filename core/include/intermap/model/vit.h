@@ -130,7 +130,8 @@ struct VitOutput {
     torch::Tensor lastAttention;             // [B,heads,N,N], with attentionProbabilities or lastBlockAttention
     torch::Tensor lastBlockNorm1;            // undefined unless requested
     std::vector<torch::Tensor> blockInputs;  // per block [B,N,C], empty unless blockInputs
-    torch::Tensor finalTokens;               // [B,N,C] the last block's output, with blockInputs ([B,tokens the head reads,C] with lastBlockForTheHeadOnly)
+    torch::Tensor finalTokens;               // [B,N,C] the last block's output, with blockInputs;
+                                             // [B,tokensTheHeadReads,C] with lastBlockForTheHeadOnly
     torch::Tensor pooled;                    // [B,C] or [B,2C]: the head's input
     torch::Tensor pooledDistillation;        // [B,C] normalised distillation token (head_dist input); undefined without
 };
@@ -156,6 +157,10 @@ public:
     torch::nn::Linear proj{nullptr};
     std::int64_t numHeads;
     double scale;
+
+private:
+    // What both forwards share after q, k, v ([B,heads,tokens,head_dim]; q for the queries only).
+    torch::Tensor attendAndProject(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, BlockRecord* record);
 };
 TORCH_MODULE(VitAttention);
 
