@@ -31,23 +31,27 @@ torch::Tensor sumPerImage(const torch::Tensor& x) {
 }
 
 // Linear.relprop, activator term: Z = x+ W+^T + x- W-^T; S = R / Z; R_in = x+ (S W+) + x- (S W-).
-// `weight` is cast to x's dtype (a float64 LRP on a float32 model). The same products and sums
-// as the original, in an order that holds one clamped weight at a time and multiplies into the
-// products' own memory: a ViT-B/16 explain's peak ~19 MiB lower (issue 22), for a second clamp
-// of W+ (~60 MB more memory traffic per image, below the timing spread; BENCHMARKS.md).
-torch::Tensor linearRelevance(const torch::Tensor& x, const torch::Tensor& modelWeight, const torch::Tensor& relevance) {
-    const auto weight = modelWeight.to(x.scalar_type());
-    const auto positiveInput = x.clamp_min(0), negativeInput = x.clamp_max(0);
-    auto z = torch::matmul(positiveInput, weight.clamp_min(0).t());
-    auto negativeWeight = weight.clamp_max(0);
-    z += torch::matmul(negativeInput, negativeWeight.t());
-    const auto s = safeDivide(relevance, z);
+// Z's terms are the x_i w_i of x W^T whose two factors share a sign; |x| |W|^T adds the others
+// back with the opposite sign, so Z = (x W^T + |x| |W|^T) / 2, x W^T being the layer's own
+// `output` less its bias: one product instead of the original's two (~8 % of the trio's
+// arithmetic, issue 22). The rounding stays that of a product: x W^T and |x| |W|^T are each
+// rounded to ~eps |x| |W|^T, about 2 eps Z where the aligned terms are about half of |x| |W|^T
+// (a Linear's inputs and weights take both signs), and Z, a sum of non-negative terms, is
+// clamped at 0 so that rounding never flips its sign where it is ~0. `weight` is cast to x's
+// dtype (a float64 LRP on a float32 model). The backward products in an order that holds one
+// clamped weight at a time and multiplies into the products' own memory (issue 22: ~19 MiB of
+// a ViT-B/16 explain's peak).
+torch::Tensor linearRelevance(const torch::Tensor& x, const torch::nn::Linear& layer, const torch::Tensor& output,
+                              const torch::Tensor& relevance) {
+    const auto weight = layer->weight.to(x.scalar_type());
+    auto z = torch::matmul(x.abs(), weight.abs().t()).add_(output);
+    if (layer->bias.defined())
+        z.sub_(layer->bias.to(x.scalar_type()));
+    const auto s = safeDivide(relevance, z.mul_(0.5).clamp_min_(0));
     z.reset();
-    auto fromNegative = torch::matmul(s, negativeWeight);
-    negativeWeight.reset();
-    fromNegative.mul_(negativeInput);
-    auto fromPositive = torch::matmul(s, weight.clamp_min(0));
-    fromPositive.mul_(positiveInput);
+    const auto positiveInput = x.clamp_min(0), negativeInput = x.clamp_max(0);
+    auto fromNegative = torch::matmul(s, weight.clamp_max(0)).mul_(negativeInput);
+    auto fromPositive = torch::matmul(s, weight.clamp_min(0)).mul_(positiveInput);
     return fromPositive.add_(fromNegative);
 }
 
@@ -88,14 +92,14 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
                              torch::Tensor* attentionRelevance, bool toInput) {
     // Second residual: y + mlp(norm2(y)); LayerNorm and GELU pass relevance unchanged.
     auto [towardY, towardMlp] = addRelevance(r.afterAttention, r.mlpOut, relevance);
-    towardMlp = linearRelevance(r.hidden, block.mlp->fc2->weight, towardMlp);
-    towardMlp = linearRelevance(r.norm2, block.mlp->fc1->weight, towardMlp);
+    towardMlp = linearRelevance(r.hidden, block.mlp->fc2, r.mlpProjected, towardMlp);
+    towardMlp = linearRelevance(r.norm2, block.mlp->fc1, r.preActivation, towardMlp);
     const auto atY = cloneRelevance(r.afterAttention, towardY, towardMlp);
 
     // First residual: x + attn(norm1(x)).
     const auto queries = r.q.size(2), tokens = r.k.size(2);
     auto [towardX, towardAttention] = addRelevance(r.input.narrow(1, 0, queries), r.attentionOut, atY);
-    towardAttention = linearRelevance(r.mixed, block.attn->proj->weight, towardAttention);
+    towardAttention = linearRelevance(r.mixed, block.attn->proj, r.projected, towardAttention);
     const auto batch = r.q.size(0), heads = r.q.size(1), headDim = r.q.size(3);
     // 'b n (h d) -> b h n d'
     const auto atMixed = towardAttention.reshape({batch, queries, heads, headDim}).permute({0, 2, 1, 3});
@@ -114,10 +118,14 @@ torch::Tensor blockRelevance(const model::VitBlockImpl& block, const model::Bloc
     const auto sScores = safeDivide(atAttention, torch::matmul(r.q, r.k.transpose(-2, -1)));
     const auto atQ = r.q * torch::matmul(sScores, r.k) / 2;
     const auto atK = r.k * torch::matmul(sScores.transpose(-2, -1), r.q) / 2;
-    // 'qkv b h n d -> b n (qkv h d)'; the queries of the tokens left out carry none.
-    const auto atQkv =
-        torch::stack({withZeroRowsUpTo(atQ, tokens), atK, atV}, 0).permute({1, 3, 0, 2, 4}).reshape({batch, tokens, 3 * heads * headDim});
-    const auto atNorm1 = linearRelevance(r.norm1, block.attn->qkv->weight, atQkv);
+    // 'qkv b h n d -> b n (qkv h d)'; the queries of the tokens left out carry none (so whatever
+    // stands in for their output, here 0, is never read: S is 0 there).
+    const auto qkvLayout = [&](const torch::Tensor& queries, const torch::Tensor& keys, const torch::Tensor& values) {
+        return torch::stack({withZeroRowsUpTo(queries, tokens), keys, values}, 0)
+            .permute({1, 3, 0, 2, 4})
+            .reshape({batch, tokens, 3 * heads * headDim});
+    };
+    const auto atNorm1 = linearRelevance(r.norm1, block.attn->qkv, qkvLayout(r.q, r.k, r.v), qkvLayout(atQ, atK, atV));
     return cloneRelevance(r.input, withZeroRowsUpTo(towardX, tokens), atNorm1);
 }
 
@@ -135,18 +143,20 @@ torch::Tensor headRelevance(model::VisionTransformer vit, const torch::Tensor& p
     auto oneHot = torch::zeros({pooled.size(0), vit->config().numClasses}, pooled.options());
     oneHot.scatter_(1, targets.unsqueeze(1), 1.0);
     auto relevance = torch::zeros(tokenShape, pooled.options());
+    const auto headOutput = [](const torch::nn::Linear& head, const torch::Tensor& x) {
+        const auto bias = head->bias.defined() ? head->bias.to(x.scalar_type()) : head->bias;
+        return torch::linear(x, head->weight.to(x.scalar_type()), bias);
+    };
+    const auto classLogits = headOutput(vit->head, pooled);
     if (!vit->headDist) {
-        const auto atPooled = linearRelevance(pooled, vit->head->weight, oneHot);
+        const auto atPooled = linearRelevance(pooled, vit->head, classLogits, oneHot);
         relevance.select(1, 0).copy_(pooled * safeDivide(atPooled, pooled));
         return relevance;
     }
-    const auto withBias = [](const torch::nn::Linear& head, const torch::Tensor& x) {
-        return torch::linear(x, head->weight.to(x.scalar_type()), head->bias.to(x.scalar_type()));
-    };
-    const auto [atClassHead, atDistillationHead] =
-        addRelevance(withBias(vit->head, pooled), withBias(vit->headDist, pooledDistillation), oneHot);
-    const auto atCls = linearRelevance(pooled, vit->head->weight, atClassHead);
-    const auto atDistillation = linearRelevance(pooledDistillation, vit->headDist->weight, atDistillationHead);
+    const auto distillationLogits = headOutput(vit->headDist, pooledDistillation);
+    const auto [atClassHead, atDistillationHead] = addRelevance(classLogits, distillationLogits, oneHot);
+    const auto atCls = linearRelevance(pooled, vit->head, classLogits, atClassHead);
+    const auto atDistillation = linearRelevance(pooledDistillation, vit->headDist, distillationLogits, atDistillationHead);
     relevance.select(1, 0).copy_(pooled * safeDivide(atCls, pooled));
     relevance.select(1, 1).copy_(pooledDistillation * safeDivide(atDistillation, pooledDistillation));
     return relevance;

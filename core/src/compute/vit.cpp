@@ -279,6 +279,7 @@ torch::Tensor VitAttentionImpl::attendAndProject(const torch::Tensor& q, const t
         record->v = v;
         record->attention = attention;
         record->mixed = mixed;
+        record->projected = output;
         record->attentionOut = output;
     }
     return output;
@@ -336,7 +337,8 @@ torch::Tensor VitBlockImpl::scaled(const LayerScale& scale, const torch::Tensor&
 torch::Tensor VitBlockImpl::forward(const torch::Tensor& x, BlockRecord* record, bool full) {
     auto output = forwardLeadingTokens(x, x.size(1), record);
     if (record && !full) // the attention fields and norm1: the MLP's tensors are not kept past the call
-        for (auto* field : {&record->input, &record->afterAttention, &record->norm2, &record->hidden, &record->mlpOut})
+        for (auto* field : {&record->input, &record->afterAttention, &record->norm2, &record->preActivation, &record->hidden,
+                            &record->mlpProjected, &record->mlpOut})
             field->reset();
     return output;
 }
@@ -355,8 +357,10 @@ torch::Tensor VitBlockImpl::forwardLeadingTokens(const torch::Tensor& x, std::in
     record->attentionOut = attended;
     record->afterAttention = y;
     record->norm2 = applyLayerNorm(norm2, y);
-    record->hidden = torch::gelu(applyLinear(mlp->fc1, record->norm2));
-    record->mlpOut = scaled(ls2, applyLinear(mlp->fc2, record->hidden));
+    record->preActivation = applyLinear(mlp->fc1, record->norm2);
+    record->hidden = torch::gelu(record->preActivation);
+    record->mlpProjected = applyLinear(mlp->fc2, record->hidden);
+    record->mlpOut = scaled(ls2, record->mlpProjected);
     return y + record->mlpOut;
 }
 

@@ -110,18 +110,24 @@ inline VitTaps logitsOnly() {
 // The tensors of one block's forward that Chefer's LRP reads (names as in the block:
 // x = input; y = x + proj(attn @ v); output = y + fc2(gelu(fc1(norm2(y))))).
 // With LayerScale, attentionOut and mlpOut are the scaled branch outputs (the residual sums'
-// summands): relevance passes a constant scale unchanged, so Chefer's LRP needs nothing else.
+// summands): relevance passes a constant scale unchanged. Every Linear's own output is kept too
+// (q, k, v, projected, preActivation, mlpProjected): the LRP's Z of a Linear is taken from it
+// (chefer_attribution.cpp). Without LayerScale, projected and mlpProjected are attentionOut and
+// mlpOut themselves (no copy).
 struct BlockRecord {
     torch::Tensor input;         // [B,N,C]
     torch::Tensor norm1;         // [B,N,C]: qkv input
-    torch::Tensor q, k, v;       // [B,heads,N,head_dim]
+    torch::Tensor q, k, v;       // [B,heads,N,head_dim]: qkv output
     torch::Tensor attention;     // [B,heads,N,N] softmax probabilities
     torch::Tensor mixed;         // [B,N,C]: (attn @ v) with heads merged, proj input
-    torch::Tensor attentionOut;  // [B,N,C]: proj output
+    torch::Tensor projected;     // [B,N,C]: proj output
+    torch::Tensor attentionOut;  // [B,N,C]: proj output, LayerScale applied
     torch::Tensor afterAttention;// [B,N,C]: y
     torch::Tensor norm2;         // [B,N,C]: fc1 input
+    torch::Tensor preActivation; // [B,N,H]: fc1 output, GELU input
     torch::Tensor hidden;        // [B,N,H]: GELU output, fc2 input
-    torch::Tensor mlpOut;        // [B,N,C]: fc2 output
+    torch::Tensor mlpProjected;  // [B,N,C]: fc2 output
+    torch::Tensor mlpOut;        // [B,N,C]: fc2 output, LayerScale applied
 };
 
 struct VitOutput {
