@@ -192,9 +192,11 @@ private Q_SLOTS:
             QVERIFY2(close(lead.k, whole.k) && close(lead.v, whole.v), name.c_str());
             QVERIFY2(close(lead.q, whole.q.narrow(2, 0, rows)), name.c_str());
             QVERIFY2(close(lead.attention, whole.attention.narrow(2, 0, rows)), name.c_str());
-            for (const auto& [leading, wholeField] : {std::pair{lead.mixed, whole.mixed}, {lead.attentionOut, whole.attentionOut},
-                                                      {lead.afterAttention, whole.afterAttention}, {lead.norm2, whole.norm2},
-                                                      {lead.hidden, whole.hidden}, {lead.mlpOut, whole.mlpOut}})
+            for (const auto& [leading, wholeField] :
+                 {std::pair{lead.mixed, whole.mixed}, {lead.projected, whole.projected}, {lead.attentionOut, whole.attentionOut},
+                  {lead.afterAttention, whole.afterAttention}, {lead.norm2, whole.norm2},
+                  {lead.preActivation, whole.preActivation}, {lead.hidden, whole.hidden},
+                  {lead.mlpProjected, whole.mlpProjected}, {lead.mlpOut, whole.mlpOut}})
                 QVERIFY2(close(leading, wholeField.narrow(1, 0, rows)), name.c_str());
         }
     }
